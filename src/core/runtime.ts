@@ -1,0 +1,101 @@
+// The one interface every cluster type implements (local processes, Docker, Kubernetes).
+// A runtime knows its engine and nothing of HTTP or the store. Every call is idempotent.
+import type {
+  ClusterType,
+  Condition,
+  ContainerConfig,
+  DesiredState,
+  EnvVar,
+  InstanceStatus,
+  LifecycleConfig,
+  StorageSpec,
+  IngressSpec,
+} from './types.js';
+
+/** A script from the hooks directory, read by the controller and handed to the runtime. */
+export interface HookScript {
+  /** The path as the user gave it (relative to the hooks directory). */
+  path: string;
+  /** The file's bytes. */
+  content: Buffer;
+}
+
+/** What a runtime needs to make a workspace real: the spec resolved for it by the controller. */
+export interface RuntimeWorkspace {
+  name: string;
+  generation: number;
+  desired: DesiredState;
+  container: ContainerConfig;
+  /** The image with any cluster default applied. */
+  image: string;
+  /** Inherited cluster env merged with the workspace's own env (workspace wins). */
+  env: EnvVar[];
+  lifecycle: LifecycleConfig;
+  storage: StorageSpec;
+  ingress: IngressSpec;
+  namespace?: string;
+  service_account_name?: string;
+  /** Resolved lifecycle scripts, when the lifecycle config names them. */
+  hooks: { pre_start?: HookScript; post_start?: HookScript };
+}
+
+/** The instance as the engine reports it. */
+export interface ObservedInstance {
+  status: InstanceStatus;
+  /** The generation the running instance was made from, when the runtime can tell. */
+  generation?: number;
+  ip?: string;
+  url?: string;
+  instance_type?: string;
+  instance_name?: string;
+  exit_code?: number;
+  message?: string;
+  conditions?: Omit<Condition, 'last_transition_time'>[];
+}
+
+/** The result of running a command inside a workspace (post-start hooks, probes). */
+export interface ExecResult {
+  exit_code: number;
+  output: string;
+  duration_ms: number;
+  timed_out: boolean;
+}
+
+export interface RemoveOptions {
+  deleteVolume: boolean;
+}
+
+/** Raised by a runtime for a failure a person must fix (retrying will not help). */
+export class PermanentRuntimeError extends Error {
+  constructor(
+    message: string,
+    readonly reason: string,
+  ) {
+    super(message);
+    this.name = 'PermanentRuntimeError';
+  }
+}
+
+export interface Runtime {
+  readonly clusterType: ClusterType;
+  /** Whether the runtime can expose a workspace through an Ingress. */
+  readonly supportsIngress: boolean;
+
+  /** Make the instance match the workspace: create it, recreate it for a new generation, start or stop it. */
+  apply(ws: RuntimeWorkspace): Promise<ObservedInstance>;
+  /** Remove the instance (and its volume when asked). Removing a missing instance succeeds. */
+  remove(ws: RuntimeWorkspace, options: RemoveOptions): Promise<void>;
+  /** Report the instance as the engine sees it now. */
+  observe(ws: RuntimeWorkspace): Promise<ObservedInstance>;
+  /**
+   * Names of the workspaces this runtime knows instances for (adoption at start-up), when the
+   * engine can list them.
+   */
+  listInstances?(): Promise<string[]>;
+  /** Follow the engine's own events; the callback gets the name of a workspace that changed. */
+  watch?(onChange: (name: string) => void): () => void;
+  /** Run a command inside the running workspace. */
+  exec?(ws: RuntimeWorkspace, command: string[], timeoutMs: number): Promise<ExecResult>;
+  /** Release connections and timers; instances keep running. */
+  close(): Promise<void>;
+}

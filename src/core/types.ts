@@ -1,0 +1,229 @@
+// The domain model shared by every layer. Pure data: no I/O, no imports of other layers.
+
+export const CLUSTER_TYPES = ['local', 'docker', 'k8s'] as const;
+export type ClusterType = (typeof CLUSTER_TYPES)[number];
+
+export const ACTIONS = ['stop', 'resume', 'patch', 'add_to_ingress'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+export type DesiredState = 'running' | 'stopped';
+
+/** Mage's upper-case instance statuses, plus the transitional ones wsm shows while it acts. */
+export const INSTANCE_STATUSES = [
+  'PENDING',
+  'PROVISIONING',
+  'RUNNING',
+  'STOPPING',
+  'STOPPED',
+  'FAILED',
+  'SUCCEEDED',
+  'UNAVAILABLE',
+  'DELETING',
+  'UNKNOWN',
+] as const;
+export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
+
+export interface EnvVar {
+  name: string;
+  value: string;
+}
+
+/** Kubernetes-style quantities as strings, e.g. { cpu: "500m", memory: "1Gi" }. */
+export interface ResourceRequirements {
+  limits?: Record<string, string>;
+  requests?: Record<string, string>;
+}
+
+/** A bind of a host path into the container (Mage's Docker `volumes` key). */
+export interface VolumeBind {
+  bind: string;
+  mode: 'rw' | 'ro';
+}
+
+/**
+ * The normalized container_config. The YAML the API accepts is parsed into this shape
+ * (Mage's Docker `environment` map is folded into `env`), and rendered back as YAML.
+ */
+export interface ContainerConfig {
+  image?: string;
+  env?: EnvVar[];
+  resources?: ResourceRequirements;
+  command?: string[];
+  args?: string[];
+  working_dir?: string;
+  port?: number;
+  host_port?: number;
+  restart_policy?: 'no' | 'always' | 'unless-stopped' | 'on-failure';
+  image_pull_policy?: 'Always' | 'IfNotPresent' | 'Never';
+  image_pull_secrets?: string[];
+  volumes?: Record<string, VolumeBind>;
+  public_url?: string;
+  service_type?: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
+  nodeSelector?: Record<string, string>;
+  tolerations?: Record<string, unknown>[];
+  affinity?: Record<string, unknown>;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface TerminationPolicy {
+  enable_auto_termination: boolean;
+  max_idle_seconds: number;
+}
+
+export interface PostStartConfig {
+  command?: string[];
+  hook_path?: string;
+  /** When true a failing post-start hook fails the workspace; by default it is a warning. */
+  fail_on_error?: boolean;
+}
+
+export interface LifecycleConfig {
+  termination_policy: TerminationPolicy;
+  pre_start_script_path?: string;
+  post_start?: PostStartConfig;
+}
+
+export type StorageAccessMode = 'ReadWriteOnce' | 'ReadWriteMany' | 'ReadOnlyMany';
+export type RetentionPolicy = 'Retain' | 'Delete';
+
+export interface StorageSpec {
+  class_name?: string;
+  access_mode: StorageAccessMode;
+  /** A Kubernetes quantity such as "2Gi". */
+  request_size: string;
+  retention_policy: RetentionPolicy;
+  /** Where the persistent volume is mounted in the workspace. */
+  mount_path: string;
+}
+
+export interface IngressSpec {
+  enabled: boolean;
+  /** The shared Ingress this workspace's path lives on (cluster default when absent). */
+  name?: string;
+}
+
+/** Everything the user can change; a change of spec bumps the generation. */
+export interface WorkspaceSpec {
+  container: ContainerConfig;
+  lifecycle: LifecycleConfig;
+  storage: StorageSpec;
+  ingress: IngressSpec;
+  namespace?: string;
+  service_account_name?: string;
+  /** The cluster env copied into the workspace at create and on update_workspace_settings. */
+  inherited_env: EnvVar[];
+}
+
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+export interface Condition {
+  type: string;
+  status: ConditionStatus;
+  reason?: string;
+  message?: string;
+  last_transition_time: string;
+}
+
+/** What the controller last saw of the workspace's instance. */
+export interface ObservedState {
+  status: InstanceStatus;
+  /** The generation whose spec the instance runs, once applied. */
+  observed_generation: number;
+  ip?: string;
+  url?: string;
+  instance_type?: string;
+  instance_name?: string;
+  exit_code?: number;
+  message?: string;
+  conditions: Condition[];
+  updated_at: string;
+}
+
+export type ActivitySource = 'api' | 'heartbeat' | 'probe' | 'network' | 'cpu' | 'start';
+
+export interface ActivityState {
+  last_activity_at?: string;
+  last_activity_source?: ActivitySource;
+  /** The figures behind the last automatic stop. */
+  last_auto_stop?: Record<string, unknown>;
+  probe_error?: string;
+}
+
+export interface WorkspaceRecord {
+  name: string;
+  cluster_type: ClusterType;
+  project_uuid: string;
+  spec: WorkspaceSpec;
+  desired_state: DesiredState;
+  /** Set by DELETE: the controller removes the instance and then the row. */
+  deletion?: { requested_at: string; delete_volume: boolean };
+  generation: number;
+  /** Increases on every write to the row; the ETag. */
+  resource_version: number;
+  observed: ObservedState;
+  activity: ActivityState;
+  created_at: string;
+  updated_at: string;
+}
+
+export type OperationState = 'pending' | 'running' | 'succeeded' | 'failed';
+
+export type OperationAction = Action | 'create' | 'delete' | 'auto_stop';
+
+export interface OperationRecord {
+  id: string;
+  workspace: string;
+  action: OperationAction;
+  actor: string;
+  request: unknown;
+  state: OperationState;
+  /** The generation and desired state this operation asked for; it succeeds when both are observed. */
+  target_generation: number;
+  target_state: DesiredState | 'deleted';
+  error?: string;
+  attempts: number;
+  /** Output of hooks run for this operation, when any. */
+  details?: Record<string, unknown>;
+  created_at: string;
+  started_at?: string;
+  finished_at?: string;
+}
+
+export type Role = 'owner' | 'editor' | 'viewer';
+export const ROLES: readonly Role[] = ['viewer', 'editor', 'owner'];
+
+export interface TokenRecord {
+  id: string;
+  /** sha256 of the secret, hex. */
+  hash: string;
+  name: string;
+  role: Role;
+  /** Set when the token only has its role on one workspace. */
+  workspace?: string;
+  expires_at?: string;
+  created_at: string;
+  revoked_at?: string;
+}
+
+export interface AuditEvent {
+  id?: number;
+  at: string;
+  actor: string;
+  action: string;
+  workspace?: string;
+  generation_before?: number;
+  generation_after?: number;
+  result: 'ok' | 'error';
+  detail?: string;
+  request_id?: string;
+}
+
+/** Cluster-wide settings kept in the store and edited by owners. */
+export interface ClusterSettings {
+  /** Env that workspaces inherit. */
+  env: EnvVar[];
+  /** Names of `env` that workspaces inherit: exact names, `*` wildcards, or /regexes/. Empty = all. */
+  inherit_patterns: string[];
+  default_image?: string;
+}

@@ -1,0 +1,116 @@
+// The persistence interface. SQLite (default) and PostgreSQL implement it; callers see only this.
+import type {
+  ActivityState,
+  AuditEvent,
+  ClusterSettings,
+  ClusterType,
+  InstanceStatus,
+  ObservedState,
+  OperationRecord,
+  Role,
+  TokenRecord,
+  WorkspaceRecord,
+} from '../core/types.js';
+
+export interface WorkspaceFilter {
+  cluster_type?: ClusterType;
+  status?: InstanceStatus[];
+  namespace?: string[];
+  /** Case-insensitive substring of the name. */
+  search?: string;
+  limit: number;
+  offset: number;
+}
+
+export interface WorkspacePage {
+  workspaces: WorkspaceRecord[];
+  total: number;
+}
+
+export interface OperationPatch {
+  state?: OperationRecord['state'];
+  error?: string | null;
+  attempts?: number;
+  details?: Record<string, unknown>;
+  started_at?: string;
+  finished_at?: string;
+}
+
+export interface Grant {
+  token_id: string;
+  workspace: string;
+  role: Role;
+}
+
+export interface StoredResponse {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface IdempotencyRecord {
+  key: string;
+  actor: string;
+  /** A hash of method, path and body: the same key with another request is a conflict. */
+  fingerprint: string;
+  response: StoredResponse;
+  created_at: string;
+}
+
+export interface AuditFilter {
+  workspace?: string;
+  limit: number;
+}
+
+/** Everything that can run inside one transaction. */
+export interface StoreOps {
+  getWorkspace(name: string): Promise<WorkspaceRecord | undefined>;
+  listWorkspaces(filter: WorkspaceFilter): Promise<WorkspacePage>;
+  /** Every workspace name (for the controller's resync), cheap: no spec is decoded. */
+  listWorkspaceNames(): Promise<string[]>;
+  /** Throws WsmError('conflict') when the name exists. */
+  insertWorkspace(ws: WorkspaceRecord): Promise<void>;
+  /**
+   * Writes the whole record when the stored resource_version still equals `expectedVersion`
+   * (compare-and-swap). Returns false, writing nothing, when it does not.
+   */
+  replaceWorkspace(ws: WorkspaceRecord, expectedVersion: number): Promise<boolean>;
+  /** The controller's write: observed state only; does not change resource_version. */
+  setObserved(name: string, observed: ObservedState): Promise<void>;
+  /** Activity only; does not change resource_version. */
+  setActivity(name: string, activity: ActivityState): Promise<void>;
+  deleteWorkspace(name: string): Promise<void>;
+
+  insertOperation(op: OperationRecord): Promise<void>;
+  updateOperation(id: string, patch: OperationPatch): Promise<void>;
+  getOperation(id: string): Promise<OperationRecord | undefined>;
+  /** Newest first. */
+  listOperations(workspace: string, limit: number): Promise<OperationRecord[]>;
+  /** Pending or running operations, oldest first (all workspaces when none is named). */
+  listOpenOperations(workspace?: string): Promise<OperationRecord[]>;
+
+  insertToken(token: TokenRecord): Promise<void>;
+  findTokenByHash(hash: string): Promise<TokenRecord | undefined>;
+  listTokens(): Promise<TokenRecord[]>;
+  revokeToken(id: string, at: string): Promise<boolean>;
+  putGrant(grant: Grant): Promise<void>;
+  deleteGrant(tokenId: string, workspace: string): Promise<void>;
+  listGrants(tokenId: string): Promise<Grant[]>;
+
+  appendAudit(event: AuditEvent): Promise<void>;
+  listAudit(filter: AuditFilter): Promise<AuditEvent[]>;
+
+  getClusterSettings(): Promise<ClusterSettings>;
+  putClusterSettings(settings: ClusterSettings): Promise<void>;
+
+  getIdempotency(key: string, actor: string): Promise<IdempotencyRecord | undefined>;
+  putIdempotency(record: IdempotencyRecord): Promise<void>;
+}
+
+export interface Store extends StoreOps {
+  /** Creates or upgrades the schema. Safe to call on every start. */
+  migrate(): Promise<void>;
+  /** Runs fn in one transaction: all of its writes land, or none do. */
+  transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
