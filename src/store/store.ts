@@ -18,6 +18,8 @@ export interface WorkspaceFilter {
   namespace?: string[];
   /** Case-insensitive substring of the name. */
   search?: string;
+  /** Only these names (a token that sees only the workspaces it was granted). */
+  names?: string[];
   limit: number;
   offset: number;
 }

@@ -1,0 +1,94 @@
+// The server's configuration: each setting from its flag, else its WSM_* environment variable,
+// else the default. Names are stable: operators and scripts depend on them.
+import { resolve, join } from 'node:path';
+import type { ClusterType } from '../core/types.js';
+import { CLUSTER_TYPES } from '../core/types.js';
+
+export interface ServeConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  clusterType?: ClusterType;
+  databaseUrl?: string;
+  hooksDir: string;
+  adminToken?: string;
+  logLevel: string;
+  actionWaitMs: number;
+  resyncSeconds: number;
+  stopGraceSeconds: number;
+  defaultImage?: string;
+  dockerHost?: string;
+  publishAddress: string;
+  kubeconfig?: string;
+  kubeContext?: string;
+  kubeNamespace?: string;
+  ingressName?: string;
+  ingressClass?: string;
+  ingressPathType?: 'Prefix' | 'ImplementationSpecific';
+  serviceType?: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
+  cullerPeriodSeconds: number;
+  preStartTimeoutSeconds: number;
+  postStartTimeoutSeconds: number;
+}
+
+export interface ServeFlags {
+  host?: string;
+  port?: string;
+  dataDir?: string;
+  clusterType?: string;
+  databaseUrl?: string;
+  hooksDir?: string;
+  logLevel?: string;
+}
+
+export class ConfigError extends Error {}
+
+function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!allowed.includes(raw as T)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')} (got "${raw}")`);
+  return raw as T;
+}
+
+export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
+  const dataDir = resolve(flags.dataDir ?? env.WSM_DATA_DIR ?? '.wsm');
+  const clusterRaw = (flags.clusterType ?? env.WSM_CLUSTER_TYPE)?.toLowerCase();
+  const databaseUrl = flags.databaseUrl ?? env.WSM_DATABASE_URL;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError(`--database-url/WSM_DATABASE_URL must be a postgres:// or postgresql:// URL (got "${databaseUrl}")`);
+  }
+  return {
+    host: flags.host ?? env.WSM_HOST ?? '127.0.0.1',
+    port: integer('--port/WSM_PORT', flags.port ?? env.WSM_PORT, 6789, 0, 65535),
+    dataDir,
+    clusterType: oneOf('--cluster-type/WSM_CLUSTER_TYPE', clusterRaw === 'kubernetes' ? 'k8s' : clusterRaw, CLUSTER_TYPES),
+    databaseUrl,
+    hooksDir: resolve(flags.hooksDir ?? env.WSM_HOOKS_DIR ?? join(dataDir, 'hooks')),
+    adminToken: env.WSM_ADMIN_TOKEN || undefined,
+    logLevel: flags.logLevel ?? env.WSM_LOG_LEVEL ?? 'info',
+    actionWaitMs: integer('WSM_ACTION_WAIT_MS', env.WSM_ACTION_WAIT_MS, 30_000, 0, 600_000),
+    resyncSeconds: integer('WSM_RESYNC_SECONDS', env.WSM_RESYNC_SECONDS, 60, 1, 86_400),
+    stopGraceSeconds: integer('WSM_STOP_GRACE_SECONDS', env.WSM_STOP_GRACE_SECONDS, 10, 0, 3_600),
+    defaultImage: env.WSM_DEFAULT_IMAGE || undefined,
+    dockerHost: env.DOCKER_HOST || undefined,
+    publishAddress: env.WSM_PUBLISH_ADDRESS ?? '127.0.0.1',
+    kubeconfig: env.KUBECONFIG || undefined,
+    kubeContext: env.WSM_KUBE_CONTEXT || undefined,
+    kubeNamespace: env.WSM_KUBE_NAMESPACE || env.KUBE_NAMESPACE || undefined,
+    ingressName: env.WSM_INGRESS_NAME || undefined,
+    ingressClass: env.WSM_INGRESS_CLASS || undefined,
+    ingressPathType: oneOf('WSM_INGRESS_PATH_TYPE', env.WSM_INGRESS_PATH_TYPE, ['Prefix', 'ImplementationSpecific'] as const),
+    serviceType: oneOf('WSM_SERVICE_TYPE', env.WSM_SERVICE_TYPE, ['ClusterIP', 'NodePort', 'LoadBalancer'] as const),
+    cullerPeriodSeconds: integer('WSM_CULLER_PERIOD_SECONDS', env.WSM_CULLER_PERIOD_SECONDS, 60, 1, 86_400),
+    preStartTimeoutSeconds: integer('WSM_PRE_START_TIMEOUT_SECONDS', env.WSM_PRE_START_TIMEOUT_SECONDS, 300, 1, 86_400),
+    postStartTimeoutSeconds: integer('WSM_POST_START_TIMEOUT_SECONDS', env.WSM_POST_START_TIMEOUT_SECONDS, 300, 1, 86_400),
+  };
+}

@@ -1,0 +1,44 @@
+// Wires `wsm serve` to the process: flags, signals, exit codes.
+import type { Command } from 'commander';
+import { ConfigError, resolveServeConfig, type ServeFlags } from './config.js';
+import { startServer } from './serve.js';
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the control plane: the HTTP API, the console and the controller')
+    .option('--host <host>', 'address to listen on (WSM_HOST, default 127.0.0.1)')
+    .option('--port <port>', 'port to listen on (WSM_PORT, default 6789)')
+    .option('--data-dir <dir>', 'where the SQLite store and local workspaces live (WSM_DATA_DIR, default ./.wsm)')
+    .option('--cluster-type <type>', 'default cluster type: local, docker or k8s (WSM_CLUSTER_TYPE; default docker when an engine answers, else local)')
+    .option('--database-url <url>', 'use PostgreSQL instead of SQLite (WSM_DATABASE_URL)')
+    .option('--hooks-dir <dir>', 'directory of lifecycle scripts (WSM_HOOKS_DIR, default <data-dir>/hooks)')
+    .option('--log-level <level>', 'trace, debug, info, warn or error (WSM_LOG_LEVEL, default info)')
+    .action(async (flags: ServeFlags) => {
+      let config;
+      try {
+        config = resolveServeConfig(flags);
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          process.stderr.write(`wsm serve: ${err.message}\n`);
+          process.exit(2);
+        }
+        throw err;
+      }
+      const server = await startServer(config);
+      const shutdown = (signal: string) => {
+        server.app.log.info({ signal }, 'shutting down: finishing requests in flight; workspaces keep running');
+        const force = setTimeout(() => process.exit(1), 30_000);
+        force.unref();
+        server.close().then(
+          () => process.exit(0),
+          (err) => {
+            server.app.log.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
+    });
+}

@@ -1,0 +1,107 @@
+// `wsm serve`: opens the store, picks the runtimes, starts the controller and the HTTP server.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { Runtime } from '../core/runtime.js';
+import type { ClusterType } from '../core/types.js';
+import { Controller } from '../controller/controller.js';
+import { WorkspaceCommands } from '../controller/workspace-commands.js';
+import { DockerRuntime, dockerOptionsFromEnv } from '../runtimes/docker/index.js';
+import { KubernetesRuntime } from '../runtimes/kubernetes/index.js';
+import { LocalRuntime } from '../runtimes/local/index.js';
+import { openStore, type Store } from '../store/index.js';
+import { buildApp } from '../server/app.js';
+import { Authenticator } from '../server/auth.js';
+import type { ServeConfig } from './config.js';
+import { VERSION } from './version.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  store: Store;
+  controller: Controller;
+  /** Stops accepting requests, finishes those in flight, and leaves workspaces running. */
+  close(): Promise<void>;
+}
+
+async function dockerAnswers(runtime: DockerRuntime): Promise<boolean> {
+  try {
+    // Listing our containers is the cheapest call that proves the engine answers.
+    await runtime.listInstances();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The runtimes this server offers: the configured (or detected) default first. */
+async function createRuntimes(config: ServeConfig, logger: Logger): Promise<Map<ClusterType, Runtime>> {
+  const runtimes = new Map<ClusterType, Runtime>();
+  const docker = new DockerRuntime({
+    ...dockerOptionsFromEnv(),
+    hostAddress: config.publishAddress,
+    defaultImage: config.defaultImage,
+    stopGraceSeconds: config.stopGraceSeconds,
+    preStartTimeoutSeconds: config.preStartTimeoutSeconds,
+    logger: logger.child({ runtime: 'docker' }),
+  });
+  const dockerUp = config.clusterType === 'docker' || (await dockerAnswers(docker));
+  const wantK8s = config.clusterType === 'k8s' || Boolean(config.kubeconfig) || Boolean(process.env.KUBERNETES_SERVICE_HOST);
+  const local = () =>
+    new LocalRuntime({ rootDir: join(config.dataDir, 'workspaces'), stopGraceMs: config.stopGraceSeconds * 1000, logger: logger.child({ runtime: 'local' }) });
+  const k8s = () =>
+    new KubernetesRuntime({
+      kubeconfigPath: config.kubeconfig,
+      context: config.kubeContext,
+      namespace: config.kubeNamespace,
+      ingressName: config.ingressName,
+      ingressClassName: config.ingressClass,
+      ingressPathType: config.ingressPathType,
+      serviceType: config.serviceType,
+      defaultImage: config.defaultImage,
+      preStartTimeoutSeconds: config.preStartTimeoutSeconds,
+      logger: logger.child({ runtime: 'k8s' }),
+    });
+  const first: ClusterType = config.clusterType ?? (dockerUp ? 'docker' : 'local');
+  const make: Record<ClusterType, () => Runtime> = { local, docker: () => docker, k8s };
+  runtimes.set(first, make[first]());
+  if (!runtimes.has('local')) runtimes.set('local', local());
+  if (dockerUp && !runtimes.has('docker')) runtimes.set('docker', docker);
+  if (wantK8s && !runtimes.has('k8s')) runtimes.set('k8s', k8s());
+  if (!runtimes.has('docker')) await docker.close();
+  return runtimes;
+}
+
+export async function startServer(config: ServeConfig, options: { logger?: Logger } = {}): Promise<RunningServer> {
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'wsm' } });
+  await mkdir(config.dataDir, { recursive: true });
+  await mkdir(config.hooksDir, { recursive: true });
+  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, logger });
+  const runtimes = await createRuntimes(config, logger);
+  const controller = new Controller(store, runtimes, logger.child({ component: 'controller' }), {
+    hooksDir: config.hooksDir,
+    resyncIntervalMs: config.resyncSeconds * 1000,
+    ...(config.defaultImage ? { defaultImage: config.defaultImage } : {}),
+  });
+  const commands = new WorkspaceCommands(store, controller, { hooksDir: config.hooksDir, actionWaitMs: config.actionWaitMs });
+  const auth = new Authenticator(store, config.adminToken);
+  const app = await buildApp({ store, controller, commands, auth, version: VERSION }, { logger });
+  await controller.start();
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  logger.info({ url, clusterTypes: [...runtimes.keys()], dataDir: config.dataDir, hooksDir: config.hooksDir }, 'wsm is ready');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await app.close();
+      await controller.stop();
+      for (const runtime of runtimes.values()) await runtime.close();
+      await store.close();
+    })());
+  return { app, url, store, controller, close };
+}

@@ -1,0 +1,290 @@
+// The reconciler: level-triggered, it reads the workspace from the store, asks the runtime to make
+// the instance match it, writes what it observed, and settles the operations that asked for it.
+// Nothing lives only in memory: after a restart, start() requeues everything and it converges.
+import { EventEmitter } from 'node:events';
+import { effectiveEnv } from '../core/env.js';
+import { PermanentRuntimeError, type Runtime, type RuntimeWorkspace } from '../core/runtime.js';
+import type { ClusterType, InstanceStatus, OperationRecord, WorkspaceRecord } from '../core/types.js';
+import type { Store } from '../store/store.js';
+import { loadHookScripts } from './hook-scripts.js';
+import { observedFromError, observedFromInstance, statusMatchesDesired, transitionalStatus } from './observed.js';
+import { WorkQueue } from './work-queue.js';
+
+export interface Logger {
+  info(obj: unknown, msg?: string): void;
+  warn(obj: unknown, msg?: string): void;
+  error(obj: unknown, msg?: string): void;
+  debug?(obj: unknown, msg?: string): void;
+}
+
+export interface ControllerOptions {
+  hooksDir: string;
+  defaultImage: string;
+  /** Parallel reconciles across workspaces. */
+  concurrency: number;
+  /** How often every workspace is reconciled even without events. */
+  resyncIntervalMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** How soon a workspace that is still converging (e.g. a pod starting) is looked at again. */
+  progressRequeueMs: number;
+}
+
+export const DEFAULT_CONTROLLER_OPTIONS: Omit<ControllerOptions, 'hooksDir'> = {
+  defaultImage: 'mageai/mageai:latest',
+  concurrency: 8,
+  resyncIntervalMs: 60_000,
+  retryBaseMs: 500,
+  retryMaxMs: 60_000,
+  progressRequeueMs: 1_000,
+};
+
+export interface ControllerEvents {
+  workspace: [name: string];
+  operation: [op: OperationRecord];
+}
+
+export class Controller extends EventEmitter<ControllerEvents> {
+  private readonly queue: WorkQueue;
+  private readonly unwatch: (() => void)[] = [];
+  private resyncTimer?: NodeJS.Timeout;
+  private readonly options: ControllerOptions;
+
+  constructor(
+    private readonly store: Store,
+    private readonly runtimes: Map<ClusterType, Runtime>,
+    private readonly logger: Logger,
+    options: Partial<ControllerOptions> & { hooksDir: string },
+  ) {
+    super();
+    this.setMaxListeners(0);
+    this.options = { ...DEFAULT_CONTROLLER_OPTIONS, ...options };
+    this.queue = new WorkQueue((name) => this.reconcile(name), {
+      concurrency: this.options.concurrency,
+      baseDelayMs: this.options.retryBaseMs,
+      maxDelayMs: this.options.retryMaxMs,
+    }, (name, error, attempt) => this.logger.warn({ workspace: name, attempt, err: error }, 'reconcile failed; retrying with backoff'));
+  }
+
+  runtimeFor(clusterType: ClusterType): Runtime | undefined {
+    return this.runtimes.get(clusterType);
+  }
+
+  get clusterTypes(): ClusterType[] {
+    return [...this.runtimes.keys()];
+  }
+
+  async start(): Promise<void> {
+    for (const runtime of this.runtimes.values()) {
+      if (runtime.watch) this.unwatch.push(runtime.watch((name) => this.enqueue(name)));
+    }
+    await this.resync();
+    await this.reportOrphans();
+    this.resyncTimer = setInterval(() => void this.resync().catch((err) => this.logger.error({ err }, 'resync failed')), this.options.resyncIntervalMs);
+    this.resyncTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    for (const stop of this.unwatch.splice(0)) stop();
+    this.queue.stop();
+  }
+
+  enqueue(name: string): void {
+    this.queue.add(name);
+  }
+
+  /** Queues every workspace in the store. */
+  async resync(): Promise<number> {
+    const names = await this.store.listWorkspaceNames();
+    for (const name of names) this.queue.add(name);
+    return names.length;
+  }
+
+  /** Resolves once nothing is queued or being reconciled (for tests and benchmarks). */
+  drained(): Promise<void> {
+    return this.queue.drained();
+  }
+
+  /** Instances an engine holds for workspaces the store does not know: never touched, only reported. */
+  private async reportOrphans(): Promise<void> {
+    const known = new Set(await this.store.listWorkspaceNames());
+    for (const runtime of this.runtimes.values()) {
+      if (!runtime.listInstances) continue;
+      try {
+        const orphans = (await runtime.listInstances()).filter((name) => !known.has(name));
+        if (orphans.length > 0) this.logger.warn({ clusterType: runtime.clusterType, orphans }, 'instances without a workspace in the store are left alone');
+      } catch (err) {
+        this.logger.warn({ clusterType: runtime.clusterType, err }, 'could not list instances');
+      }
+    }
+  }
+
+  async toRuntimeWorkspace(ws: WorkspaceRecord): Promise<RuntimeWorkspace> {
+    const settings = await this.store.getClusterSettings();
+    const spec = ws.spec;
+    return {
+      name: ws.name,
+      generation: ws.generation,
+      desired: ws.desired_state,
+      container: spec.container,
+      image: spec.container.image ?? settings.default_image ?? this.options.defaultImage,
+      env: effectiveEnv(spec.inherited_env, spec.container.env ?? []),
+      lifecycle: spec.lifecycle,
+      storage: spec.storage,
+      ingress: spec.ingress,
+      namespace: spec.namespace,
+      service_account_name: spec.service_account_name,
+      hooks: await loadHookScripts(this.options.hooksDir, spec.lifecycle),
+    };
+  }
+
+  private async reconcile(name: string): Promise<'done' | 'requeue'> {
+    const ws = await this.store.getWorkspace(name);
+    if (!ws) return 'done';
+    const runtime = this.runtimes.get(ws.cluster_type);
+    const now = () => new Date().toISOString();
+    const openOps = await this.store.listOpenOperations(name);
+    await this.markStarted(openOps, now());
+
+    if (!runtime) {
+      const error = new Error(`cluster type ${ws.cluster_type} is not configured on this server`);
+      await this.store.setObserved(name, observedFromError(ws.observed, error, 'ClusterTypeUnavailable', 'UNAVAILABLE', now()));
+      await this.failOperations(openOps, error.message);
+      this.emit('workspace', name);
+      return 'done';
+    }
+
+    const transitional = transitionalStatus(ws.observed.status, ws.desired_state, Boolean(ws.deletion));
+    if (transitional && transitional !== ws.observed.status) {
+      await this.store.setObserved(name, { ...ws.observed, status: transitional, updated_at: now() });
+      this.emit('workspace', name);
+    }
+
+    let rws: RuntimeWorkspace;
+    try {
+      rws = await this.toRuntimeWorkspace(ws);
+      if (ws.deletion) {
+        await runtime.remove(rws, { deleteVolume: ws.deletion.delete_volume });
+        await this.store.transaction(async (tx) => {
+          await tx.deleteWorkspace(name);
+          for (const op of openOps) {
+            await tx.updateOperation(op.id, { state: 'succeeded', finished_at: now(), attempts: op.attempts + 1 });
+          }
+        });
+        for (const op of openOps) this.emitOperation(op.id);
+        this.emit('workspace', name);
+        return 'done';
+      }
+      const instance = await runtime.apply(rws);
+      const observed = observedFromInstance(ws.observed, instance, ws.desired_state, ws.generation, now());
+      await this.store.setObserved(name, observed);
+      this.emit('workspace', name);
+      const settled = await this.settleOperations(openOps, observed.status, observed.observed_generation, observed.message);
+      return settled && statusMatchesDesired(observed.status, ws.desired_state) ? 'done' : observed.status === 'FAILED' ? 'done' : 'requeue';
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      const permanent = error instanceof PermanentRuntimeError;
+      const reason = permanent ? error.reason : 'RuntimeError';
+      const status = permanent ? 'FAILED' : 'UNAVAILABLE';
+      const fresh = (await this.store.getWorkspace(name)) ?? ws;
+      await this.store.setObserved(name, observedFromError(fresh.observed, error, reason, status, now()));
+      this.emit('workspace', name);
+      if (permanent) {
+        await this.failOperations(openOps, error.message);
+        return 'done';
+      }
+      await this.recordAttempt(openOps, error.message);
+      throw error;
+    }
+  }
+
+  private async markStarted(ops: OperationRecord[], at: string): Promise<void> {
+    for (const op of ops) {
+      if (op.state !== 'pending') continue;
+      op.state = 'running';
+      op.started_at = at;
+      await this.store.updateOperation(op.id, { state: 'running', started_at: at });
+      this.emit('operation', op);
+    }
+  }
+
+  private async recordAttempt(ops: OperationRecord[], error: string): Promise<void> {
+    for (const op of ops) {
+      op.attempts += 1;
+      op.error = error;
+      await this.store.updateOperation(op.id, { attempts: op.attempts, error });
+      this.emit('operation', op);
+    }
+  }
+
+  private async failOperations(ops: OperationRecord[], error: string): Promise<void> {
+    const at = new Date().toISOString();
+    for (const op of ops) {
+      await this.store.updateOperation(op.id, { state: 'failed', error, finished_at: at, attempts: op.attempts + 1 });
+      this.emitOperation(op.id);
+    }
+  }
+
+  /**
+   * An operation succeeds once its generation and desired state are observed; an older one that
+   * a newer one overtook before that happened is closed as superseded. Returns whether all closed.
+   */
+  private async settleOperations(
+    ops: OperationRecord[],
+    status: InstanceStatus,
+    observedGeneration: number,
+    message: string | undefined,
+  ): Promise<boolean> {
+    const at = new Date().toISOString();
+    let open = 0;
+    for (const [index, op] of ops.entries()) {
+      const newest = index === ops.length - 1;
+      const reached =
+        op.target_state !== 'deleted' &&
+        observedGeneration >= op.target_generation &&
+        statusMatchesDesired(status, op.target_state);
+      if (reached) {
+        await this.store.updateOperation(op.id, { state: 'succeeded', error: null, finished_at: at, attempts: op.attempts + 1 });
+      } else if (status === 'FAILED' && newest) {
+        await this.store.updateOperation(op.id, { state: 'failed', error: message ?? 'the workspace failed', finished_at: at, attempts: op.attempts + 1 });
+      } else if (!newest) {
+        const last = ops[ops.length - 1]!;
+        await this.store.updateOperation(op.id, { state: 'failed', error: `superseded by operation ${last.id} (${last.action})`, finished_at: at, attempts: op.attempts + 1 });
+      } else {
+        open++;
+        await this.store.updateOperation(op.id, { attempts: op.attempts + 1 });
+        continue;
+      }
+      this.emitOperation(op.id);
+    }
+    return open === 0;
+  }
+
+  private emitOperation(id: string): void {
+    void this.store.getOperation(id).then((op) => op && this.emit('operation', op));
+  }
+
+  /**
+   * Waits until the operation has been tried at least once by the runtime (accepted) or has
+   * settled, bounded by timeoutMs. Returns the operation as it then stands.
+   */
+  async waitForOperation(id: string, timeoutMs: number, until: 'accepted' | 'settled' = 'accepted'): Promise<OperationRecord | undefined> {
+    const done = (op: OperationRecord) =>
+      op.state === 'succeeded' || op.state === 'failed' || (until === 'accepted' && op.attempts > 0);
+    const first = await this.store.getOperation(id);
+    if (!first || done(first)) return first;
+    return new Promise((resolve) => {
+      const finish = async () => {
+        clearTimeout(timer);
+        this.off('operation', listener);
+        resolve(await this.store.getOperation(id));
+      };
+      const listener = (op: OperationRecord) => {
+        if (op.id === id && done(op)) void finish();
+      };
+      const timer = setTimeout(() => void finish(), timeoutMs);
+      this.on('operation', listener);
+    });
+  }
+}

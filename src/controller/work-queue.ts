@@ -1,0 +1,120 @@
+// A keyed work queue in the manner of Kubernetes controllers: a key is processed by at most one
+// worker at a time; adding a key that is being processed marks it dirty so it runs once more after;
+// failures are retried with exponential backoff; different keys proceed in parallel.
+
+export interface WorkQueueOptions {
+  concurrency: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export type Handler = (key: string) => Promise<'done' | 'requeue'>;
+
+export class WorkQueue {
+  private readonly queued = new Set<string>();
+  private readonly order: string[] = [];
+  private readonly active = new Set<string>();
+  private readonly dirty = new Set<string>();
+  private readonly failures = new Map<string, number>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly idleWaiters: (() => void)[] = [];
+  private running = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly handler: Handler,
+    private readonly options: WorkQueueOptions,
+    private readonly onError: (key: string, error: unknown, attempt: number) => void = () => {},
+  ) {}
+
+  add(key: string): void {
+    if (this.stopped) return;
+    const timer = this.timers.get(key);
+    if (timer) {
+      clearTimeout(timer);
+      this.timers.delete(key);
+    }
+    if (this.active.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    if (this.queued.has(key)) return;
+    this.queued.add(key);
+    this.order.push(key);
+    this.pump();
+  }
+
+  /** Adds the key after a delay, unless it is added sooner. */
+  addAfter(key: string, delayMs: number): void {
+    if (this.stopped || this.timers.has(key) || this.queued.has(key)) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      this.add(key);
+    }, delayMs);
+    timer.unref();
+    this.timers.set(key, timer);
+  }
+
+  /** The delay before the next try of a key that has failed `attempt` times in a row. */
+  backoff(attempt: number): number {
+    const exp = this.options.baseDelayMs * 2 ** Math.min(attempt - 1, 20);
+    const capped = Math.min(exp, this.options.maxDelayMs);
+    // Jitter keeps many failing keys from retrying in lockstep against a recovering engine.
+    return Math.round(capped * (0.8 + Math.random() * 0.4));
+  }
+
+  failureCount(key: string): number {
+    return this.failures.get(key) ?? 0;
+  }
+
+  get length(): number {
+    return this.order.length + this.running;
+  }
+
+  /** Resolves when nothing is queued or running (timers may still be pending). */
+  async drained(): Promise<void> {
+    if (this.length === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    this.order.length = 0;
+    this.queued.clear();
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.running < this.options.concurrency && this.order.length > 0) {
+      const key = this.order.shift()!;
+      this.queued.delete(key);
+      this.active.add(key);
+      this.running++;
+      void this.process(key);
+    }
+    if (this.length === 0) {
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  private async process(key: string): Promise<void> {
+    let retryDelay: number | undefined;
+    try {
+      const result = await this.handler(key);
+      this.failures.delete(key);
+      if (result === 'requeue') retryDelay = this.options.baseDelayMs;
+    } catch (error) {
+      const attempt = (this.failures.get(key) ?? 0) + 1;
+      this.failures.set(key, attempt);
+      retryDelay = this.backoff(attempt);
+      this.onError(key, error, attempt);
+    } finally {
+      this.active.delete(key);
+      this.running--;
+      if (this.dirty.delete(key)) this.add(key);
+      else if (retryDelay !== undefined) this.addAfter(key, retryDelay);
+      this.pump();
+    }
+  }
+}

@@ -1,0 +1,227 @@
+// The write side of the API: every request becomes a change of spec or desired state, written in
+// one transaction together with its operation and audit event, then handed to the reconciler.
+import { randomUUID } from 'node:crypto';
+import { selectInheritedEnv } from '../core/env.js';
+import { notFound, validationError, WsmError, type FieldError } from '../core/errors.js';
+import { applyPatch, buildSpec, parseActionRequest, parseCreateRequest, specEquals, type ActionRequest } from '../core/requests.js';
+import type { AuditEvent, DesiredState, LifecycleConfig, OperationAction, OperationRecord, WorkspaceRecord, WorkspaceSpec } from '../core/types.js';
+import type { Store, StoreOps } from '../store/store.js';
+import type { Controller } from './controller.js';
+import { checkHookPath } from './hook-scripts.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import { initialObserved } from './observed.js';
+
+export interface CommandContext {
+  actor: string;
+  requestId?: string;
+  /** The ETag the client sent in If-Match, without quotes. */
+  ifMatch?: string;
+}
+
+export interface CommandResult {
+  workspace: WorkspaceRecord;
+  operation?: OperationRecord;
+}
+
+export interface CommandOptions {
+  hooksDir: string;
+  /** How long a request waits for the runtime to accept its change before answering. */
+  actionWaitMs: number;
+}
+
+export class WorkspaceCommands {
+  private readonly locks = new KeyedMutex();
+
+  constructor(
+    private readonly store: Store,
+    private readonly controller: Controller,
+    private readonly options: CommandOptions,
+  ) {}
+
+  async create(body: unknown, ctx: CommandContext): Promise<CommandResult> {
+    const parsed = parseCreateRequest(body, { defaultClusterType: this.controller.clusterTypes[0] ?? 'local' });
+    if (parsed.errors.length > 0) throw validationError(parsed.errors);
+    const req = parsed.value;
+    if (!this.controller.runtimeFor(req.cluster_type)) {
+      throw validationError([{ field: 'cluster_type', message: `cluster type ${req.cluster_type} is not configured on this server; available: ${this.controller.clusterTypes.join(', ')}` }]);
+    }
+    const inheritedEnv = await this.inheritedEnv();
+    const spec = buildSpec(req, { inheritedEnv });
+    await this.checkScripts(spec.lifecycle);
+    return this.locks.run(req.name, async () => {
+      const now = new Date().toISOString();
+      const ws: WorkspaceRecord = {
+        name: req.name,
+        cluster_type: req.cluster_type,
+        project_uuid: randomUUID().replaceAll('-', ''),
+        spec,
+        desired_state: 'running',
+        generation: 1,
+        resource_version: 1,
+        observed: initialObserved(now),
+        activity: { last_activity_at: now, last_activity_source: 'api' },
+        created_at: now,
+        updated_at: now,
+      };
+      const op = this.operation(ws, 'create', ctx, body, 'running');
+      await this.store.transaction(async (tx) => {
+        await tx.insertWorkspace(ws);
+        await tx.insertOperation(op);
+        await tx.appendAudit(this.audit(ctx, 'create', ws.name, 0, 1, 'ok'));
+      });
+      return this.handOver(ws.name, op);
+    });
+  }
+
+  async act(name: string, body: unknown, ctx: CommandContext): Promise<CommandResult> {
+    const parsed = parseActionRequest(body);
+    if (parsed.errors.length > 0) throw validationError(parsed.errors);
+    const req = parsed.value;
+    if (req.action === 'patch' && req.lifecycle_config) {
+      // Validated before taking the lock: reading the hooks directory is I/O.
+      const current = await this.store.getWorkspace(name);
+      if (!current) throw notFound(name);
+      await this.checkScripts(applyPatch(current.spec, req, { inheritedEnv: current.spec.inherited_env }).lifecycle);
+    }
+    return this.locks.run(name, async () => {
+      const current = await this.store.getWorkspace(name);
+      if (!current) throw notFound(name);
+      this.checkPrecondition(current, ctx);
+      if (current.deletion) throw new WsmError('conflict', `Workspace ${name} is being deleted.`);
+      if (req.action === 'add_to_ingress' && !this.controller.runtimeFor(current.cluster_type)?.supportsIngress) {
+        throw new WsmError('unsupported_action', `add_to_ingress needs a Kubernetes workspace; ${name} runs on ${current.cluster_type}.`, [
+          { field: 'action', message: 'add_to_ingress is only supported on cluster type k8s' },
+        ]);
+      }
+      const next = await this.nextState(current, req);
+      const changed = !specEquals(current.spec, next.spec) || current.desired_state !== next.desired;
+      const updated: WorkspaceRecord = {
+        ...current,
+        spec: next.spec,
+        desired_state: next.desired,
+        generation: specEquals(current.spec, next.spec) ? current.generation : current.generation + 1,
+        resource_version: changed ? current.resource_version + 1 : current.resource_version,
+        activity: { ...current.activity, last_activity_at: new Date().toISOString(), last_activity_source: 'api' },
+        updated_at: changed ? new Date().toISOString() : current.updated_at,
+      };
+      const op = this.operation(updated, req.action, ctx, body, updated.desired_state);
+      await this.store.transaction(async (tx) => {
+        if (changed) await this.replace(tx, updated, current.resource_version);
+        else await tx.setActivity(name, updated.activity);
+        await tx.insertOperation(op);
+        await tx.appendAudit(this.audit(ctx, req.action, name, current.generation, updated.generation, 'ok'));
+      });
+      return this.handOver(name, op);
+    });
+  }
+
+  async remove(name: string, deleteVolume: boolean, ctx: CommandContext): Promise<CommandResult> {
+    return this.locks.run(name, async () => {
+      const current = await this.store.getWorkspace(name);
+      if (!current) throw notFound(name);
+      this.checkPrecondition(current, ctx);
+      const now = new Date().toISOString();
+      const updated: WorkspaceRecord = {
+        ...current,
+        deletion: current.deletion ?? { requested_at: now, delete_volume: deleteVolume },
+        resource_version: current.resource_version + 1,
+        updated_at: now,
+      };
+      const op = this.operation(updated, 'delete', ctx, { delete_volume: deleteVolume }, 'deleted');
+      await this.store.transaction(async (tx) => {
+        await this.replace(tx, updated, current.resource_version);
+        await tx.insertOperation(op);
+        await tx.appendAudit(this.audit(ctx, 'delete', name, current.generation, current.generation, 'ok'));
+      });
+      return this.handOver(name, op, updated);
+    });
+  }
+
+  /** Records a rejected change, so the audit log shows attempts as well as changes. */
+  async auditRejection(action: string, workspace: string | undefined, ctx: CommandContext, error: WsmError): Promise<void> {
+    await this.store.appendAudit({ ...this.audit(ctx, action, workspace, undefined, undefined, 'error'), detail: `${error.status} ${error.type}: ${error.message}` });
+  }
+
+  private async nextState(current: WorkspaceRecord, req: ActionRequest): Promise<{ spec: WorkspaceSpec; desired: DesiredState }> {
+    switch (req.action) {
+      case 'stop':
+        return { spec: current.spec, desired: 'stopped' };
+      case 'resume':
+        return { spec: current.spec, desired: 'running' };
+      case 'add_to_ingress':
+        return { spec: { ...current.spec, ingress: { ...current.spec.ingress, enabled: true } }, desired: current.desired_state };
+      case 'patch': {
+        const inheritedEnv = req.update_workspace_settings ? await this.inheritedEnv() : current.spec.inherited_env;
+        return { spec: applyPatch(current.spec, req, { inheritedEnv }), desired: current.desired_state };
+      }
+      default:
+        throw new WsmError('unsupported_action', `Unknown action.`);
+    }
+  }
+
+  private async replace(tx: StoreOps, ws: WorkspaceRecord, expectedVersion: number): Promise<void> {
+    if (!(await tx.replaceWorkspace(ws, expectedVersion))) {
+      throw new WsmError('conflict', `Workspace ${ws.name} was changed by another request; retry with its current state.`);
+    }
+  }
+
+  private checkPrecondition(ws: WorkspaceRecord, ctx: CommandContext): void {
+    if (ctx.ifMatch === undefined || ctx.ifMatch === '*') return;
+    if (ctx.ifMatch !== String(ws.resource_version)) {
+      throw new WsmError('precondition_failed', `Workspace ${ws.name} has changed (its ETag is now "${ws.resource_version}", the request said "${ctx.ifMatch}").`);
+    }
+  }
+
+  private async checkScripts(lifecycle: LifecycleConfig): Promise<void> {
+    const errors: FieldError[] = [];
+    const check = async (field: string, path: string | undefined) => {
+      if (!path) return;
+      const result = await checkHookPath(this.options.hooksDir, path);
+      if (!result.ok) errors.push({ field, message: result.message });
+    };
+    await check('lifecycle_config.pre_start_script_path', lifecycle.pre_start_script_path);
+    await check('lifecycle_config.post_start.hook_path', lifecycle.post_start?.hook_path);
+    if (errors.length > 0) throw validationError(errors);
+  }
+
+  private async inheritedEnv() {
+    const settings = await this.store.getClusterSettings();
+    return selectInheritedEnv(settings.env, settings.inherit_patterns);
+  }
+
+  private operation(ws: WorkspaceRecord, action: OperationAction, ctx: CommandContext, request: unknown, target: OperationRecord['target_state']): OperationRecord {
+    return {
+      id: randomUUID(),
+      workspace: ws.name,
+      action,
+      actor: ctx.actor,
+      request,
+      state: 'pending',
+      target_generation: ws.generation,
+      target_state: target,
+      attempts: 0,
+      created_at: new Date().toISOString(),
+    };
+  }
+
+  private audit(ctx: CommandContext, action: string, workspace: string | undefined, before: number | undefined, after: number | undefined, result: AuditEvent['result']): AuditEvent {
+    return {
+      at: new Date().toISOString(),
+      actor: ctx.actor,
+      action,
+      workspace,
+      generation_before: before,
+      generation_after: after,
+      result,
+      request_id: ctx.requestId,
+    };
+  }
+
+  private async handOver(name: string, op: OperationRecord, fallback?: WorkspaceRecord): Promise<CommandResult> {
+    this.controller.enqueue(name);
+    const operation = await this.controller.waitForOperation(op.id, this.options.actionWaitMs);
+    const workspace = (await this.store.getWorkspace(name)) ?? fallback;
+    if (!workspace) throw notFound(name);
+    return { workspace, operation };
+  }
+}

@@ -1,0 +1,60 @@
+// container_config: the YAML the API takes and shows. Parsing (with lines for errors), create, and rendering.
+import { stringify } from 'yaml';
+import type { FieldError } from './errors.js';
+import type { ContainerConfig } from './types.js';
+import { Checker } from './checker.js';
+import { checkContainerConfig, CONTAINER_CONFIG_KEYS, type ContainerConfigPatch } from './container-config-check.js';
+import { mergeContainerConfig } from './container-config-merge.js';
+import { DEFAULT_IMAGE } from './defaults.js';
+import { parseYaml } from './yaml-source.js';
+
+export { mergeContainerConfig, mergeEnv } from './container-config-merge.js';
+export { ALLOWED_KEYS, CONTAINER_CONFIG_KEYS, type ContainerConfigKey, type ContainerConfigPatch, type ResourcesPatch } from './container-config-check.js';
+export { applyImageTag, imageTag, imageRepository, isImageReference, isImageTag } from './image.js';
+
+export interface ParsedContainerConfig {
+  patch: ContainerConfigPatch;
+  errors: FieldError[];
+}
+
+/** Parses the YAML string of the API; an empty string (or only comments) is an empty patch. */
+export function parseContainerConfig(yaml: string, field = 'container_config'): ParsedContainerConfig {
+  const parsed = parseYaml(yaml, field);
+  if (parsed.errors.length > 0) return { patch: {}, errors: parsed.errors };
+  const checker = new Checker(parsed.source);
+  const patch = checkContainerConfig(parsed.value, field, checker);
+  return { patch, errors: checker.errors };
+}
+
+/** Accepts what a client sent: the YAML string Mage documents, or the same content as a JSON object. */
+export function parseContainerConfigInput(input: unknown, field = 'container_config'): ParsedContainerConfig {
+  if (typeof input === 'string') return parseContainerConfig(input, field);
+  const checker = new Checker();
+  const patch = checkContainerConfig(input, field, checker);
+  return { patch, errors: checker.errors };
+}
+
+/**
+ * The config a new workspace starts with. A create has nothing to merge into, so image_tag retags the
+ * default image (and unset_env has nothing to remove).
+ */
+export function containerConfigFromCreate(
+  input: unknown,
+  options: { defaultImage?: string; field?: string } = {},
+): { config: ContainerConfig; errors: FieldError[] } {
+  const { patch, errors } = parseContainerConfigInput(input ?? '', options.field);
+  if (errors.length > 0) return { config: {}, errors };
+  return { config: mergeContainerConfig({}, patch, options.defaultImage ?? DEFAULT_IMAGE), errors: [] };
+}
+
+/** YAML for the API's container_config field: documented key order, env as a list of {name, value}. */
+export function renderContainerConfig(config: ContainerConfig): string {
+  const ordered: Record<string, unknown> = {};
+  for (const key of CONTAINER_CONFIG_KEYS) {
+    const value = config[key];
+    if (value !== undefined) ordered[key] = key === 'env' ? config.env!.map(({ name, value: v }) => ({ name, value: v })) : value;
+  }
+  if (Object.keys(ordered).length === 0) return '';
+  // lineWidth 0: never fold long values, so what a user copies back is what was stored.
+  return stringify(ordered, { lineWidth: 0, aliasDuplicateObjects: false });
+}

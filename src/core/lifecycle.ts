@@ -1,0 +1,172 @@
+// lifecycle_config: idle termination and the pre-start / post-start hooks, checked and merged.
+import type { FieldError } from './errors.js';
+import type { LifecycleConfig, PostStartConfig, TerminationPolicy } from './types.js';
+import { Checker, describe, indexPath, isPlainObject, keyPath } from './checker.js';
+import { splitShellWords } from './shell-words.js';
+
+export const MAX_IDLE_SECONDS = 31_536_000; // a year
+
+export const DEFAULT_LIFECYCLE: LifecycleConfig = {
+  termination_policy: { enable_auto_termination: false, max_idle_seconds: 0 },
+};
+
+/** null for a path or for post_start (or one of its keys) removes it. */
+export interface LifecycleConfigPatch {
+  termination_policy?: Partial<TerminationPolicy>;
+  pre_start_script_path?: string | null;
+  post_start?: PostStartPatch | null;
+}
+
+export interface PostStartPatch {
+  command?: string[] | null;
+  hook_path?: string | null;
+  fail_on_error?: boolean;
+}
+
+const TOP_KEYS = ['termination_policy', 'pre_start_script_path', 'post_start'];
+const POLICY_KEYS = ['enable_auto_termination', 'max_idle_seconds'];
+const POST_START_KEYS = ['command', 'hook_path', 'fail_on_error'];
+
+export function parseLifecycleConfig(input: unknown, field = 'lifecycle_config'): { patch: LifecycleConfigPatch; errors: FieldError[] } {
+  const c = new Checker();
+  const patch: LifecycleConfigPatch = {};
+  if (input === undefined || input === null) return { patch, errors: [] };
+  if (!isPlainObject(input)) {
+    c.fail(field, `must be an object with ${TOP_KEYS.join(', ')}, not ${describe(input)}.`);
+    return { patch, errors: c.errors };
+  }
+  for (const [key, v] of Object.entries(input)) {
+    const at = keyPath(field, key);
+    if (key === 'termination_policy') {
+      const policy = checkPolicy(v, at, c);
+      if (policy) patch.termination_policy = policy;
+    } else if (key === 'pre_start_script_path') {
+      if (v === null) patch.pre_start_script_path = null;
+      else {
+        const path = checkPath(v, at, c);
+        if (path !== undefined) patch.pre_start_script_path = path;
+      }
+    } else if (key === 'post_start') {
+      if (v === null) patch.post_start = null;
+      else {
+        const post = checkPostStart(v, at, c);
+        if (post) patch.post_start = post;
+      }
+    } else {
+      c.fail(at, `is not a lifecycle_config key; the allowed keys are ${TOP_KEYS.join(', ')}.`);
+    }
+  }
+  return { patch, errors: c.errors };
+}
+
+function checkPolicy(v: unknown, at: string, c: Checker): Partial<TerminationPolicy> | undefined {
+  if (!isPlainObject(v)) {
+    c.fail(at, `must be an object with ${POLICY_KEYS.join(' and ')}, not ${describe(v)}.`);
+    return undefined;
+  }
+  const out: Partial<TerminationPolicy> = {};
+  for (const [key, raw] of Object.entries(v)) {
+    const keyAt = keyPath(at, key);
+    if (key === 'enable_auto_termination') {
+      if (typeof raw === 'boolean') out.enable_auto_termination = raw;
+      else c.fail(keyAt, `must be true or false, not ${describe(raw)}.`);
+    } else if (key === 'max_idle_seconds') {
+      if (Number.isInteger(raw) && (raw as number) >= 0 && (raw as number) <= MAX_IDLE_SECONDS) out.max_idle_seconds = raw as number;
+      else c.fail(keyAt, `must be a whole number of seconds from 0 to ${MAX_IDLE_SECONDS} (a year), not ${describe(raw)}.`);
+    } else {
+      c.fail(keyAt, `is not allowed in termination_policy; the allowed keys are ${POLICY_KEYS.join(' and ')}.`);
+    }
+  }
+  return out;
+}
+
+function checkPath(v: unknown, at: string, c: Checker): string | undefined {
+  if (typeof v === 'string' && v !== '' && !v.includes('\0')) return v;
+  c.fail(at, `must be the path of a script in the hooks directory (or null to remove it), not ${describe(v)}.`);
+  return undefined;
+}
+
+function checkPostStart(v: unknown, at: string, c: Checker): PostStartPatch | undefined {
+  if (!isPlainObject(v)) {
+    c.fail(at, `must be an object with ${POST_START_KEYS.join(', ')} (or null to remove it), not ${describe(v)}.`);
+    return undefined;
+  }
+  const out: PostStartPatch = {};
+  for (const [key, raw] of Object.entries(v)) {
+    const keyAt = keyPath(at, key);
+    if (key === 'command') {
+      if (raw === null) out.command = null;
+      else {
+        const words = checkCommandWords(raw, keyAt, c);
+        if (words) out.command = words;
+      }
+    } else if (key === 'hook_path') {
+      if (raw === null) out.hook_path = null;
+      else {
+        const path = checkPath(raw, keyAt, c);
+        if (path !== undefined) out.hook_path = path;
+      }
+    } else if (key === 'fail_on_error') {
+      if (typeof raw === 'boolean') out.fail_on_error = raw;
+      else c.fail(keyAt, `must be true or false, not ${describe(raw)}.`);
+    } else {
+      c.fail(keyAt, `is not allowed in post_start; the allowed keys are ${POST_START_KEYS.join(', ')}.`);
+    }
+  }
+  return out;
+}
+
+/** A list of strings, or one string split as a shell would (Mage accepts both). */
+function checkCommandWords(v: unknown, at: string, c: Checker): string[] | undefined {
+  let words: string[];
+  if (typeof v === 'string') {
+    const split = splitShellWords(v);
+    if ('error' in split) {
+      c.fail(at, `${split.error}; write the command as a list of strings or quote it as a shell would.`);
+      return undefined;
+    }
+    words = split.words;
+  } else if (Array.isArray(v)) {
+    const bad = v.findIndex((w) => typeof w !== 'string');
+    if (bad >= 0) {
+      c.fail(indexPath(at, bad), `must be a string, not ${describe(v[bad])}.`);
+      return undefined;
+    }
+    words = v as string[];
+  } else {
+    c.fail(at, `must be a list of strings or one command line, not ${describe(v)}.`);
+    return undefined;
+  }
+  if (words.length === 0) {
+    c.fail(at, 'must name a program to run (or be null to remove it).');
+    return undefined;
+  }
+  if (words.some((w) => w.includes('\0'))) {
+    c.fail(at, 'must not contain NUL characters.');
+    return undefined;
+  }
+  return [...words];
+}
+
+/** Deep for termination_policy and post_start; null removes. An emptied post_start disappears. */
+export function mergeLifecycleConfig(current: LifecycleConfig, patch: LifecycleConfigPatch): LifecycleConfig {
+  const out: LifecycleConfig = {
+    termination_policy: { ...DEFAULT_LIFECYCLE.termination_policy, ...current.termination_policy, ...patch.termination_policy },
+  };
+  const pre = patch.pre_start_script_path === undefined ? current.pre_start_script_path : patch.pre_start_script_path;
+  if (pre !== null && pre !== undefined) out.pre_start_script_path = pre;
+  const post = patch.post_start === null ? undefined : mergePostStart(current.post_start, patch.post_start);
+  if (post) out.post_start = post;
+  return out;
+}
+
+function mergePostStart(current: PostStartConfig | undefined, patch: PostStartPatch | undefined): PostStartConfig | undefined {
+  const out: PostStartConfig = {};
+  const command = patch?.command === undefined ? current?.command : patch.command;
+  if (command) out.command = [...command];
+  const hookPath = patch?.hook_path === undefined ? current?.hook_path : patch.hook_path;
+  if (hookPath) out.hook_path = hookPath;
+  const failOnError = patch?.fail_on_error ?? current?.fail_on_error;
+  if (failOnError !== undefined) out.fail_on_error = failOnError;
+  return Object.keys(out).length > 0 ? out : undefined;
+}

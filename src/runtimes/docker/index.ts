@@ -1,0 +1,358 @@
+// Workspaces as containers on a Docker engine: container wsm-<name>, volume wsm-<name>-data.
+// A changed spec recreates the container on the same volume; stop keeps both.
+import type Docker from 'dockerode';
+import type { ClusterType } from '../../core/types.js';
+import {
+  PermanentRuntimeError,
+  type ExecResult,
+  type ObservedInstance,
+  type RemoveOptions,
+  type Runtime,
+  type RuntimeWorkspace,
+} from '../../core/runtime.js';
+import { createDockerClient, remoteEngineHost, type DockerConnectionOptions } from './connection.js';
+import { engineReason, isConnectionError, isNotFound, statusCodeOf } from './errors.js';
+import { execInContainer } from './exec.js';
+import { watchEvents } from './events.js';
+import { ensureImage, type PullPolicy } from './images.js';
+import { missingInstance, toObserved, type PreStartFailure } from './observe.js';
+import { PRE_START_LOG, PRE_START_PATH, PRE_START_RC, firstFileOfTar, hookArchive, preStartFailureMessage } from './prestart.js';
+import {
+  HASH_LABEL,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  WORKSPACE_LABEL,
+  baseLabels,
+  configHash,
+  containerName,
+  createOptions,
+  volumeName,
+  type ContainerSettings,
+} from './spec.js';
+
+export { dockerOptionsFromEnv } from './connection.js';
+export { containerName, volumeName } from './spec.js';
+
+/** The subset of pino the runtime uses. */
+export interface RuntimeLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  debug?(obj: object, msg: string): void;
+}
+
+export interface DockerRuntimeOptions extends DockerConnectionOptions {
+  /** The address ports are published on. Default 127.0.0.1: workspaces are not exposed by accident. */
+  hostAddress?: string;
+  /** The address reported in ip/url; default hostAddress, or the engine's host when that is 0.0.0.0. */
+  advertiseAddress?: string;
+  /** Used when a workspace names no image. */
+  defaultImage?: string;
+  stopGraceSeconds?: number;
+  /** Docker restart policy for workspaces whose config names none: no, always, unless-stopped, on-failure. */
+  restartPolicy?: string;
+  preStartTimeoutSeconds?: number;
+  pullTimeoutSeconds?: number;
+  /** Extra labels on every container and volume; listInstances and watch only see containers with them. */
+  labels?: Record<string, string>;
+  logger?: RuntimeLogger;
+  /** An existing client, instead of one made from dockerHost. */
+  docker?: Docker;
+}
+
+const NO_LOG: RuntimeLogger = { info() {}, warn() {} };
+const RESTART_POLICIES = new Set(['no', 'always', 'unless-stopped', 'on-failure']);
+
+export class DockerRuntime implements Runtime {
+  readonly clusterType: ClusterType = 'docker';
+  readonly supportsIngress = false;
+
+  private readonly docker: Docker;
+  private readonly settings: ContainerSettings;
+  private readonly advertiseAddress: string;
+  private readonly stopGraceSeconds: number;
+  private readonly pullTimeoutMs: number;
+  private readonly defaultImage?: string;
+  private readonly logger: RuntimeLogger;
+  private readonly where: string;
+  private readonly unsubscribers = new Set<() => void>();
+
+  constructor(options: DockerRuntimeOptions = {}) {
+    this.docker = options.docker ?? createDockerClient(options);
+    this.where = options.dockerHost || 'unix:///var/run/docker.sock';
+    const restartPolicy = options.restartPolicy ?? 'no';
+    if (!RESTART_POLICIES.has(restartPolicy)) throw new Error(`restartPolicy must be one of ${[...RESTART_POLICIES].join(', ')}`);
+    const hostAddress = options.hostAddress ?? '127.0.0.1';
+    this.settings = {
+      hostAddress,
+      restartPolicy,
+      preStartTimeoutSeconds: options.preStartTimeoutSeconds ?? 300,
+      extraLabels: { ...options.labels },
+    };
+    const wildcard = hostAddress === '0.0.0.0' || hostAddress === '::';
+    this.advertiseAddress =
+      options.advertiseAddress ?? (wildcard ? remoteEngineHost(options.dockerHost) ?? '127.0.0.1' : hostAddress);
+    this.stopGraceSeconds = options.stopGraceSeconds ?? 10;
+    this.pullTimeoutMs = (options.pullTimeoutSeconds ?? 60) * 1000;
+    this.defaultImage = options.defaultImage;
+    this.logger = options.logger ?? NO_LOG;
+  }
+
+  async apply(ws: RuntimeWorkspace): Promise<ObservedInstance> {
+    return this.engine(async () => {
+      ws = this.withImage(ws);
+      let info = await this.inspectOwned(ws);
+      await this.ensureVolume(ws);
+      const hash = configHash(ws, this.settings);
+
+      if (!info || info.Config.Labels?.[HASH_LABEL] !== hash) {
+        // Pull before touching the old container: a patch to a missing image leaves it running.
+        const image = await ensureImage(this.docker, ws.image, this.pullPolicy(ws), this.pullTimeoutMs, this.logger);
+        if (info) {
+          this.logger.info({ workspace: ws.name, generation: ws.generation }, 'recreating container for a changed config');
+          await this.stopContainer(info.Id);
+          await this.removeContainer(info.Id);
+        }
+        const container = await this.createContainer(ws, createOptions(ws, this.settings, hash, image));
+        if (ws.desired === 'running') await this.startContainer(ws, container);
+        return this.observe(ws);
+      }
+
+      const container = this.docker.getContainer(info.Id);
+      const status = info.State.Status;
+      if (ws.desired === 'running') {
+        if (status === 'paused') await container.unpause();
+        else if (status === 'created' || status === 'exited' || status === 'dead') await this.startContainer(ws, container);
+      } else if (status === 'running' || status === 'restarting' || status === 'paused') {
+        await this.stopContainer(info.Id);
+      }
+      return this.observe(ws);
+    });
+  }
+
+  async observe(ws: RuntimeWorkspace): Promise<ObservedInstance> {
+    return this.engine(async () => {
+      ws = this.withImage(ws);
+      const info = await this.inspectOwned(ws);
+      if (!info) return missingInstance(ws);
+      const status = info.State.Status;
+      const ended = status === 'exited' || status === 'dead' || status === 'restarting';
+      const preStartFailure = ended && ws.desired === 'running' && hasWrapper(info) ? await this.readPreStartFailure(info.Id) : undefined;
+      return toObserved(info, ws, {
+        advertiseAddress: this.advertiseAddress,
+        currentHash: configHash(ws, this.settings),
+        preStartFailure,
+      });
+    });
+  }
+
+  async remove(ws: RuntimeWorkspace, options: RemoveOptions): Promise<void> {
+    return this.engine(async () => {
+      const name = containerName(ws.name);
+      const info = await this.inspect(name);
+      if (info && !isOurs(info.Config.Labels)) {
+        this.logger.warn({ container: name }, 'not removing a container wsm does not manage');
+      } else if (info) {
+        await this.stopContainer(info.Id);
+        await this.removeContainer(info.Id);
+      }
+      if (options.deleteVolume) await this.removeVolume(volumeName(ws.name));
+    });
+  }
+
+  async listInstances(): Promise<string[]> {
+    return this.engine(async () => {
+      const containers = await this.docker.listContainers({ all: true, filters: { label: this.labelFilters() } });
+      const names = new Set<string>();
+      for (const c of containers) {
+        const name = c.Labels?.[WORKSPACE_LABEL];
+        if (name) names.add(name);
+      }
+      return [...names].sort();
+    });
+  }
+
+  watch(onChange: (name: string) => void): () => void {
+    const extra = this.labelFilters().filter((l) => !l.startsWith(`${MANAGED_BY_LABEL}=`));
+    const stop = watchEvents(this.docker, onChange, { labels: extra, logger: this.logger });
+    const unsubscribe = () => {
+      this.unsubscribers.delete(unsubscribe);
+      stop();
+    };
+    this.unsubscribers.add(unsubscribe);
+    return unsubscribe;
+  }
+
+  async exec(ws: RuntimeWorkspace, command: string[], timeoutMs: number): Promise<ExecResult> {
+    return this.engine(async () => {
+      const info = await this.inspectOwned(ws);
+      if (!info) throw new Error(`container ${containerName(ws.name)} not found`);
+      if (info.State.Status !== 'running') throw new Error(`container ${containerName(ws.name)} is not running (${info.State.Status})`);
+      const env = ws.env.map((e) => `${e.name}=${e.value}`);
+      return execInContainer(this.docker, this.docker.getContainer(info.Id), command, env, timeoutMs);
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const unsubscribe of [...this.unsubscribers]) unsubscribe();
+  }
+
+  // --- helpers -------------------------------------------------------------------------------
+
+  /** Engine-unreachable errors get a sentence that says so; the controller shows it as UNAVAILABLE. */
+  private async engine<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (isConnectionError(err)) {
+        throw new Error(`docker engine unreachable at ${this.where}: ${(err as Error).message}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  private withImage(ws: RuntimeWorkspace): RuntimeWorkspace {
+    if (ws.image) return ws;
+    if (!this.defaultImage) throw new PermanentRuntimeError(`workspace ${ws.name} names no image and no default image is set`, 'InvalidConfig');
+    return { ...ws, image: this.defaultImage };
+  }
+
+  private pullPolicy(ws: RuntimeWorkspace): PullPolicy {
+    return ws.container.image_pull_policy ?? 'IfNotPresent';
+  }
+
+  private labelFilters(): string[] {
+    const extra = Object.entries(this.settings.extraLabels).map(([k, v]) => `${k}=${v}`);
+    return [`${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`, ...extra];
+  }
+
+  private async inspect(name: string): Promise<Docker.ContainerInspectInfo | undefined> {
+    try {
+      return await this.docker.getContainer(name).inspect();
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** The workspace's container, refusing one that has its name but is not wsm's. */
+  private async inspectOwned(ws: RuntimeWorkspace): Promise<Docker.ContainerInspectInfo | undefined> {
+    const name = containerName(ws.name);
+    const info = await this.inspect(name);
+    if (info && !isOurs(info.Config.Labels)) {
+      throw new PermanentRuntimeError(
+        `a container named ${name} exists that wsm does not manage (no label ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}); ` +
+          'rename or remove it, or choose another workspace name',
+        'NameConflict',
+      );
+    }
+    return info;
+  }
+
+  /**
+   * An existing volume of the name is used as it is (an operator may pre-create it with another
+   * driver); remove() only deletes volumes that wsm labelled.
+   */
+  private async ensureVolume(ws: RuntimeWorkspace): Promise<void> {
+    const name = volumeName(ws.name);
+    try {
+      await this.docker.getVolume(name).inspect();
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await this.docker.createVolume({ Name: name, Labels: baseLabels(ws, this.settings) });
+    }
+  }
+
+  private async removeVolume(name: string): Promise<void> {
+    let labels: Record<string, string> | undefined;
+    try {
+      labels = (await this.docker.getVolume(name).inspect()).Labels ?? {};
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    if (!isOurs(labels)) {
+      this.logger.warn({ volume: name }, 'not removing a volume wsm did not create');
+      return;
+    }
+    try {
+      await this.docker.getVolume(name).remove();
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  private async createContainer(ws: RuntimeWorkspace, options: Docker.ContainerCreateOptions): Promise<Docker.Container> {
+    let container: Docker.Container;
+    try {
+      container = await this.docker.createContainer(options);
+    } catch (err) {
+      // 400 is the engine rejecting the config (a bad memory limit, a bad bind): retrying cannot help.
+      if (statusCodeOf(err) === 400) throw new PermanentRuntimeError(`cannot create container ${options.name}: ${engineReason(err)}`, 'InvalidConfig');
+      throw err;
+    }
+    const preStart = ws.hooks.pre_start;
+    if (preStart) await container.putArchive(await hookArchive(preStart.content), { path: '/' });
+    return container;
+  }
+
+  private async startContainer(ws: RuntimeWorkspace, container: Docker.Container): Promise<void> {
+    try {
+      await container.start();
+    } catch (err) {
+      const code = statusCodeOf(err);
+      if (code === 304) return;
+      const reason = engineReason(err);
+      if (/port is already allocated|address already in use/i.test(reason)) {
+        throw new PermanentRuntimeError(`cannot start ${containerName(ws.name)}: host port in use: ${reason}`, 'PortConflict');
+      }
+      if (code === 400 || /executable file not found|no such file or directory|permission denied/i.test(reason)) {
+        throw new PermanentRuntimeError(`cannot start ${containerName(ws.name)}: ${reason}`, 'StartFailed');
+      }
+      throw err;
+    }
+  }
+
+  private async stopContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: this.stopGraceSeconds });
+    } catch (err) {
+      const code = statusCodeOf(err);
+      if (code !== 304 && code !== 404) throw err;
+    }
+  }
+
+  private async removeContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: false });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  private async readFile(id: string, path: string): Promise<string | undefined> {
+    try {
+      const stream = await this.docker.getContainer(id).getArchive({ path });
+      return (await firstFileOfTar(stream))?.toString('utf8');
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  private async readPreStartFailure(id: string): Promise<PreStartFailure | undefined> {
+    const rc = await this.readFile(id, PRE_START_RC);
+    const exitCode = Number(rc?.trim());
+    if (rc === undefined || !Number.isInteger(exitCode)) return undefined;
+    const output = (await this.readFile(id, PRE_START_LOG)) ?? '';
+    return { exitCode, message: preStartFailureMessage(exitCode, output, this.settings.preStartTimeoutSeconds) };
+  }
+}
+
+function isOurs(labels: Record<string, string> | undefined | null): boolean {
+  return labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
+}
+
+function hasWrapper(info: Docker.ContainerInspectInfo): boolean {
+  const entrypoint = info.Config.Entrypoint ?? [];
+  return (typeof entrypoint === 'string' ? [entrypoint] : entrypoint).some((part) => part.includes(PRE_START_PATH));
+}

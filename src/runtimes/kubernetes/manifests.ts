@@ -1,0 +1,186 @@
+// The objects a workspace is made of on Kubernetes, named as Mage names them (DESIGN.md section 4).
+import { createHash } from 'node:crypto';
+import type { V1ConfigMap, V1Container, V1PodTemplateSpec, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import type { RuntimeWorkspace } from '../../core/runtime.js';
+
+export const MAGE_PORT = 6789;
+export const DATA_VOLUME = 'mage-data';
+export const HOOKS_VOLUME = 'wsm-hooks';
+export const HOOKS_MOUNT = '/app/hooks';
+export const PRE_START_CONTAINER = 'pre-start';
+export const MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const HASH_ANNOTATION = 'wsm/config-hash';
+export const GENERATION_ANNOTATION = 'wsm/generation';
+/** Default bound for a pre-start script, so a hung script fails the pod visibly instead of hanging it. */
+export const PRE_START_TIMEOUT_SECONDS = 600;
+
+export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer';
+
+/** Cluster-wide defaults the runtime was configured with. */
+export interface ManifestDefaults {
+  serviceType: ServiceType;
+  storageClassName?: string;
+  serviceAccountName?: string;
+  imagePullSecrets?: string[];
+  preStartTimeoutSeconds?: number;
+}
+
+export const names = {
+  statefulSet: (ws: string) => ws,
+  service: (ws: string) => `${ws}-service`,
+  hooks: (ws: string) => `${ws}-hooks`,
+  container: (ws: string) => `${ws}-container`,
+  pod: (ws: string) => `${ws}-0`,
+  claim: (ws: string) => `${DATA_VOLUME}-${ws}-0`,
+};
+
+export function labels(name: string): Record<string, string> {
+  return { app: name, 'dev-instance': '1', [MANAGED_BY]: 'wsm' };
+}
+
+/** POSIX shell quoting, so a command list survives being joined into one `sh -c` string. */
+export function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** ConfigMap data for the workspace's hook scripts; undefined when it has none. */
+export function hooksData(ws: RuntimeWorkspace): Record<string, string> | undefined {
+  const data: Record<string, string> = {};
+  if (ws.hooks.pre_start) data['pre-start'] = ws.hooks.pre_start.content.toString('utf8');
+  if (ws.hooks.post_start) data['post-start'] = ws.hooks.post_start.content.toString('utf8');
+  return Object.keys(data).length > 0 ? data : undefined;
+}
+
+export function buildHooksConfigMap(ws: RuntimeWorkspace, namespace: string, data: Record<string, string>): V1ConfigMap {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: names.hooks(ws.name), namespace, labels: labels(ws.name) },
+    data,
+  };
+}
+
+function postStartCommand(ws: RuntimeWorkspace): string[] | undefined {
+  const steps: string[] = [];
+  const command = ws.lifecycle.post_start?.command;
+  if (command && command.length > 0) steps.push(command.map(shellQuote).join(' '));
+  if (ws.hooks.post_start) steps.push(`${HOOKS_MOUNT}/post-start`);
+  if (steps.length === 0) return undefined;
+  const script = steps.join(' && ');
+  // Kubernetes kills a container whose postStart fails; Mage only warns, so that is opt-in (fail_on_error).
+  const guarded = ws.lifecycle.post_start?.fail_on_error ? script : `{ ${script}; } || echo "wsm: post-start hook failed with status $?" >&2`;
+  return ['/bin/sh', '-c', guarded];
+}
+
+function podTemplate(ws: RuntimeWorkspace, defaults: ManifestDefaults): V1PodTemplateSpec {
+  const c = ws.container;
+  const port = c.port ?? MAGE_PORT;
+  const hasHooks = hooksData(ws) !== undefined;
+  const volumeMounts = [{ name: DATA_VOLUME, mountPath: ws.storage.mount_path }];
+  if (hasHooks) volumeMounts.push({ name: HOOKS_VOLUME, mountPath: HOOKS_MOUNT });
+  const env = ws.env.map((e) => ({ name: e.name, value: e.value }));
+  const postStart = postStartCommand(ws);
+  const main: V1Container = {
+    name: names.container(ws.name),
+    image: ws.image,
+    ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
+    env,
+    volumeMounts,
+    ...(c.resources ? { resources: { ...(c.resources.limits ? { limits: c.resources.limits } : {}), ...(c.resources.requests ? { requests: c.resources.requests } : {}) } } : {}),
+    ...(c.command ? { command: c.command } : {}),
+    ...(c.args ? { args: c.args } : {}),
+    ...(c.working_dir ? { workingDir: c.working_dir } : {}),
+    ...(c.image_pull_policy ? { imagePullPolicy: c.image_pull_policy } : {}),
+    ...(postStart ? { lifecycle: { postStart: { exec: { command: postStart } } } } : {}),
+  };
+  const initContainers: V1Container[] = [];
+  if (ws.hooks.pre_start) {
+    initContainers.push({
+      name: PRE_START_CONTAINER,
+      image: ws.image,
+      command: ['/bin/sh', '-c', `timeout ${defaults.preStartTimeoutSeconds ?? PRE_START_TIMEOUT_SECONDS} ${HOOKS_MOUNT}/pre-start`],
+      env,
+      volumeMounts,
+      ...(c.image_pull_policy ? { imagePullPolicy: c.image_pull_policy } : {}),
+      ...(c.working_dir ? { workingDir: c.working_dir } : {}),
+    });
+  }
+  const pullSecrets = c.image_pull_secrets ?? defaults.imagePullSecrets;
+  const serviceAccountName = ws.service_account_name ?? defaults.serviceAccountName;
+  return {
+    metadata: {
+      labels: { ...(c.labels ?? {}), ...labels(ws.name) },
+      annotations: { ...(c.annotations ?? {}) },
+    },
+    spec: {
+      ...(serviceAccountName ? { serviceAccountName } : {}),
+      ...(pullSecrets?.length ? { imagePullSecrets: pullSecrets.map((name) => ({ name })) } : {}),
+      ...(c.nodeSelector ? { nodeSelector: c.nodeSelector } : {}),
+      ...(c.tolerations ? { tolerations: c.tolerations as never } : {}),
+      ...(c.affinity ? { affinity: c.affinity as never } : {}),
+      ...(initContainers.length ? { initContainers } : {}),
+      containers: [main],
+      ...(hasHooks ? { volumes: [{ name: HOOKS_VOLUME, configMap: { name: names.hooks(ws.name), defaultMode: 0o755 } }] } : {}),
+    },
+  };
+}
+
+/** The pod template with its config hash: the hash covers the template and the hook scripts' contents. */
+export function buildPodTemplate(ws: RuntimeWorkspace, defaults: ManifestDefaults): { template: V1PodTemplateSpec; hash: string } {
+  const template = podTemplate(ws, defaults);
+  const hash = createHash('sha256')
+    .update(JSON.stringify({ template, hooks: hooksData(ws) ?? null }))
+    .digest('hex')
+    .slice(0, 16);
+  template.metadata!.annotations![HASH_ANNOTATION] = hash;
+  return { template, hash };
+}
+
+export function buildStatefulSet(ws: RuntimeWorkspace, namespace: string, defaults: ManifestDefaults): V1StatefulSet {
+  const { template, hash } = buildPodTemplate(ws, defaults);
+  const storageClassName = ws.storage.class_name ?? defaults.storageClassName;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: {
+      name: names.statefulSet(ws.name),
+      namespace,
+      labels: labels(ws.name),
+      annotations: { [HASH_ANNOTATION]: hash, [GENERATION_ANNOTATION]: String(ws.generation) },
+    },
+    spec: {
+      replicas: ws.desired === 'running' ? 1 : 0,
+      serviceName: names.service(ws.name),
+      selector: { matchLabels: { app: ws.name } },
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: ws.storage.retention_policy, whenScaled: 'Retain' },
+      template,
+      volumeClaimTemplates: [
+        {
+          metadata: { name: DATA_VOLUME, labels: labels(ws.name) },
+          spec: {
+            accessModes: [ws.storage.access_mode],
+            ...(storageClassName ? { storageClassName } : {}),
+            resources: { requests: { storage: ws.storage.request_size } },
+          },
+        },
+      ],
+    },
+  };
+}
+
+export function serviceType(ws: RuntimeWorkspace, defaults: ManifestDefaults): ServiceType {
+  return ws.container.service_type ?? defaults.serviceType;
+}
+
+export function buildService(ws: RuntimeWorkspace, namespace: string, defaults: ManifestDefaults): V1Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: names.service(ws.name), namespace, labels: labels(ws.name) },
+    spec: {
+      type: serviceType(ws, defaults),
+      selector: { app: ws.name },
+      ports: [{ name: 'http', port: MAGE_PORT, targetPort: (ws.container.port ?? MAGE_PORT) as never, protocol: 'TCP' }],
+    },
+  };
+}

@@ -1,0 +1,96 @@
+// The workspace as the API shows it: Mage's fields first (so existing scripts keep working), then
+// wsm's own (desired state, generation, conditions, last operation, activity).
+import { renderContainerConfig } from '../core/container-config.js';
+import type { OperationRecord, Role, WorkspaceRecord } from '../core/types.js';
+
+export function presentOperation(op: OperationRecord | undefined) {
+  if (!op) return null;
+  return {
+    id: op.id,
+    action: op.action,
+    actor: op.actor,
+    state: op.state,
+    error: op.error ?? null,
+    attempts: op.attempts,
+    target_generation: op.target_generation,
+    target_state: op.target_state,
+    details: op.details ?? null,
+    created_at: op.created_at,
+    started_at: op.started_at ?? null,
+    finished_at: op.finished_at ?? null,
+  };
+}
+
+export interface ActivityView {
+  last_activity_at: string | null;
+  last_activity_source: string | null;
+  idle_seconds: number | null;
+  stops_at: string | null;
+  last_auto_stop: Record<string, unknown> | null;
+  probe_error: string | null;
+}
+
+export function presentActivity(ws: WorkspaceRecord, now = Date.now()): ActivityView {
+  const a = ws.activity;
+  const last = a.last_activity_at ? Date.parse(a.last_activity_at) : undefined;
+  const policy = ws.spec.lifecycle.termination_policy;
+  const running = ws.desired_state === 'running' && ws.observed.status === 'RUNNING';
+  const stopsAt =
+    running && policy.enable_auto_termination && last !== undefined
+      ? new Date(last + policy.max_idle_seconds * 1000).toISOString()
+      : null;
+  return {
+    last_activity_at: a.last_activity_at ?? null,
+    last_activity_source: a.last_activity_source ?? null,
+    idle_seconds: last !== undefined ? Math.max(0, Math.floor((now - last) / 1000)) : null,
+    stops_at: stopsAt,
+    last_auto_stop: a.last_auto_stop ?? null,
+    probe_error: a.probe_error ?? null,
+  };
+}
+
+export function presentWorkspace(ws: WorkspaceRecord, options: { access?: Role; lastOperation?: OperationRecord } = {}) {
+  const spec = ws.spec;
+  const obs = ws.observed;
+  return {
+    name: ws.name,
+    cluster_type: ws.cluster_type,
+    url: obs.url ?? null,
+    repo_path: spec.storage.mount_path,
+    success: obs.status !== 'FAILED',
+    access: options.access ?? null,
+    instance: {
+      name: obs.instance_name ?? ws.name,
+      type: obs.instance_type ?? ws.cluster_type,
+      status: obs.status,
+      ip: obs.ip ?? null,
+    },
+    project_uuid: ws.project_uuid,
+    lifecycle_config: spec.lifecycle,
+    container_config: renderContainerConfig(spec.container),
+    namespace: spec.namespace ?? null,
+    ingress_name: spec.ingress.name ?? null,
+    pvc_retention_policy: spec.storage.retention_policy,
+    service_account_name: spec.service_account_name ?? null,
+    storage_access_mode: spec.storage.access_mode,
+    storage_class_name: spec.storage.class_name ?? null,
+    storage_request_size: spec.storage.request_size,
+    ingress_enabled: spec.ingress.enabled,
+    desired_state: ws.desired_state,
+    generation: ws.generation,
+    observed_generation: obs.observed_generation,
+    resource_version: ws.resource_version,
+    status_message: obs.message ?? null,
+    exit_code: obs.exit_code ?? null,
+    conditions: obs.conditions,
+    deletion: ws.deletion ?? null,
+    last_operation: presentOperation(options.lastOperation),
+    activity: presentActivity(ws),
+    created_at: ws.created_at,
+    updated_at: ws.updated_at,
+  };
+}
+
+export function etag(ws: WorkspaceRecord): string {
+  return `"${ws.resource_version}"`;
+}

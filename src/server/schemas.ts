@@ -1,0 +1,118 @@
+// Request schemas: they validate the shape of each request and are the source of the OpenAPI
+// document. What a shape cannot say (YAML contents, quantities, paths) core validates after.
+import { Type } from 'typebox';
+import { ACTIONS } from '../core/types.js';
+
+const containerConfig = Type.Union([Type.String(), Type.Object({}, { additionalProperties: true })], {
+  description: 'YAML string (or an object of the same keys): image, image_tag, env, unset_env, resources, command, args, ...',
+});
+
+const lifecycleConfig = Type.Object(
+  {},
+  {
+    additionalProperties: true,
+    description: 'termination_policy {enable_auto_termination, max_idle_seconds}, pre_start_script_path, post_start {command, hook_path, fail_on_error}',
+  },
+);
+
+export const CreateWorkspaceBody = Type.Object(
+  {
+    workspace: Type.Object(
+      {
+        name: Type.String({ description: 'A lower-case DNS label of at most 55 characters.' }),
+        cluster_type: Type.Optional(Type.String({ description: 'local, docker or k8s (case-insensitive); default: the server\'s.' })),
+        container_config: Type.Optional(containerConfig),
+        lifecycle_config: Type.Optional(lifecycleConfig),
+        namespace: Type.Optional(Type.String()),
+        service_account_name: Type.Optional(Type.String()),
+        storage_class_name: Type.Optional(Type.String()),
+        storage_access_mode: Type.Optional(Type.String({ description: 'ReadWriteOnce, ReadWriteMany or ReadOnlyMany' })),
+        storage_request_size: Type.Optional(Type.Union([Type.Number(), Type.String()], { description: 'GB as a number, or a quantity such as 10Gi' })),
+        pvc_retention_policy: Type.Optional(Type.String({ description: 'Retain or Delete' })),
+        ingress_name: Type.Optional(Type.String()),
+        mount_path: Type.Optional(Type.String()),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ActionBody = Type.Object(
+  {
+    workspace: Type.Object(
+      {
+        action: Type.Enum([...ACTIONS], { description: 'stop, resume, patch or add_to_ingress' }),
+        container_config: Type.Optional(containerConfig),
+        lifecycle_config: Type.Optional(lifecycleConfig),
+        update_workspace_settings: Type.Optional(Type.Boolean()),
+        name: Type.Optional(Type.String({ description: 'Ignored; the path names the workspace.' })),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const WorkspaceParams = Type.Object({ name: Type.String() });
+
+export const ListQuery = Type.Object(
+  {
+    cluster_type: Type.Optional(Type.String()),
+    status: Type.Optional(Type.String({ description: 'Comma-separated instance statuses, e.g. RUNNING,STOPPED' })),
+    namespace: Type.Optional(Type.String({ description: 'Comma-separated namespaces; __all__ for all' })),
+    'namespace[]': Type.Optional(Type.String()),
+    q: Type.Optional(Type.String({ description: 'Text the name contains' })),
+    user_id: Type.Optional(Type.String({ description: 'Accepted for Mage compatibility; wsm has no users' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  },
+  { additionalProperties: false },
+);
+
+export const DeleteQuery = Type.Object(
+  {
+    delete_volume: Type.Optional(Type.Boolean({ description: 'Also remove the persistent volume (default false)' })),
+  },
+  { additionalProperties: false },
+);
+
+export const ActivityBody = Type.Union([
+  Type.Object(
+    {
+      source: Type.Optional(Type.Enum(['heartbeat', 'probe'])),
+      at: Type.Optional(Type.String({ description: 'ISO 8601 time of the activity; default now' })),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Null(),
+]);
+
+export const CreateTokenBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ maxLength: 200 })),
+    role: Type.Enum(['owner', 'editor', 'viewer']),
+    workspace: Type.Optional(Type.String()),
+    expires_in_seconds: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+export const GrantBody = Type.Object(
+  { role: Type.Enum(['owner', 'editor', 'viewer']) },
+  { additionalProperties: false },
+);
+
+export const ClusterSettingsBody = Type.Object(
+  {
+    cluster_settings: Type.Object(
+      {
+        env: Type.Optional(Type.Array(Type.Object({ name: Type.String(), value: Type.String() }, { additionalProperties: false }))),
+        inherit_patterns: Type.Optional(Type.Array(Type.String())),
+        default_image: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);

@@ -1,0 +1,53 @@
+// Opens the store: PostgreSQL when given a postgres:// URL, otherwise SQLite in the data dir.
+import { join } from 'node:path';
+import { PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { KyselyStore, type StoreLogger } from './kysely-store.js';
+import { openSqlite } from './sqlite.js';
+import type { Store } from './store.js';
+
+export type { Store, StoreOps } from './store.js';
+
+export interface OpenStoreOptions {
+  /** SQLite lives at <dataDir>/wsm.sqlite (the dir is created). */
+  dataDir?: string;
+  /** postgres://… or postgresql://… selects PostgreSQL. */
+  databaseUrl?: string;
+  /** An explicit SQLite file, or ':memory:'; wins over dataDir. */
+  sqlitePath?: string;
+  /** A pino-like logger; migrations are logged at info. */
+  logger?: unknown;
+  /** PostgreSQL pool size (default 10). */
+  poolSize?: number;
+}
+
+export function isPostgresUrl(url: string | undefined): url is string {
+  return url !== undefined && /^postgres(ql)?:\/\//i.test(url);
+}
+
+/** Opens the store and brings its schema up to date. */
+export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  const logger = asLogger(options.logger);
+  let store: KyselyStore;
+  if (isPostgresUrl(options.databaseUrl)) {
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    store = KyselyStore.create({ dialect: 'postgres', driver: new PostgresDialect({ pool }), logger, pgPool: pool });
+  } else {
+    const path = options.sqlitePath ?? join(options.dataDir ?? '.wsm', 'wsm.sqlite');
+    store = KyselyStore.create({ dialect: 'sqlite', driver: new SqliteDialect({ database: openSqlite(path) }), logger });
+  }
+  try {
+    await store.migrate();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
+}
+
+function asLogger(value: unknown): StoreLogger | undefined {
+  if (typeof value === 'object' && value !== null && typeof (value as StoreLogger).info === 'function') {
+    return value as StoreLogger;
+  }
+  return undefined;
+}

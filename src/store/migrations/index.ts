@@ -1,0 +1,12 @@
+// The ordered list of schema migrations. Names sort in the order they must run; never rename one
+// that has shipped, only append.
+import type { Migration, MigrationProvider } from 'kysely';
+import type { SqlDialect } from '../schema.js';
+import { initialMigration } from './0001-initial.js';
+
+export function migrationProvider(dialect: SqlDialect): MigrationProvider {
+  const migrations: Record<string, Migration> = {
+    '0001-initial': initialMigration(dialect),
+  };
+  return { getMigrations: async () => migrations };
+}

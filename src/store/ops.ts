@@ -1,0 +1,293 @@
+// StoreOps over Kysely. One instance is bound to the pool (or the single SQLite connection); each
+// transaction gets another bound to its connection, sharing the hot queries compiled once per store.
+import { sql, type Kysely } from 'kysely';
+import { WsmError } from '../core/errors.js';
+import type {
+  ActivityState,
+  AuditEvent,
+  ClusterSettings,
+  ObservedState,
+  OperationRecord,
+  TokenRecord,
+  WorkspaceRecord,
+} from '../core/types.js';
+import {
+  auditToRow,
+  operationToRow,
+  rowToAudit,
+  rowToGrant,
+  rowToIdempotency,
+  rowToOperation,
+  rowToToken,
+  rowToWorkspace,
+  tokenToRow,
+  workspaceToRow,
+} from './codec.js';
+import type { HotQueries, HotRunner } from './hot-queries.js';
+import type { Database, OperationsTable, SqlDialect } from './schema.js';
+import type {
+  AuditFilter,
+  Grant,
+  IdempotencyRecord,
+  OperationPatch,
+  StoreOps,
+  WorkspaceFilter,
+  WorkspacePage,
+} from './store.js';
+
+const SETTINGS_KEY = 'cluster';
+const OPEN_STATES = ['pending', 'running'];
+
+/** Escapes LIKE's wildcards so a search for "a_b" matches only that text. */
+function likePattern(search: string): string {
+  return `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+export class KyselyOps implements StoreOps {
+  constructor(
+    protected readonly db: Kysely<Database>,
+    protected readonly dialect: SqlDialect,
+    protected readonly hot: HotQueries,
+    private readonly runHot: HotRunner,
+  ) {}
+
+  async getWorkspace(name: string): Promise<WorkspaceRecord | undefined> {
+    const rows = await this.runHot(this.hot.getWorkspace, [name]);
+    const row = rows[0];
+    return row === undefined ? undefined : rowToWorkspace(row);
+  }
+
+  async listWorkspaces(filter: WorkspaceFilter): Promise<WorkspacePage> {
+    // Unlike the other lists, an empty `names` is a restriction to nothing (a token granted nothing).
+    if (filter.names !== undefined && filter.names.length === 0) return { workspaces: [], total: 0 };
+    let q = this.db.selectFrom('workspaces');
+    if (filter.names !== undefined) q = q.where('name', 'in', filter.names);
+    if (filter.cluster_type !== undefined) q = q.where('cluster_type', '=', filter.cluster_type);
+    if (filter.status !== undefined && filter.status.length > 0) q = q.where('status', 'in', filter.status);
+    if (filter.namespace !== undefined && filter.namespace.length > 0) {
+      q = q.where('namespace', 'in', filter.namespace);
+    }
+    if (filter.search !== undefined && filter.search !== '') {
+      // SQLite's LIKE already ignores ASCII case; PostgreSQL needs ILIKE.
+      const op = sql.raw(this.dialect === 'postgres' ? 'ilike' : 'like');
+      q = q.where(sql<boolean>`${sql.ref('name')} ${op} ${likePattern(filter.search)} escape '\\'`);
+    }
+    const counted = await q.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    // The page's names are found first from the indexes alone; only those rows are then read whole,
+    // so a deep OFFSET or an IN list that defeats index order never sorts full rows.
+    const pageNames = q.select('name').orderBy('name').limit(filter.limit).offset(filter.offset);
+    const rows = await this.db
+      .selectFrom('workspaces')
+      .selectAll()
+      .where('name', 'in', pageNames)
+      .orderBy('name')
+      .execute();
+    return { workspaces: rows.map(rowToWorkspace), total: Number(counted.n) };
+  }
+
+  async listWorkspaceNames(): Promise<string[]> {
+    const rows = await this.db.selectFrom('workspaces').select('name').orderBy('name').execute();
+    return rows.map((r) => r.name);
+  }
+
+  async insertWorkspace(ws: WorkspaceRecord): Promise<void> {
+    // ON CONFLICT DO NOTHING rather than catching the error: in PostgreSQL a failed statement
+    // would abort the caller's whole transaction.
+    const result = await this.db
+      .insertInto('workspaces')
+      .values(workspaceToRow(ws))
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) {
+      throw new WsmError('conflict', `Workspace ${ws.name} already exists.`);
+    }
+  }
+
+  async replaceWorkspace(ws: WorkspaceRecord, expectedVersion: number): Promise<boolean> {
+    // observed and activity have their own writers (the controller, the culler); a request that
+    // read them a moment ago must not put an older value back.
+    const { name, observed: _observed, status: _status, activity: _activity, ...rest } = workspaceToRow(ws);
+    const result = await this.db
+      .updateTable('workspaces')
+      .set(rest)
+      .where('name', '=', name)
+      .where('resource_version', '=', expectedVersion)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async setObserved(name: string, observed: ObservedState): Promise<void> {
+    await this.db
+      .updateTable('workspaces')
+      .set({ observed: JSON.stringify(observed), status: observed.status })
+      .where('name', '=', name)
+      .execute();
+  }
+
+  async setActivity(name: string, activity: ActivityState): Promise<void> {
+    await this.db
+      .updateTable('workspaces')
+      .set({ activity: JSON.stringify(activity) })
+      .where('name', '=', name)
+      .execute();
+  }
+
+  async deleteWorkspace(name: string): Promise<void> {
+    await this.db.deleteFrom('workspaces').where('name', '=', name).execute();
+  }
+
+  async insertOperation(op: OperationRecord): Promise<void> {
+    const result = await this.db
+      .insertInto('operations')
+      .values(operationToRow(op))
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) {
+      throw new WsmError('conflict', `Operation ${op.id} already exists.`);
+    }
+  }
+
+  async updateOperation(id: string, patch: OperationPatch): Promise<void> {
+    const set: Partial<OperationsTable> = {};
+    if (patch.state !== undefined) set.state = patch.state;
+    if (patch.error !== undefined) set.error = patch.error;
+    if (patch.attempts !== undefined) set.attempts = patch.attempts;
+    if (patch.details !== undefined) set.details = JSON.stringify(patch.details);
+    if (patch.started_at !== undefined) set.started_at = patch.started_at;
+    if (patch.finished_at !== undefined) set.finished_at = patch.finished_at;
+    if (Object.keys(set).length === 0) return;
+    await this.db.updateTable('operations').set(set).where('id', '=', id).execute();
+  }
+
+  async getOperation(id: string): Promise<OperationRecord | undefined> {
+    const row = await this.db.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirst();
+    return row === undefined ? undefined : rowToOperation(row);
+  }
+
+  async listOperations(workspace: string, limit: number): Promise<OperationRecord[]> {
+    const rows = await this.db
+      .selectFrom('operations')
+      .selectAll()
+      .where('workspace', '=', workspace)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(rowToOperation);
+  }
+
+  async listOpenOperations(workspace?: string): Promise<OperationRecord[]> {
+    let q = this.db.selectFrom('operations').selectAll().where('state', 'in', OPEN_STATES);
+    if (workspace !== undefined) q = q.where('workspace', '=', workspace);
+    const rows = await q.orderBy('created_at').orderBy('id').execute();
+    return rows.map(rowToOperation);
+  }
+
+  async insertToken(token: TokenRecord): Promise<void> {
+    const result = await this.db
+      .insertInto('tokens')
+      .values(tokenToRow(token))
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) {
+      throw new WsmError('conflict', `A token with this id or secret already exists.`);
+    }
+  }
+
+  async findTokenByHash(hash: string): Promise<TokenRecord | undefined> {
+    const rows = await this.runHot(this.hot.findTokenByHash, [hash]);
+    const row = rows[0];
+    return row === undefined ? undefined : rowToToken(row);
+  }
+
+  async listTokens(): Promise<TokenRecord[]> {
+    const rows = await this.db.selectFrom('tokens').selectAll().orderBy('created_at').orderBy('id').execute();
+    return rows.map(rowToToken);
+  }
+
+  async revokeToken(id: string, at: string): Promise<boolean> {
+    // A second revoke keeps the first time; it still reports that the token exists.
+    const result = await this.db
+      .updateTable('tokens')
+      .set({ revoked_at: sql<string>`coalesce(revoked_at, ${at})` })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async putGrant(grant: Grant): Promise<void> {
+    await this.db
+      .insertInto('grants')
+      .values({ token_id: grant.token_id, workspace: grant.workspace, role: grant.role })
+      .onConflict((oc) => oc.columns(['token_id', 'workspace']).doUpdateSet({ role: grant.role }))
+      .execute();
+  }
+
+  async deleteGrant(tokenId: string, workspace: string): Promise<void> {
+    await this.db
+      .deleteFrom('grants')
+      .where('token_id', '=', tokenId)
+      .where('workspace', '=', workspace)
+      .execute();
+  }
+
+  async listGrants(tokenId: string): Promise<Grant[]> {
+    const rows = await this.db
+      .selectFrom('grants')
+      .selectAll()
+      .where('token_id', '=', tokenId)
+      .orderBy('workspace')
+      .execute();
+    return rows.map(rowToGrant);
+  }
+
+  async appendAudit(event: AuditEvent): Promise<void> {
+    await this.db.insertInto('audit_events').values(auditToRow(event)).execute();
+  }
+
+  async listAudit(filter: AuditFilter): Promise<AuditEvent[]> {
+    let q = this.db.selectFrom('audit_events').selectAll();
+    if (filter.workspace !== undefined) q = q.where('workspace', '=', filter.workspace);
+    const rows = await q.orderBy('id', 'desc').limit(filter.limit).execute();
+    return rows.map(rowToAudit);
+  }
+
+  async getClusterSettings(): Promise<ClusterSettings> {
+    const row = await this.db
+      .selectFrom('cluster_settings')
+      .select('value')
+      .where('key', '=', SETTINGS_KEY)
+      .executeTakeFirst();
+    return row === undefined ? { env: [], inherit_patterns: [] } : JSON.parse(row.value);
+  }
+
+  async putClusterSettings(settings: ClusterSettings): Promise<void> {
+    const value = JSON.stringify(settings);
+    await this.db
+      .insertInto('cluster_settings')
+      .values({ key: SETTINGS_KEY, value })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+      .execute();
+  }
+
+  async getIdempotency(key: string, actor: string): Promise<IdempotencyRecord | undefined> {
+    const rows = await this.runHot(this.hot.getIdempotency, [key, actor]);
+    const row = rows[0];
+    return row === undefined ? undefined : rowToIdempotency(row);
+  }
+
+  async putIdempotency(record: IdempotencyRecord): Promise<void> {
+    // The first response stored under a key is the one every retry gets.
+    await this.db
+      .insertInto('idempotency_keys')
+      .values({
+        key: record.key,
+        actor: record.actor,
+        fingerprint: record.fingerprint,
+        response: JSON.stringify(record.response),
+        created_at: record.created_at,
+      })
+      .onConflict((oc) => oc.columns(['key', 'actor']).doNothing())
+      .execute();
+  }
+}

@@ -1,0 +1,94 @@
+// Row shapes of the tables, as Kysely sees them. JSON columns are text; timestamps are ISO 8601 UTC text.
+import type { Generated } from 'kysely';
+
+export type SqlDialect = 'sqlite' | 'postgres';
+
+export interface WorkspacesTable {
+  name: string;
+  cluster_type: string;
+  project_uuid: string;
+  desired_state: string;
+  generation: number;
+  resource_version: number;
+  /** observed.status, kept in its own column so lists can filter on it through an index. */
+  status: string;
+  /** spec.namespace, kept in its own column for the same reason. */
+  namespace: string | null;
+  spec: string;
+  observed: string;
+  activity: string;
+  deletion: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface OperationsTable {
+  id: string;
+  workspace: string;
+  action: string;
+  actor: string;
+  request: string;
+  state: string;
+  target_generation: number;
+  target_state: string;
+  error: string | null;
+  attempts: number;
+  details: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface TokensTable {
+  id: string;
+  hash: string;
+  name: string;
+  role: string;
+  workspace: string | null;
+  expires_at: string | null;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface GrantsTable {
+  token_id: string;
+  workspace: string;
+  role: string;
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  at: string;
+  actor: string;
+  action: string;
+  workspace: string | null;
+  generation_before: number | null;
+  generation_after: number | null;
+  result: string;
+  detail: string | null;
+  request_id: string | null;
+}
+
+export interface ClusterSettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface IdempotencyKeysTable {
+  key: string;
+  actor: string;
+  fingerprint: string;
+  response: string;
+  created_at: string;
+}
+
+export interface Database {
+  workspaces: WorkspacesTable;
+  operations: OperationsTable;
+  tokens: TokensTable;
+  grants: GrantsTable;
+  audit_events: AuditEventsTable;
+  cluster_settings: ClusterSettingsTable;
+  idempotency_keys: IdempotencyKeysTable;
+}
+

@@ -1,0 +1,43 @@
+// Opens the SQLite database file for Kysely's SqliteDialect, tuned for one server process that reads
+// much more than it writes.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import type { SqliteDatabase, SqliteStatement } from 'kysely';
+
+/** Enough for every distinct statement the store issues; a filter's IN list makes a few variants. */
+const STATEMENT_CACHE_LIMIT = 500;
+
+export function openSqlite(path: string): SqliteDatabase {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new BetterSqlite3(path);
+  if (path !== ':memory:') db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  db.pragma('synchronous = NORMAL');
+  return withStatementCache(db);
+}
+
+/**
+ * Kysely prepares every query anew; preparing costs more than running a point lookup, so prepared
+ * statements are kept by their SQL text. Safe because Kysely runs one query at a time on this
+ * connection and the store never streams.
+ */
+function withStatementCache(db: BetterSqlite3.Database): SqliteDatabase {
+  const cache = new Map<string, SqliteStatement>();
+  return {
+    prepare(sql: string): SqliteStatement {
+      let stmt = cache.get(sql);
+      if (stmt === undefined) {
+        if (cache.size >= STATEMENT_CACHE_LIMIT) cache.clear();
+        stmt = db.prepare(sql) as unknown as SqliteStatement;
+        cache.set(sql, stmt);
+      }
+      return stmt;
+    },
+    close(): void {
+      cache.clear();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,249 @@
+// The behaviour every Store must have, written once and run against each database (store.test.ts).
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WsmError } from '../../src/core/errors.js';
+import type { Store } from '../../src/store/store.js';
+import { at, inNamespace, operation, token, workspace } from './fixtures.js';
+import { operationsAndAccessConformance } from './conformance-records.js';
+
+/** One empty database per test. */
+export interface StoreHarness {
+  /** A migrated store over this test's database. May be called again to open a second handle on it. */
+  open(): Promise<Store>;
+  /** Closes nothing opened by the test; removes the database. */
+  cleanup(): Promise<void>;
+}
+
+export type WithStore = (fn: (store: Store, harness: StoreHarness) => Promise<void>) => Promise<void>;
+
+export function storeConformance(label: string, makeHarness: () => Promise<StoreHarness>): void {
+  const withStore: WithStore = async (fn) => {
+    const harness = await makeHarness();
+    const store = await harness.open();
+    try {
+      await fn(store, harness);
+    } finally {
+      await store.close();
+      await harness.cleanup();
+    }
+  };
+
+  describe(`store conformance: ${label}`, () => {
+    test('a workspace reads back exactly as written, and a missing one is undefined', () =>
+      withStore(async (store) => {
+        const ws = workspace('alpha', { deletion: { requested_at: at(5), delete_volume: true } });
+        await store.insertWorkspace(ws);
+        assert.deepEqual(await store.getWorkspace('alpha'), ws);
+        const plain = workspace('beta');
+        await store.insertWorkspace(plain);
+        const read = await store.getWorkspace('beta');
+        assert.deepEqual(read, plain);
+        assert.equal(read !== undefined && 'deletion' in read, false);
+        assert.equal(await store.getWorkspace('nope'), undefined);
+      }));
+
+    test('inserting a taken name is a conflict and leaves the first workspace alone', () =>
+      withStore(async (store) => {
+        await store.insertWorkspace(workspace('dup', { project_uuid: 'first' }));
+        await assert.rejects(store.insertWorkspace(workspace('dup', { project_uuid: 'second' })), (err: unknown) => {
+          assert.ok(err instanceof WsmError);
+          assert.equal(err.type, 'conflict');
+          assert.equal(err.status, 409);
+          assert.equal(err.message, 'Workspace dup already exists.');
+          return true;
+        });
+        assert.equal((await store.getWorkspace('dup'))?.project_uuid, 'first');
+      }));
+
+    test('replaceWorkspace writes only when the resource version still matches', () =>
+      withStore(async (store) => {
+        const v1 = workspace('cas');
+        await store.insertWorkspace(v1);
+        const v2 = { ...v1, desired_state: 'stopped' as const, generation: 2, resource_version: 2 };
+        assert.equal(await store.replaceWorkspace(v2, 1), true);
+        assert.deepEqual(await store.getWorkspace('cas'), v2);
+
+        const stale = { ...v1, project_uuid: 'stale', resource_version: 2 };
+        assert.equal(await store.replaceWorkspace(stale, 1), false);
+        assert.deepEqual(await store.getWorkspace('cas'), v2);
+
+        assert.equal(await store.replaceWorkspace(workspace('ghost', { resource_version: 2 }), 1), false);
+        assert.equal(await store.getWorkspace('ghost'), undefined);
+      }));
+
+    test('of two concurrent replaces from the same version exactly one wins', () =>
+      withStore(async (store) => {
+        const v1 = workspace('race');
+        await store.insertWorkspace(v1);
+        const a = { ...v1, project_uuid: 'a', resource_version: 2 };
+        const b = { ...v1, project_uuid: 'b', resource_version: 2 };
+        const results = await Promise.all([store.replaceWorkspace(a, 1), store.replaceWorkspace(b, 1)]);
+        assert.deepEqual([...results].sort(), [false, true]);
+        const winner = results[0] ? 'a' : 'b';
+        assert.equal((await store.getWorkspace('race'))?.project_uuid, winner);
+      }));
+
+    test('setObserved and setActivity change their part only, never the resource version', () =>
+      withStore(async (store) => {
+        const ws = workspace('obs', { resource_version: 7 });
+        await store.insertWorkspace(ws);
+        const observed = {
+          status: 'RUNNING' as const,
+          observed_generation: 1,
+          ip: '10.0.0.5',
+          url: 'http://127.0.0.1:6790',
+          conditions: [],
+          updated_at: at(10),
+        };
+        await store.setObserved('obs', observed);
+        const activity = { last_activity_at: at(11), last_activity_source: 'heartbeat' as const };
+        await store.setActivity('obs', activity);
+        assert.deepEqual(await store.getWorkspace('obs'), { ...ws, observed, activity });
+        const page = await store.listWorkspaces({ status: ['RUNNING'], limit: 10, offset: 0 });
+        assert.deepEqual(page.workspaces.map((w) => w.name), ['obs']);
+        // The CAS still expects the version the API last handed out.
+        assert.equal(await store.replaceWorkspace({ ...ws, observed, activity, resource_version: 8 }, 7), true);
+        await store.setObserved('missing', observed);
+        assert.equal(await store.getWorkspace('missing'), undefined);
+      }));
+
+    test('listWorkspaces filters, orders by name, pages, and counts the whole match', () =>
+      withStore(async (store) => {
+        const rows = [
+          workspace('zeta', { cluster_type: 'k8s' }),
+          inNamespace(workspace('Alpha-Data', { cluster_type: 'k8s' }), 'team-a'),
+          inNamespace(workspace('beta'), 'team-b'),
+          inNamespace(workspace('gamma_data'), undefined),
+          workspace('delta-data', { cluster_type: 'local' }),
+          workspace('epsilon%x', { cluster_type: 'local' }),
+        ];
+        for (const ws of rows) await store.insertWorkspace(ws);
+        await store.setObserved('beta', { ...rows[2]!.observed, status: 'RUNNING' });
+        await store.setObserved('zeta', { ...rows[0]!.observed, status: 'STOPPED' });
+        const names = async (f: Parameters<Store['listWorkspaces']>[0]) => {
+          const page = await store.listWorkspaces(f);
+          return { names: page.workspaces.map((w) => w.name), total: page.total };
+        };
+        assert.deepEqual(await names({ limit: 100, offset: 0 }), {
+          names: ['Alpha-Data', 'beta', 'delta-data', 'epsilon%x', 'gamma_data', 'zeta'],
+          total: 6,
+        });
+        assert.deepEqual(await names({ limit: 2, offset: 2 }), { names: ['delta-data', 'epsilon%x'], total: 6 });
+        assert.deepEqual(await names({ limit: 2, offset: 10 }), { names: [], total: 6 });
+        assert.deepEqual(await names({ cluster_type: 'k8s', limit: 100, offset: 0 }), {
+          names: ['Alpha-Data', 'zeta'],
+          total: 2,
+        });
+        assert.deepEqual(await names({ status: ['RUNNING', 'STOPPED'], limit: 1, offset: 0 }), {
+          names: ['beta'],
+          total: 2,
+        });
+        assert.deepEqual(await names({ namespace: ['team-a', 'team-b'], limit: 100, offset: 0 }), {
+          names: ['Alpha-Data', 'beta'],
+          total: 2,
+        });
+        assert.deepEqual(await names({ search: 'DATA', limit: 100, offset: 0 }), {
+          names: ['Alpha-Data', 'delta-data', 'gamma_data'],
+          total: 3,
+        });
+        // LIKE wildcards in the search are plain characters.
+        assert.deepEqual(await names({ search: '_', limit: 100, offset: 0 }), { names: ['gamma_data'], total: 1 });
+        assert.deepEqual(await names({ search: '%', limit: 100, offset: 0 }), { names: ['epsilon%x'], total: 1 });
+        assert.deepEqual(
+          await names({ cluster_type: 'local', search: 'data', status: ['PENDING'], limit: 100, offset: 0 }),
+          { names: ['delta-data'], total: 1 },
+        );
+        assert.deepEqual(await names({ names: ['zeta', 'beta', 'not-there'], limit: 100, offset: 0 }), {
+          names: ['beta', 'zeta'],
+          total: 2,
+        });
+        assert.deepEqual(await names({ names: ['zeta', 'beta', 'delta-data'], search: 'ET', limit: 1, offset: 1 }), {
+          names: ['zeta'],
+          total: 2,
+        });
+        assert.deepEqual(await names({ names: [], limit: 100, offset: 0 }), { names: [], total: 0 });
+        assert.deepEqual(await store.listWorkspaceNames(), [
+          'Alpha-Data',
+          'beta',
+          'delta-data',
+          'epsilon%x',
+          'gamma_data',
+          'zeta',
+        ]);
+      }));
+
+    test('deleteWorkspace removes the row', () =>
+      withStore(async (store) => {
+        await store.insertWorkspace(workspace('gone'));
+        await store.insertWorkspace(workspace('kept'));
+        await store.deleteWorkspace('gone');
+        await store.deleteWorkspace('never-was');
+        assert.equal(await store.getWorkspace('gone'), undefined);
+        assert.deepEqual(await store.listWorkspaceNames(), ['kept']);
+        await store.insertWorkspace(workspace('gone'));
+        assert.deepEqual(await store.listWorkspaceNames(), ['gone', 'kept']);
+      }));
+
+    test('a transaction lands all of its writes when fn returns', () =>
+      withStore(async (store) => {
+        const result = await store.transaction(async (tx) => {
+          await tx.insertWorkspace(workspace('tx-ok'));
+          await tx.insertOperation(operation('op-ok', 'tx-ok', { action: 'create' }));
+          assert.equal((await tx.getWorkspace('tx-ok'))?.name, 'tx-ok');
+          return 42;
+        });
+        assert.equal(result, 42);
+        assert.equal((await store.getWorkspace('tx-ok'))?.name, 'tx-ok');
+        assert.equal((await store.getOperation('op-ok'))?.action, 'create');
+      }));
+
+    test('a transaction that throws lands none of its writes and rethrows', () =>
+      withStore(async (store) => {
+        await store.insertWorkspace(workspace('base'));
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            await tx.insertWorkspace(workspace('tx-bad'));
+            await tx.insertOperation(operation('op-bad', 'tx-bad'));
+            assert.equal(await tx.replaceWorkspace({ ...workspace('base'), resource_version: 2 }, 1), true);
+            throw new Error('boom');
+          }),
+          /boom/,
+        );
+        assert.equal(await store.getWorkspace('tx-bad'), undefined);
+        assert.equal(await store.getOperation('op-bad'), undefined);
+        assert.equal((await store.getWorkspace('base'))?.resource_version, 1);
+      }));
+
+    test('a conflict inside a transaction rolls it back, and the store keeps working', () =>
+      withStore(async (store) => {
+        await store.insertWorkspace(workspace('taken'));
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            await tx.insertOperation(operation('op-x', 'taken', { action: 'create' }));
+            await tx.insertWorkspace(workspace('taken'));
+          }),
+          (err: unknown) => err instanceof WsmError && err.type === 'conflict',
+        );
+        assert.equal(await store.getOperation('op-x'), undefined);
+        await store.transaction(async (tx) => tx.insertOperation(operation('op-y', 'taken')));
+        assert.equal((await store.getOperation('op-y'))?.id, 'op-y');
+      }));
+
+    test('migrate is idempotent and a second handle sees the same data', () =>
+      withStore(async (store, harness) => {
+        await store.insertWorkspace(workspace('persisted'));
+        await store.insertToken(token('t1'));
+        await store.migrate();
+        await store.migrate();
+        const second = await harness.open();
+        try {
+          assert.deepEqual(await second.getWorkspace('persisted'), workspace('persisted'));
+          assert.equal((await second.findTokenByHash('hash-of-t1'))?.id, 't1');
+        } finally {
+          await second.close();
+        }
+      }));
+
+    operationsAndAccessConformance(withStore);
+  });
+}
