@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
+import { DEFAULT_IMAGE } from '../core/defaults.js';
 import type { Runtime } from '../core/runtime.js';
 import type { ClusterType } from '../core/types.js';
 import { Controller } from '../controller/controller.js';
@@ -82,9 +83,13 @@ export async function startServer(config: ServeConfig, options: { logger?: Logge
   const controller = new Controller(store, runtimes, logger.child({ component: 'controller' }), {
     hooksDir: config.hooksDir,
     resyncIntervalMs: config.resyncSeconds * 1000,
-    ...(config.defaultImage ? { defaultImage: config.defaultImage } : {}),
+    defaultImage: config.defaultImage ?? DEFAULT_IMAGE,
   });
-  const commands = new WorkspaceCommands(store, controller, { hooksDir: config.hooksDir, actionWaitMs: config.actionWaitMs });
+  const commands = new WorkspaceCommands(store, controller, {
+    hooksDir: config.hooksDir,
+    actionWaitMs: config.actionWaitMs,
+    defaultImage: config.defaultImage ?? DEFAULT_IMAGE,
+  });
   const auth = new Authenticator(store, config.adminToken);
   const app = await buildApp({ store, controller, commands, auth, version: VERSION }, { logger });
   await controller.start();

@@ -27,6 +27,8 @@ export interface CommandOptions {
   hooksDir: string;
   /** How long a request waits for the runtime to accept its change before answering. */
   actionWaitMs: number;
+  /** The image of workspaces whose container_config names none (when the cluster settings name none). */
+  defaultImage: string;
 }
 
 export class WorkspaceCommands {
@@ -45,8 +47,8 @@ export class WorkspaceCommands {
     if (!this.controller.runtimeFor(req.cluster_type)) {
       throw validationError([{ field: 'cluster_type', message: `cluster type ${req.cluster_type} is not configured on this server; available: ${this.controller.clusterTypes.join(', ')}` }]);
     }
-    const inheritedEnv = await this.inheritedEnv();
-    const spec = buildSpec(req, { inheritedEnv });
+    const { inheritedEnv, defaultImage } = await this.clusterDefaults();
+    const spec = buildSpec(req, { inheritedEnv, defaultImage });
     await this.checkScripts(spec.lifecycle);
     return this.locks.run(req.name, async () => {
       const now = new Date().toISOString();
@@ -81,7 +83,8 @@ export class WorkspaceCommands {
       // Validated before taking the lock: reading the hooks directory is I/O.
       const current = await this.store.getWorkspace(name);
       if (!current) throw notFound(name);
-      await this.checkScripts(applyPatch(current.spec, req, { inheritedEnv: current.spec.inherited_env }).lifecycle);
+      const { defaultImage } = await this.clusterDefaults();
+      await this.checkScripts(applyPatch(current.spec, req, { inheritedEnv: current.spec.inherited_env, defaultImage }).lifecycle);
     }
     return this.locks.run(name, async () => {
       const current = await this.store.getWorkspace(name);
@@ -151,8 +154,9 @@ export class WorkspaceCommands {
       case 'add_to_ingress':
         return { spec: { ...current.spec, ingress: { ...current.spec.ingress, enabled: true } }, desired: current.desired_state };
       case 'patch': {
-        const inheritedEnv = req.update_workspace_settings ? await this.inheritedEnv() : current.spec.inherited_env;
-        return { spec: applyPatch(current.spec, req, { inheritedEnv }), desired: current.desired_state };
+        const defaults = await this.clusterDefaults();
+        const inheritedEnv = req.update_workspace_settings ? defaults.inheritedEnv : current.spec.inherited_env;
+        return { spec: applyPatch(current.spec, req, { inheritedEnv, defaultImage: defaults.defaultImage }), desired: current.desired_state };
       }
       default:
         throw new WsmError('unsupported_action', `Unknown action.`);
@@ -184,9 +188,13 @@ export class WorkspaceCommands {
     if (errors.length > 0) throw validationError(errors);
   }
 
-  private async inheritedEnv() {
+  /** The cluster env a workspace inherits now, and the image a workspace without one runs. */
+  private async clusterDefaults() {
     const settings = await this.store.getClusterSettings();
-    return selectInheritedEnv(settings.env, settings.inherit_patterns);
+    return {
+      inheritedEnv: selectInheritedEnv(settings.env, settings.inherit_patterns),
+      defaultImage: settings.default_image ?? this.options.defaultImage,
+    };
   }
 
   private operation(ws: WorkspaceRecord, action: OperationAction, ctx: CommandContext, request: unknown, target: OperationRecord['target_state']): OperationRecord {
