@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Runs every test file under test/ with Node's test runner (through tsx), or only the files given.
-// Node 20's runner takes no globs, so the files are listed here.
+// Node 20's runner takes no globs, so the files are listed here. Files named *.serial.test.ts
+// disturb shared machinery (they restart the Docker engine, say), so they run after the others,
+// one at a time.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -15,12 +17,21 @@ function findTests(dir) {
   return out.sort();
 }
 
+function run(files, concurrency) {
+  if (files.length === 0) return 0;
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+    { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
+  );
+  return result.status ?? 1;
+}
+
 const args = process.argv.slice(2);
 const files = args.length > 0 ? args : findTests('test');
+const serial = files.filter((f) => f.endsWith('.serial.test.ts'));
+const parallel = files.filter((f) => !f.endsWith('.serial.test.ts'));
 const concurrency = process.env.WSM_TEST_CONCURRENCY ?? '2';
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
-  { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
-);
-process.exit(result.status ?? 1);
+const first = run(parallel, concurrency);
+const second = run(serial, 1);
+process.exit(first !== 0 ? first : second);
