@@ -155,7 +155,11 @@ export class Controller extends EventEmitter<ControllerEvents> {
       return 'done';
     }
 
-    const transitional = transitionalStatus(ws.observed.status, ws.desired_state, Boolean(ws.deletion));
+    // Act only when something was asked (an open operation) or the spec is not yet applied;
+    // otherwise just look. A workspace that failed or was stopped behind wsm's back is shown as
+    // it is (FAILED with its exit code), not silently restarted: that is what restart policies are for.
+    const mustApply = openOps.length > 0 || ws.observed.observed_generation < ws.generation || Boolean(ws.deletion);
+    const transitional = mustApply ? transitionalStatus(ws.observed.status, ws.desired_state, Boolean(ws.deletion)) : undefined;
     if (transitional && transitional !== ws.observed.status) {
       await this.store.setObserved(name, { ...ws.observed, status: transitional, updated_at: now() });
       this.emit('workspace', name);
@@ -176,7 +180,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
         this.emit('workspace', name);
         return 'done';
       }
-      const instance = await runtime.apply(rws);
+      const instance = mustApply ? await runtime.apply(rws) : await runtime.observe(rws);
       const observed = observedFromInstance(ws.observed, instance, ws.desired_state, ws.generation, now());
       await this.store.setObserved(name, observed);
       this.emit('workspace', name);

@@ -1,7 +1,7 @@
 // A tiny stand-in for the StatefulSet controller, the scheduler and the kubelet: enough for the runtime to
 // observe pods coming, going, rolling and failing, and PVCs following the retention policy.
 import { createHash } from 'node:crypto';
-import type { KubeObject, ObjectStore, StoredEvent } from './store.js';
+import { canonical, type KubeObject, type ObjectStore, type StoredEvent } from './store.js';
 
 /** What the simulated kubelet does with a pod. */
 export type PodOutcome =
@@ -33,7 +33,7 @@ export function outcomeFromImages(pod: KubeObject): PodOutcome {
 
 function templateHash(sts: KubeObject): string {
   const template = (sts.spec as Obj).template;
-  return createHash('sha256').update(JSON.stringify(template)).digest('hex').slice(0, 10);
+  return createHash('sha256').update(canonical(template)).digest('hex').slice(0, 10);
 }
 
 export class FakeCluster {
@@ -118,7 +118,7 @@ export class FakeCluster {
       currentRevision: `${sts.metadata.name}-${hash}`,
       updateRevision: `${sts.metadata.name}-${hash}`,
     };
-    if (JSON.stringify(sts.status) !== JSON.stringify(status)) {
+    if (canonical(sts.status) !== canonical(status)) {
       this.store.update('statefulsets', { ...sts, status });
     }
   }

@@ -1,5 +1,5 @@
 // The resources the fake serves, and the defaulting/immutability rules of the real API server that matter to wsm.
-import type { KubeObject } from './store.js';
+import { canonical, type KubeObject } from './store.js';
 
 export interface ResourceInfo {
   plural: string;
@@ -64,7 +64,7 @@ const STS_MUTABLE = ['replicas', 'ordinals', 'template', 'updateStrategy', 'pers
 export function checkUpdate(plural: string, old: KubeObject, next: KubeObject): void {
   if (plural === 'statefulsets') {
     const strip = (spec: Obj) => Object.fromEntries(Object.entries(spec ?? {}).filter(([k]) => !STS_MUTABLE.includes(k)));
-    if (JSON.stringify(strip(old.spec as Obj)) !== JSON.stringify(strip(next.spec as Obj))) {
+    if (canonical(strip(old.spec as Obj)) !== canonical(strip(next.spec as Obj))) {
       throw new InvalidError(
         `StatefulSet.apps "${old.metadata.name}" is invalid: spec: Forbidden: updates to statefulset spec for fields other than ` +
           `'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden`,

@@ -33,6 +33,13 @@ type Listener = (event: StoredEvent) => void;
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
+/** JSON with object keys sorted: two objects that mean the same compare equal (the server ignores key order). */
+export function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
+  );
+}
+
 export class ObjectStore {
   private readonly objects = new Map<string, KubeObject>();
   private history: StoredEvent[] = [];
@@ -82,7 +89,7 @@ export class ObjectStore {
     stored.metadata.uid = old.metadata.uid;
     stored.metadata.creationTimestamp = old.metadata.creationTimestamp;
     if (old.metadata.generation !== undefined) {
-      const changed = JSON.stringify(old.spec) !== JSON.stringify(stored.spec);
+      const changed = canonical(old.spec) !== canonical(stored.spec);
       stored.metadata.generation = old.metadata.generation + (changed ? 1 : 0);
     }
     return this.write(plural, stored, 'MODIFIED');
