@@ -1,13 +1,30 @@
 // The `wsm` command. `serve` runs the control plane; the other commands talk to its HTTP API.
-import { Command } from 'commander';
+// Exit codes: 0 ok, 1 action failed, 2 usage, 3 not found, 4 auth, 5 validation, 6 unreachable/5xx.
+import { Command, CommanderError } from 'commander';
+import { CliError, EXIT } from './errors.js';
 import { registerServe } from './serve-command.js';
+import { registerToken } from './token-command.js';
+import { registerWorkspaces } from './workspaces-command.js';
 import { VERSION } from './version.js';
 
 const program = new Command();
 program.name('wsm').description('wsm: a control plane for data workspaces (Mage Pro workspace API compatible)').version(VERSION);
+// Commander would exit with 1 on a bad flag; set before the commands so they inherit it.
+program.exitOverride();
+program.showHelpAfterError('(add --help for usage)');
 registerServe(program);
+registerWorkspaces(program);
+registerToken(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) {
+    // Commander has printed the message or the help already.
+    process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage);
+  }
+  if (err instanceof CliError) {
+    process.stderr.write(`error: ${err.message}\n${err.details.map((d) => `  ${d}\n`).join('')}`);
+    process.exit(err.exitCode);
+  }
   process.stderr.write(`wsm: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  process.exit(EXIT.failed);
 });

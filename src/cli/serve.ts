@@ -7,6 +7,8 @@ import { DEFAULT_IMAGE } from '../core/defaults.js';
 import type { Runtime } from '../core/runtime.js';
 import type { ClusterType } from '../core/types.js';
 import { Controller } from '../controller/controller.js';
+import { Culler } from '../controller/culler.js';
+import { probeSettingsFromEnv } from '../controller/probe.js';
 import { WorkspaceCommands } from '../controller/workspace-commands.js';
 import { DockerRuntime, dockerOptionsFromEnv } from '../runtimes/docker/index.js';
 import { KubernetesRuntime } from '../runtimes/kubernetes/index.js';
@@ -22,6 +24,8 @@ export interface RunningServer {
   url: string;
   store: Store;
   controller: Controller;
+  /** The idle culler (auto-termination). */
+  culler: Culler;
   /** Stops accepting requests, finishes those in flight, and leaves workspaces running. */
   close(): Promise<void>;
 }
@@ -50,7 +54,12 @@ async function createRuntimes(config: ServeConfig, logger: Logger): Promise<Map<
   const dockerUp = config.clusterType === 'docker' || (await dockerAnswers(docker));
   const wantK8s = config.clusterType === 'k8s' || Boolean(config.kubeconfig) || Boolean(process.env.KUBERNETES_SERVICE_HOST);
   const local = () =>
-    new LocalRuntime({ rootDir: join(config.dataDir, 'workspaces'), stopGraceMs: config.stopGraceSeconds * 1000, logger: logger.child({ runtime: 'local' }) });
+    new LocalRuntime({
+      rootDir: join(config.dataDir, 'workspaces'),
+      stopGraceMs: config.stopGraceSeconds * 1000,
+      preStartTimeoutMs: config.preStartTimeoutSeconds * 1000,
+      logger: logger.child({ runtime: 'local' }),
+    });
   const k8s = () =>
     new KubernetesRuntime({
       kubeconfigPath: config.kubeconfig,
@@ -74,15 +83,22 @@ async function createRuntimes(config: ServeConfig, logger: Logger): Promise<Map<
   return runtimes;
 }
 
-export async function startServer(config: ServeConfig, options: { logger?: Logger } = {}): Promise<RunningServer> {
+export interface StartOptions {
+  logger?: Logger;
+  /** Runtimes to use instead of those the config selects (benchmarks inject one that does nothing). */
+  runtimes?: Map<ClusterType, Runtime>;
+}
+
+export async function startServer(config: ServeConfig, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'wsm' } });
   await mkdir(config.dataDir, { recursive: true });
   await mkdir(config.hooksDir, { recursive: true });
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, logger });
-  const runtimes = await createRuntimes(config, logger);
+  const runtimes = options.runtimes ?? (await createRuntimes(config, logger));
   const controller = new Controller(store, runtimes, logger.child({ component: 'controller' }), {
     hooksDir: config.hooksDir,
     resyncIntervalMs: config.resyncSeconds * 1000,
+    postStartTimeoutMs: config.postStartTimeoutSeconds * 1000,
     defaultImage: config.defaultImage ?? DEFAULT_IMAGE,
   });
   const commands = new WorkspaceCommands(store, controller, {
@@ -92,7 +108,13 @@ export async function startServer(config: ServeConfig, options: { logger?: Logge
   });
   const auth = new Authenticator(store, config.adminToken);
   const app = await buildApp({ store, controller, commands, auth, version: VERSION }, { logger });
+  const culler = new Culler(store, commands, controller.activity, logger.child({ component: 'culler' }), {
+    periodMs: config.cullerPeriodSeconds * 1000,
+    probes: probeSettingsFromEnv(process.env, [...runtimes.keys()]),
+    concurrency: 8,
+  });
   await controller.start();
+  culler.start();
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -104,9 +126,10 @@ export async function startServer(config: ServeConfig, options: { logger?: Logge
   const close = () =>
     (closing ??= (async () => {
       await app.close();
+      culler.stop();
       await controller.stop();
       for (const runtime of runtimes.values()) await runtime.close();
       await store.close();
     })());
-  return { app, url, store, controller, close };
+  return { app, url, store, controller, culler, close };
 }

@@ -4,10 +4,12 @@
 import { EventEmitter } from 'node:events';
 import { effectiveEnv } from '../core/env.js';
 import { PermanentRuntimeError, type Runtime, type RuntimeWorkspace } from '../core/runtime.js';
-import type { ClusterType, InstanceStatus, OperationRecord, WorkspaceRecord } from '../core/types.js';
+import type { ClusterType, InstanceStatus, ObservedState, OperationRecord, WorkspaceRecord } from '../core/types.js';
 import type { Store } from '../store/store.js';
+import { ActivityRecorder } from './activity.js';
 import { loadHookScripts } from './hook-scripts.js';
 import { observedFromError, observedFromInstance, statusMatchesDesired, transitionalStatus } from './observed.js';
+import { isPostStartCondition, PostStartRunner, resultCondition, wantsPostStart, withPostStartConditions, POST_START } from './post-start.js';
 import { WorkQueue } from './work-queue.js';
 
 export interface Logger {
@@ -28,6 +30,10 @@ export interface ControllerOptions {
   retryMaxMs: number;
   /** How soon a workspace that is still converging (e.g. a pod starting) is looked at again. */
   progressRequeueMs: number;
+  /** Bound of each post-start step (Docker and local), and of the wait for the workspace to answer first. */
+  postStartTimeoutMs: number;
+  /** At most one activity write per workspace per this many ms (heartbeats, probes). */
+  activityDebounceMs: number;
 }
 
 export const DEFAULT_CONTROLLER_OPTIONS: Omit<ControllerOptions, 'hooksDir'> = {
@@ -37,6 +43,8 @@ export const DEFAULT_CONTROLLER_OPTIONS: Omit<ControllerOptions, 'hooksDir'> = {
   retryBaseMs: 500,
   retryMaxMs: 60_000,
   progressRequeueMs: 1_000,
+  postStartTimeoutMs: 300_000,
+  activityDebounceMs: 5_000,
 };
 
 export interface ControllerEvents {
@@ -49,6 +57,9 @@ export class Controller extends EventEmitter<ControllerEvents> {
   private readonly unwatch: (() => void)[] = [];
   private resyncTimer?: NodeJS.Timeout;
   private readonly options: ControllerOptions;
+  /** Activity from heartbeats, probes and starts (the culler and the heartbeat route use it). */
+  readonly activity: ActivityRecorder;
+  private readonly postStart: PostStartRunner;
 
   constructor(
     private readonly store: Store,
@@ -59,6 +70,8 @@ export class Controller extends EventEmitter<ControllerEvents> {
     super();
     this.setMaxListeners(0);
     this.options = { ...DEFAULT_CONTROLLER_OPTIONS, ...options };
+    this.activity = new ActivityRecorder(store, logger, { debounceMs: this.options.activityDebounceMs });
+    this.postStart = new PostStartRunner(store, logger, { timeoutMs: this.options.postStartTimeoutMs }, (name) => this.enqueue(name));
     this.queue = new WorkQueue((name) => this.reconcile(name), {
       concurrency: this.options.concurrency,
       baseDelayMs: this.options.retryBaseMs,
@@ -88,6 +101,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     for (const stop of this.unwatch.splice(0)) stop();
     this.queue.stop();
+    await this.activity.flush();
   }
 
   enqueue(name: string): void {
@@ -155,10 +169,13 @@ export class Controller extends EventEmitter<ControllerEvents> {
       return 'done';
     }
 
-    // Act only when something was asked (an open operation) or the spec is not yet applied;
-    // otherwise just look. A workspace that failed or was stopped behind wsm's back is shown as
-    // it is (FAILED with its exit code), not silently restarted: that is what restart policies are for.
-    const mustApply = openOps.length > 0 || ws.observed.observed_generation < ws.generation || Boolean(ws.deletion);
+    // Act only when something was asked (an open operation), the spec is not yet applied, or the
+    // engine was unreachable last time (an engine restart stops containers: once it is back, the
+    // workspace returns to what was asked). Otherwise just look: a workspace that failed or was
+    // stopped behind wsm's back is shown as it is (FAILED with its exit code), not silently
+    // restarted; that is what restart policies are for.
+    const engineWasDown = ws.observed.conditions.some((c) => c.type === 'Reconciled' && c.status === 'False' && c.reason === 'RuntimeError');
+    const mustApply = openOps.length > 0 || ws.observed.observed_generation < ws.generation || Boolean(ws.deletion) || engineWasDown;
     const transitional = mustApply ? transitionalStatus(ws.observed.status, ws.desired_state, Boolean(ws.deletion)) : undefined;
     if (transitional && transitional !== ws.observed.status) {
       await this.store.setObserved(name, { ...ws.observed, status: transitional, updated_at: now() });
@@ -170,6 +187,8 @@ export class Controller extends EventEmitter<ControllerEvents> {
       rws = await this.toRuntimeWorkspace(ws);
       if (ws.deletion) {
         await runtime.remove(rws, { deleteVolume: ws.deletion.delete_volume });
+        this.postStart.forget(name);
+        this.activity.forget(name);
         await this.store.transaction(async (tx) => {
           await tx.deleteWorkspace(name);
           for (const op of openOps) {
@@ -181,9 +200,14 @@ export class Controller extends EventEmitter<ControllerEvents> {
         return 'done';
       }
       const instance = mustApply ? await runtime.apply(rws) : await runtime.observe(rws);
-      const observed = observedFromInstance(ws.observed, instance, ws.desired_state, ws.generation, now());
+      const reported = observedFromInstance(ws.observed, instance, ws.desired_state, ws.generation, now());
+      const { observed, startPostStart } = await this.withPostStart(ws, runtime, rws, reported);
       await this.store.setObserved(name, observed);
       this.emit('workspace', name);
+      if (startPostStart) {
+        await this.activity.record(name, 'start');
+        this.postStart.start(runtime, rws, observed.ip);
+      }
       const settled = await this.settleOperations(openOps, observed.status, observed.observed_generation, observed.message);
       return settled && statusMatchesDesired(observed.status, ws.desired_state) ? 'done' : observed.status === 'FAILED' ? 'done' : 'requeue';
     } catch (err) {
@@ -201,6 +225,43 @@ export class Controller extends EventEmitter<ControllerEvents> {
       await this.recordAttempt(openOps, error.message);
       throw error;
     }
+  }
+
+  /**
+   * Post-start (Docker and local): a new start (RUNNING after not running, or a new generation
+   * applied) is marked pending and its run begins once that is stored; a finished run's result is
+   * written here, by the workspace's one reconciler, and with fail_on_error a failure stops the
+   * instance and leaves the workspace FAILED until it is started again.
+   */
+  private async withPostStart(
+    ws: WorkspaceRecord,
+    runtime: Runtime,
+    rws: RuntimeWorkspace,
+    reported: ObservedState,
+  ): Promise<{ observed: ObservedState; startPostStart: boolean }> {
+    if (runtime.clusterType === 'k8s') return { observed: reported, startPostStart: false };
+    const prev = ws.observed;
+    const at = new Date().toISOString();
+    const newStart = reported.status === 'RUNNING' && (prev.status !== 'RUNNING' || prev.observed_generation !== reported.observed_generation);
+    const wanted = wantsPostStart(ws, runtime);
+    let observed = withPostStartConditions(prev, reported, { newStart, wanted, desiredRunning: ws.desired_state === 'running', now: at });
+    if (newStart) return { observed, startPostStart: wanted };
+    const pending = observed.conditions.some((c) => c.type === POST_START && c.reason === 'Pending');
+    const result = pending ? this.postStart.take(ws.name) : undefined;
+    if (!result) {
+      // Pending but not running here: the control plane restarted during the run, so it runs again.
+      const recover = pending && wanted && observed.status === 'RUNNING' && !this.postStart.running(ws.name);
+      return { observed, startPostStart: recover };
+    }
+    const condition = { ...resultCondition(result), last_transition_time: at };
+    observed = { ...observed, conditions: [...observed.conditions.filter((c) => !isPostStartCondition(c)), condition] };
+    const op = await this.postStart.recordOnOperation(ws.name, result);
+    if (op) this.emitOperation(op.id);
+    if (!result.ok && result.fail_on_error && observed.status === 'RUNNING') {
+      const stopped = await runtime.apply({ ...rws, desired: 'stopped' });
+      observed = withPostStartConditions(observed, { ...observed, status: stopped.status, ip: undefined, url: undefined }, { newStart: false, wanted, desiredRunning: true, now: at });
+    }
+    return { observed, startPostStart: false };
   }
 
   private async markStarted(ops: OperationRecord[], at: string): Promise<void> {

@@ -11,6 +11,9 @@ import { checkHookPath } from './hook-scripts.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { initialObserved } from './observed.js';
 
+/** The actor of stops the idle culler makes. */
+export const AUTO_TERMINATION_ACTOR = 'auto-termination';
+
 export interface CommandContext {
   actor: string;
   requestId?: string;
@@ -109,8 +112,9 @@ export class WorkspaceCommands {
       };
       const op = this.operation(updated, req.action, ctx, body, updated.desired_state);
       await this.store.transaction(async (tx) => {
+        // replaceWorkspace leaves activity alone (it has its own writers): an action is activity.
         if (changed) await this.replace(tx, updated, current.resource_version);
-        else await tx.setActivity(name, updated.activity);
+        await tx.setActivity(name, updated.activity);
         await tx.insertOperation(op);
         await tx.appendAudit(this.audit(ctx, req.action, name, current.generation, updated.generation, 'ok'));
       });
@@ -138,6 +142,47 @@ export class WorkspaceCommands {
       });
       return this.handOver(name, op, updated);
     });
+  }
+
+  /**
+   * The culler's stop. `confirm` is asked again under the workspace's lock with the record as it
+   * now stands (a patch or heartbeat may have come in since the culler looked) and returns the
+   * figures the stop is decided on, or undefined when it no longer is. Returns the operation, if any.
+   */
+  async autoStop(name: string, confirm: (ws: WorkspaceRecord) => Record<string, unknown> | undefined): Promise<OperationRecord | undefined> {
+    const op = await this.locks.run(name, async () => {
+      const current = await this.store.getWorkspace(name);
+      if (!current || current.deletion || current.desired_state !== 'running') return undefined;
+      const figures = confirm(current);
+      if (!figures) return undefined;
+      const now = new Date().toISOString();
+      const updated: WorkspaceRecord = {
+        ...current,
+        desired_state: 'stopped',
+        resource_version: current.resource_version + 1,
+        activity: { ...current.activity, last_auto_stop: figures },
+        updated_at: now,
+      };
+      const ctx: CommandContext = { actor: AUTO_TERMINATION_ACTOR };
+      const op = this.operation(updated, 'auto_stop', ctx, figures, 'stopped');
+      await this.store.transaction(async (tx) => {
+        await this.replace(tx, updated, current.resource_version);
+        await tx.setActivity(name, updated.activity);
+        await tx.insertOperation(op);
+        await tx.appendAudit({ ...this.audit(ctx, 'auto_stop', name, current.generation, current.generation, 'ok'), detail: JSON.stringify(figures) });
+      });
+      return op;
+    });
+    if (op) this.controller.enqueue(name);
+    return op;
+  }
+
+  /** A heartbeat from the workspace (or an agent in it): activity, nothing else. */
+  async heartbeat(name: string): Promise<WorkspaceRecord> {
+    const ws = await this.store.getWorkspace(name);
+    if (!ws || ws.deletion) throw notFound(name);
+    await this.controller.activity.record(name, 'heartbeat');
+    return ws;
   }
 
   /** Records a rejected change, so the audit log shows attempts as well as changes. */

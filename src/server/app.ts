@@ -10,6 +10,10 @@ import { workspaceRoutes } from './routes/workspaces.js';
 import { statusRoutes } from './routes/status.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { adminRoutes } from './routes/admin.js';
+import { activityRoutes } from './routes/activity.js';
+import { sessionRoutes } from './routes/session.js';
+import { eventRoutes } from './routes/events.js';
+import { consoleRoutes } from './routes/console.js';
 
 export interface AppOptions {
   logger: Logger | false;
@@ -61,6 +65,10 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
     await workspaceRoutes(scope, ctx);
     await tokenRoutes(scope, ctx);
     await adminRoutes(scope, ctx);
+    await activityRoutes(scope, ctx);
+    await sessionRoutes(scope, ctx);
+    await eventRoutes(scope, ctx);
+    await consoleRoutes(scope, ctx);
   });
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());

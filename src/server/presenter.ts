@@ -1,7 +1,24 @@
 // The workspace as the API shows it: Mage's fields first (so existing scripts keep working), then
 // wsm's own (desired state, generation, conditions, last operation, activity).
 import { renderContainerConfig } from '../core/container-config.js';
-import type { OperationRecord, Role, WorkspaceRecord } from '../core/types.js';
+import type { ContainerConfig, OperationRecord, Role, WorkspaceRecord } from '../core/types.js';
+
+// Rendering YAML costs about as much as the rest of a request; the config changes rarely, so the YAML
+// is kept by the config's JSON text (the key is the content, so a changed config never gets a stale
+// answer). The bound keeps memory flat when many configs differ; past it the cache starts afresh.
+const YAML_CACHE_LIMIT = 20_000;
+const yamlCache = new Map<string, string>();
+
+export function renderContainerConfigCached(config: ContainerConfig): string {
+  const key = JSON.stringify(config);
+  let yaml = yamlCache.get(key);
+  if (yaml === undefined) {
+    yaml = renderContainerConfig(config);
+    if (yamlCache.size >= YAML_CACHE_LIMIT) yamlCache.clear();
+    yamlCache.set(key, yaml);
+  }
+  return yaml;
+}
 
 export function presentOperation(op: OperationRecord | undefined) {
   if (!op) return null;
@@ -67,7 +84,7 @@ export function presentWorkspace(ws: WorkspaceRecord, options: { access?: Role; 
     },
     project_uuid: ws.project_uuid,
     lifecycle_config: spec.lifecycle,
-    container_config: renderContainerConfig(spec.container),
+    container_config: renderContainerConfigCached(spec.container),
     namespace: spec.namespace ?? null,
     ingress_name: spec.ingress.name ?? null,
     pvc_retention_policy: spec.storage.retention_policy,

@@ -1,10 +1,10 @@
-// The point lookups on every request's path (a workspace by name, a token by hash, an idempotency
-// key), compiled to SQL once per store: building and compiling a Kysely query costs more than SQLite
-// takes to answer it. On PostgreSQL, outside transactions, they also run as named prepared
+// The statements on every request's and every reconcile's path (a workspace by name, a token by
+// hash, an idempotency key, a workspace's operations, the observed-state write), compiled to SQL once
+// per store: building and compiling a Kysely query costs more than SQLite takes to answer it. On PostgreSQL, outside transactions, they also run as named prepared
 // statements so the server parses and plans them once per connection.
 import type { CompiledQuery, Kysely } from 'kysely';
 import type pg from 'pg';
-import type { Database, IdempotencyKeysTable, TokensTable, WorkspacesTable } from './schema.js';
+import type { AuditEventsTable, ClusterSettingsTable, Database, IdempotencyKeysTable, OperationsTable, TokensTable, WorkspacesTable } from './schema.js';
 
 export interface HotQuery<R> {
   /** The prepared statement's name on PostgreSQL. */
@@ -16,14 +16,44 @@ export interface HotQueries {
   getWorkspace: HotQuery<WorkspacesTable>;
   findTokenByHash: HotQuery<TokensTable>;
   getIdempotency: HotQuery<IdempotencyKeysTable>;
+  /** Parameters: id. */
+  getOperation: HotQuery<OperationsTable>;
+  /** Parameters: workspace, limit. Newest first. */
+  listOperations: HotQuery<OperationsTable>;
+  /** Parameters: the open states, then workspace. Oldest first. */
+  listOpenOperationsOf: HotQuery<OperationsTable>;
+  /** Parameters: key. */
+  getClusterSetting: HotQuery<Pick<ClusterSettingsTable, 'value'>>;
+  /** Parameters: observed, status, name. */
+  setObserved: HotQuery<never>;
+  /** Parameters: activity, name. */
+  setActivity: HotQuery<never>;
+  /** Parameters: WORKSPACE_COLUMNS' values. Affects no row when the name exists. */
+  insertWorkspace: HotQuery<never>;
+  /** Parameters: REPLACED_WORKSPACE_COLUMNS' values, then name and the expected resource_version. */
+  replaceWorkspace: HotQuery<never>;
+  /** Parameters: OPERATION_COLUMNS' values. Affects no row when the id exists. */
+  insertOperation: HotQuery<never>;
+  /** Parameters: AUDIT_COLUMNS' values. */
+  appendAudit: HotQuery<never>;
+  /** The update of these operation columns (a patch's shape); parameters: their values in this order, then id. */
+  updateOperation(columns: readonly OperationColumn[]): HotQuery<never>;
 }
+
+export type OperationColumn = 'state' | 'error' | 'attempts' | 'details' | 'started_at' | 'finished_at';
+
+/** The open states of an operation, in the order listOpenOperationsOf binds them. */
+export const OPEN_STATES = ['pending', 'running'] as const;
 
 /** Runs a hot query with these parameters and returns its rows. */
 export type HotRunner = <R>(query: HotQuery<R>, parameters: unknown[]) => Promise<R[]>;
 
+/** Runs a hot write with these parameters and returns how many rows it changed. */
+export type HotWriter = (query: HotQuery<never>, parameters: unknown[]) => Promise<number>;
+
 // Columns are named rather than `*`: a prepared statement whose result shape changed under it (a
 // migration adding a column) fails on PostgreSQL.
-const WORKSPACE_COLUMNS = [
+export const WORKSPACE_COLUMNS = [
   'name',
   'cluster_type',
   'project_uuid',
@@ -39,12 +69,94 @@ const WORKSPACE_COLUMNS = [
   'created_at',
   'updated_at',
 ] as const;
+/** What a request may rewrite: observed state and activity have their own writers. */
+export const REPLACED_WORKSPACE_COLUMNS = WORKSPACE_COLUMNS.filter(
+  (c): c is Exclude<(typeof WORKSPACE_COLUMNS)[number], 'name' | 'observed' | 'status' | 'activity'> =>
+    c !== 'name' && c !== 'observed' && c !== 'status' && c !== 'activity',
+);
 const TOKEN_COLUMNS = ['id', 'hash', 'name', 'role', 'workspace', 'expires_at', 'created_at', 'revoked_at'] as const;
 const IDEMPOTENCY_COLUMNS = ['key', 'actor', 'fingerprint', 'response', 'created_at'] as const;
+export const OPERATION_COLUMNS = [
+  'id',
+  'workspace',
+  'action',
+  'actor',
+  'request',
+  'state',
+  'target_generation',
+  'target_state',
+  'error',
+  'attempts',
+  'details',
+  'created_at',
+  'started_at',
+  'finished_at',
+] as const;
+export const AUDIT_COLUMNS = [
+  'at',
+  'actor',
+  'action',
+  'workspace',
+  'generation_before',
+  'generation_after',
+  'result',
+  'detail',
+  'request_id',
+] as const satisfies readonly (keyof Omit<AuditEventsTable, 'id'>)[];
+
+/** An object of '' for each column: the values a statement is compiled with, bound anew on each call. */
+function placeholders<C extends string>(columns: readonly C[]): Record<C, any> {
+  return Object.fromEntries(columns.map((c) => [c, ''])) as Record<C, any>;
+}
 
 export function compileHotQueries(db: Kysely<Database>): HotQueries {
+  // A patch sets one of a few column combinations; each is compiled the first time it is seen.
+  const operationUpdates = new Map<string, HotQuery<never>>();
+  const updateOperation = (columns: readonly OperationColumn[]): HotQuery<never> => {
+    const key = columns.join(',');
+    let query = operationUpdates.get(key);
+    if (query === undefined) {
+      const set = Object.fromEntries(columns.map((c) => [c, ''])) as Partial<OperationsTable>;
+      query = {
+        name: `wsm_update_operation_${columns.map((c) => c.slice(0, 3)).join('_')}`,
+        compiled: db.updateTable('operations').set(set).where('id', '=', '').compile() as CompiledQuery<never>,
+      };
+      operationUpdates.set(key, query);
+    }
+    return query;
+  };
   // The '' values are placeholders; each call binds its own parameters in the same order.
   return {
+    updateOperation,
+    insertWorkspace: {
+      name: 'wsm_insert_workspace',
+      compiled: db
+        .insertInto('workspaces')
+        .values(placeholders(WORKSPACE_COLUMNS))
+        .onConflict((oc) => oc.doNothing())
+        .compile() as CompiledQuery<never>,
+    },
+    replaceWorkspace: {
+      name: 'wsm_replace_workspace',
+      compiled: db
+        .updateTable('workspaces')
+        .set(placeholders(REPLACED_WORKSPACE_COLUMNS))
+        .where('name', '=', '')
+        .where('resource_version', '=', 0)
+        .compile() as CompiledQuery<never>,
+    },
+    insertOperation: {
+      name: 'wsm_insert_operation',
+      compiled: db
+        .insertInto('operations')
+        .values(placeholders(OPERATION_COLUMNS))
+        .onConflict((oc) => oc.doNothing())
+        .compile() as CompiledQuery<never>,
+    },
+    appendAudit: {
+      name: 'wsm_append_audit',
+      compiled: db.insertInto('audit_events').values(placeholders(AUDIT_COLUMNS)).compile() as CompiledQuery<never>,
+    },
     getWorkspace: {
       name: 'wsm_get_workspace',
       compiled: db.selectFrom('workspaces').select(WORKSPACE_COLUMNS).where('name', '=', '').compile(),
@@ -62,6 +174,44 @@ export function compileHotQueries(db: Kysely<Database>): HotQueries {
         .where('actor', '=', '')
         .compile(),
     },
+    getOperation: {
+      name: 'wsm_get_operation',
+      compiled: db.selectFrom('operations').select(OPERATION_COLUMNS).where('id', '=', '').compile(),
+    },
+    listOperations: {
+      name: 'wsm_list_operations',
+      compiled: db
+        .selectFrom('operations')
+        .select(OPERATION_COLUMNS)
+        .where('workspace', '=', '')
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(1)
+        .compile(),
+    },
+    listOpenOperationsOf: {
+      name: 'wsm_list_open_operations_of',
+      compiled: db
+        .selectFrom('operations')
+        .select(OPERATION_COLUMNS)
+        .where('state', 'in', [...OPEN_STATES])
+        .where('workspace', '=', '')
+        .orderBy('created_at')
+        .orderBy('id')
+        .compile(),
+    },
+    getClusterSetting: {
+      name: 'wsm_get_cluster_setting',
+      compiled: db.selectFrom('cluster_settings').select('value').where('key', '=', '').compile(),
+    },
+    setObserved: {
+      name: 'wsm_set_observed',
+      compiled: db.updateTable('workspaces').set({ observed: '', status: '' }).where('name', '=', '').compile() as CompiledQuery<never>,
+    },
+    setActivity: {
+      name: 'wsm_set_activity',
+      compiled: db.updateTable('workspaces').set({ activity: '' }).where('name', '=', '').compile() as CompiledQuery<never>,
+    },
   };
 }
 
@@ -70,6 +220,20 @@ export function kyselyRunner(db: Kysely<Database>): HotRunner {
   return async <R>(query: HotQuery<R>, parameters: unknown[]) => {
     const result = await db.executeQuery<R>({ ...query.compiled, parameters });
     return result.rows;
+  };
+}
+
+export function kyselyWriter(db: Kysely<Database>): HotWriter {
+  return async (query, parameters) => {
+    const result = await db.executeQuery({ ...query.compiled, parameters });
+    return Number(result.numAffectedRows ?? 0);
+  };
+}
+
+export function pgPreparedWriter(pool: pg.Pool): HotWriter {
+  return async (query, parameters) => {
+    const result = await pool.query({ name: query.name, text: query.compiled.sql, values: parameters });
+    return result.rowCount ?? 0;
   };
 }
 

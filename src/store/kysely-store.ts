@@ -1,7 +1,7 @@
 // The Store: StoreOps plus schema migration, transactions and shutdown, for either dialect.
 import { Kysely, Migrator, sql, type Dialect } from 'kysely';
 import type pg from 'pg';
-import { compileHotQueries, kyselyRunner, pgPreparedRunner } from './hot-queries.js';
+import { compileHotQueries, kyselyRunner, kyselyWriter, pgPreparedRunner, pgPreparedWriter } from './hot-queries.js';
 import { migrationProvider } from './migrations/index.js';
 import { KyselyOps } from './ops.js';
 import type { Database, SqlDialect } from './schema.js';
@@ -24,7 +24,8 @@ export class KyselyStore extends KyselyOps implements Store {
 
   private constructor(db: Kysely<Database>, options: KyselyStoreOptions) {
     const runHot = options.pgPool !== undefined ? pgPreparedRunner(options.pgPool) : kyselyRunner(db);
-    super(db, options.dialect, compileHotQueries(db), runHot);
+    const writeHot = options.pgPool !== undefined ? pgPreparedWriter(options.pgPool) : kyselyWriter(db);
+    super(db, options.dialect, compileHotQueries(db), runHot, writeHot);
     this.logger = options.logger;
   }
 
@@ -69,7 +70,7 @@ export class KyselyStore extends KyselyOps implements Store {
     // tx) inside fn would wait forever.
     return this.db
       .transaction()
-      .execute((trx) => fn(new KyselyOps(trx, this.dialect, this.hot, kyselyRunner(trx))));
+      .execute((trx) => fn(new KyselyOps(trx, this.dialect, this.hot, kyselyRunner(trx), kyselyWriter(trx))));
   }
 
   async close(): Promise<void> {

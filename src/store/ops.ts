@@ -23,8 +23,18 @@ import {
   tokenToRow,
   workspaceToRow,
 } from './codec.js';
-import type { HotQueries, HotRunner } from './hot-queries.js';
-import type { Database, OperationsTable, SqlDialect } from './schema.js';
+import {
+  AUDIT_COLUMNS,
+  OPEN_STATES,
+  OPERATION_COLUMNS,
+  REPLACED_WORKSPACE_COLUMNS,
+  WORKSPACE_COLUMNS,
+  type HotQueries,
+  type HotRunner,
+  type HotWriter,
+  type OperationColumn,
+} from './hot-queries.js';
+import type { Database, SqlDialect } from './schema.js';
 import type {
   AuditFilter,
   Grant,
@@ -36,7 +46,6 @@ import type {
 } from './store.js';
 
 const SETTINGS_KEY = 'cluster';
-const OPEN_STATES = ['pending', 'running'];
 
 /** Escapes LIKE's wildcards so a search for "a_b" matches only that text. */
 function likePattern(search: string): string {
@@ -49,6 +58,7 @@ export class KyselyOps implements StoreOps {
     protected readonly dialect: SqlDialect,
     protected readonly hot: HotQueries,
     private readonly runHot: HotRunner,
+    private readonly writeHot: HotWriter,
   ) {}
 
   async getWorkspace(name: string): Promise<WorkspaceRecord | undefined> {
@@ -93,12 +103,8 @@ export class KyselyOps implements StoreOps {
   async insertWorkspace(ws: WorkspaceRecord): Promise<void> {
     // ON CONFLICT DO NOTHING rather than catching the error: in PostgreSQL a failed statement
     // would abort the caller's whole transaction.
-    const result = await this.db
-      .insertInto('workspaces')
-      .values(workspaceToRow(ws))
-      .onConflict((oc) => oc.doNothing())
-      .executeTakeFirst();
-    if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) {
+    const row = workspaceToRow(ws);
+    if ((await this.writeHot(this.hot.insertWorkspace, WORKSPACE_COLUMNS.map((c) => row[c]))) === 0) {
       throw new WsmError('conflict', `Workspace ${ws.name} already exists.`);
     }
   }
@@ -106,30 +112,17 @@ export class KyselyOps implements StoreOps {
   async replaceWorkspace(ws: WorkspaceRecord, expectedVersion: number): Promise<boolean> {
     // observed and activity have their own writers (the controller, the culler); a request that
     // read them a moment ago must not put an older value back.
-    const { name, observed: _observed, status: _status, activity: _activity, ...rest } = workspaceToRow(ws);
-    const result = await this.db
-      .updateTable('workspaces')
-      .set(rest)
-      .where('name', '=', name)
-      .where('resource_version', '=', expectedVersion)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+    const row = workspaceToRow(ws);
+    const values = [...REPLACED_WORKSPACE_COLUMNS.map((c) => row[c]), row.name, expectedVersion];
+    return (await this.writeHot(this.hot.replaceWorkspace, values)) > 0;
   }
 
   async setObserved(name: string, observed: ObservedState): Promise<void> {
-    await this.db
-      .updateTable('workspaces')
-      .set({ observed: JSON.stringify(observed), status: observed.status })
-      .where('name', '=', name)
-      .execute();
+    await this.runHot(this.hot.setObserved, [JSON.stringify(observed), observed.status, name]);
   }
 
   async setActivity(name: string, activity: ActivityState): Promise<void> {
-    await this.db
-      .updateTable('workspaces')
-      .set({ activity: JSON.stringify(activity) })
-      .where('name', '=', name)
-      .execute();
+    await this.runHot(this.hot.setActivity, [JSON.stringify(activity), name]);
   }
 
   async deleteWorkspace(name: string): Promise<void> {
@@ -137,49 +130,52 @@ export class KyselyOps implements StoreOps {
   }
 
   async insertOperation(op: OperationRecord): Promise<void> {
-    const result = await this.db
-      .insertInto('operations')
-      .values(operationToRow(op))
-      .onConflict((oc) => oc.doNothing())
-      .executeTakeFirst();
-    if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) {
+    const row = operationToRow(op);
+    if ((await this.writeHot(this.hot.insertOperation, OPERATION_COLUMNS.map((c) => row[c]))) === 0) {
       throw new WsmError('conflict', `Operation ${op.id} already exists.`);
     }
   }
 
   async updateOperation(id: string, patch: OperationPatch): Promise<void> {
-    const set: Partial<OperationsTable> = {};
-    if (patch.state !== undefined) set.state = patch.state;
-    if (patch.error !== undefined) set.error = patch.error;
-    if (patch.attempts !== undefined) set.attempts = patch.attempts;
-    if (patch.details !== undefined) set.details = JSON.stringify(patch.details);
-    if (patch.started_at !== undefined) set.started_at = patch.started_at;
-    if (patch.finished_at !== undefined) set.finished_at = patch.finished_at;
-    if (Object.keys(set).length === 0) return;
-    await this.db.updateTable('operations').set(set).where('id', '=', id).execute();
+    const columns: OperationColumn[] = [];
+    const values: unknown[] = [];
+    const add = (column: OperationColumn, value: unknown) => {
+      columns.push(column);
+      values.push(value);
+    };
+    if (patch.state !== undefined) add('state', patch.state);
+    if (patch.error !== undefined) add('error', patch.error);
+    if (patch.attempts !== undefined) add('attempts', patch.attempts);
+    if (patch.details !== undefined) add('details', JSON.stringify(patch.details));
+    if (patch.started_at !== undefined) add('started_at', patch.started_at);
+    if (patch.finished_at !== undefined) add('finished_at', patch.finished_at);
+    if (columns.length === 0) return;
+    await this.runHot(this.hot.updateOperation(columns), [...values, id]);
   }
 
   async getOperation(id: string): Promise<OperationRecord | undefined> {
-    const row = await this.db.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirst();
+    const rows = await this.runHot(this.hot.getOperation, [id]);
+    const row = rows[0];
     return row === undefined ? undefined : rowToOperation(row);
   }
 
   async listOperations(workspace: string, limit: number): Promise<OperationRecord[]> {
-    const rows = await this.db
-      .selectFrom('operations')
-      .selectAll()
-      .where('workspace', '=', workspace)
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(limit)
-      .execute();
+    const rows = await this.runHot(this.hot.listOperations, [workspace, limit]);
     return rows.map(rowToOperation);
   }
 
   async listOpenOperations(workspace?: string): Promise<OperationRecord[]> {
-    let q = this.db.selectFrom('operations').selectAll().where('state', 'in', OPEN_STATES);
-    if (workspace !== undefined) q = q.where('workspace', '=', workspace);
-    const rows = await q.orderBy('created_at').orderBy('id').execute();
+    if (workspace !== undefined) {
+      const rows = await this.runHot(this.hot.listOpenOperationsOf, [...OPEN_STATES, workspace]);
+      return rows.map(rowToOperation);
+    }
+    const rows = await this.db
+      .selectFrom('operations')
+      .selectAll()
+      .where('state', 'in', [...OPEN_STATES])
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
     return rows.map(rowToOperation);
   }
 
@@ -242,7 +238,8 @@ export class KyselyOps implements StoreOps {
   }
 
   async appendAudit(event: AuditEvent): Promise<void> {
-    await this.db.insertInto('audit_events').values(auditToRow(event)).execute();
+    const row = auditToRow(event);
+    await this.writeHot(this.hot.appendAudit, AUDIT_COLUMNS.map((c) => row[c]));
   }
 
   async listAudit(filter: AuditFilter): Promise<AuditEvent[]> {
@@ -253,11 +250,7 @@ export class KyselyOps implements StoreOps {
   }
 
   async getClusterSettings(): Promise<ClusterSettings> {
-    const row = await this.db
-      .selectFrom('cluster_settings')
-      .select('value')
-      .where('key', '=', SETTINGS_KEY)
-      .executeTakeFirst();
+    const [row] = await this.runHot(this.hot.getClusterSetting, [SETTINGS_KEY]);
     return row === undefined ? { env: [], inherit_patterns: [] } : JSON.parse(row.value);
   }
 

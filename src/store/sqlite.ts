@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
+import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
 
 /** Enough for every distinct statement the store issues; a filter's IN list makes a few variants. */
 const STATEMENT_CACHE_LIMIT = 500;
@@ -15,7 +16,14 @@ export function openSqlite(path: string): SqliteDatabase {
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   db.pragma('synchronous = NORMAL');
-  return withStatementCache(db);
+  let checkpointer: Checkpointer | undefined;
+  if (path !== ':memory:') {
+    db.pragma('wal_autocheckpoint = 0');
+    checkpointer = startCheckpointer(path, () => {
+      if (db.open) db.pragma('wal_autocheckpoint = 1000');
+    });
+  }
+  return withStatementCache(db, () => checkpointer?.stop());
 }
 
 /**
@@ -23,7 +31,7 @@ export function openSqlite(path: string): SqliteDatabase {
  * statements are kept by their SQL text. Safe because Kysely runs one query at a time on this
  * connection and the store never streams.
  */
-function withStatementCache(db: BetterSqlite3.Database): SqliteDatabase {
+function withStatementCache(db: BetterSqlite3.Database, beforeClose: () => void): SqliteDatabase {
   const cache = new Map<string, SqliteStatement>();
   return {
     prepare(sql: string): SqliteStatement {
@@ -36,6 +44,7 @@ function withStatementCache(db: BetterSqlite3.Database): SqliteDatabase {
       return stmt;
     },
     close(): void {
+      beforeClose();
       cache.clear();
       db.close();
     },

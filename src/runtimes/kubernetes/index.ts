@@ -119,7 +119,9 @@ export class KubernetesRuntime implements Runtime {
     const target = { verb: 'update', resource: `configmap ${name}`, namespace };
     const data = hooksData(ws);
     if (!data) {
-      await this.api.deleteIfExists({ ...target, verb: 'delete' }, (o) => this.api.core.deleteNamespacedConfigMap({ name, namespace }, o));
+      // Read before deleting: most workspaces have no hooks, and a reconcile should not be a stream of failed writes.
+      const stale = await this.api.read({ ...target, verb: 'get' }, (o) => this.api.core.readNamespacedConfigMap({ name, namespace }, o));
+      if (stale) await this.api.deleteIfExists({ ...target, verb: 'delete' }, (o) => this.api.core.deleteNamespacedConfigMap({ name, namespace }, o));
       return;
     }
     for (let attempt = 1; ; attempt++) {

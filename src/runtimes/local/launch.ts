@@ -61,13 +61,34 @@ export function configHash(ws: RuntimeWorkspace): string {
   return createHash('sha256').update(JSON.stringify(material)).digest('hex').slice(0, 32);
 }
 
-// $1 exit-code file, $2 pre-start script or "", then the command. Runs the command as a child (not exec)
-// so the shell survives it to write the code; a stop by us kills the shell too, and is recorded as a stop
-// in state.json, never read from here. Only shell builtins: the user's PATH may not hold coreutils.
+/** The exit code recorded for a pre-start script killed at its timeout, as timeout(1) reports it. */
+export const PRE_START_TIMEOUT_CODE = 124;
+
+// $1 exit-code file, $2 pre-start script or "", $3 its timeout in seconds, $4 its log file, then the
+// command. Runs the command as a child (not exec) so the shell survives it to write the code; a stop by
+// us kills the shell too, and is recorded as a stop in state.json, never read from here.
+// The pre-start script's output goes to its own file (kept for the failure message, then copied to the
+// main log); a watchdog ends it at the timeout. Builtins only, except `sleep` for the watchdog: the
+// user's PATH may not hold coreutils, and without sleep there is no timeout rather than no start.
+// A failed script's leftovers (children it started) are ended with the group; the wrapper ignores that signal.
 const WRAPPER = [
-  'f=$1; p=$2; shift 2',
-  'if [ -n "$p" ]; then "$p"; c=$?; if [ $c -ne 0 ]; then',
-  '  echo "wsm: pre-start script failed with code $c" >&2; echo "$c pre_start" > "$f"; exit $c; fi; fi',
+  'f=$1; p=$2; t=$3; l=$4; shift 4',
+  'if [ -n "$p" ]; then',
+  '  rm -f "$l.timedout"',
+  '  "$p" >"$l" 2>&1 </dev/null &',
+  '  h=$!',
+  '  ( i=0; while [ $i -lt $t ] && kill -0 $h 2>/dev/null; do sleep 1 || exit 0; i=$((i+1)); done',
+  '    if kill -0 $h 2>/dev/null; then : >"$l.timedout"; kill -TERM $h 2>/dev/null; sleep 2; kill -KILL $h 2>/dev/null; fi ) &',
+  '  w=$!',
+  '  wait $h; c=$?',
+  '  kill $w 2>/dev/null',
+  '  while IFS= read -r line || [ -n "$line" ]; do printf "%s\\n" "$line"; done <"$l"',
+  `  if [ -e "$l.timedout" ]; then c=${PRE_START_TIMEOUT_CODE}; fi`,
+  '  if [ $c -ne 0 ]; then',
+  '    echo "wsm: pre-start script failed with code $c" >&2; echo "$c pre_start" > "$f"',
+  "    trap '' TERM; kill -TERM 0 2>/dev/null; exit $c",
+  '  fi',
+  'fi',
   '"$@"; c=$?',
   'echo "$c main" > "$f"',
   'exit $c',
@@ -79,6 +100,10 @@ export interface LaunchSpec {
   env: Record<string, string>;
   exitCodePath: string;
   preStartPath?: string;
+  /** Whole seconds the pre-start script may run. */
+  preStartTimeoutSeconds: number;
+  /** Where the pre-start script's output is kept. */
+  preStartLogPath: string;
   /** An open file descriptor that receives stdout and stderr. */
   logFd: number;
 }
@@ -91,7 +116,7 @@ export interface LaunchSpec {
 export function launch(spec: LaunchSpec): ChildProcess {
   const child = spawn(
     '/bin/sh',
-    ['-c', WRAPPER, 'wsm-launch', spec.exitCodePath, spec.preStartPath ?? '', ...spec.command],
+    ['-c', WRAPPER, 'wsm-launch', spec.exitCodePath, spec.preStartPath ?? '', String(Math.max(1, Math.ceil(spec.preStartTimeoutSeconds))), spec.preStartLogPath, ...spec.command],
     { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', spec.logFd, spec.logFd] },
   );
   child.unref();

@@ -4,8 +4,9 @@
 //   exit_code    written by the launch wrapper when the process exits on its own
 //   output.log   stdout and stderr of every start, appended
 //   hooks/       the pre-start script, when the lifecycle config names one
+//   pre_start.log  that script's output at the last start (and pre_start.log.timedout if it ran too long)
 // Everything a later control-plane process needs to adopt a running workspace is on disk, never only in memory.
-import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface LocalState {
@@ -40,6 +41,7 @@ export class WorkspaceDir {
   readonly exitCodePath: string;
   readonly logPath: string;
   readonly hooksDir: string;
+  readonly preStartLogPath: string;
 
   constructor(rootDir: string, readonly name: string) {
     this.dir = join(rootDir, name);
@@ -48,6 +50,7 @@ export class WorkspaceDir {
     this.exitCodePath = join(this.dir, 'exit_code');
     this.logPath = join(this.dir, 'output.log');
     this.hooksDir = join(this.dir, 'hooks');
+    this.preStartLogPath = join(this.dir, 'pre_start.log');
   }
 
   async readState(): Promise<LocalState | undefined> {
@@ -83,6 +86,14 @@ export class WorkspaceDir {
 
   async clearExit(): Promise<void> {
     await rm(this.exitCodePath, { force: true });
+  }
+
+  /** The last lines of the pre-start script's output of the last start, and whether it timed out. */
+  async preStartOutcome(): Promise<{ tail: string; timedOut: boolean }> {
+    const text = await readFile(this.preStartLogPath, 'utf8').catch(() => '');
+    const timedOut = await stat(`${this.preStartLogPath}.timedout`).then(() => true, () => false);
+    const lines = text.replace(/\s+$/, '').split('\n').slice(-10).join('\n');
+    return { tail: lines.length > 1000 ? `…${lines.slice(-1000)}` : lines, timedOut };
   }
 
   /** The last non-empty line of output.log (from its last 4 KiB), to say why a process ended. */

@@ -28,6 +28,8 @@ export interface LocalRuntimeOptions {
   stopGraceMs?: number;
   /** The address workspaces are reached on (and ports are checked on). */
   hostAddress?: string;
+  /** How long the pre-start script may run before the start fails (whole seconds, rounded up). */
+  preStartTimeoutMs?: number;
   logger?: LocalRuntimeLogger;
 }
 
@@ -42,6 +44,7 @@ export class LocalRuntime implements Runtime {
   readonly supportsIngress = false;
   private readonly rootDir: string;
   private readonly stopGraceMs: number;
+  private readonly preStartTimeoutMs: number;
   private readonly host: string;
   private readonly log: LocalRuntimeLogger;
   private readonly listeners = new Set<(name: string) => void>();
@@ -55,6 +58,7 @@ export class LocalRuntime implements Runtime {
   constructor(options: LocalRuntimeOptions) {
     this.rootDir = options.rootDir;
     this.stopGraceMs = options.stopGraceMs ?? 10_000;
+    this.preStartTimeoutMs = options.preStartTimeoutMs ?? 300_000;
     this.host = options.hostAddress ?? '127.0.0.1';
     this.log = options.logger ?? silent;
   }
@@ -90,6 +94,8 @@ export class LocalRuntime implements Runtime {
     }
     // home/ stays, so a workspace created again under this name finds its files, as a retained volume would.
     await rm(dir.hooksDir, { recursive: true, force: true });
+    await rm(dir.preStartLogPath, { force: true });
+    await rm(`${dir.preStartLogPath}.timedout`, { force: true });
     await rm(dir.logPath, { force: true });
     await rm(`${dir.logPath}.1`, { force: true });
     await dir.clearExit();
@@ -208,6 +214,8 @@ export class LocalRuntime implements Runtime {
         env: processEnv(ws, dir.home, p.port),
         exitCodePath: dir.exitCodePath,
         preStartPath,
+        preStartTimeoutSeconds: this.preStartTimeoutMs / 1000,
+        preStartLogPath: dir.preStartLogPath,
         logFd: logFile.fd,
       });
       child.once('error', (err) => this.log.error({ workspace: ws.name, err }, 'local workspace process failed to spawn'));
@@ -324,20 +332,28 @@ export class LocalRuntime implements Runtime {
 
   private async failed(dir: WorkspaceDir, state: LocalState): Promise<ObservedInstance> {
     const exit = await dir.readExit();
+    if (exit?.phase === 'pre_start') {
+      const { tail, timedOut } = await dir.preStartOutcome();
+      const what = timedOut
+        ? `pre-start script timed out after ${Math.ceil(this.preStartTimeoutMs / 1000)} s (exit code ${exit.code})`
+        : `pre-start script failed with code ${exit.code}`;
+      const message = tail ? `${what}: ${tail}` : what;
+      return {
+        ...this.base(dir.name, state),
+        status: 'FAILED',
+        exit_code: exit.code,
+        message,
+        conditions: [{ type: 'PreStartFailed', status: 'True', reason: timedOut ? 'PreStartTimedOut' : 'PreStartFailed', message }],
+      };
+    }
     const last = await dir.lastOutputLine();
-    const message = !exit
-      ? 'exited (exit code unknown: the process was killed from outside)'
-      : exit.phase === 'pre_start'
-        ? `pre-start script failed with code ${exit.code}`
-        : `exited with code ${exit.code}`;
+    const message = !exit ? 'exited (exit code unknown: the process was killed from outside)' : `exited with code ${exit.code}`;
     return {
       ...this.base(dir.name, state),
       status: 'FAILED',
       ...(exit ? { exit_code: exit.code } : {}),
       message,
-      conditions: [
-        { type: 'Running', status: 'False', reason: exit?.phase === 'pre_start' ? 'PreStartFailed' : 'ProcessExited', message: last ? `last output: ${last}` : 'no output' },
-      ],
+      conditions: [{ type: 'Running', status: 'False', reason: 'ProcessExited', message: last ? `last output: ${last}` : 'no output' }],
     };
   }
 

@@ -197,6 +197,7 @@ describe('LocalRuntime: a workspace as a process group', () => {
     }, 'FAILED');
     assert.equal(seen.exit_code, 5);
     assert.equal(seen.message, 'pre-start script failed with code 5');
+    assert.equal(seen.conditions?.find((c) => c.type === 'PreStartFailed')?.reason, 'PreStartFailed');
     const wsHome = join(box.root, 'prestart', 'home');
     assert.equal(readFileSync(join(wsHome, 'pre.txt'), 'utf8'), 'pre prestart\n');
     assert.equal(existsSync(join(wsHome, 'main.txt')), false);

@@ -268,7 +268,9 @@ export class FakeApiHttp {
     let merged: KubeObject;
     if (statusOnly) merged = { ...current, status: next.status };
     else {
-      merged = { ...structuredClone(next), status: current.status };
+      merged = structuredClone(next);
+      if (current.status === undefined) delete merged.status;
+      else merged.status = current.status;
       merged.metadata = { ...merged.metadata, namespace: current.metadata.namespace };
       try {
         checkUpdate(resource.plural, current, merged);

@@ -53,10 +53,18 @@ function unknownFields(value: unknown, type: string, path: string, out: string[]
   if (!attributes || typeof value !== 'object' || Array.isArray(value)) return;
   const known = new Map(attributes.map((a) => [a.baseName, a.type]));
   for (const [key, child] of Object.entries(value as object)) {
+    if (child === undefined) continue; // absent after JSON encoding
     const childType = known.get(key);
     if (childType === undefined) out.push(`${path ? `${path}.` : ''}${key}: unknown field`);
     else unknownFields(child, childType, path ? `${path}.${key}` : key, out);
   }
+}
+
+/** Fields of `obj` that the client model `clientType` (e.g. `V1Deployment`) does not have. */
+export function unknownFieldProblems(obj: unknown, clientType: string): string[] {
+  const out: string[] = [];
+  unknownFields(obj, clientType, '', out);
+  return out;
 }
 
 /** Returns the problems with `obj` as a `kind`, empty when it is valid. */

@@ -1,0 +1,36 @@
+// `npm run bench` runs every scenario; `npm run bench -- <scenario> ...` runs the named ones.
+// BENCH_CPU_PROF=<dir> profiles the API scenario's server (--cpu-prof); BENCH_CASES=detail,list picks its cases.
+// Scenarios load lazily, so one can run while another's dependencies (Docker) are absent.
+// Prints the machine, then a table per scenario, and writes the figures to bench/results/.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { formatReport, header, machine, type ScenarioReport } from './report.js';
+
+const SCENARIOS: Record<string, () => Promise<ScenarioReport>> = {
+  api: async () => (await import('./scenario-api.js')).apiScenario({ cpuProf: process.env.BENCH_CPU_PROF, cases: process.env.BENCH_CASES?.split(',') }),
+  engine: async () => (await import('./scenario-engine.js')).engineScenario(),
+  fanout: async () => (await import('./scenario-fanout.js')).fanoutScenario(),
+  scale: async () => (await import('./scenario-scale.js')).scaleScenario(),
+};
+
+const asked = process.argv.slice(2).filter((a) => a !== '--');
+const unknown = asked.filter((a) => !(a in SCENARIOS));
+if (unknown.length > 0) {
+  console.error(`unknown scenario ${unknown.join(', ')}; choose from ${Object.keys(SCENARIOS).join(', ')}`);
+  process.exit(2);
+}
+const names = asked.length > 0 ? asked : Object.keys(SCENARIOS);
+process.stdout.write(`${header()}\n`);
+const reports: ScenarioReport[] = [];
+for (const name of names) {
+  const report = await SCENARIOS[name]!();
+  reports.push(report);
+  process.stdout.write(`${formatReport(report)}\n`);
+}
+const dir = fileURLToPath(new URL('./results/', import.meta.url));
+await mkdir(dir, { recursive: true });
+const file = `${dir}${new Date().toISOString().replace(/[:.]/g, '-')}-${names.join('-')}.json`;
+await writeFile(file, `${JSON.stringify({ machine: machine(), scenarios: reports }, null, 2)}\n`);
+process.stdout.write(`figures written to ${file}\n`);
+const missed = reports.flatMap((r) => r.rows.filter((row) => row.pass === false).map((row) => `${r.name}: ${row.measure.trim()}`));
+if (missed.length > 0) process.stdout.write(`${missed.length} target(s) missed:\n  ${missed.join('\n  ')}\n`);

@@ -1,0 +1,189 @@
+// One workspace: its state, actions, container_config editor, lifecycle form, cluster env sync,
+// recent operations (with hook output) and conditions, all kept current by the live feed.
+import { ApiError, api, wsPath } from './api.js';
+import { runAction } from './actions.js';
+import { clear, h } from './dom.js';
+import { absolute, imageOf, relative, statusTone } from './format.js';
+import { lifecycleForm } from './lifecycle-form.js';
+import { canAct, publish, subscribe } from './state.js';
+import type { FieldError, Operation, Workspace } from './types.js';
+import { actionButtons, statusBadge } from './workspace-actions.js';
+import { createYamlEditor } from './yaml-editor.js';
+
+function errorList(errors: FieldError[], message?: string): HTMLElement {
+  return h('div', { class: 'form-errors', role: 'alert' }, message ? h('p', {}, message) : null, errors.length ? h('ul', {}, errors.map((e) => h('li', {}, `${e.field}: ${e.message}`))) : null);
+}
+
+function operationsTable(ops: Operation[]): HTMLElement {
+  if (ops.length === 0) return h('p', { class: 'muted' }, 'No operations yet.');
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'ops' },
+    h('thead', {}, h('tr', {}, ['Action', 'State', 'By', 'Started', 'Finished', 'Result'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', {}, ops.map((op) => h('tr', { 'data-op': op.id },
+      h('td', { 'data-label': 'Action' }, op.action.replace(/_/g, ' ')),
+      h('td', { 'data-label': 'State' }, h('span', { class: `status ${op.state === 'succeeded' ? 'ok' : op.state === 'failed' ? 'bad' : 'busy'}` }, h('span', { class: 'dot', 'aria-hidden': 'true' }), op.state)),
+      h('td', { 'data-label': 'By' }, op.actor),
+      h('td', { 'data-label': 'Started', title: absolute(op.started_at ?? op.created_at) }, relative(op.started_at ?? op.created_at)),
+      h('td', { 'data-label': 'Finished', title: absolute(op.finished_at) }, relative(op.finished_at)),
+      h('td', { 'data-label': 'Result' }, op.error ? h('span', { class: 'bad-text' }, op.error) : op.state === 'succeeded' ? 'ok' : '',
+        op.details ? h('details', {}, h('summary', {}, 'Hook output'), h('pre', {}, JSON.stringify(op.details, null, 2))) : null),
+    )))));
+}
+
+function conditionsTable(ws: Workspace): HTMLElement {
+  if (ws.conditions.length === 0) return h('p', { class: 'muted' }, 'No conditions reported.');
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'conditions' },
+    h('thead', {}, h('tr', {}, ['Type', 'Status', 'Reason', 'Message', 'Since'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', {}, ws.conditions.map((c) => h('tr', {},
+      h('td', { 'data-label': 'Type' }, c.type),
+      h('td', { 'data-label': 'Status' }, c.status),
+      h('td', { 'data-label': 'Reason' }, c.reason ?? ''),
+      h('td', { 'data-label': 'Message' }, c.message ?? ''),
+      h('td', { 'data-label': 'Since', title: absolute(c.last_transition_time) }, relative(c.last_transition_time)))))));
+}
+
+export function detailView(root: HTMLElement, name: string): () => void {
+  let stop: (() => void) | undefined;
+  let gone = false;
+  clear(root);
+  root.append(h('p', { class: 'muted' }, `Loading ${name}…`));
+  // The forms depend on the role and config, so the page is built once the workspace is known.
+  api<{ workspace: Workspace }>('GET', wsPath(name)).then(({ workspace }) => {
+    if (gone) return;
+    publish({ workspace });
+    stop = mount(root, workspace);
+  }, (err: Error) => {
+    if (gone) return;
+    clear(root);
+    root.append(h('p', {}, h('a', { href: '#/' }, '← All workspaces')), h('h1', {}, name), errorList([], err.message));
+  });
+  return () => {
+    gone = true;
+    stop?.();
+  };
+}
+
+function mount(root: HTMLElement, initial: Workspace): () => void {
+  const name = initial.name;
+  let ws: Workspace | undefined = initial;
+  let ops: Operation[] = [];
+  const summary = h('section', { class: 'summary', 'aria-label': 'State' });
+  const opsBox = h('section', { class: 'card', 'aria-labelledby': 'ops-title' });
+  const condBox = h('section', { class: 'card', 'aria-labelledby': 'cond-title' });
+  const editable = () => Boolean(ws && canAct(ws));
+
+  const editor = createYamlEditor('container_config (YAML)', ws?.container_config ?? '', 'container_config', !editable());
+  const configErrors = h('div');
+  const lifecycle = lifecycleForm(ws?.lifecycle_config, !editable());
+  const lifecycleBox = h('div', {}, lifecycle.el);
+  const lifecycleErrors = h('div');
+
+  const renderSummary = () => {
+    clear(summary);
+    if (!ws) return;
+    const status = ws.deletion ? 'DELETING' : ws.instance.status;
+    summary.append(
+      h('div', { class: 'toolbar' }, h('h1', {}, ws.name), statusBadge(ws, statusTone(status)), h('div', { class: 'actions' }, actionButtons(ws, (a) => a === 'delete' && (location.hash = '#/')))),
+      ws.status_message ? h('p', { class: 'muted' }, ws.status_message) : '',
+      h('dl', { class: 'facts' },
+        ...([
+          ['Cluster', ws.cluster_type + (ws.namespace ? ` (${ws.namespace})` : '')],
+          ['Image', imageOf(ws.container_config)],
+          ['URL', ws.url ? h('a', { href: ws.url, target: '_blank', rel: 'noopener' }, ws.url) : '—'],
+          ['Desired', ws.desired_state],
+          ['Generation', `${ws.observed_generation} of ${ws.generation} applied`],
+          ['Last activity', `${relative(ws.activity.last_activity_at)}${ws.activity.last_activity_source ? ` (${ws.activity.last_activity_source})` : ''}`],
+          ['Stops when idle', ws.activity.stops_at ? `${relative(ws.activity.stops_at)} (${absolute(ws.activity.stops_at)})` : ws.lifecycle_config.termination_policy.enable_auto_termination ? 'when running and idle' : 'never'],
+          ['Ingress', ws.ingress_enabled ? 'added' : 'no'],
+        ] as [string, string | Node][]).flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
+    );
+    clear(condBox);
+    condBox.append(h('h2', { id: 'cond-title' }, 'Conditions'), conditionsTable(ws));
+  };
+
+  const renderOps = () => {
+    clear(opsBox);
+    opsBox.append(h('h2', { id: 'ops-title' }, 'Recent operations'), operationsTable(ops.slice(0, 20)));
+  };
+
+  const loadOps = async () => {
+    ops = (await api<{ operations: Operation[] }>('GET', `${wsPath(name)}/operations`)).operations;
+    renderOps();
+  };
+
+  const patch = async (body: Record<string, unknown>, errorsBox: HTMLElement, onErrors?: (errors: FieldError[]) => FieldError[]) => {
+    clear(errorsBox);
+    editor.clearErrors();
+    try {
+      await runAction(name, 'patch', body);
+      return true;
+    } catch (err) {
+      if (err instanceof ApiError) {
+        const rest = onErrors ? onErrors(err.errors) : err.errors;
+        errorsBox.append(errorList(rest, err.message));
+      }
+      return false;
+    }
+  };
+
+  const saveConfig = h('button', { type: 'submit' }, 'Save container_config');
+  const configForm = h('form', { class: 'card', 'aria-labelledby': 'cc-title', onsubmit: async (e: Event) => {
+    e.preventDefault();
+    saveConfig.disabled = true;
+    await patch({ container_config: editor.value() }, configErrors, (errors) => editor.showErrors(errors));
+    saveConfig.disabled = false;
+  } },
+    h('h2', { id: 'cc-title' }, 'Container'),
+    h('p', { class: 'muted small' }, 'Saving merges this YAML into the workspace (env by name). To remove a variable, add it under unset_env.'),
+    editor.el, configErrors,
+    editable() ? h('div', { class: 'buttons' }, saveConfig) : null);
+
+  const saveLifecycle = h('button', { type: 'submit' }, 'Save lifecycle');
+  const lifecycleFormEl = h('form', { class: 'card', onsubmit: async (e: Event) => {
+    e.preventDefault();
+    saveLifecycle.disabled = true;
+    await patch({ lifecycle_config: lifecycle.value() }, lifecycleErrors);
+    saveLifecycle.disabled = false;
+  } }, lifecycleBox, lifecycleErrors, editable() ? h('div', { class: 'buttons' }, saveLifecycle) : null);
+
+  const syncErrors = h('div');
+  const syncBox = h('section', { class: 'card', 'aria-labelledby': 'sync-title' },
+    h('h2', { id: 'sync-title' }, 'Cluster environment'),
+    h('p', { class: 'muted small' }, 'Copy the cluster\'s current environment variables into this workspace again (update_workspace_settings). The workspace restarts with them.'),
+    h('button', { type: 'button', class: 'secondary', 'data-action': 'sync', onclick: async (e: Event) => {
+      const b = e.currentTarget as HTMLButtonElement;
+      b.disabled = true;
+      await patch({ update_workspace_settings: true }, syncErrors);
+      b.disabled = false;
+    } }, 'Sync cluster env'), syncErrors);
+
+  clear(root);
+  root.append(h('p', {}, h('a', { href: '#/' }, '← All workspaces')), summary,
+    h('div', { class: 'columns' }, configForm, h('div', {}, lifecycleFormEl, editable() ? syncBox : null)), opsBox, condBox);
+
+  let lastConfig = ws?.container_config;
+  const unsubscribe = subscribe((change) => {
+    if (change.deleted === name) {
+      clear(summary);
+      summary.append(h('h1', {}, name), h('p', { class: 'notice ok' }, 'This workspace has been deleted.'));
+    }
+    if (change.workspace?.name === name) {
+      ws = change.workspace;
+      renderSummary();
+      // Replace the editor's text only when the server's config changed and the user has no edits.
+      if (ws.container_config !== lastConfig && editor.value() === lastConfig) editor.setValue(ws.container_config);
+      lastConfig = ws.container_config;
+    }
+    if (change.operation?.workspace === name) {
+      const i = ops.findIndex((o) => o.id === change.operation!.id);
+      if (i >= 0) ops[i] = change.operation;
+      else ops.unshift(change.operation);
+      renderOps();
+    }
+    if (change.reload) void loadOps().catch(() => undefined);
+  });
+
+  renderSummary();
+  renderOps();
+  void loadOps().catch(() => undefined);
+  return unsubscribe;
+}

@@ -1,0 +1,64 @@
+// The shapes the console reads from the wsm API (only the fields it uses).
+export type Role = 'owner' | 'editor' | 'viewer';
+
+export interface FieldError {
+  field: string;
+  message: string;
+  line?: number;
+}
+
+export interface Operation {
+  id: string;
+  workspace?: string;
+  action: string;
+  actor: string;
+  state: 'pending' | 'running' | 'succeeded' | 'failed';
+  error: string | null;
+  attempts: number;
+  details: Record<string, unknown> | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  last_transition_time: string;
+}
+
+export interface LifecycleConfig {
+  termination_policy: { enable_auto_termination: boolean; max_idle_seconds: number };
+  pre_start_script_path?: string;
+  post_start?: { command?: string[]; hook_path?: string; fail_on_error?: boolean };
+}
+
+export interface Workspace {
+  name: string;
+  cluster_type: string;
+  url: string | null;
+  access: Role | null;
+  instance: { name: string; type: string; status: string; ip: string | null };
+  container_config: string;
+  lifecycle_config: LifecycleConfig;
+  namespace: string | null;
+  ingress_enabled: boolean;
+  desired_state: 'running' | 'stopped';
+  generation: number;
+  observed_generation: number;
+  status_message: string | null;
+  conditions: Condition[];
+  deletion: { requested_at: string; delete_volume: boolean } | null;
+  last_operation: Operation | null;
+  activity: { last_activity_at: string | null; last_activity_source: string | null; idle_seconds: number | null; stops_at: string | null };
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Whoami {
+  actor: string;
+  role: Role | null;
+  grants: { workspace: string; role: Role }[];
+}

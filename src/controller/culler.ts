@@ -1,0 +1,160 @@
+// The idle culler: every period it reads the running workspaces (one paged query, O(N)), decides from
+// what is already known which could be idle, and only for those asks the workspace itself (the
+// probe) before stopping it. Checks run in parallel up to a bound, each with its own timeout, and a
+// workspace still being checked is skipped by later passes, so one slow workspace delays no other.
+import { decideIdle, latestSignal, type ActivitySignal, type IdleDecision } from '../core/idle.js';
+import type { ClusterType, WorkspaceRecord } from '../core/types.js';
+import type { Store } from '../store/store.js';
+import type { ActivityRecorder } from './activity.js';
+import type { Logger } from './controller.js';
+import { probeWorkspace, type ProbeResult, type ProbeSettings } from './probe.js';
+
+export interface AutoStopper {
+  autoStop(name: string, confirm: (ws: WorkspaceRecord) => Record<string, unknown> | undefined): Promise<unknown>;
+}
+
+export interface CullerOptions {
+  periodMs: number;
+  /** The probe per cluster type; none (or an empty path) means no probe there. */
+  probes: Map<ClusterType, ProbeSettings>;
+  /** Workspaces checked at once. */
+  concurrency: number;
+  pageSize?: number;
+  now?: () => number;
+}
+
+export interface PassSummary {
+  running: number;
+  checked: number;
+  stopped: string[];
+}
+
+function storedSignal(ws: WorkspaceRecord): ActivitySignal | undefined {
+  const at = ws.activity.last_activity_at ? Date.parse(ws.activity.last_activity_at) : NaN;
+  return Number.isFinite(at) ? { at, source: ws.activity.last_activity_source ?? 'api' } : undefined;
+}
+
+export class Culler {
+  private timer?: NodeJS.Timeout;
+  private readonly inFlight = new Set<string>();
+  private readonly waiting: (() => void)[] = [];
+  private active = 0;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly store: Store,
+    private readonly stopper: AutoStopper,
+    private readonly activity: ActivityRecorder,
+    private readonly logger: Logger,
+    private readonly options: CullerOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      this.pass().catch((err) => this.logger.error({ err }, 'idle culler pass failed'));
+    }, this.options.periodMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** The decision for a workspace from what is known without asking it. */
+  decide(ws: WorkspaceRecord, busyReason?: string): IdleDecision {
+    return decideIdle({
+      policy: ws.spec.lifecycle.termination_policy,
+      running: ws.desired_state === 'running' && ws.observed.status === 'RUNNING' && !ws.deletion,
+      last: latestSignal(storedSignal(ws), this.activity.peek(ws.name)),
+      busyReason,
+      now: this.now(),
+    });
+  }
+
+  /**
+   * One pass. Resolves once the workspaces it found due have been checked (tests await it; the
+   * timer does not, so a slow check never holds back the next pass).
+   */
+  async pass(): Promise<PassSummary> {
+    const summary: PassSummary = { running: 0, checked: 0, stopped: [] };
+    const checks: Promise<void>[] = [];
+    const pageSize = this.options.pageSize ?? 500;
+    for (let offset = 0; ; offset += pageSize) {
+      const page = await this.store.listWorkspaces({ status: ['RUNNING'], limit: pageSize, offset });
+      for (const ws of page.workspaces) {
+        summary.running++;
+        if (this.inFlight.has(ws.name) || !this.decide(ws).due) continue;
+        summary.checked++;
+        this.inFlight.add(ws.name);
+        checks.push(
+          this.bounded(() => this.check(ws))
+            .then((stopped) => void (stopped && summary.stopped.push(ws.name)))
+            .catch((err) => this.logger.error({ workspace: ws.name, err }, 'idle check failed'))
+            .finally(() => this.inFlight.delete(ws.name)),
+        );
+      }
+      if (page.workspaces.length < pageSize) break;
+    }
+    await Promise.all(checks);
+    return summary;
+  }
+
+  /** Asks the workspace (when its cluster type has a probe), then stops it if it is still due. */
+  private async check(ws: WorkspaceRecord): Promise<boolean> {
+    const settings = this.options.probes.get(ws.cluster_type);
+    let probe: ProbeResult | undefined;
+    if (settings?.path && ws.observed.ip) {
+      probe = await probeWorkspace(ws.observed.ip, settings);
+      await this.recordProbe(ws, probe);
+    }
+    const busy = probe?.ok && probe.activeRuns > 0 ? `${probe.activeRuns} pipeline run(s) active` : undefined;
+    const op = await this.stopper.autoStop(ws.name, (current) => {
+      const decision = this.decide(current, busy);
+      if (!decision.due) return undefined;
+      const last = latestSignal(storedSignal(current), this.activity.peek(current.name))!;
+      const policy = current.spec.lifecycle.termination_policy;
+      return {
+        reason: `idle for ${decision.idle_seconds} s, longer than max_idle_seconds ${policy.max_idle_seconds}`,
+        decided_at: new Date(this.now()).toISOString(),
+        last_activity_at: new Date(last.at).toISOString(),
+        last_activity_source: last.source,
+        idle_seconds: decision.idle_seconds,
+        max_idle_seconds: policy.max_idle_seconds,
+        probe: probe === undefined ? 'not configured' : probe.ok ? { active_pipeline_run_count: probe.activeRuns, last_activity_at: probe.lastActivityMs === undefined ? null : new Date(probe.lastActivityMs).toISOString() } : { error: probe.error },
+      };
+    });
+    if (op) this.logger.info({ workspace: ws.name }, 'stopped an idle workspace');
+    return Boolean(op);
+  }
+
+  /** A probe's times are activity (a running pipeline is activity now); a failure is reported, never activity. */
+  private async recordProbe(ws: WorkspaceRecord, probe: ProbeResult): Promise<void> {
+    if (!probe.ok) {
+      if (ws.activity.probe_error !== probe.error) await this.activity.update(ws.name, (a) => ({ ...a, probe_error: probe.error }));
+      return;
+    }
+    if (ws.activity.probe_error !== undefined) {
+      await this.activity.update(ws.name, (a) => {
+        const { probe_error: _dropped, ...rest } = a;
+        return rest;
+      });
+    }
+    const at = probe.activeRuns > 0 ? this.now() : probe.lastActivityMs;
+    if (at !== undefined) await this.activity.record(ws.name, 'probe', Math.min(at, this.now()));
+  }
+
+  private async bounded<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.options.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}

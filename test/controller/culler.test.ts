@@ -1,0 +1,116 @@
+// The culler against a real (SQLite) store and real HTTP probes; the stop itself is recorded by a
+// stand-in so the test sees exactly which workspaces a pass decided to stop and when.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ActivityRecorder } from '../../src/controller/activity.js';
+import { Culler } from '../../src/controller/culler.js';
+import { DEFAULT_PROBE } from '../../src/controller/probe.js';
+import { DEFAULT_STORAGE } from '../../src/core/defaults.js';
+import type { WorkspaceRecord } from '../../src/core/types.js';
+import { openStore, type Store } from '../../src/store/index.js';
+
+const quiet = { info() {}, warn() {}, error() {} };
+let store: Store;
+let dataDir: string;
+const servers: http.Server[] = [];
+const ports = new Map<string, number>();
+const hits = new Map<string, number>();
+let releaseSlow: () => void = () => {};
+
+function record(name: string, lastActivity: string): WorkspaceRecord {
+  const now = new Date().toISOString();
+  return {
+    name,
+    cluster_type: 'local',
+    project_uuid: name,
+    spec: {
+      container: {},
+      lifecycle: { termination_policy: { enable_auto_termination: true, max_idle_seconds: 10 } },
+      storage: DEFAULT_STORAGE,
+      ingress: { enabled: false },
+      inherited_env: [],
+    },
+    desired_state: 'running',
+    generation: 1,
+    resource_version: 1,
+    observed: { status: 'RUNNING', observed_generation: 1, ip: `127.0.0.1:${ports.get(name)}`, conditions: [], updated_at: now },
+    activity: { last_activity_at: lastActivity, last_activity_source: 'api' },
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+before(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'wsm-culler-'));
+  store = await openStore({ dataDir });
+  await store.migrate();
+  // One probe server per workspace, so the test sees who is asked; 'slow' answers only when released.
+  for (const name of ['slow', 'idle', 'busy']) {
+    const server = http.createServer((_req, res) => {
+      hits.set(name, (hits.get(name) ?? 0) + 1);
+      if (name === 'slow') {
+        releaseSlow = () => res.end('{}');
+        return;
+      }
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ statuses: [{ last_user_request: null, active_pipeline_run_count: 0 }] }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    servers.push(server);
+    ports.set(name, (server.address() as AddressInfo).port);
+  }
+});
+after(async () => {
+  releaseSlow();
+  for (const server of servers) {
+    server.closeAllConnections();
+    server.close();
+  }
+  await store.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('culler pass', () => {
+  test('asks only workspaces that could be idle, and a slow one delays no other', async () => {
+    const long_ago = new Date(Date.now() - 3_600_000).toISOString();
+    const just_now = new Date().toISOString();
+    for (const ws of [record('slow', long_ago), record('idle', long_ago), record('busy', just_now)]) {
+      await store.insertWorkspace(ws);
+      await store.setObserved(ws.name, ws.observed);
+    }
+    const stops: string[] = [];
+    const stopper = {
+      async autoStop(name: string, confirm: (ws: WorkspaceRecord) => Record<string, unknown> | undefined) {
+        const ws = await store.getWorkspace(name);
+        if (ws && confirm(ws)) {
+          stops.push(name);
+          await store.replaceWorkspace({ ...ws, desired_state: 'stopped', resource_version: ws.resource_version + 1 }, ws.resource_version);
+        }
+        return undefined;
+      },
+    };
+    const probes = new Map([['local' as const, { ...DEFAULT_PROBE, timeoutMs: 60_000 }]]);
+    const culler = new Culler(store, stopper, new ActivityRecorder(store, quiet), quiet, { periodMs: 1000, probes, concurrency: 4 });
+    const first = culler.pass();
+    // 'idle' is stopped while 'slow' still waits for its probe.
+    for (let i = 0; i < 200 && !stops.includes('idle'); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.deepEqual(stops, ['idle']);
+    assert.equal(hits.get('busy'), undefined, 'a workspace active just now is not asked');
+    assert.equal(hits.get('slow'), 1);
+
+    // A second pass while the slow check runs does not ask it again.
+    const second = await culler.pass();
+    assert.equal(second.running, 3);
+    assert.equal(hits.get('slow'), 1);
+    releaseSlow();
+    const summary = await first;
+    assert.equal(summary.running, 3);
+    assert.equal(summary.checked, 2);
+    assert.deepEqual(stops.sort(), ['idle', 'slow']);
+  });
+});

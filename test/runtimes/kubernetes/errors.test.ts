@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { PermanentRuntimeError } from '../../../src/core/runtime.js';
+import { applyUntil, assertNoInvalidWrites, containerOf, harness, workspace, type Harness } from './helpers.js';
+
+const STS = (name: string) => `/apis/apps/v1/namespaces/team/statefulsets/${name}`;
+
+describe('Kubernetes API failures', () => {
+  let h: Harness;
+  before(async () => {
+    h = await harness();
+  });
+  after(async () => {
+    assertNoInvalidWrites(h.fake);
+    await h.close();
+  });
+
+  test('a 409 Conflict on the StatefulSet update is retried with a fresh read', async () => {
+    const ws = workspace('conflicted');
+    await applyUntil(h.runtime, ws, 'RUNNING');
+    h.fake.failNext({ method: 'PUT', path: STS('conflicted') }, { status: 409, reason: 'Conflict' });
+    await h.runtime.apply({ ...ws, generation: 2, env: [{ name: 'NEW', value: 'yes' }] });
+    assert.deepEqual(containerOf(h.fake, 'team', 'conflicted').env, [{ name: 'NEW', value: 'yes' }]);
+    assert.equal(h.fake.requests.filter((r) => r.method === 'PUT' && r.path === STS('conflicted')).length, 2);
+  });
+
+  test('endless conflicts give up after a bounded number of attempts', async () => {
+    const ws = workspace('contended');
+    await applyUntil(h.runtime, ws, 'RUNNING');
+    h.fake.failNext({ method: 'PUT', path: STS('contended') }, ...Array.from({ length: 20 }, () => ({ status: 409 })));
+    await assert.rejects(h.runtime.apply({ ...ws, generation: 2, image: 'x:2' }), (err: Error) => !(err instanceof PermanentRuntimeError) && /409|modified|injected/.test(err.message));
+    const attempts = h.fake.requests.filter((r) => r.method === 'PUT' && r.path === STS('contended')).length;
+    assert.ok(attempts >= 2 && attempts <= 10, `attempts: ${attempts}`);
+  });
+
+  test('403 is a permanent Forbidden error naming the verb and resource', async () => {
+    h.fake.failNext({ method: 'POST', path: '/apis/apps/v1/namespaces/team/statefulsets' }, { status: 403, message: 'statefulsets.apps is forbidden: User "system:serviceaccount:team:wsm" cannot create resource "statefulsets"' });
+    await assert.rejects(h.runtime.apply(workspace('denied')), (err: Error) => {
+      assert.ok(err instanceof PermanentRuntimeError);
+      assert.equal(err.reason, 'Forbidden');
+      assert.match(err.message, /create statefulset denied in namespace team/);
+      assert.match(err.message, /cannot create resource "statefulsets"/);
+      return true;
+    });
+  });
+
+  test('422 is a permanent Invalid error with the server message', async () => {
+    h.fake.failNext({ method: 'POST', path: '/api/v1/namespaces/team/services' }, { status: 422, message: 'Service "invalid-service" is invalid: spec.ports[0].nodePort: Invalid value: 1: provided port is not in the valid range' });
+    await assert.rejects(h.runtime.apply(workspace('invalid')), (err: Error) => {
+      assert.ok(err instanceof PermanentRuntimeError);
+      assert.equal(err.reason, 'Invalid');
+      assert.match(err.message, /provided port is not in the valid range/);
+      return true;
+    });
+  });
+
+  test('a 500 is a retryable error', async () => {
+    h.fake.failNext({ method: 'GET', path: STS('flaky') }, { status: 500 });
+    await assert.rejects(h.runtime.apply(workspace('flaky')), (err: Error) => !(err instanceof PermanentRuntimeError));
+    await applyUntil(h.runtime, workspace('flaky'), 'RUNNING');
+  });
+
+  test('an unreachable API server is a retryable error, and the next apply after it returns succeeds', async () => {
+    const ws = workspace('offline');
+    await h.fake.stop();
+    try {
+      await assert.rejects(h.runtime.apply(ws), (err: Error) => {
+        assert.ok(!(err instanceof PermanentRuntimeError));
+        assert.match(err.message, /unreachable/);
+        return true;
+      });
+    } finally {
+      await h.fake.restart();
+    }
+    await applyUntil(h.runtime, ws, 'RUNNING');
+  });
+
+  test('a request that never gets an answer times out as a retryable error', async () => {
+    h.fake.failNext({ method: 'GET', path: STS('slow') }, { hang: true });
+    await assert.rejects(h.runtime.apply(workspace('slow')), (err: Error) => {
+      assert.ok(!(err instanceof PermanentRuntimeError));
+      assert.match(err.message, /timed out/);
+      return true;
+    });
+    await applyUntil(h.runtime, workspace('slow'), 'RUNNING');
+  });
+});

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { applyUntil, eventually, harness, workspace, type Harness } from './helpers.js';
+
+describe('KubernetesRuntime.watch', () => {
+  let h: Harness;
+  const seen: string[] = [];
+  let stop: () => void;
+  before(async () => {
+    h = await harness();
+    stop = h.runtime.watch((name) => seen.push(name));
+  });
+  after(async () => {
+    stop();
+    await h.close();
+  });
+
+  test('fires for the workspace when its pod changes', async () => {
+    await applyUntil(h.runtime, workspace('watched'), 'RUNNING');
+    await eventually(() => seen.includes('watched'), 'a change for watched');
+    seen.length = 0;
+    h.fake.remove('pods', 'team', 'watched-0'); // the pod dies behind our back
+    await eventually(() => seen.includes('watched'), 'a change after the pod was deleted');
+  });
+
+  test('does not fire for objects wsm does not manage', async () => {
+    seen.length = 0;
+    h.fake.put('statefulsets', {
+      metadata: { name: 'foreign', namespace: 'team', labels: { app: 'foreign' } },
+      spec: { replicas: 1, serviceName: 'foreign', selector: { matchLabels: { app: 'foreign' } }, template: { metadata: { labels: { app: 'foreign' } }, spec: { containers: [{ name: 'c', image: 'x' }] } } },
+    });
+    await applyUntil(h.runtime, workspace('marker'), 'RUNNING');
+    await eventually(() => seen.includes('marker'), 'the marker workspace');
+    assert.ok(!seen.includes('foreign'));
+  });
+
+  test('keeps following after the API server restarts and after its history is compacted (410 Gone)', async () => {
+    await h.fake.stop();
+    // A write while the watchers are away, then compaction: both informers' resourceVersions are now too old.
+    h.fake.put('configmaps', { metadata: { name: 'bump', namespace: 'team' } });
+    h.fake.compactHistory();
+    const from = h.fake.requests.length;
+    await h.fake.restart();
+    seen.length = 0;
+    await applyUntil(h.runtime, workspace('after-restart'), 'RUNNING');
+    await eventually(() => seen.includes('after-restart'), 'a change after the restart', 15_000);
+    const relisted = (path: string) =>
+      h.fake.requests.slice(from).some((r) => r.path === path && r.query.watch === undefined && r.query.labelSelector === 'app.kubernetes.io/managed-by=wsm');
+    await eventually(() => relisted('/api/v1/namespaces/team/pods') && relisted('/apis/apps/v1/namespaces/team/statefulsets'), 'both informers to list again');
+  });
+
+  test('follows a namespace first used after watch started', async () => {
+    seen.length = 0;
+    await applyUntil(h.runtime, workspace('far', { namespace: 'far-away' }), 'RUNNING');
+    await eventually(() => seen.includes('far'), 'a change in the new namespace');
+  });
+});
