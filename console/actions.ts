@@ -65,7 +65,9 @@ export async function runAction(name: string, action: string, body: Record<strin
     return answer;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    notice.update(`${label} failed: ${message}`, 'bad');
+    // A form that shows the errors next to its fields says it better than a notice.
+    if (opts.quiet && err instanceof ApiError && err.status === 400) notice.remove();
+    else notice.update(`${label} failed: ${message}`, 'bad');
     if (err instanceof ApiError) throw err;
     throw new ApiError(0, 'error', message);
   }

@@ -42,14 +42,14 @@ export function createView(root: HTMLElement): () => void {
     if (type.value) body.cluster_type = type.value;
     submit.disabled = true;
     try {
-      const answer = await runAction(name.value.trim(), 'create', body);
+      const answer = await runAction(name.value.trim(), 'create', body, { quiet: true });
       location.hash = `#/w/${encodeURIComponent(answer.workspace.name)}`;
     } catch (err) {
       if (err instanceof ApiError) {
         const rest = editor.showErrors(err.errors);
         showNameError(rest.filter((f) => f.field === 'name'));
         const other = rest.filter((f) => f.field !== 'name');
-        errors.append(h('div', { class: 'form-errors', role: 'alert' }, h('p', {}, err.message), other.length ? h('ul', {}, other.map((f) => h('li', {}, `${f.field}: ${f.message}`))) : null));
+        if (other.length > 0 || err.errors.length === 0) errors.append(h('div', { class: 'form-errors', role: 'alert' }, h('p', {}, err.message), other.length ? h('ul', {}, other.map((f) => h('li', {}, `${f.field}: ${f.message}`))) : null));
       }
     } finally {
       submit.disabled = false;

@@ -114,12 +114,13 @@ function mount(root: HTMLElement, initial: Workspace): () => void {
     clear(errorsBox);
     editor.clearErrors();
     try {
-      await runAction(name, 'patch', body);
+      await runAction(name, 'patch', body, { quiet: true });
       return true;
     } catch (err) {
       if (err instanceof ApiError) {
         const rest = onErrors ? onErrors(err.errors) : err.errors;
-        errorsBox.append(errorList(rest, err.message));
+        // Errors the editor marked at their lines need no second listing.
+        if (rest.length > 0 || err.errors.length === 0) errorsBox.append(errorList(rest, err.message));
       }
       return false;
     }

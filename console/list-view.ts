@@ -47,7 +47,7 @@ function row(ws: Workspace): HTMLTableRowElement {
     h('td', { 'data-label': 'URL' }, ws.url ? h('a', { href: ws.url, target: '_blank', rel: 'noopener' }, ws.url.replace(/^https?:\/\//, '')) : '—'),
     h('td', { 'data-label': 'Last activity', title: absolute(ws.activity.last_activity_at) }, relative(ws.activity.last_activity_at)),
     h('td', { 'data-label': 'Stops', title: absolute(ws.activity.stops_at) }, ws.activity.stops_at ? relative(ws.activity.stops_at) : '—'),
-    h('td', { 'data-label': 'Actions', class: 'actions' }, actionButtons(ws)),
+    h('td', { 'data-label': 'Actions', class: 'actions-cell' }, h('div', { class: 'actions' }, actionButtons(ws))),
   );
 }
 

@@ -5,6 +5,7 @@ export type Tone = 'busy' | 'ok' | 'bad' | 'info';
 
 export interface Notice {
   update(text: string, tone: Tone): void;
+  remove(): void;
 }
 
 let region: HTMLElement | undefined;
@@ -25,5 +26,6 @@ export function notify(text: string, tone: Tone): Notice {
       msg.textContent = next;
       item.className = `notice ${nextTone}`;
     },
+    remove: () => item.remove(),
   };
 }

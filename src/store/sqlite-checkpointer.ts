@@ -11,10 +11,10 @@ const WAL_BYTES = 1024 * 1024;
 /**
  * A passive checkpoint never completes while writes keep coming, and SQLite only starts the WAL
  * afresh after one that completed: under sustained writes the file would grow without end. Past this
- * many frames (64 MB of 4 KB pages) the worker makes writers wait for one checkpoint that restarts the log (a rare pause, the
+ * many frames (32 MB of 4 KB pages) the worker makes writers wait for one checkpoint that restarts the log (a rare pause, the
  * price SQLite's own checkpointing pays every 4 MB).
  */
-const WAL_RESTART_FRAMES = 16_384;
+const WAL_RESTART_FRAMES = 8_192;
 
 // Plain CommonJS evaluated in the worker, so it needs no TypeScript loader there.
 const WORKER_SOURCE = `
