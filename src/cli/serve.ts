@@ -71,6 +71,7 @@ async function createRuntimes(config: ServeConfig, logger: Logger): Promise<Map<
       serviceType: config.serviceType,
       defaultImage: config.defaultImage,
       preStartTimeoutSeconds: config.preStartTimeoutSeconds,
+      postStartTimeoutSeconds: config.postStartTimeoutSeconds,
       logger: logger.child({ runtime: 'k8s' }),
     });
   const first: ClusterType = config.clusterType ?? (dockerUp ? 'docker' : 'local');
@@ -112,6 +113,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     periodMs: config.cullerPeriodSeconds * 1000,
     probes: probeSettingsFromEnv(process.env, [...runtimes.keys()]),
     concurrency: 8,
+    httpGetFor: (ws) => controller.httpGetFor(ws),
   });
   await controller.start();
   culler.start();

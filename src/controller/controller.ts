@@ -10,6 +10,8 @@ import { ActivityRecorder } from './activity.js';
 import { loadHookScripts } from './hook-scripts.js';
 import { observedFromError, observedFromInstance, statusMatchesDesired, transitionalStatus } from './observed.js';
 import { isPostStartCondition, PostStartRunner, resultCondition, wantsPostStart, withPostStartConditions, POST_START } from './post-start.js';
+import { enginePostStart } from './post-start-engine.js';
+import type { WorkspaceHttpGet } from './probe.js';
 import { WorkQueue } from './work-queue.js';
 
 export interface Logger {
@@ -55,11 +57,15 @@ export interface ControllerEvents {
 export class Controller extends EventEmitter<ControllerEvents> {
   private readonly queue: WorkQueue;
   private readonly unwatch: (() => void)[] = [];
+  /** The newest operation of each workspace that the runtime has already been asked to carry out. */
+  private readonly appliedOps = new Map<string, string>();
   private resyncTimer?: NodeJS.Timeout;
   private readonly options: ControllerOptions;
   /** Activity from heartbeats, probes and starts (the culler and the heartbeat route use it). */
   readonly activity: ActivityRecorder;
   private readonly postStart: PostStartRunner;
+  /** Post-start runs the engine ran (Kubernetes) whose record is already written, per workspace. */
+  private readonly enginePostStartRuns = new Map<string, string>();
 
   constructor(
     private readonly store: Store,
@@ -81,6 +87,14 @@ export class Controller extends EventEmitter<ControllerEvents> {
 
   runtimeFor(clusterType: ClusterType): Runtime | undefined {
     return this.runtimes.get(clusterType);
+  }
+
+  /** A GET inside the workspace through its runtime, when the runtime offers one (the culler's probe on Kubernetes). */
+  async httpGetFor(ws: WorkspaceRecord): Promise<WorkspaceHttpGet | undefined> {
+    const runtime = this.runtimes.get(ws.cluster_type);
+    if (!runtime?.httpGet) return undefined;
+    const rws = await this.toRuntimeWorkspace(ws);
+    return (path, timeoutMs) => runtime.httpGet!(rws, path, timeoutMs);
   }
 
   get clusterTypes(): ClusterType[] {
@@ -175,7 +189,11 @@ export class Controller extends EventEmitter<ControllerEvents> {
     // stopped behind wsm's back is shown as it is (FAILED with its exit code), not silently
     // restarted; that is what restart policies are for.
     const engineWasDown = ws.observed.conditions.some((c) => c.type === 'Reconciled' && c.status === 'False' && c.reason === 'RuntimeError');
-    const mustApply = openOps.length > 0 || ws.observed.observed_generation < ws.generation || Boolean(ws.deletion) || engineWasDown;
+    // Each operation is applied once (again only after an error); then the instance is watched until
+    // it settles. Applying again would restart a process that has just failed to start.
+    const newestOp = openOps[openOps.length - 1];
+    const unappliedOp = newestOp !== undefined && this.appliedOps.get(name) !== newestOp.id;
+    const mustApply = unappliedOp || ws.observed.observed_generation < ws.generation || Boolean(ws.deletion) || engineWasDown;
     const transitional = mustApply ? transitionalStatus(ws.observed.status, ws.desired_state, Boolean(ws.deletion)) : undefined;
     if (transitional && transitional !== ws.observed.status) {
       await this.store.setObserved(name, { ...ws.observed, status: transitional, updated_at: now() });
@@ -188,7 +206,9 @@ export class Controller extends EventEmitter<ControllerEvents> {
       if (ws.deletion) {
         await runtime.remove(rws, { deleteVolume: ws.deletion.delete_volume });
         this.postStart.forget(name);
+        this.enginePostStartRuns.delete(name);
         this.activity.forget(name);
+        this.appliedOps.delete(name);
         await this.store.transaction(async (tx) => {
           await tx.deleteWorkspace(name);
           for (const op of openOps) {
@@ -200,15 +220,20 @@ export class Controller extends EventEmitter<ControllerEvents> {
         return 'done';
       }
       const instance = mustApply ? await runtime.apply(rws) : await runtime.observe(rws);
+      if (mustApply && newestOp) this.appliedOps.set(name, newestOp.id);
       const reported = observedFromInstance(ws.observed, instance, ws.desired_state, ws.generation, now());
-      const { observed, startPostStart } = await this.withPostStart(ws, runtime, rws, reported);
+      const { observed, startPostStart, recheck } = await this.withPostStart(ws, runtime, rws, reported);
       await this.store.setObserved(name, observed);
       this.emit('workspace', name);
       if (startPostStart) {
         await this.activity.record(name, 'start');
         this.postStart.start(runtime, rws, observed.ip);
       }
-      const settled = await this.settleOperations(openOps, observed.status, observed.observed_generation, observed.message);
+      // A start is not done until its post-start has run: the operation waits for that result, so
+      // a failing hook with fail_on_error fails the operation that started the workspace.
+      const postStartPending = observed.conditions.some((c) => c.type === POST_START && c.reason === 'Pending');
+      const settled = await this.settleOperations(openOps, postStartPending ? 'PENDING' : observed.status, observed.observed_generation, observed.message);
+      if (recheck) return 'requeue';
       return settled && statusMatchesDesired(observed.status, ws.desired_state) ? 'done' : observed.status === 'FAILED' ? 'done' : 'requeue';
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
@@ -228,7 +253,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
   }
 
   /**
-   * Post-start (Docker and local): a new start (RUNNING after not running, or a new generation
+   * Post-start (Docker and local; Kubernetes in post-start-engine.ts): a new start (RUNNING after not running, or a new generation
    * applied) is marked pending and its run begins once that is stored; a finished run's result is
    * written here, by the workspace's one reconciler, and with fail_on_error a failure stops the
    * instance and leaves the workspace FAILED until it is started again.
@@ -238,12 +263,18 @@ export class Controller extends EventEmitter<ControllerEvents> {
     runtime: Runtime,
     rws: RuntimeWorkspace,
     reported: ObservedState,
-  ): Promise<{ observed: ObservedState; startPostStart: boolean }> {
-    if (runtime.clusterType === 'k8s') return { observed: reported, startPostStart: false };
+  ): Promise<{ observed: ObservedState; startPostStart: boolean; recheck?: boolean }> {
+    if (runtime.readPostStart) {
+      // The engine runs post-start itself (Kubernetes' postStart hook): only its record is read here.
+      const deps = { logger: this.logger, recorded: this.enginePostStartRuns, recordOnOperation: (n: string, r: Parameters<PostStartRunner['recordOnOperation']>[1]) => this.postStart.recordOnOperation(n, r) };
+      const outcome = await enginePostStart(ws, runtime, rws, reported, deps);
+      if (outcome.operation) this.emitOperation(outcome.operation.id);
+      return { observed: outcome.observed, startPostStart: false, recheck: outcome.recheck };
+    }
     const prev = ws.observed;
     const at = new Date().toISOString();
     const newStart = reported.status === 'RUNNING' && (prev.status !== 'RUNNING' || prev.observed_generation !== reported.observed_generation);
-    const wanted = wantsPostStart(ws, runtime);
+    const wanted = wantsPostStart(ws);
     let observed = withPostStartConditions(prev, reported, { newStart, wanted, desiredRunning: ws.desired_state === 'running', now: at });
     if (newStart) return { observed, startPostStart: wanted };
     const pending = observed.conditions.some((c) => c.type === POST_START && c.reason === 'Pending');

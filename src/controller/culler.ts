@@ -7,7 +7,7 @@ import type { ClusterType, WorkspaceRecord } from '../core/types.js';
 import type { Store } from '../store/store.js';
 import type { ActivityRecorder } from './activity.js';
 import type { Logger } from './controller.js';
-import { probeWorkspace, type ProbeResult, type ProbeSettings } from './probe.js';
+import { probeVia, probeWorkspace, type ProbeResult, type ProbeSettings, type WorkspaceHttpGet } from './probe.js';
 
 export interface AutoStopper {
   autoStop(name: string, confirm: (ws: WorkspaceRecord) => Record<string, unknown> | undefined): Promise<unknown>;
@@ -21,6 +21,11 @@ export interface CullerOptions {
   concurrency: number;
   pageSize?: number;
   now?: () => number;
+  /**
+   * How to GET inside a workspace whose runtime reaches it through its engine (Kubernetes: the API
+   * server's pod proxy, as the control plane may not reach a ClusterIP); undefined: its observed address.
+   */
+  httpGetFor?: (ws: WorkspaceRecord) => Promise<WorkspaceHttpGet | undefined>;
 }
 
 export interface PassSummary {
@@ -107,9 +112,16 @@ export class Culler {
   private async check(ws: WorkspaceRecord): Promise<boolean> {
     const settings = this.options.probes.get(ws.cluster_type);
     let probe: ProbeResult | undefined;
-    if (settings?.path && ws.observed.ip) {
-      probe = await probeWorkspace(ws.observed.ip, settings);
-      await this.recordProbe(ws, probe);
+    if (settings?.path) {
+      let via: WorkspaceHttpGet | undefined;
+      try {
+        via = await this.options.httpGetFor?.(ws);
+      } catch (err) {
+        probe = { ok: false, error: `cannot reach workspace ${ws.name} through its runtime: ${(err as Error).message}` };
+      }
+      if (via) probe = await probeVia(via, `workspace ${ws.name} (through the ${ws.cluster_type} API)`, settings);
+      else if (!probe && ws.observed.ip) probe = await probeWorkspace(ws.observed.ip, settings);
+      if (probe) await this.recordProbe(ws, probe);
     }
     const busy = probe?.ok && probe.activeRuns > 0 ? `${probe.activeRuns} pipeline run(s) active` : undefined;
     const op = await this.stopper.autoStop(ws.name, (current) => {

@@ -1,5 +1,5 @@
 // Post-start on Docker and local, run by the controller (Kubernetes runs it as the container's
-// postStart hook): once a start has been observed RUNNING and the workspace answers, the command and
+// postStart hook and the controller only reads its record: post-start-engine.ts): once a start has been observed RUNNING and the workspace answers, the command and
 // then the hook script run inside it through runtime.exec. The run happens outside the reconcile
 // worker (it may take minutes) and its result is applied by the next reconcile, the one writer of
 // observed state, so results and status changes never overwrite each other.
@@ -8,7 +8,7 @@
 // write that records RUNNING, so a control plane that restarts mid-way runs it again (at least once).
 import { randomUUID } from 'node:crypto';
 import { createConnection } from 'node:net';
-import type { ExecResult, Runtime, RuntimeWorkspace } from '../core/runtime.js';
+import type { ExecResult, PostStartStepRecord, Runtime, RuntimeWorkspace } from '../core/runtime.js';
 import type { Condition, ObservedState, OperationRecord, WorkspaceRecord } from '../core/types.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from './controller.js';
@@ -22,14 +22,7 @@ export const WORKSPACE_FAILED = 'WorkspaceFailed';
 const TAIL_LINES = 20;
 const TAIL_CHARS = 2_000;
 
-export interface StepResult {
-  step: 'command' | 'hook';
-  exit_code: number;
-  duration_ms: number;
-  timed_out: boolean;
-  /** The last lines of stdout and stderr. */
-  output: string;
-}
+export type StepResult = PostStartStepRecord;
 
 export interface PostStartResult {
   ok: boolean;
@@ -44,9 +37,9 @@ export function lastLines(output: string): string {
   return lines.length > TAIL_CHARS ? `…${lines.slice(-TAIL_CHARS)}` : lines;
 }
 
-export function wantsPostStart(ws: WorkspaceRecord, runtime: Runtime): boolean {
+export function wantsPostStart(ws: WorkspaceRecord): boolean {
   const post = ws.spec.lifecycle.post_start;
-  return runtime.clusterType !== 'k8s' && Boolean(post?.command?.length || post?.hook_path);
+  return Boolean(post?.command?.length || post?.hook_path);
 }
 
 // The hook's bytes travel as an argument and are written to a temporary file there, so a script

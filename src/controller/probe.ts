@@ -2,6 +2,7 @@
 // way (GET /api/statuses?_format=with_activity_details). The path and the JSON fields are settings per
 // cluster type, for images that report activity elsewhere. A probe never throws: a failure is a result.
 import http from 'node:http';
+import type { HttpAnswer } from '../core/runtime.js';
 import type { ClusterType } from '../core/types.js';
 
 export interface ProbeFields {
@@ -71,6 +72,43 @@ export function readProbeBody(body: unknown, fields: ProbeFields): ProbeResult {
   return { ok: true, lastActivityMs, activeRuns };
 }
 
+/** A GET of a path inside the workspace made by its runtime (Kubernetes: the API server's pod proxy). */
+export type WorkspaceHttpGet = (path: string, timeoutMs: number) => Promise<HttpAnswer>;
+
+function readAnswer(answer: HttpAnswer, what: string, fields: ProbeFields): ProbeResult {
+  if (answer.status !== 200) return { ok: false, error: `${what} answered HTTP ${answer.status}` };
+  let body: unknown;
+  try {
+    body = JSON.parse(answer.body);
+  } catch {
+    return { ok: false, error: `${what} did not answer JSON` };
+  }
+  return readProbeBody(body, fields);
+}
+
+/**
+ * The probe through the workspace's runtime, for addresses the control plane cannot reach (a pod's
+ * ClusterIP). `what` names the target in errors. Never rejects, and is bounded by the probe's timeout
+ * even if the runtime's request is not.
+ */
+export async function probeVia(get: WorkspaceHttpGet, what: string, settings: ProbeSettings): Promise<ProbeResult> {
+  const path = settings.path.startsWith('/') ? settings.path : `/${settings.path}`;
+  const target = `${path} of ${what}`;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<ProbeResult>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, error: `no answer from ${target} within ${settings.timeoutMs} ms` }), settings.timeoutMs);
+  });
+  const asked = get(path, settings.timeoutMs).then(
+    (answer) => readAnswer(answer, target, settings.fields),
+    (err: unknown): ProbeResult => ({ ok: false, error: `${target}: ${(err as Error).message}` }),
+  );
+  try {
+    return await Promise.race([asked, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** GETs the probe path on `address` (host:port) and reads it. Never rejects. */
 export function probeWorkspace(address: string, settings: ProbeSettings): Promise<ProbeResult> {
   const url = `http://${address}${settings.path.startsWith('/') ? '' : '/'}${settings.path}`;
@@ -99,16 +137,7 @@ export function probeWorkspace(address: string, settings: ProbeSettings): Promis
             finish({ ok: false, error: `the answer of ${url} is larger than 1 MiB` });
           } else chunks.push(c);
         });
-        res.on('end', () => {
-          if (res.statusCode !== 200) return finish({ ok: false, error: `${url} answered HTTP ${res.statusCode}` });
-          let body: unknown;
-          try {
-            body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-          } catch {
-            return finish({ ok: false, error: `${url} did not answer JSON` });
-          }
-          finish(readProbeBody(body, settings.fields));
-        });
+        res.on('end', () => finish(readAnswer({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }, url, settings.fields)));
         res.on('error', (err) => finish({ ok: false, error: `${url}: ${err.message}` }));
       });
       req.on('error', (err) => finish({ ok: false, error: `${url}: ${err.message}` }));

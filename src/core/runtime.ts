@@ -61,6 +61,33 @@ export interface ExecResult {
   timed_out: boolean;
 }
 
+/** One step of a post-start run, as recorded where it ran. */
+export interface PostStartStepRecord {
+  step: 'command' | 'hook';
+  exit_code: number;
+  duration_ms: number;
+  timed_out: boolean;
+  /** The last lines of stdout and stderr. */
+  output: string;
+}
+
+/** A post-start run the engine itself ran (Kubernetes' postStart hook), read back by the controller. */
+export interface PostStartRecord {
+  ok: boolean;
+  fail_on_error: boolean;
+  steps: PostStartStepRecord[];
+  started_at: string;
+  finished_at: string;
+  /** Identifies the run (e.g. the pod and its start), so one run is recorded once. */
+  run_id: string;
+}
+
+/** An HTTP answer from inside a workspace. */
+export interface HttpAnswer {
+  status: number;
+  body: string;
+}
+
 export interface RemoveOptions {
   deleteVolume: boolean;
 }
@@ -96,6 +123,13 @@ export interface Runtime {
   watch?(onChange: (name: string) => void): () => void;
   /** Run a command inside the running workspace. */
   exec?(ws: RuntimeWorkspace, command: string[], timeoutMs: number): Promise<ExecResult>;
+  /**
+   * The result of the post-start run of the instance's current start, when the engine runs post-start
+   * itself (Kubernetes); undefined while there is none yet. The controller runs it otherwise.
+   */
+  readPostStart?(ws: RuntimeWorkspace): Promise<PostStartRecord | undefined>;
+  /** GET a path of the workspace's HTTP port, when the control plane cannot reach its address directly. */
+  httpGet?(ws: RuntimeWorkspace, path: string, timeoutMs: number): Promise<HttpAnswer>;
   /** Release connections and timers; instances keep running. */
   close(): Promise<void>;
 }

@@ -59,6 +59,9 @@ describe('pre-start script', () => {
     assert.match(c.message, /checking the database\ndatabase unreachable/);
     assert.match(ws.status_message, /database unreachable/);
     assert.equal(existsSync(join(localHome(srv, 'pre-fail'), 'main-started.txt')), false, 'the main process never ran');
+    assert.equal(ws.last_operation.action, 'create');
+    assert.equal(ws.last_operation.state, 'failed', 'the start did not succeed');
+    assert.match(ws.last_operation.error, /pre-start/);
   });
 
   test('a script that hangs past its timeout fails the start', async () => {

@@ -2,7 +2,7 @@
 // ConfigMap, and optionally a path on a shared Ingress. Every call converges the cluster towards the workspace.
 import type { KubeConfig, V1ConfigMap, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import type { ClusterType } from '../../core/types.js';
-import type { ExecResult, ObservedInstance, RemoveOptions, Runtime, RuntimeWorkspace } from '../../core/runtime.js';
+import type { ExecResult, HttpAnswer, ObservedInstance, PostStartRecord, RemoveOptions, Runtime, RuntimeWorkspace } from '../../core/runtime.js';
 import { isConflict, KubeApi } from './api.js';
 import { defaultNamespace, loadKubeConfig } from './config.js';
 import { execInPod } from './exec.js';
@@ -18,10 +18,12 @@ import {
   MANAGED_BY,
   MAGE_PORT,
   names,
+  PRE_START_TIMEOUT_SECONDS,
   serviceType,
   type ManifestDefaults,
   type ServiceType,
 } from './manifests.js';
+import { proxyGet, readPostStartRecord } from './pod-access.js';
 import { describeInstance } from './status.js';
 import { WorkspaceWatcher, type WatchLogger } from './watch.js';
 
@@ -46,6 +48,8 @@ export interface KubernetesRuntimeOptions {
   defaultImage?: string;
   /** How long a pre-start script may run before the init container is failed. */
   preStartTimeoutSeconds?: number;
+  /** Bound of each post-start step in the postStart hook (the container is not Running before it ends). */
+  postStartTimeoutSeconds?: number;
   requestTimeoutMs?: number;
   /** First and longest wait between watch reconnects. */
   watchRetryMs?: { initial: number; max: number };
@@ -76,6 +80,7 @@ export class KubernetesRuntime implements Runtime {
       serviceAccountName: options.serviceAccountName,
       imagePullSecrets: options.imagePullSecrets,
       preStartTimeoutSeconds: options.preStartTimeoutSeconds,
+      postStartTimeoutSeconds: options.postStartTimeoutSeconds,
     };
   }
 
@@ -240,7 +245,7 @@ export class KubernetesRuntime implements Runtime {
         : Promise.resolve(undefined),
     ]);
     const pod: V1Pod | undefined = pods.items.find((p) => p.metadata?.name === names.pod(name)) ?? pods.items[0];
-    const observed = describeInstance(name, sts, pod, svc);
+    const observed = describeInstance(name, sts, pod, svc, this.options.preStartTimeoutSeconds ?? PRE_START_TIMEOUT_SECONDS);
     const url = sts ? ingressUrl(ing, name) : undefined;
     return url ? { ...observed, url } : observed;
   }
@@ -269,9 +274,20 @@ export class KubernetesRuntime implements Runtime {
     };
   }
 
-  /** Not covered by the fake API server's tests (it speaks no websocket); see docs/kubernetes.md. */
   async exec(ws: RuntimeWorkspace, command: string[], timeoutMs: number): Promise<ExecResult> {
     return execInPod(this.kc, this.ns(ws), names.pod(ws.name), names.container(ws.name), command, timeoutMs);
+  }
+
+  /** What the postStart hook of the current container recorded (its file, or the kubelet's failure event). */
+  async readPostStart(input: RuntimeWorkspace): Promise<PostStartRecord | undefined> {
+    const ws = this.resolved(input);
+    return readPostStartRecord(this.api, this.ns(ws), names.pod(ws.name), names.container(ws.name));
+  }
+
+  /** Through the API server's pod proxy: the control plane need not reach pod or ClusterIP addresses. */
+  async httpGet(input: RuntimeWorkspace, path: string, timeoutMs: number): Promise<HttpAnswer> {
+    const ws = this.resolved(input);
+    return proxyGet(this.kc, this.ns(ws), names.pod(ws.name), ws.container.port ?? MAGE_PORT, path, timeoutMs);
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { V1ConfigMap, V1Container, V1PodTemplateSpec, V1Service, V1StatefulSet } from '@kubernetes/client-node';
 import type { RuntimeWorkspace } from '../../core/runtime.js';
+import { POST_START_RESULT_PATH, POST_START_WRAPPER, POST_START_WRAPPER_KEY } from './post-start.js';
 
 export const MAGE_PORT = 6789;
 export const DATA_VOLUME = 'mage-data';
@@ -13,6 +14,8 @@ export const HASH_ANNOTATION = 'wsm/config-hash';
 export const GENERATION_ANNOTATION = 'wsm/generation';
 /** Default bound for a pre-start script, so a hung script fails the pod visibly instead of hanging it. */
 export const PRE_START_TIMEOUT_SECONDS = 600;
+/** Default bound of each post-start step (the kubelet keeps the container from Running until the hook ends). */
+export const POST_START_TIMEOUT_SECONDS = 300;
 
 export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer';
 
@@ -23,6 +26,7 @@ export interface ManifestDefaults {
   serviceAccountName?: string;
   imagePullSecrets?: string[];
   preStartTimeoutSeconds?: number;
+  postStartTimeoutSeconds?: number;
 }
 
 export const names = {
@@ -48,6 +52,7 @@ export function hooksData(ws: RuntimeWorkspace): Record<string, string> | undefi
   const data: Record<string, string> = {};
   if (ws.hooks.pre_start) data['pre-start'] = ws.hooks.pre_start.content.toString('utf8');
   if (ws.hooks.post_start) data['post-start'] = ws.hooks.post_start.content.toString('utf8');
+  if (hasPostStart(ws)) data[POST_START_WRAPPER_KEY] = POST_START_WRAPPER;
   return Object.keys(data).length > 0 ? data : undefined;
 }
 
@@ -60,16 +65,27 @@ export function buildHooksConfigMap(ws: RuntimeWorkspace, namespace: string, dat
   };
 }
 
-function postStartCommand(ws: RuntimeWorkspace): string[] | undefined {
-  const steps: string[] = [];
+function hasPostStart(ws: RuntimeWorkspace): boolean {
+  return Boolean(ws.lifecycle.post_start?.command?.length || ws.hooks.post_start);
+}
+
+/**
+ * The postStart hook: the wrapper from the hooks ConfigMap runs the command, then the hook script, and
+ * records both (see post-start.ts). As in Mage, a failure is only a warning (the wrapper exits 0) unless
+ * post_start.fail_on_error is set: then it exits non-zero and Kubernetes kills the container.
+ */
+function postStartCommand(ws: RuntimeWorkspace, defaults: ManifestDefaults): string[] | undefined {
+  if (!hasPostStart(ws)) return undefined;
   const command = ws.lifecycle.post_start?.command;
-  if (command && command.length > 0) steps.push(command.map(shellQuote).join(' '));
-  if (ws.hooks.post_start) steps.push(`${HOOKS_MOUNT}/post-start`);
-  if (steps.length === 0) return undefined;
-  const script = steps.join(' && ');
-  // Kubernetes kills a container whose postStart fails; Mage only warns, so that is opt-in (fail_on_error).
-  const guarded = ws.lifecycle.post_start?.fail_on_error ? script : `{ ${script}; } || echo "wsm: post-start hook failed with status $?" >&2`;
-  return ['/bin/sh', '-c', guarded];
+  return [
+    '/bin/sh',
+    `${HOOKS_MOUNT}/${POST_START_WRAPPER_KEY}`,
+    ws.lifecycle.post_start?.fail_on_error ? '1' : '0',
+    command?.length ? command.map(shellQuote).join(' ') : '',
+    ws.hooks.post_start ? `${HOOKS_MOUNT}/post-start` : '',
+    String(defaults.postStartTimeoutSeconds ?? POST_START_TIMEOUT_SECONDS),
+    POST_START_RESULT_PATH,
+  ];
 }
 
 function podTemplate(ws: RuntimeWorkspace, defaults: ManifestDefaults): V1PodTemplateSpec {
@@ -79,7 +95,7 @@ function podTemplate(ws: RuntimeWorkspace, defaults: ManifestDefaults): V1PodTem
   const volumeMounts = [{ name: DATA_VOLUME, mountPath: ws.storage.mount_path }];
   if (hasHooks) volumeMounts.push({ name: HOOKS_VOLUME, mountPath: HOOKS_MOUNT });
   const env = ws.env.map((e) => ({ name: e.name, value: e.value }));
-  const postStart = postStartCommand(ws);
+  const postStart = postStartCommand(ws, defaults);
   const main: V1Container = {
     name: names.container(ws.name),
     image: ws.image,
@@ -99,6 +115,8 @@ function podTemplate(ws: RuntimeWorkspace, defaults: ManifestDefaults): V1PodTem
       name: PRE_START_CONTAINER,
       image: ws.image,
       command: ['/bin/sh', '-c', `timeout ${defaults.preStartTimeoutSeconds ?? PRE_START_TIMEOUT_SECONDS} ${HOOKS_MOUNT}/pre-start`],
+      // The kubelet then puts the script's last output lines into state.terminated.message.
+      terminationMessagePolicy: 'FallbackToLogsOnError',
       env,
       volumeMounts,
       ...(c.image_pull_policy ? { imagePullPolicy: c.image_pull_policy } : {}),

@@ -14,6 +14,7 @@ const WAITING_PROBLEMS = new Set([
   'CreateContainerConfigError',
   'CreateContainerError',
   'RunContainerError',
+  'PostStartHookError',
 ]);
 
 /** Where the workspace can be reached from inside (ClusterIP), a node (NodePort) or outside (LoadBalancer). */
@@ -30,18 +31,43 @@ export function instanceAddress(svc: V1Service | undefined, pod: V1Pod | undefin
   return undefined;
 }
 
-function preStartFailure(pod: V1Pod): Condition | undefined {
+/** A failed run of the pre-start init container: its code, and the condition local and Docker report. */
+interface PreStartFailure {
+  exitCode: number;
+  condition: Condition;
+}
+
+/** GNU timeout exits 124; busybox's timeout dies of its own TERM (143), so there the run's length tells. */
+function timedOut(code: number, startedAt: Date | undefined, finishedAt: Date | undefined, limitSeconds: number | undefined): boolean {
+  if (code === 124) return true;
+  if (code !== 143 || !startedAt || !finishedAt || !limitSeconds) return false;
+  return finishedAt.getTime() - startedAt.getTime() >= (limitSeconds - 1) * 1000;
+}
+
+/**
+ * The init container `pre-start` ended non-zero: now (state.terminated), or before the kubelet's
+ * restart back-off (lastState.terminated while waiting). Its message is the script's last lines
+ * (terminationMessagePolicy FallbackToLogsOnError).
+ */
+function preStartFailure(pod: V1Pod, limitSeconds: number | undefined): PreStartFailure | undefined {
   const status = pod.status?.initContainerStatuses?.find((s) => s.name === PRE_START_CONTAINER);
   if (!status) return undefined;
   const terminated = status.state?.terminated ?? (status.state?.waiting ? status.lastState?.terminated : undefined);
   if (!terminated || terminated.exitCode === 0) return undefined;
-  const detail = terminated.message ?? terminated.reason ?? 'no message';
+  const code = terminated.exitCode;
+  const tail = terminated.message?.replace(/\s+$/, '') || terminated.reason || 'no output';
+  const late = timedOut(code, toDate(terminated.startedAt), toDate(terminated.finishedAt), limitSeconds);
+  const what = late ? `pre-start script exited with code ${code} (timed out after ${limitSeconds ?? '?'} s)` : `pre-start script exited with code ${code}`;
   return {
-    type: 'PreStartSucceeded',
-    status: 'False',
-    reason: 'PreStartFailed',
-    message: `pre-start script exited with code ${terminated.exitCode}: ${detail}`,
+    exitCode: code,
+    condition: { type: 'PreStartFailed', status: 'True', reason: late ? 'PreStartTimedOut' : 'PreStartFailed', message: `${what}: ${tail}` },
   };
+}
+
+function toDate(value: Date | string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const d = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
 function waitingProblems(statuses: V1ContainerStatus[] | undefined): Condition[] {
@@ -70,7 +96,13 @@ function isReady(pod: V1Pod): boolean {
 }
 
 /** The instance as Kubernetes shows it; `pod` is the workspace's pod when one exists. */
-export function describeInstance(name: string, sts: V1StatefulSet | undefined, pod: V1Pod | undefined, svc: V1Service | undefined): ObservedInstance {
+export function describeInstance(
+  name: string,
+  sts: V1StatefulSet | undefined,
+  pod: V1Pod | undefined,
+  svc: V1Service | undefined,
+  preStartTimeoutSeconds?: number,
+): ObservedInstance {
   if (!sts) return { status: 'UNAVAILABLE', message: `statefulset ${name} not found`, conditions: [] };
   const generationText = sts.metadata?.annotations?.[GENERATION_ANNOTATION];
   const base: ObservedInstance = {
@@ -86,8 +118,11 @@ export function describeInstance(name: string, sts: V1StatefulSet | undefined, p
     return pod ? { ...base, status: 'STOPPING', message: `pod ${pod.metadata?.name} is terminating` } : { ...base, status: 'STOPPED', ip: undefined };
   }
   if (!pod) return { ...base, status: 'PENDING', message: 'waiting for the pod to be created' };
-  const preStart = preStartFailure(pod);
-  if (preStart) return { ...base, status: 'FAILED', message: preStart.message, conditions: [...base.conditions!, preStart] };
+  const preStart = preStartFailure(pod, preStartTimeoutSeconds);
+  if (preStart) {
+    const { condition } = preStart;
+    return { ...base, status: 'FAILED', exit_code: preStart.exitCode, message: condition.message, conditions: [...base.conditions!, condition] };
+  }
   const phase = pod.status?.phase;
   if (phase === 'Failed') {
     const message = pod.status?.message ?? pod.status?.reason ?? 'the pod failed';

@@ -74,7 +74,7 @@ export const PRE_START_TIMEOUT_CODE = 124;
 const WRAPPER = [
   'f=$1; p=$2; t=$3; l=$4; shift 4',
   'if [ -n "$p" ]; then',
-  '  rm -f "$l.timedout"',
+  '  rm -f "$l.timedout" "$l.done"',
   '  "$p" >"$l" 2>&1 </dev/null &',
   '  h=$!',
   '  ( i=0; while [ $i -lt $t ] && kill -0 $h 2>/dev/null; do sleep 1 || exit 0; i=$((i+1)); done',
@@ -88,6 +88,7 @@ const WRAPPER = [
   '    echo "wsm: pre-start script failed with code $c" >&2; echo "$c pre_start" > "$f"',
   "    trap '' TERM; kill -TERM 0 2>/dev/null; exit $c",
   '  fi',
+  '  : >"$l.done"',
   'fi',
   '"$@"; c=$?',
   'echo "$c main" > "$f"',

@@ -79,7 +79,7 @@ export class LocalRuntime implements Runtime {
         ? { ...this.base(ws.name, state), status: 'STOPPING', message: 'the process is still shutting down' }
         : { ...this.base(ws.name, state), status: 'STOPPED' };
     }
-    if (alive) return this.running(ws.name, state);
+    if (alive) return this.running(ws.name, state, dir);
     return this.failed(dir, state);
   }
 
@@ -173,7 +173,7 @@ export class LocalRuntime implements Runtime {
     if (state?.status === 'running' && isSameProcessAlive(state.pid, state.start_ticks) && state.config_hash === hash) {
       // Nothing the process depends on changed (e.g. only lifecycle settings): it already is this generation.
       if (state.generation !== ws.generation) await dir.writeState({ ...state, generation: ws.generation });
-      return this.running(ws.name, { ...state, generation: ws.generation });
+      return this.running(ws.name, { ...state, generation: ws.generation }, dir);
     }
     if (state) await this.stopProcess(dir, state);
     await mkdir(cwd, { recursive: true });
@@ -243,7 +243,7 @@ export class LocalRuntime implements Runtime {
     }
     await written;
     this.log.info({ workspace: ws.name, pid: state.pid, port: p.port, generation: ws.generation }, 'local workspace started');
-    return this.running(ws.name, state);
+    return this.running(ws.name, state, dir);
   }
 
   private async ensureStopped(ws: RuntimeWorkspace, dir: WorkspaceDir): Promise<ObservedInstance> {
@@ -314,8 +314,19 @@ export class LocalRuntime implements Runtime {
     return { status: 'UNKNOWN', generation: state.generation, instance_name: name, instance_type: 'process' };
   }
 
-  private async running(name: string, state: LocalState): Promise<ObservedInstance> {
+  private async running(name: string, state: LocalState, dir: WorkspaceDir): Promise<ObservedInstance> {
     const host = this.host.includes(':') ? `[${this.host}]` : this.host;
+    // Until its pre-start script has finished, the workspace is starting, not running: an operation
+    // must not succeed before the script had its say.
+    const exists = (path: string) => stat(path).then(() => true, () => false);
+    if ((await exists(join(dir.hooksDir, 'pre_start'))) && !(await exists(`${dir.preStartLogPath}.done`))) {
+      return {
+        ...this.base(name, state),
+        status: 'PENDING',
+        message: 'the pre-start script is running',
+        conditions: [{ type: 'PreStart', status: 'Unknown', reason: 'Running', message: 'the pre-start script is running' }],
+      };
+    }
     const listening = await canConnect(this.host, state.port!, 500);
     return {
       ...this.base(name, state),

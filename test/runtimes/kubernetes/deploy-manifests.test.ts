@@ -83,7 +83,13 @@ describe('deploy/kubernetes manifests', () => {
       const hooks = { pre_start: { path: 'p', content: Buffer.from('true') } };
       const ws = workspace('rbac', { ingress: { enabled: true }, hooks });
       await applyUntil(h.runtime, ws, 'RUNNING');
-      await applyUntil(h.runtime, { ...ws, generation: 2, env: [], hooks: { post_start: { path: 'q', content: Buffer.from('true') } }, container: { service_type: 'NodePort' } }, 'RUNNING');
+      const posted = { ...ws, generation: 2, env: [], hooks: { post_start: { path: 'q', content: Buffer.from('true') } }, container: { service_type: 'NodePort' as const } };
+      await applyUntil(h.runtime, posted, 'RUNNING');
+      // What the controller does on Kubernetes: the post-start record (exec, events) and the probe (pod proxy).
+      await h.runtime.readPostStart(posted);
+      h.fake.setExecHandler(() => ({ stdout: 'not json', exitCode: 0 }));
+      await h.runtime.readPostStart(posted);
+      await h.runtime.httpGet(posted, '/api/statuses', 2000);
       await applyUntil(h.runtime, { ...ws, generation: 3, desired: 'stopped' }, 'STOPPED');
       await h.runtime.listInstances();
       await h.runtime.remove(ws, { deleteVolume: true });
@@ -93,15 +99,18 @@ describe('deploy/kubernetes manifests', () => {
     }
     const used = new Set<string>();
     for (const r of h.fake.requests) {
-      const m = /^\/(?:api\/v1|apis\/([^/]+)\/v1)\/namespaces\/[^/]+\/([^/]+)(?:\/([^/]+))?(?:\/([^/]+))?$/.exec(r.path);
+      // The pod proxy carries the workspace's own path after /proxy.
+      const m = /^\/(?:api\/v1|apis\/([^/]+)\/v1)\/namespaces\/[^/]+\/([^/]+)(?:\/([^/]+))?(?:\/(proxy)\/.*|\/([^/]+))?$/.exec(r.path);
       assert.ok(m, `unexpected path ${r.path}`);
-      const [, group = '', resource, name, sub] = m;
-      const verb = r.method === 'GET' ? (name ? 'get' : r.query.watch ? 'watch' : 'list') : ({ POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' } as Record<string, string>)[r.method]!;
+      const [, group = '', resource, name, proxy, other] = m;
+      const sub = proxy ?? other;
+      // exec is a GET upgraded to a WebSocket, which RBAC checks as create on pods/exec.
+      const verb = sub === 'exec' ? 'create' : r.method === 'GET' ? (name ? 'get' : r.query.watch ? 'watch' : 'list') : ({ POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' } as Record<string, string>)[r.method]!;
       used.add(`${group}/${resource}${sub ? `/${sub}` : ''}:${verb}`);
     }
     for (const u of used) assert.ok(granted.has(u), `the Role must grant ${u}`);
-    // Beyond what the fake can exercise: exec (websocket) and event reads for troubleshooting.
-    const expectedExtra = ['/pods/exec:create', '/events:list', '/events:watch', '/pods:get'];
+    // Beyond what the runtime does: watching events, for people troubleshooting with the same account.
+    const expectedExtra = ['/events:watch'];
     const unused = [...granted].filter((g) => !used.has(g) && !expectedExtra.includes(g));
     assert.deepEqual(unused, [], 'the Role grants nothing the runtime does not use');
   });

@@ -140,7 +140,9 @@ describe('KubernetesRuntime against the fake API server', () => {
     });
     await applyUntil(h.runtime, ws, 'RUNNING');
     const cm = h.fake.get('configmaps', 'team', 'hooked-hooks')!;
-    assert.deepEqual(cm.data, { 'pre-start': '#!/bin/sh\necho pre\n', 'post-start': '#!/bin/sh\necho post\n' });
+    const { 'wsm-post-start-run': wrapper, ...scripts } = cm.data as Record<string, string>;
+    assert.deepEqual(scripts, { 'pre-start': '#!/bin/sh\necho pre\n', 'post-start': '#!/bin/sh\necho post\n' });
+    assert.match(wrapper ?? '', /^#!\/bin\/sh\n/, 'the post-start wrapper is delivered with the scripts');
     const spec = podSpecOf(h.fake, 'team', 'hooked');
     assert.deepEqual(spec.volumes, [{ name: 'wsm-hooks', configMap: { name: 'hooked-hooks', defaultMode: 0o755 } }]);
     const init = spec.initContainers[0];
@@ -151,8 +153,8 @@ describe('KubernetesRuntime against the fake API server', () => {
     assert.ok(init.volumeMounts.some((m: Obj) => m.name === 'mage-data' && m.mountPath === '/home/src'));
     assert.ok(init.volumeMounts.some((m: Obj) => m.name === 'wsm-hooks' && m.mountPath === '/app/hooks'));
     const postStart = spec.containers[0].lifecycle.postStart.exec.command;
-    assert.equal(postStart[0], '/bin/sh');
-    assert.match(postStart[2], /echo 'hello world' && \/app\/hooks\/post-start/);
+    assert.deepEqual(postStart, ['/bin/sh', '/app/hooks/wsm-post-start-run', '0', "echo 'hello world'", '/app/hooks/post-start', '300', '/tmp/wsm-post-start.json']);
+    assert.equal(init.terminationMessagePolicy, 'FallbackToLogsOnError');
 
     // Changing a script rolls the pod; dropping both removes the ConfigMap, the mount and the init container.
     const before = h.fake.get('pods', 'team', 'hooked-0')!.metadata.uid;

@@ -203,7 +203,9 @@ describe('LocalRuntime: a workspace as a process group', () => {
     assert.equal(existsSync(join(wsHome, 'main.txt')), false);
 
     const fixed = { ...ws, generation: 2, hooks: { pre_start: { path: 'pre.sh', content: Buffer.from('echo fine > pre.txt\n') } } };
-    assert.equal((await rt.apply(fixed)).status, 'RUNNING');
+    // Starting, not running, until the pre-start script has finished.
+    assert.ok(['PENDING', 'RUNNING'].includes((await rt.apply(fixed)).status));
+    await waitFor(async () => ((await rt.observe(fixed)).status === 'RUNNING' ? true : undefined), 'RUNNING after a good pre-start');
     await waitFor(() => existsSync(join(wsHome, 'main.txt')), 'the main command after a good pre-start');
     await rt.remove(ws, { deleteVolume: true });
   });

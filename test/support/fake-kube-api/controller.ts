@@ -1,6 +1,7 @@
 // A tiny stand-in for the StatefulSet controller, the scheduler and the kubelet: enough for the runtime to
 // observe pods coming, going, rolling and failing, and PVCs following the retention policy.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { PodSandboxes } from './sandbox.js';
 import { canonical, type KubeObject, type ObjectStore, type StoredEvent } from './store.js';
 
 /** What the simulated kubelet does with a pod. */
@@ -9,7 +10,15 @@ export type PodOutcome =
   | { kind: 'image-pull-backoff'; message?: string }
   | { kind: 'crash-loop'; message?: string }
   | { kind: 'unschedulable'; message?: string }
-  | { kind: 'init-failed'; container: string; exitCode: number; message?: string }
+  /**
+   * An init container ended non-zero. `message` is what it wrote to its termination log; `logs` its
+   * output, which the kubelet uses as the message only under terminationMessagePolicy
+   * FallbackToLogsOnError. By default it is restarting (CrashLoopBackOff, the run in lastState);
+   * `restarting: false` shows it terminated. `durationSeconds` is how long it ran.
+   */
+  | { kind: 'init-failed'; container: string; exitCode: number; message?: string; logs?: string; restarting?: boolean; durationSeconds?: number }
+  /** The main container's postStart hook failed: the kubelet killed it and reported FailedPostStartHook. */
+  | { kind: 'post-start-failed'; exitCode: number; output: string }
   | { kind: 'failed'; message?: string };
 
 export type PodHook = (pod: KubeObject) => PodOutcome | undefined;
@@ -40,6 +49,8 @@ export class FakeCluster {
   private timer: NodeJS.Timeout | undefined;
   private readonly pendingPods = new Map<string, NodeJS.Timeout>();
   podHook: PodHook | undefined;
+  /** Where postStart exec hooks really run, per pod (the kubelet runs them before a container counts as running). */
+  readonly sandboxes = new PodSandboxes();
 
   constructor(
     private readonly store: ObjectStore,
@@ -64,6 +75,7 @@ export class FakeCluster {
     clearTimeout(this.timer);
     for (const t of this.pendingPods.values()) clearTimeout(t);
     this.pendingPods.clear();
+    this.sandboxes.close();
   }
 
   private reconcileAll(): void {
@@ -170,15 +182,50 @@ export class FakeCluster {
       setTimeout(() => {
         this.pendingPods.delete(key);
         const current = this.store.get('pods', pod.metadata.namespace, name);
-        if (current && current.metadata.uid === pod.metadata.uid) this.settle(current);
+        if (current && current.metadata.uid === pod.metadata.uid) void this.settle(current);
       }, this.tickMs),
     );
     return pod;
   }
 
+  /** Runs the postStart hook of a pod about to run: a failure becomes the post-start-failed outcome. */
+  private async withPostStart(pod: KubeObject, outcome: PodOutcome): Promise<PodOutcome> {
+    if (outcome.kind !== 'running') return outcome;
+    const ns = pod.metadata.namespace!;
+    const run = this.sandboxes.runPostStart(pod, (name) => this.store.get('configmaps', ns, name));
+    if (!run) return outcome;
+    const { exitCode, output } = await run;
+    return exitCode === 0 ? outcome : { kind: 'post-start-failed', exitCode, output };
+  }
+
+  /** The kubelet's Warning event for a failed postStart hook, worded as the kubelet words it. */
+  private postStartEvent(pod: KubeObject, exitCode: number, output: string): void {
+    const container = ((pod.spec as Obj).containers as Obj[])[0]!;
+    const command = ((container.lifecycle?.postStart?.exec?.command ?? []) as string[]).join(' ');
+    const ns = pod.metadata.namespace!;
+    const now = new Date().toISOString();
+    this.store.create('events', {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: `${pod.metadata.name}.${randomBytes(8).toString('hex')}`, namespace: ns },
+      involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, namespace: ns, uid: pod.metadata.uid, fieldPath: `spec.containers{${container.name}}` },
+      reason: 'FailedPostStartHook',
+      message: `Exec lifecycle hook ([${command}]) for Container "${container.name}" in Pod "${pod.metadata.name}_${ns}(${pod.metadata.uid})" failed - error: command '${command}' exited with ${exitCode}: ${output}, message: ${JSON.stringify(output)}`,
+      type: 'Warning',
+      source: { component: 'kubelet', host: 'node-1' },
+      reportingComponent: 'kubelet',
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    });
+  }
+
   /** Moves a pod to the state its outcome says. */
-  private settle(pod: KubeObject): void {
-    const outcome = this.podHook?.(pod) ?? outcomeFromImages(pod);
+  private async settle(pod: KubeObject): Promise<void> {
+    const outcome = await this.withPostStart(pod, this.podHook?.(pod) ?? outcomeFromImages(pod));
+    const latest = this.store.get('pods', pod.metadata.namespace, pod.metadata.name);
+    if (!latest || latest.metadata.uid !== pod.metadata.uid) return; // replaced or deleted meanwhile
+    pod = latest;
     const spec = pod.spec as Obj;
     const now = new Date().toISOString();
     const main = (spec.containers as Obj[]).map((c) => ({ name: c.name, image: c.image, imageID: '', restartCount: 0 }));
@@ -219,7 +266,13 @@ export class FakeCluster {
         };
         break;
       }
-      case 'init-failed':
+      case 'init-failed': {
+        const init = ((spec.initContainers ?? []) as Obj[]).find((c) => c.name === outcome.container);
+        const logs = init?.terminationMessagePolicy === 'FallbackToLogsOnError' ? outcome.logs : undefined;
+        const message = outcome.message ?? logs;
+        const started = new Date(Date.now() - (outcome.durationSeconds ?? 1) * 1000).toISOString();
+        const terminated = { exitCode: outcome.exitCode, reason: 'Error', startedAt: started, finishedAt: now, ...(message ? { message } : {}) };
+        const restarting = outcome.restarting ?? true;
         status = {
           phase: 'Pending',
           hostIP: '192.168.49.2',
@@ -230,12 +283,32 @@ export class FakeCluster {
               image: '',
               imageID: '',
               ready: false,
-              restartCount: 2,
-              state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off restarting failed container' } },
-              lastState: { terminated: { exitCode: outcome.exitCode, reason: 'Error', message: outcome.message } },
+              restartCount: restarting ? 2 : 0,
+              ...(restarting
+                ? { state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off restarting failed container' } }, lastState: { terminated } }
+                : { state: { terminated } }),
             },
           ],
           containerStatuses: main.map((c) => ({ ...c, ready: false, state: { waiting: { reason: 'PodInitializing' } } })),
+        };
+        break;
+      }
+      case 'post-start-failed':
+        this.postStartEvent(pod, outcome.exitCode, outcome.output);
+        status = {
+          phase: 'Running',
+          hostIP: '192.168.49.2',
+          podIP: '10.244.0.15',
+          startTime: now,
+          conditions: [scheduled, { type: 'Ready', status: 'False', reason: 'ContainersNotReady', lastTransitionTime: now }],
+          containerStatuses: main.map((c) => ({
+            ...c,
+            ready: false,
+            started: false,
+            restartCount: 1,
+            state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off 10s restarting failed container=${c.name} pod=${pod.metadata.name}` } },
+            lastState: { terminated: { exitCode: 137, reason: 'Error', startedAt: now, finishedAt: now } },
+          })),
         };
         break;
       case 'failed':

@@ -3,12 +3,12 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { FakeCluster, type PodHook } from './controller.js';
 import { RESOURCES } from './resources.js';
-import { FakeApiHttp, type InjectedResponse, type InvalidWrite, type RecordedRequest } from './server.js';
+import { FakeApiHttp, type ExecHandler, type InjectedResponse, type InvalidWrite, type ProxyHandler, type RecordedRequest } from './server.js';
 import { ObjectStore, type KubeObject } from './store.js';
 import { validateObject } from './validate.js';
 
 export type { PodHook, PodOutcome } from './controller.js';
-export type { InjectedResponse, InvalidWrite, RecordedRequest } from './server.js';
+export type { ExecHandler, ExecOutcome, InjectedResponse, InvalidWrite, ProxyAnswer, ProxyHandler, RecordedRequest } from './server.js';
 export type { KubeObject } from './store.js';
 
 export interface FakeKubeApiOptions {
@@ -27,6 +27,7 @@ export class FakeKubeApi {
     this.store = new ObjectStore(options.historyLimit ?? 500);
     this.http = new FakeApiHttp(this.store);
     this.cluster = new FakeCluster(this.store, options.tickMs ?? 20);
+    this.setExecHandler(undefined);
   }
 
   static async start(options: FakeKubeApiOptions = {}): Promise<FakeKubeApi> {
@@ -69,6 +70,25 @@ export class FakeKubeApi {
   /** Decides what the simulated kubelet does with new pods (undefined: by image markers). */
   setPodHook(hook: PodHook | undefined): void {
     this.cluster.podHook = hook;
+  }
+
+  /**
+   * Answers exec in pods: `handler` first; otherwise `cat <file>` reads the container's /tmp (where the
+   * simulated kubelet ran the postStart hook), and anything else is not found (exit 127).
+   */
+  setExecHandler(handler: ExecHandler | undefined): void {
+    this.http.execHandler = (pod, container, command) => {
+      const custom = handler?.(pod, container, command);
+      if (custom) return custom;
+      if (command[0] !== 'cat' || command.length !== 2) return undefined;
+      const text = this.cluster.sandboxes.readFile(pod, command[1]!);
+      return text === undefined ? { stderr: `cat: ${command[1]}: No such file or directory\n`, exitCode: 1 } : { stdout: text, exitCode: 0 };
+    };
+  }
+
+  /** Answers GETs through the pod proxy (/api/v1/namespaces/{ns}/pods/{pod}:{port}/proxy/...); none: 503. */
+  setProxyHandler(handler: ProxyHandler | undefined): void {
+    this.http.proxyHandler = handler;
   }
 
   /** Takes the API server offline: connections drop and new ones are refused. */

@@ -44,3 +44,23 @@ export function parseLabelSelector(selector: string | null | undefined): Require
   const requirements = splitTerms(selector).map(parseTerm);
   return (labels) => requirements.every((r) => r(labels));
 }
+
+/**
+ * Field selectors: `a.b=v`, `a.b==v`, `a.b!=v`, comma-joined, on dotted paths of the object. The real
+ * server allows only certain fields per resource; this one allows any.
+ */
+export function parseFieldSelector(selector: string | null | undefined): (obj: Record<string, unknown>) => boolean {
+  if (!selector) return () => true;
+  const terms = selector.split(',').map((t) => t.trim()).filter(Boolean).map((term) => {
+    const m = /^([A-Za-z0-9_.]+)\s*(!=|==|=)\s*(.*)$/.exec(term);
+    if (!m) throw new Error(`invalid field selector: ${term}`);
+    const [, path, op, value] = m as unknown as [string, string, string, string];
+    return (obj: Record<string, unknown>) => {
+      let at: unknown = obj;
+      for (const key of path.split('.')) at = at !== null && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined;
+      const text = at === undefined || at === null ? '' : String(at);
+      return op === '!=' ? text !== value : text === value;
+    };
+  });
+  return (obj) => terms.every((t) => t(obj));
+}

@@ -4,8 +4,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { applyCreateDefaults, applyWriteDefaults, checkObject, checkUpdate, InvalidError, RESOURCES, type ResourceInfo } from './resources.js';
 import type { KubeObject, ObjectStore, StoredEvent } from './store.js';
-import { parseLabelSelector } from './selectors.js';
+import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { validateObject } from './validate.js';
+import { acceptWebSocket } from './websocket.js';
 
 export interface RecordedRequest {
   method: string;
@@ -32,6 +33,28 @@ interface Injection {
 }
 
 type Obj = Record<string, any>;
+
+/** What a command run by exec in a pod's container printed and how it ended. */
+export interface ExecOutcome {
+  stdout?: string;
+  stderr?: string;
+  exitCode: number;
+}
+
+export type ExecHandler = (pod: KubeObject, container: string, command: string[]) => ExecOutcome | undefined;
+
+/** An answer of the workspace behind the pod proxy. */
+export interface ProxyAnswer {
+  status: number;
+  body: string;
+  contentType?: string;
+}
+
+/** `path` includes the query string. */
+export type ProxyHandler = (pod: KubeObject, port: number | undefined, path: string) => ProxyAnswer | undefined;
+
+const PROXY = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/:]+)(?::(\d+))?\/proxy(\/.*)?$/;
+const EXEC = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/;
 
 class HttpError extends Error {
   constructor(
@@ -91,11 +114,14 @@ export class FakeApiHttp {
   private readonly watches = new Set<http.ServerResponse>();
   private server: http.Server | undefined;
   port = 0;
+  execHandler: ExecHandler | undefined;
+  proxyHandler: ProxyHandler | undefined;
 
   constructor(private readonly store: ObjectStore) {}
 
   async start(port = this.port): Promise<void> {
     const server = http.createServer((req, res) => void this.handle(req, res));
+    server.on('upgrade', (req: http.IncomingMessage, socket: Socket) => this.upgrade(req, socket));
     server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -153,6 +179,8 @@ export class FakeApiHttp {
         const reason = injected.reason ?? REASONS[injected.status] ?? 'Unknown';
         throw new HttpError(injected.status, reason, injected.message ?? `injected ${injected.status} for ${method} ${url.pathname}`);
       }
+      const proxied = PROXY.exec(url.pathname);
+      if (proxied) return this.proxy(res, proxied, url.search);
       const result = this.dispatch(method, url.pathname, query, contentType, body, res);
       if (result !== undefined) send(res, 200, result);
     } catch (err) {
@@ -178,7 +206,13 @@ export class FakeApiHttp {
         return undefined;
       }
       if (method === 'GET') {
-        const items = this.store.list(plural, namespace, query.labelSelector).map((o) => this.withType(resource, o));
+        let fields: (o: Record<string, unknown>) => boolean;
+        try {
+          fields = parseFieldSelector(query.fieldSelector);
+        } catch (err) {
+          throw new HttpError(400, 'BadRequest', (err as Error).message);
+        }
+        const items = this.store.list(plural, namespace, query.labelSelector).filter(fields).map((o) => this.withType(resource, o));
         return { apiVersion: resource.apiVersion, kind: `${resource.kind}List`, metadata: { resourceVersion: String(this.store.resourceVersion) }, items };
       }
       if (method === 'POST' && namespace !== undefined) return this.create(resource, namespace, body, method, path);
@@ -208,6 +242,57 @@ export class FakeApiHttp {
       default:
         throw new HttpError(405, 'MethodNotAllowed', `${method} is not allowed on ${path}`);
     }
+  }
+
+  /** The API server's pod proxy: the pod must exist and run; the workspace's answer comes from the handler. */
+  private proxy(res: http.ServerResponse, match: RegExpExecArray, search: string): void {
+    const [, namespace, name, port, path = '/'] = match;
+    const pod = this.store.get('pods', namespace!, name!);
+    if (!pod) throw new HttpError(404, 'NotFound', `pods "${name}" not found`);
+    const running = (pod.status as Obj | undefined)?.phase === 'Running';
+    const answer = running ? this.proxyHandler?.(pod, port === undefined ? undefined : Number(port), `${path}${search}`) : undefined;
+    if (!answer) {
+      const why = running ? 'connect: connection refused' : 'the pod is not running';
+      throw new HttpError(503, 'ServiceUnavailable', `error trying to reach service: dial tcp ${(pod.status as Obj | undefined)?.podIP ?? '<none>'}:${port ?? 80}: ${why}`);
+    }
+    res.writeHead(answer.status, { 'Content-Type': answer.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(answer.body) });
+    res.end(answer.body);
+  }
+
+  /**
+   * Exec over the v4.channel.k8s.io WebSocket protocol: channel 1 stdout, 2 stderr, 3 the status.
+   * The command (repeated `command` parameters) is answered by the exec handler.
+   */
+  private upgrade(req: http.IncomingMessage, socket: Socket): void {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const query = Object.fromEntries(url.searchParams.entries());
+    this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query });
+    const match = EXEC.exec(url.pathname);
+    const pod = match ? this.store.get('pods', match[1]!, match[2]!) : undefined;
+    if (!pod) {
+      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    const container = url.searchParams.get('container') ?? String(((pod.spec as Obj).containers as Obj[])[0]?.name);
+    const command = url.searchParams.getAll('command');
+    const ws = acceptWebSocket(req, socket, ['v4.channel.k8s.io']);
+    if (!ws) return;
+    const outcome = this.execHandler?.(pod, container, command) ?? { stderr: `exec: "${command[0]}": executable file not found in $PATH`, exitCode: 127 };
+    const channel = (n: number, text: string) => ws.send(Buffer.concat([Buffer.from([n]), Buffer.from(text, 'utf8')]));
+    if (outcome.stdout && url.searchParams.get('stdout') !== 'false') channel(1, outcome.stdout);
+    if (outcome.stderr && url.searchParams.get('stderr') !== 'false') channel(2, outcome.stderr);
+    const status =
+      outcome.exitCode === 0
+        ? { metadata: {}, status: 'Success' }
+        : {
+            metadata: {},
+            status: 'Failure',
+            message: `command terminated with non-zero exit code: error executing command [${command.join(' ')}], exit code ${outcome.exitCode}`,
+            reason: 'NonZeroExitCode',
+            details: { causes: [{ reason: 'ExitCode', message: String(outcome.exitCode) }] },
+          };
+    channel(3, JSON.stringify(status));
+    ws.close();
   }
 
   private withType(resource: ResourceInfo, obj: KubeObject): KubeObject {
