@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DEFAULT_PROBE, parseTime, probeSettingsFromEnv, probeWorkspace, readProbeBody } from '../../src/controller/probe.js';
+import { DEFAULT_PROBE, parseTime, probeSettingsFromEnv, probeVia, probeWorkspace, readProbeBody } from '../../src/controller/probe.js';
 
 const fields = DEFAULT_PROBE.fields;
 
@@ -93,5 +93,24 @@ describe('probeSettingsFromEnv', () => {
     assert.equal(s.get('local')!.timeoutMs, 2000);
     assert.deepEqual(probeSettingsFromEnv({}, ['local']).get('local'), DEFAULT_PROBE);
     assert.throws(() => probeSettingsFromEnv({ WSM_PROBE_FIELDS: '{' }, ['local']), /WSM_PROBE_FIELDS/);
+  });
+});
+
+describe('probeVia (through the runtime, e.g. the Kubernetes pod proxy)', () => {
+  const settings = { ...DEFAULT_PROBE, timeoutMs: 300 };
+  test('reads the answer like a direct probe, and turns every failure into a result naming the target', async () => {
+    const paths: string[] = [];
+    const ok = await probeVia(async (path) => {
+      paths.push(path);
+      return { status: 200, body: JSON.stringify({ statuses: [{ last_user_request: '2026-01-01T00:00:00', active_pipeline_run_count: 2 }] }) };
+    }, 'workspace w', settings);
+    assert.deepEqual(ok, { ok: true, lastActivityMs: Date.parse('2026-01-01T00:00:00Z'), activeRuns: 2 });
+    assert.deepEqual(paths, ['/api/statuses?_format=with_activity_details']);
+    const down = await probeVia(async () => ({ status: 503, body: 'no endpoints' }), 'workspace w', settings);
+    assert.deepEqual(down, { ok: false, error: '/api/statuses?_format=with_activity_details of workspace w answered HTTP 503' });
+    const broken = await probeVia(async () => Promise.reject(new Error('socket hang up')), 'workspace w', settings);
+    assert.match((broken as { error: string }).error, /of workspace w: socket hang up$/);
+    const never = await probeVia(() => new Promise(() => undefined), 'workspace w', settings);
+    assert.match((never as { error: string }).error, /no answer from .* within 300 ms/);
   });
 });
