@@ -115,9 +115,11 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     concurrency: 8,
     httpGetFor: (ws) => controller.httpGetFor(ws),
   });
+  // Listen first: the start-up reconcile of every workspace then runs while requests are served,
+  // instead of delaying readiness in proportion to the number of workspaces.
+  await app.listen({ host: config.host, port: config.port });
   await controller.start();
   culler.start();
-  await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
