@@ -11,6 +11,7 @@ import type {
   StorageSpec,
   IngressSpec,
 } from './types.js';
+import type { UsageSample } from './usage.js';
 
 /** A script from the hooks directory, read by the controller and handed to the runtime. */
 export interface HookScript {
@@ -130,6 +131,11 @@ export interface Runtime {
   readPostStart?(ws: RuntimeWorkspace): Promise<PostStartRecord | undefined>;
   /** GET a path of the workspace's HTTP port, when the control plane cannot reach its address directly. */
   httpGet?(ws: RuntimeWorkspace, path: string, timeoutMs: number): Promise<HttpAnswer>;
+  /**
+   * Cumulative CPU and network counters of the running instance, where the engine can tell
+   * (an activity signal for auto-termination); undefined when it is not running.
+   */
+  usage?(ws: RuntimeWorkspace): Promise<UsageSample | undefined>;
   /** Release connections and timers; instances keep running. */
   close(): Promise<void>;
 }

@@ -102,3 +102,27 @@ export async function stopGroup(pgid: number, leaderStartTicks: string | undefin
   if (await waitUntil(empty, 10_000)) return;
   throw new Error(`process group ${pgid} is still alive after SIGKILL (members ${groupMembers(pgid).join(', ')})`);
 }
+
+/** Linux's USER_HZ: /proc reports CPU times in these ticks (100 on every mainstream platform). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * CPU time used by a process group: its live members' own time plus that of children they have
+ * waited for, in seconds. Counters of members that exited without being waited for are lost, so the
+ * figure can drop; callers compare samples and ignore a drop.
+ */
+export function groupCpuSeconds(pgid: number): number {
+  let ticks = 0;
+  for (const pid of groupMembers(pgid)) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    // utime, stime, cutime, cstime: fields 14 to 17 of proc(5), counted here from field 3.
+    for (let i = 11; i <= 14; i++) ticks += Number(fields[i]) || 0;
+  }
+  return ticks / CLOCK_TICKS_PER_SECOND;
+}

@@ -10,11 +10,12 @@ import {
   type Runtime,
   type RuntimeWorkspace,
 } from '../../core/runtime.js';
+import type { UsageSample } from '../../core/usage.js';
 import { runCaptured } from './exec.js';
 import { configHash, launch, processEnv, requestedPort, resolveWorkDir } from './launch.js';
 import { WorkspaceDir, type LocalState } from './layout.js';
 import { canConnect, isPortFree, pickFreePort } from './ports.js';
-import { isSameProcessAlive, readProcStat, stopGroup } from './procfs.js';
+import { groupCpuSeconds, isSameProcessAlive, readProcStat, stopGroup } from './procfs.js';
 
 export interface LocalRuntimeLogger {
   info(...a: unknown[]): void;
@@ -101,6 +102,13 @@ export class LocalRuntime implements Runtime {
     await dir.clearExit();
     await rm(dir.statePath, { force: true });
     this.log.info({ workspace: ws.name }, 'local workspace removed; home directory kept');
+  }
+
+  async usage(ws: RuntimeWorkspace): Promise<UsageSample | undefined> {
+    const state = await this.dirFor(ws.name).readState();
+    if (!state || state.status !== 'running' || !isSameProcessAlive(state.pid, state.start_ticks)) return undefined;
+    // Per-process network counters do not exist on Linux; CPU is what a local workspace can tell.
+    return { at: Date.now(), cpu_seconds: groupCpuSeconds(state.pgid ?? state.pid!) };
   }
 
   async listInstances(): Promise<string[]> {
