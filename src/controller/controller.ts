@@ -4,14 +4,15 @@
 import { EventEmitter } from 'node:events';
 import { effectiveEnv } from '../core/env.js';
 import { PermanentRuntimeError, type Runtime, type RuntimeWorkspace } from '../core/runtime.js';
-import type { ClusterType, InstanceStatus, ObservedState, OperationRecord, WorkspaceRecord } from '../core/types.js';
+import type { ClusterType, ObservedState, OperationRecord, WorkspaceRecord } from '../core/types.js';
 import type { Store } from '../store/store.js';
 import { ActivityRecorder } from './activity.js';
 import { loadHookScripts } from './hook-scripts.js';
-import { observedFromError, observedFromInstance, statusMatchesDesired, transitionalStatus } from './observed.js';
+import { observedFromError, observedFromInstance, sameObserved, statusMatchesDesired, transitionalStatus } from './observed.js';
 import { isPostStartCondition, PostStartRunner, resultCondition, wantsPostStart, withPostStartConditions, POST_START } from './post-start.js';
 import { enginePostStart } from './post-start-engine.js';
 import type { WorkspaceHttpGet } from './probe.js';
+import { planSettle, withPatch, writeTogether, type StoreWrite } from './operation-writes.js';
 import { WorkQueue } from './work-queue.js';
 
 export interface Logger {
@@ -173,9 +174,9 @@ export class Controller extends EventEmitter<ControllerEvents> {
     const runtime = this.runtimes.get(ws.cluster_type);
     const now = () => new Date().toISOString();
     const openOps = await this.store.listOpenOperations(name);
-    await this.markStarted(openOps, now());
 
     if (!runtime) {
+      await this.markStarted(openOps, now());
       const error = new Error(`cluster type ${ws.cluster_type} is not configured on this server`);
       await this.store.setObserved(name, observedFromError(ws.observed, error, 'ClusterTypeUnavailable', 'UNAVAILABLE', now()));
       await this.failOperations(openOps, error.message);
@@ -195,10 +196,23 @@ export class Controller extends EventEmitter<ControllerEvents> {
     const unappliedOp = newestOp !== undefined && this.appliedOps.get(name) !== newestOp.id;
     const mustApply = unappliedOp || ws.observed.observed_generation < ws.generation || Boolean(ws.deletion) || engineWasDown;
     const transitional = mustApply ? transitionalStatus(ws.observed.status, ws.desired_state, Boolean(ws.deletion)) : undefined;
-    if (transitional && transitional !== ws.observed.status) {
-      await this.store.setObserved(name, { ...ws.observed, status: transitional, updated_at: now() });
-      this.emit('workspace', name);
+    // What the store holds now, so that an unchanged result is not written again.
+    let stored = ws.observed;
+    const showTransitional = transitional !== undefined && transitional !== ws.observed.status;
+    if (showTransitional) stored = { ...ws.observed, status: transitional, updated_at: now() };
+    // The operations' start and the transitional status land together, before the runtime acts.
+    const startedAt = now();
+    const starting = openOps.filter((op) => op.state === 'pending');
+    await writeTogether(this.store, [
+      ...starting.map((op): StoreWrite => (s) => s.updateOperation(op.id, { state: 'running', started_at: startedAt })),
+      showTransitional && ((s) => s.setObserved(name, stored)),
+    ]);
+    for (const op of starting) {
+      op.state = 'running';
+      op.started_at = startedAt;
+      this.emit('operation', { ...op });
     }
+    if (showTransitional) this.emit('workspace', name);
 
     let rws: RuntimeWorkspace;
     try {
@@ -222,17 +236,26 @@ export class Controller extends EventEmitter<ControllerEvents> {
       const instance = mustApply ? await runtime.apply(rws) : await runtime.observe(rws);
       if (mustApply && newestOp) this.appliedOps.set(name, newestOp.id);
       const reported = observedFromInstance(ws.observed, instance, ws.desired_state, ws.generation, now());
-      const { observed, startPostStart, recheck } = await this.withPostStart(ws, runtime, rws, reported);
-      await this.store.setObserved(name, observed);
+      const { observed, startPostStart, recheck, recorded } = await this.withPostStart(ws, runtime, rws, reported);
+      if (recorded) {
+        const index = openOps.findIndex((op) => op.id === recorded.id);
+        if (index >= 0) openOps[index] = recorded;
+      }
+      // A start is not done until its post-start has run: the operation waits for that result, so
+      // a failing hook with fail_on_error fails the operation that started the workspace.
+      const postStartPending = observed.conditions.some((c) => c.type === POST_START && c.reason === 'Pending');
+      const plan = planSettle(openOps, postStartPending ? 'PENDING' : observed.status, observed.observed_generation, observed.message, now());
+      await writeTogether(this.store, [
+        !sameObserved(stored, observed) && ((s) => s.setObserved(name, observed)),
+        ...plan.patches.map(({ op, patch }): StoreWrite => (s) => s.updateOperation(op.id, patch)),
+      ]);
       this.emit('workspace', name);
       if (startPostStart) {
         await this.activity.record(name, 'start');
         this.postStart.start(runtime, rws, observed.ip);
       }
-      // A start is not done until its post-start has run: the operation waits for that result, so
-      // a failing hook with fail_on_error fails the operation that started the workspace.
-      const postStartPending = observed.conditions.some((c) => c.type === POST_START && c.reason === 'Pending');
-      const settled = await this.settleOperations(openOps, postStartPending ? 'PENDING' : observed.status, observed.observed_generation, observed.message);
+      for (const { op, patch, settles } of plan.patches) if (settles) this.emit('operation', withPatch(op, patch));
+      const settled = plan.open === 0;
       if (recheck) return 'requeue';
       return settled && statusMatchesDesired(observed.status, ws.desired_state) ? 'done' : observed.status === 'FAILED' ? 'done' : 'requeue';
     } catch (err) {
@@ -263,13 +286,13 @@ export class Controller extends EventEmitter<ControllerEvents> {
     runtime: Runtime,
     rws: RuntimeWorkspace,
     reported: ObservedState,
-  ): Promise<{ observed: ObservedState; startPostStart: boolean; recheck?: boolean }> {
+  ): Promise<{ observed: ObservedState; startPostStart: boolean; recheck?: boolean; recorded?: OperationRecord }> {
     if (runtime.readPostStart) {
       // The engine runs post-start itself (Kubernetes' postStart hook): only its record is read here.
       const deps = { logger: this.logger, recorded: this.enginePostStartRuns, recordOnOperation: (n: string, r: Parameters<PostStartRunner['recordOnOperation']>[1]) => this.postStart.recordOnOperation(n, r) };
       const outcome = await enginePostStart(ws, runtime, rws, reported, deps);
       if (outcome.operation) this.emitOperation(outcome.operation.id);
-      return { observed: outcome.observed, startPostStart: false, recheck: outcome.recheck };
+      return { observed: outcome.observed, startPostStart: false, recheck: outcome.recheck, recorded: outcome.operation };
     }
     const prev = ws.observed;
     const at = new Date().toISOString();
@@ -292,7 +315,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
       const stopped = await runtime.apply({ ...rws, desired: 'stopped' });
       observed = withPostStartConditions(observed, { ...observed, status: stopped.status, ip: undefined, url: undefined }, { newStart: false, wanted, desiredRunning: true, now: at });
     }
-    return { observed, startPostStart: false };
+    return { observed, startPostStart: false, recorded: op };
   }
 
   private async markStarted(ops: OperationRecord[], at: string): Promise<void> {
@@ -322,41 +345,6 @@ export class Controller extends EventEmitter<ControllerEvents> {
     }
   }
 
-  /**
-   * An operation succeeds once its generation and desired state are observed; an older one that
-   * a newer one overtook before that happened is closed as superseded. Returns whether all closed.
-   */
-  private async settleOperations(
-    ops: OperationRecord[],
-    status: InstanceStatus,
-    observedGeneration: number,
-    message: string | undefined,
-  ): Promise<boolean> {
-    const at = new Date().toISOString();
-    let open = 0;
-    for (const [index, op] of ops.entries()) {
-      const newest = index === ops.length - 1;
-      const reached =
-        op.target_state !== 'deleted' &&
-        observedGeneration >= op.target_generation &&
-        statusMatchesDesired(status, op.target_state);
-      if (reached) {
-        await this.store.updateOperation(op.id, { state: 'succeeded', error: null, finished_at: at, attempts: op.attempts + 1 });
-      } else if (status === 'FAILED' && newest) {
-        await this.store.updateOperation(op.id, { state: 'failed', error: message ?? 'the workspace failed', finished_at: at, attempts: op.attempts + 1 });
-      } else if (!newest) {
-        const last = ops[ops.length - 1]!;
-        await this.store.updateOperation(op.id, { state: 'failed', error: `superseded by operation ${last.id} (${last.action})`, finished_at: at, attempts: op.attempts + 1 });
-      } else {
-        open++;
-        await this.store.updateOperation(op.id, { attempts: op.attempts + 1 });
-        continue;
-      }
-      this.emitOperation(op.id);
-    }
-    return open === 0;
-  }
-
   private emitOperation(id: string): void {
     void this.store.getOperation(id).then((op) => op && this.emit('operation', op));
   }
@@ -371,13 +359,14 @@ export class Controller extends EventEmitter<ControllerEvents> {
     const first = await this.store.getOperation(id);
     if (!first || done(first)) return first;
     return new Promise((resolve) => {
-      const finish = async () => {
+      // An emitted record is what was just written: only a timeout reads the store again.
+      const finish = async (emitted?: OperationRecord) => {
         clearTimeout(timer);
         this.off('operation', listener);
-        resolve(await this.store.getOperation(id));
+        resolve(emitted ?? (await this.store.getOperation(id)));
       };
       const listener = (op: OperationRecord) => {
-        if (op.id === id && done(op)) void finish();
+        if (op.id === id && done(op)) void finish({ ...op });
       };
       const timer = setTimeout(() => void finish(), timeoutMs);
       this.on('operation', listener);

@@ -1,10 +1,10 @@
-// The idle culler: every period it reads the running workspaces (one paged query, O(N)), decides from
-// what is already known which could be idle, and only for those asks the workspace itself (the
-// probe) before stopping it. Checks run in parallel up to a bound, each with its own timeout, and a
+// The idle culler: every period it reads from the store's idle index only the running workspaces whose
+// stored activity is older than their limit (O(due), not O(running)), decides from what is known which
+// are idle, and only for those asks the workspace itself (the probe) before stopping it. Checks run in parallel up to a bound, each with its own timeout, and a
 // workspace still being checked is skipped by later passes, so one slow workspace delays no other.
 import { decideIdle, latestSignal, type ActivitySignal, type IdleDecision } from '../core/idle.js';
 import type { ClusterType, WorkspaceRecord } from '../core/types.js';
-import type { Store } from '../store/store.js';
+import type { IdleCursor, Store } from '../store/store.js';
 import type { ActivityRecorder } from './activity.js';
 import type { Logger } from './controller.js';
 import { probeVia, probeWorkspace, type ProbeResult, type ProbeSettings, type WorkspaceHttpGet } from './probe.js';
@@ -88,10 +88,14 @@ export class Culler {
     const summary: PassSummary = { running: 0, checked: 0, stopped: [] };
     const checks: Promise<void>[] = [];
     const pageSize = this.options.pageSize ?? 500;
-    for (let offset = 0; ; offset += pageSize) {
-      const page = await this.store.listWorkspaces({ status: ['RUNNING'], limit: pageSize, offset });
+    // The count reads only the status index; the candidates are those whose stored activity makes them
+    // due. Activity known only in memory is newer, so it can only take a candidate out, never add one.
+    const now = this.now();
+    summary.running = (await this.store.listWorkspaces({ status: ['RUNNING'], limit: 0, offset: 0 })).total;
+    for (let after: IdleCursor | undefined, first = true; first || after; first = false) {
+      const page = await this.store.listIdleCandidates(now, pageSize, after);
+      after = page.next;
       for (const ws of page.workspaces) {
-        summary.running++;
         if (this.inFlight.has(ws.name) || !this.decide(ws).due) continue;
         summary.checked++;
         this.inFlight.add(ws.name);
@@ -102,7 +106,6 @@ export class Culler {
             .finally(() => this.inFlight.delete(ws.name)),
         );
       }
-      if (page.workspaces.length < pageSize) break;
     }
     await Promise.all(checks);
     return summary;

@@ -73,6 +73,15 @@ export function observedFromError(
   };
 }
 
+/**
+ * Whether two observed states say the same apart from when they were taken: a reconcile that saw
+ * nothing new writes nothing (a resync of every workspace would otherwise rewrite every row). A
+ * difference in key order only costs a write.
+ */
+export function sameObserved(a: ObservedState, b: ObservedState): boolean {
+  return JSON.stringify({ ...a, updated_at: '' }) === JSON.stringify({ ...b, updated_at: '' });
+}
+
 /** Shown while an action is under way, before the runtime has reported back. */
 export function transitionalStatus(current: InstanceStatus, desired: DesiredState, deleting: boolean): InstanceStatus | undefined {
   if (deleting) return 'DELETING';

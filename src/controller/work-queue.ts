@@ -12,7 +12,9 @@ export type Handler = (key: string) => Promise<'done' | 'requeue'>;
 
 export class WorkQueue {
   private readonly queued = new Set<string>();
-  private readonly order: string[] = [];
+  /** Keys in arrival order from `head` on: Array.shift() copies the whole array once it is large (a resync queues every workspace). */
+  private order: string[] = [];
+  private head = 0;
   private readonly active = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
@@ -68,7 +70,7 @@ export class WorkQueue {
   }
 
   get length(): number {
-    return this.order.length + this.running;
+    return this.order.length - this.head + this.running;
   }
 
   /** Resolves when nothing is queued or running (timers may still be pending). */
@@ -81,13 +83,21 @@ export class WorkQueue {
     this.stopped = true;
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
-    this.order.length = 0;
+    this.order = [];
+    this.head = 0;
     this.queued.clear();
   }
 
   private pump(): void {
-    while (!this.stopped && this.running < this.options.concurrency && this.order.length > 0) {
-      const key = this.order.shift()!;
+    while (!this.stopped && this.running < this.options.concurrency && this.head < this.order.length) {
+      const key = this.order[this.head++]!;
+      if (this.head === this.order.length) {
+        this.order = [];
+        this.head = 0;
+      } else if (this.head >= 1024 && this.head * 2 >= this.order.length) {
+        this.order = this.order.slice(this.head);
+        this.head = 0;
+      }
       this.queued.delete(key);
       this.active.add(key);
       this.running++;

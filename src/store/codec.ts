@@ -18,8 +18,10 @@ import type {
   IdempotencyKeysTable,
   OperationsTable,
   TokensTable,
+  WorkspaceRow,
   WorkspacesTable,
 } from './schema.js';
+import { idleColumns } from './idle-columns.js';
 
 export function workspaceToRow(ws: WorkspaceRecord): WorkspacesTable {
   return {
@@ -37,10 +39,11 @@ export function workspaceToRow(ws: WorkspaceRecord): WorkspacesTable {
     deletion: ws.deletion ? JSON.stringify(ws.deletion) : null,
     created_at: ws.created_at,
     updated_at: ws.updated_at,
+    ...idleColumns(ws.spec, ws.activity),
   };
 }
 
-export function rowToWorkspace(row: WorkspacesTable): WorkspaceRecord {
+export function rowToWorkspace(row: WorkspaceRow): WorkspaceRecord {
   const ws: WorkspaceRecord = {
     name: row.name,
     cluster_type: row.cluster_type as ClusterType,

@@ -2,9 +2,9 @@
 // hash, an idempotency key, a workspace's operations, the observed-state write), compiled to SQL once
 // per store: building and compiling a Kysely query costs more than SQLite takes to answer it. On PostgreSQL, outside transactions, they also run as named prepared
 // statements so the server parses and plans them once per connection.
-import type { CompiledQuery, Kysely } from 'kysely';
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type pg from 'pg';
-import type { AuditEventsTable, ClusterSettingsTable, Database, IdempotencyKeysTable, OperationsTable, TokensTable, WorkspacesTable } from './schema.js';
+import type { AuditEventsTable, ClusterSettingsTable, Database, IdempotencyKeysTable, OperationsTable, TokensTable, WorkspaceRow } from './schema.js';
 
 export interface HotQuery<R> {
   /** The prepared statement's name on PostgreSQL. */
@@ -13,7 +13,12 @@ export interface HotQuery<R> {
 }
 
 export interface HotQueries {
-  getWorkspace: HotQuery<WorkspacesTable>;
+  getWorkspace: HotQuery<WorkspaceRow>;
+  /**
+   * Running workspaces whose stored idle deadline has passed, in (cull_at, name) order after a cursor.
+   * Parameters: 'RUNNING', now, cursor cull_at (twice), cursor name, limit.
+   */
+  idleCandidates: HotQuery<WorkspaceRow & { cull_at: number | string }>;
   findTokenByHash: HotQuery<TokensTable>;
   getIdempotency: HotQuery<IdempotencyKeysTable>;
   /** Parameters: id. */
@@ -26,11 +31,14 @@ export interface HotQueries {
   getClusterSetting: HotQuery<Pick<ClusterSettingsTable, 'value'>>;
   /** Parameters: observed, status, name. */
   setObserved: HotQuery<never>;
-  /** Parameters: activity, name. */
+  /** Parameters: activity, its last activity in ms (twice), name. */
   setActivity: HotQuery<never>;
-  /** Parameters: WORKSPACE_COLUMNS' values. Affects no row when the name exists. */
+  /** Parameters: INSERTED_WORKSPACE_COLUMNS' values. Affects no row when the name exists. */
   insertWorkspace: HotQuery<never>;
-  /** Parameters: REPLACED_WORKSPACE_COLUMNS' values, then name and the expected resource_version. */
+  /**
+   * Parameters: REPLACED_WORKSPACE_COLUMNS' values, the idle limit in ms (twice: its column and the
+   * deadline from the stored last activity), then name and the expected resource_version.
+   */
   replaceWorkspace: HotQuery<never>;
   /** Parameters: OPERATION_COLUMNS' values. Affects no row when the id exists. */
   insertOperation: HotQuery<never>;
@@ -69,6 +77,8 @@ export const WORKSPACE_COLUMNS = [
   'created_at',
   'updated_at',
 ] as const;
+/** A new row also gets the idle culler's columns (src/store/idle-columns.ts). */
+export const INSERTED_WORKSPACE_COLUMNS = [...WORKSPACE_COLUMNS, 'idle_limit_ms', 'last_activity_ms', 'cull_at'] as const;
 /** What a request may rewrite: observed state and activity have their own writers. */
 export const REPLACED_WORKSPACE_COLUMNS = WORKSPACE_COLUMNS.filter(
   (c): c is Exclude<(typeof WORKSPACE_COLUMNS)[number], 'name' | 'observed' | 'status' | 'activity'> =>
@@ -132,7 +142,7 @@ export function compileHotQueries(db: Kysely<Database>): HotQueries {
       name: 'wsm_insert_workspace',
       compiled: db
         .insertInto('workspaces')
-        .values(placeholders(WORKSPACE_COLUMNS))
+        .values(placeholders(INSERTED_WORKSPACE_COLUMNS))
         .onConflict((oc) => oc.doNothing())
         .compile() as CompiledQuery<never>,
     },
@@ -140,7 +150,12 @@ export function compileHotQueries(db: Kysely<Database>): HotQueries {
       name: 'wsm_replace_workspace',
       compiled: db
         .updateTable('workspaces')
-        .set(placeholders(REPLACED_WORKSPACE_COLUMNS))
+        .set({
+          ...placeholders(REPLACED_WORKSPACE_COLUMNS),
+          idle_limit_ms: 0,
+          // The activity stays as stored (it has its own writer), so the deadline is computed from it here.
+          cull_at: sql<number>`last_activity_ms + ${0}`,
+        })
         .where('name', '=', '')
         .where('resource_version', '=', 0)
         .compile() as CompiledQuery<never>,
@@ -210,7 +225,25 @@ export function compileHotQueries(db: Kysely<Database>): HotQueries {
     },
     setActivity: {
       name: 'wsm_set_activity',
-      compiled: db.updateTable('workspaces').set({ activity: '' }).where('name', '=', '').compile() as CompiledQuery<never>,
+      compiled: db
+        .updateTable('workspaces')
+        .set({ activity: '', last_activity_ms: 0, cull_at: sql<number>`idle_limit_ms + ${0}` })
+        .where('name', '=', '')
+        .compile() as CompiledQuery<never>,
+    },
+    idleCandidates: {
+      name: 'wsm_idle_candidates',
+      // A range of the (status, cull_at, name) index: a pass reads only what can be due, never every row.
+      compiled: db
+        .selectFrom('workspaces')
+        .select([...WORKSPACE_COLUMNS, 'cull_at'])
+        .where('status', '=', 'RUNNING')
+        .where('cull_at', '<', 0)
+        .where((eb) => eb.or([eb('cull_at', '>', 0), eb.and([eb('cull_at', '=', 0), eb('name', '>', '')])]))
+        .orderBy('cull_at')
+        .orderBy('name')
+        .limit(1)
+        .compile() as CompiledQuery<WorkspaceRow & { cull_at: number | string }>,
     },
   };
 }

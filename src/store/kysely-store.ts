@@ -5,6 +5,7 @@ import { compileHotQueries, kyselyRunner, kyselyWriter, pgPreparedRunner, pgPrep
 import { migrationProvider } from './migrations/index.js';
 import { KyselyOps } from './ops.js';
 import type { Database, SqlDialect } from './schema.js';
+import type { ClusterSettings } from '../core/types.js';
 import type { Store, StoreOps } from './store.js';
 
 export interface StoreLogger {
@@ -21,12 +22,35 @@ export interface KyselyStoreOptions {
 
 export class KyselyStore extends KyselyOps implements Store {
   private readonly logger: StoreLogger | undefined;
+  /**
+   * The cluster settings as last read outside a transaction: every reconcile reads them, and they
+   * change only through putClusterSettings of this store (one server per database). Bumping the epoch
+   * drops the cache, and a read that began before a write never fills it.
+   */
+  private settingsCache?: ClusterSettings;
+  private settingsEpoch = 0;
 
   private constructor(db: Kysely<Database>, options: KyselyStoreOptions) {
     const runHot = options.pgPool !== undefined ? pgPreparedRunner(options.pgPool) : kyselyRunner(db);
     const writeHot = options.pgPool !== undefined ? pgPreparedWriter(options.pgPool) : kyselyWriter(db);
-    super(db, options.dialect, compileHotQueries(db), runHot, writeHot);
+    super(db, options.dialect, compileHotQueries(db), runHot, writeHot, () => this.dropSettings());
     this.logger = options.logger;
+  }
+
+  private dropSettings(): void {
+    this.settingsEpoch++;
+    this.settingsCache = undefined;
+  }
+
+  override async getClusterSettings(): Promise<ClusterSettings> {
+    if (this.settingsCache === undefined) {
+      const epoch = this.settingsEpoch;
+      const read = await super.getClusterSettings();
+      if (epoch === this.settingsEpoch) this.settingsCache = read;
+      else return read;
+    }
+    // A copy: callers may change what they get.
+    return structuredClone(this.settingsCache);
   }
 
   static create(options: KyselyStoreOptions): KyselyStore {
@@ -65,12 +89,22 @@ export class KyselyStore extends KyselyOps implements Store {
     return schema;
   }
 
-  transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T> {
     // On SQLite the one connection is held for the whole of fn: calling the store itself (instead of
     // tx) inside fn would wait forever.
-    return this.db
-      .transaction()
-      .execute((trx) => fn(new KyselyOps(trx, this.dialect, this.hot, kyselyRunner(trx), kyselyWriter(trx))));
+    let wroteSettings = false;
+    const written = () => {
+      wroteSettings = true;
+      this.dropSettings();
+    };
+    try {
+      return await this.db
+        .transaction()
+        .execute((trx) => fn(new KyselyOps(trx, this.dialect, this.hot, kyselyRunner(trx), kyselyWriter(trx), written)));
+    } finally {
+      // Dropped again once committed (or rolled back): a read between the write and the commit saw the old value.
+      if (wroteSettings) this.dropSettings();
+    }
   }
 
   async close(): Promise<void> {

@@ -27,18 +27,21 @@ import {
   AUDIT_COLUMNS,
   OPEN_STATES,
   OPERATION_COLUMNS,
+  INSERTED_WORKSPACE_COLUMNS,
   REPLACED_WORKSPACE_COLUMNS,
-  WORKSPACE_COLUMNS,
   type HotQueries,
   type HotRunner,
   type HotWriter,
   type OperationColumn,
 } from './hot-queries.js';
+import { lastActivityMs } from './idle-columns.js';
 import type { Database, SqlDialect } from './schema.js';
 import type {
   AuditFilter,
   Grant,
   IdempotencyRecord,
+  IdleCandidatesPage,
+  IdleCursor,
   OperationPatch,
   StoreOps,
   WorkspaceFilter,
@@ -59,6 +62,8 @@ export class KyselyOps implements StoreOps {
     protected readonly hot: HotQueries,
     private readonly runHot: HotRunner,
     private readonly writeHot: HotWriter,
+    /** Called before and after this handle writes the cluster settings (the store's cache drops them). */
+    protected readonly settingsWritten: () => void = () => {},
   ) {}
 
   async getWorkspace(name: string): Promise<WorkspaceRecord | undefined> {
@@ -104,7 +109,7 @@ export class KyselyOps implements StoreOps {
     // ON CONFLICT DO NOTHING rather than catching the error: in PostgreSQL a failed statement
     // would abort the caller's whole transaction.
     const row = workspaceToRow(ws);
-    if ((await this.writeHot(this.hot.insertWorkspace, WORKSPACE_COLUMNS.map((c) => row[c]))) === 0) {
+    if ((await this.writeHot(this.hot.insertWorkspace, INSERTED_WORKSPACE_COLUMNS.map((c) => row[c]))) === 0) {
       throw new WsmError('conflict', `Workspace ${ws.name} already exists.`);
     }
   }
@@ -113,7 +118,7 @@ export class KyselyOps implements StoreOps {
     // observed and activity have their own writers (the controller, the culler); a request that
     // read them a moment ago must not put an older value back.
     const row = workspaceToRow(ws);
-    const values = [...REPLACED_WORKSPACE_COLUMNS.map((c) => row[c]), row.name, expectedVersion];
+    const values = [...REPLACED_WORKSPACE_COLUMNS.map((c) => row[c]), row.idle_limit_ms, row.idle_limit_ms, row.name, expectedVersion];
     return (await this.writeHot(this.hot.replaceWorkspace, values)) > 0;
   }
 
@@ -122,7 +127,18 @@ export class KyselyOps implements StoreOps {
   }
 
   async setActivity(name: string, activity: ActivityState): Promise<void> {
-    await this.runHot(this.hot.setActivity, [JSON.stringify(activity), name]);
+    const last = lastActivityMs(activity);
+    await this.runHot(this.hot.setActivity, [JSON.stringify(activity), last, last, name]);
+  }
+
+  async listIdleCandidates(now: number, limit: number, after?: IdleCursor): Promise<IdleCandidatesPage> {
+    const cursor = after ?? { cull_at: Number.MIN_SAFE_INTEGER, name: '' };
+    const rows = await this.runHot(this.hot.idleCandidates, ['RUNNING', now, cursor.cull_at, cursor.cull_at, cursor.name, limit]);
+    const last = rows[rows.length - 1];
+    return {
+      workspaces: rows.map(rowToWorkspace),
+      next: rows.length < limit || last === undefined ? undefined : { cull_at: Number(last.cull_at), name: last.name },
+    };
   }
 
   async deleteWorkspace(name: string): Promise<void> {
@@ -256,11 +272,13 @@ export class KyselyOps implements StoreOps {
 
   async putClusterSettings(settings: ClusterSettings): Promise<void> {
     const value = JSON.stringify(settings);
+    this.settingsWritten();
     await this.db
       .insertInto('cluster_settings')
       .values({ key: SETTINGS_KEY, value })
       .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
       .execute();
+    this.settingsWritten();
   }
 
   async getIdempotency(key: string, actor: string): Promise<IdempotencyRecord | undefined> {

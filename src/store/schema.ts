@@ -3,7 +3,8 @@ import type { Generated } from 'kysely';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
-export interface WorkspacesTable {
+/** The columns a workspace record is read from. */
+export interface WorkspaceRow {
   name: string;
   cluster_type: string;
   project_uuid: string;
@@ -20,6 +21,13 @@ export interface WorkspacesTable {
   deletion: string | null;
   created_at: string;
   updated_at: string;
+}
+
+export interface WorkspacesTable extends WorkspaceRow {
+  /** The idle culler's columns (src/store/idle-columns.ts); PostgreSQL returns them as strings. */
+  idle_limit_ms: number | null;
+  last_activity_ms: number | null;
+  cull_at: number | null;
 }
 
 export interface OperationsTable {

@@ -29,6 +29,18 @@ export interface WorkspacePage {
   total: number;
 }
 
+/** Where a page of idle candidates ended. */
+export interface IdleCursor {
+  cull_at: number;
+  name: string;
+}
+
+export interface IdleCandidatesPage {
+  workspaces: WorkspaceRecord[];
+  /** Pass it back for the next page; absent after the last. */
+  next?: IdleCursor;
+}
+
 export interface OperationPatch {
   state?: OperationRecord['state'];
   error?: string | null;
@@ -81,6 +93,12 @@ export interface StoreOps {
   setObserved(name: string, observed: ObservedState): Promise<void>;
   /** Activity only; does not change resource_version. */
   setActivity(name: string, activity: ActivityState): Promise<void>;
+  /**
+   * Observed-RUNNING workspaces with auto-termination on whose stored last activity is more than their
+   * max_idle_seconds before `now` (ms since the epoch), read from an index: what a culler pass could
+   * stop. Newer activity known only in memory is the caller's to weigh.
+   */
+  listIdleCandidates(now: number, limit: number, after?: IdleCursor): Promise<IdleCandidatesPage>;
   deleteWorkspace(name: string): Promise<void>;
 
   insertOperation(op: OperationRecord): Promise<void>;

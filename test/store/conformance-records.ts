@@ -142,6 +142,26 @@ export function operationsAndAccessConformance(withStore: WithStore): void {
       assert.deepEqual(await store.getClusterSettings(), second);
     }));
 
+  test('cluster settings read back as committed: after a put in a transaction, not after a rolled-back one', () =>
+    withStore(async (store) => {
+      const first = { env: [{ name: 'A', value: '1' }], inherit_patterns: [] };
+      await store.putClusterSettings(first);
+      const read = await store.getClusterSettings();
+      read.env.push({ name: 'CHANGED', value: 'by the caller' });
+      assert.deepEqual(await store.getClusterSettings(), first);
+      const second = { env: [], inherit_patterns: ['B*'] };
+      await store.transaction((tx) => tx.putClusterSettings(second));
+      assert.deepEqual(await store.getClusterSettings(), second);
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.putClusterSettings(first);
+          throw new Error('roll back');
+        }),
+        /roll back/,
+      );
+      assert.deepEqual(await store.getClusterSettings(), second);
+    }));
+
   test('idempotency keys are per actor, and the first stored response is kept', () =>
     withStore(async (store) => {
       assert.equal(await store.getIdempotency('k1', 'alice'), undefined);

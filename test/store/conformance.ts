@@ -107,6 +107,48 @@ export function storeConformance(label: string, makeHarness: () => Promise<Store
         assert.equal(await store.getWorkspace('missing'), undefined);
       }));
 
+    test('listIdleCandidates yields running workspaces past their idle limit, kept in step by every write', () =>
+      withStore(async (store) => {
+        const now = Date.parse('2024-06-01T12:00:00.000Z');
+        const ago = (s: number) => ({ last_activity_at: new Date(now - s * 1000).toISOString(), last_activity_source: 'api' as const });
+        const running = { ...workspace('x').observed, status: 'RUNNING' as const };
+        // Limit 600 s (the fixture's policy): 601 s idle is due, exactly 600 s is not.
+        for (const [name, idle] of [['old-b', 900], ['old-a', 700], ['edge', 600], ['fresh', 10], ['late', 601]] as const) {
+          await store.insertWorkspace(workspace(name, { observed: running, activity: ago(idle) }));
+        }
+        await store.insertWorkspace(workspace('pending', { activity: ago(5000) }));
+        const names = async () => {
+          const seen: string[] = [];
+          let page = await store.listIdleCandidates(now, 2);
+          for (;;) {
+            seen.push(...page.workspaces.map((w) => w.name));
+            if (!page.next) return seen;
+            page = await store.listIdleCandidates(now, 2, page.next);
+          }
+        };
+        // Longest idle first, across pages of 2.
+        assert.deepEqual(await names(), ['old-b', 'old-a', 'late']);
+        const first = await store.listIdleCandidates(now, 10);
+        assert.deepEqual(first.workspaces[0], await store.getWorkspace('old-b'));
+
+        await store.setActivity('old-a', ago(1));
+        await store.setObserved('late', { ...running, status: 'STOPPED' });
+        await store.setActivity('fresh', ago(10_000));
+        assert.deepEqual(await names(), ['fresh', 'old-b']);
+
+        // A new policy applies to the stored activity: off, then a limit longer than the idle time.
+        const b = (await store.getWorkspace('old-b'))!;
+        const off = { ...b.spec, lifecycle: { termination_policy: { enable_auto_termination: false, max_idle_seconds: 600 } } };
+        assert.equal(await store.replaceWorkspace({ ...b, spec: off, resource_version: 2 }, 1), true);
+        const f = (await store.getWorkspace('fresh'))!;
+        const longer = { ...f.spec, lifecycle: { termination_policy: { enable_auto_termination: true, max_idle_seconds: 20_000 } } };
+        assert.equal(await store.replaceWorkspace({ ...f, spec: longer, resource_version: 2 }, 1), true);
+        assert.deepEqual(await names(), []);
+        const on = { ...b.spec, lifecycle: { termination_policy: { enable_auto_termination: true, max_idle_seconds: 60 } } };
+        assert.equal(await store.replaceWorkspace({ ...b, spec: on, resource_version: 3 }, 2), true);
+        assert.deepEqual(await names(), ['old-b']);
+      }));
+
     test('listWorkspaces filters, orders by name, pages, and counts the whole match', () =>
       withStore(async (store) => {
         const rows = [

@@ -100,11 +100,13 @@ export class DockerRuntime implements Runtime {
   async apply(ws: RuntimeWorkspace): Promise<ObservedInstance> {
     return this.engine(async () => {
       ws = this.withImage(ws);
-      let info = await this.inspectOwned(ws);
-      await this.ensureVolume(ws);
+      const info = await this.inspectOwned(ws);
       const hash = configHash(ws, this.settings);
 
       if (!info || info.Config.Labels?.[HASH_LABEL] !== hash) {
+        // An existing container with the current config mounts the volume, and the engine keeps a
+        // volume in use: only a new container needs the check (one engine call fewer on stop/resume).
+        await this.ensureVolume(ws);
         // Pull before touching the old container: a patch to a missing image leaves it running.
         const image = await ensureImage(this.docker, ws.image, this.pullPolicy(ws), this.pullTimeoutMs, this.logger);
         if (info) {

@@ -1,0 +1,74 @@
+// How a reconcile changes its workspace's operations, as patches decided in memory: the reconciler
+// then writes them in one transaction with the observed state, and emits the records it wrote
+// without reading them back.
+import type { InstanceStatus, OperationRecord } from '../core/types.js';
+import type { OperationPatch, Store, StoreOps } from '../store/store.js';
+import { statusMatchesDesired } from './observed.js';
+
+export interface PlannedPatch {
+  op: OperationRecord;
+  patch: OperationPatch;
+  /** Closed by this patch: listeners hear of it. */
+  settles: boolean;
+}
+
+/** The record as it stands after the patch is written (error: null removes the error). */
+export function withPatch(op: OperationRecord, patch: OperationPatch): OperationRecord {
+  const next: OperationRecord = { ...op };
+  if (patch.state !== undefined) next.state = patch.state;
+  if (patch.error === null) delete next.error;
+  else if (patch.error !== undefined) next.error = patch.error;
+  if (patch.attempts !== undefined) next.attempts = patch.attempts;
+  if (patch.details !== undefined) next.details = patch.details;
+  if (patch.started_at !== undefined) next.started_at = patch.started_at;
+  if (patch.finished_at !== undefined) next.finished_at = patch.finished_at;
+  return next;
+}
+
+/**
+ * An operation succeeds once its generation and desired state are observed; an older one that a
+ * newer one overtook before that happened is closed as superseded; the newest still open only counts
+ * an attempt. `open` says how many stay open.
+ */
+export function planSettle(
+  ops: OperationRecord[],
+  status: InstanceStatus,
+  observedGeneration: number,
+  message: string | undefined,
+  at: string,
+): { patches: PlannedPatch[]; open: number } {
+  const patches: PlannedPatch[] = [];
+  let open = 0;
+  for (const [index, op] of ops.entries()) {
+    const newest = index === ops.length - 1;
+    const attempts = op.attempts + 1;
+    const reached = op.target_state !== 'deleted' && observedGeneration >= op.target_generation && statusMatchesDesired(status, op.target_state);
+    if (reached) {
+      patches.push({ op, patch: { state: 'succeeded', error: null, finished_at: at, attempts }, settles: true });
+    } else if (status === 'FAILED' && newest) {
+      patches.push({ op, patch: { state: 'failed', error: message ?? 'the workspace failed', finished_at: at, attempts }, settles: true });
+    } else if (!newest) {
+      const last = ops[ops.length - 1]!;
+      patches.push({ op, patch: { state: 'failed', error: `superseded by operation ${last.id} (${last.action})`, finished_at: at, attempts }, settles: true });
+    } else {
+      open++;
+      patches.push({ op, patch: { attempts }, settles: false });
+    }
+  }
+  return { patches, open };
+}
+
+export type StoreWrite = (store: StoreOps) => Promise<unknown>;
+
+/** Runs the writes in one transaction (one commit), or alone when there is only one. */
+export async function writeTogether(store: Store, writes: (StoreWrite | undefined | false)[]): Promise<void> {
+  const todo = writes.filter((w): w is StoreWrite => typeof w === 'function');
+  if (todo.length === 0) return;
+  if (todo.length === 1) {
+    await todo[0]!(store);
+    return;
+  }
+  await store.transaction(async (tx) => {
+    for (const write of todo) await write(tx);
+  });
+}
