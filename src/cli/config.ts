@@ -29,6 +29,10 @@ export interface ServeConfig {
   cullerPeriodSeconds: number;
   preStartTimeoutSeconds: number;
   postStartTimeoutSeconds: number;
+  /** CPU use (in cores) above which a workspace counts as active; 0 turns the signal off. */
+  activityCpuCores: number;
+  /** Network bytes per second above which a workspace counts as active; 0 turns the signal off. */
+  activityNetBytesPerSecond: number;
 }
 
 export interface ServeFlags {
@@ -49,6 +53,13 @@ function integer(name: string, raw: string | undefined, fallback: number, min: n
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
   }
+  return value;
+}
+
+function fraction(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new ConfigError(`${name} must be a number of cores, 0 or more (got "${raw}")`);
   return value;
 }
 
@@ -90,5 +101,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     cullerPeriodSeconds: integer('WSM_CULLER_PERIOD_SECONDS', env.WSM_CULLER_PERIOD_SECONDS, 60, 1, 86_400),
     preStartTimeoutSeconds: integer('WSM_PRE_START_TIMEOUT_SECONDS', env.WSM_PRE_START_TIMEOUT_SECONDS, 300, 1, 86_400),
     postStartTimeoutSeconds: integer('WSM_POST_START_TIMEOUT_SECONDS', env.WSM_POST_START_TIMEOUT_SECONDS, 300, 1, 86_400),
+    activityCpuCores: fraction('WSM_ACTIVITY_CPU_CORES', env.WSM_ACTIVITY_CPU_CORES, 0.1),
+    activityNetBytesPerSecond: integer('WSM_ACTIVITY_NET_BYTES_PER_SECOND', env.WSM_ACTIVITY_NET_BYTES_PER_SECOND, 10_240, 0, 1e12),
   };
 }

@@ -114,6 +114,8 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     probes: probeSettingsFromEnv(process.env, [...runtimes.keys()]),
     concurrency: 8,
     httpGetFor: (ws) => controller.httpGetFor(ws),
+    usageFor: (ws) => controller.usageFor(ws),
+    usageThresholds: { cpu_cores: config.activityCpuCores, net_bytes_per_second: config.activityNetBytesPerSecond },
   });
   // Listen first: the start-up reconcile of every workspace then runs while requests are served,
   // instead of delaying readiness in proportion to the number of workspaces.

@@ -3,6 +3,7 @@
 // Nothing lives only in memory: after a restart, start() requeues everything and it converges.
 import { EventEmitter } from 'node:events';
 import { effectiveEnv } from '../core/env.js';
+import type { UsageSample } from '../core/usage.js';
 import { PermanentRuntimeError, type Runtime, type RuntimeWorkspace } from '../core/runtime.js';
 import type { ClusterType, ObservedState, OperationRecord, WorkspaceRecord } from '../core/types.js';
 import type { Store } from '../store/store.js';
@@ -96,6 +97,13 @@ export class Controller extends EventEmitter<ControllerEvents> {
     if (!runtime?.httpGet) return undefined;
     const rws = await this.toRuntimeWorkspace(ws);
     return (path, timeoutMs) => runtime.httpGet!(rws, path, timeoutMs);
+  }
+
+  /** The workspace's resource counters through its runtime, when the runtime can tell. */
+  async usageFor(ws: WorkspaceRecord): Promise<UsageSample | undefined> {
+    const runtime = this.runtimes.get(ws.cluster_type);
+    if (!runtime?.usage) return undefined;
+    return runtime.usage(await this.toRuntimeWorkspace(ws));
   }
 
   get clusterTypes(): ClusterType[] {

@@ -4,6 +4,7 @@
 // workspace still being checked is skipped by later passes, so one slow workspace delays no other.
 import { decideIdle, latestSignal, type ActivitySignal, type IdleDecision } from '../core/idle.js';
 import type { ClusterType, WorkspaceRecord } from '../core/types.js';
+import { DEFAULT_USAGE_THRESHOLDS, usageActivity, type UsageSample, type UsageThresholds } from '../core/usage.js';
 import type { IdleCursor, Store } from '../store/store.js';
 import type { ActivityRecorder } from './activity.js';
 import type { Logger } from './controller.js';
@@ -26,6 +27,10 @@ export interface CullerOptions {
    * server's pod proxy, as the control plane may not reach a ClusterIP); undefined: its observed address.
    */
   httpGetFor?: (ws: WorkspaceRecord) => Promise<WorkspaceHttpGet | undefined>;
+  /** Reads the workspace's CPU and network counters, when its runtime can tell (a resource signal). */
+  usageFor?: (ws: WorkspaceRecord) => Promise<UsageSample | undefined>;
+  /** Use above these between two passes counts as activity. */
+  usageThresholds?: UsageThresholds;
 }
 
 export interface PassSummary {
@@ -42,6 +47,8 @@ function storedSignal(ws: WorkspaceRecord): ActivitySignal | undefined {
 export class Culler {
   private timer?: NodeJS.Timeout;
   private readonly inFlight = new Set<string>();
+  /** The last usage sample of each workspace near its limit, to compare the next one with. */
+  private readonly samples = new Map<string, UsageSample>();
   private readonly waiting: (() => void)[] = [];
   private active = 0;
   private readonly now: () => number;
@@ -92,11 +99,25 @@ export class Culler {
     // due. Activity known only in memory is newer, so it can only take a candidate out, never add one.
     const now = this.now();
     summary.running = (await this.store.listWorkspaces({ status: ['RUNNING'], limit: 0, offset: 0 })).total;
+    // With a resource signal, workspaces due within the next period are read too: their usage is
+    // sampled now so that, when they are due, there is a sample to compare with.
+    const horizon = this.options.usageFor ? now + this.options.periodMs : now;
     for (let after: IdleCursor | undefined, first = true; first || after; first = false) {
-      const page = await this.store.listIdleCandidates(now, pageSize, after);
+      const page = await this.store.listIdleCandidates(horizon, pageSize, after);
       after = page.next;
       for (const ws of page.workspaces) {
-        if (this.inFlight.has(ws.name) || !this.decide(ws).due) continue;
+        if (this.inFlight.has(ws.name)) continue;
+        if (!this.decide(ws).due) {
+          if (this.options.usageFor) {
+            checks.push(
+              this.bounded(() => this.sampleUsage(ws)).then(
+                () => undefined,
+                (err) => this.logger.warn({ workspace: ws.name, err }, 'usage sample failed'),
+              ),
+            );
+          }
+          continue;
+        }
         summary.checked++;
         this.inFlight.add(ws.name);
         checks.push(
@@ -108,11 +129,37 @@ export class Culler {
       }
     }
     await Promise.all(checks);
+    // A workspace may leave the candidates for a while (fresh activity) and come back: keep its
+    // sample until it is too old to compare with, so the comparison does not start over.
+    const oldest = now - 3 * this.options.periodMs - 60_000;
+    for (const [name, sample] of this.samples) if (sample.at < oldest) this.samples.delete(name);
     return summary;
+  }
+
+  /**
+   * Samples the workspace's CPU and network counters; use above the thresholds since the previous
+   * sample is recorded as activity (source cpu or network). Returns whether it was busy.
+   */
+  private async sampleUsage(ws: WorkspaceRecord): Promise<boolean> {
+    const next = await this.options.usageFor?.(ws);
+    if (!next) return false;
+    const prev = this.samples.get(ws.name);
+    this.samples.set(ws.name, next);
+    const used = prev && usageActivity(prev, next, this.options.usageThresholds ?? DEFAULT_USAGE_THRESHOLDS);
+    if (!used) return false;
+    await this.activity.record(ws.name, used.source, Math.min(next.at, this.now()));
+    return true;
   }
 
   /** Asks the workspace (when its cluster type has a probe), then stops it if it is still due. */
   private async check(ws: WorkspaceRecord): Promise<boolean> {
+    if (this.options.usageFor) {
+      try {
+        if (await this.sampleUsage(ws)) return false;
+      } catch (err) {
+        this.logger.warn({ workspace: ws.name, err }, 'usage sample failed; deciding without it');
+      }
+    }
     const settings = this.options.probes.get(ws.cluster_type);
     let probe: ProbeResult | undefined;
     if (settings?.path) {

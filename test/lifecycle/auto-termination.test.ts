@@ -141,6 +141,27 @@ describe('auto-termination', () => {
     await waitForWs(srv, 'quiet', stopped, 'the other one stopped as well');
   });
 
+  test('CPU use above the threshold keeps a workspace alive, recorded with source cpu', async () => {
+    const res = await srv.request('POST', '/api/workspaces', {
+      body: {
+        workspace: {
+          name: 'cpu-busy',
+          container_config: 'command: ["/bin/sh", "-c", "while :; do :; done"]',
+          lifecycle_config: { termination_policy: { enable_auto_termination: true, max_idle_seconds: 2 } },
+        },
+      },
+    });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    await waitForWs(srv, 'cpu-busy', (ws) => ws.activity.last_activity_source === 'cpu', 'activity from CPU use', 30_000);
+    // Well past its limit, it still runs: each pass sees the CPU it used since the previous one.
+    await sleep(4000);
+    const later = await getWs(srv, 'cpu-busy');
+    assert.equal(later.desired_state, 'running');
+    assert.equal(later.instance.status, 'RUNNING');
+    assert.notEqual(later.last_operation.action, 'auto_stop');
+    assert.equal((await srv.request('PUT', '/api/workspaces/cpu-busy', { body: { workspace: { action: 'stop' } } })).status, 200);
+  });
+
   test('changing the policy with patch takes effect at once', async () => {
     await create('policy', { enable_auto_termination: false, max_idle_seconds: 1 });
     const patch = (termination_policy: Record<string, unknown>) =>
