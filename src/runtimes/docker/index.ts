@@ -13,6 +13,8 @@ import {
 import { createDockerClient, remoteEngineHost, type DockerConnectionOptions } from './connection.js';
 import { engineReason, isConnectionError, isNotFound, statusCodeOf } from './errors.js';
 import { execInContainer } from './exec.js';
+import { containerUsage } from './usage.js';
+import type { UsageSample } from '../../core/usage.js';
 import { watchEvents } from './events.js';
 import { ensureImage, type PullPolicy } from './images.js';
 import { missingInstance, toObserved, type PreStartFailure } from './observe.js';
@@ -192,6 +194,10 @@ export class DockerRuntime implements Runtime {
       const env = ws.env.map((e) => `${e.name}=${e.value}`);
       return execInContainer(this.docker, this.docker.getContainer(info.Id), command, env, timeoutMs);
     });
+  }
+
+  async usage(ws: RuntimeWorkspace): Promise<UsageSample | undefined> {
+    return this.engine(() => containerUsage(this.docker, containerName(ws.name)));
   }
 
   async close(): Promise<void> {
