@@ -56,6 +56,8 @@ describe('lifecycle on Docker', { skip }, () => {
     const ws = await waitForWs(srv, name, (w) => w.instance.status === 'FAILED', 'FAILED', 60_000);
     assert.equal(ws.exit_code, 3);
     assert.match(condition(ws, 'PreStartFailed')?.message ?? '', /code 3[\s\S]*cannot reach the database/);
+    assert.equal(ws.last_operation.action, 'create');
+    assert.equal(ws.last_operation.state, 'failed', 'the start did not succeed');
   });
 
   test('a pre-start script past its timeout fails the start', async () => {

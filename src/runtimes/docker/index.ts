@@ -18,7 +18,7 @@ import type { UsageSample } from '../../core/usage.js';
 import { watchEvents } from './events.js';
 import { ensureImage, type PullPolicy } from './images.js';
 import { missingInstance, toObserved, type PreStartFailure } from './observe.js';
-import { PRE_START_LOG, PRE_START_PATH, PRE_START_RC, firstFileOfTar, hookArchive, preStartFailureMessage } from './prestart.js';
+import { PRE_START_DONE, PRE_START_LOG, PRE_START_PATH, PRE_START_RC, firstFileOfTar, hookArchive, preStartFailureMessage } from './prestart.js';
 import {
   HASH_LABEL,
   MANAGED_BY_LABEL,
@@ -141,10 +141,12 @@ export class DockerRuntime implements Runtime {
       const status = info.State.Status;
       const ended = status === 'exited' || status === 'dead' || status === 'restarting';
       const preStartFailure = ended && ws.desired === 'running' && hasWrapper(info) ? await this.readPreStartFailure(info.Id) : undefined;
+      const preStartRunning = status === 'running' && hasWrapper(info) && !(await this.fileExists(info.Id, PRE_START_DONE));
       return toObserved(info, ws, {
         advertiseAddress: this.advertiseAddress,
         currentHash: configHash(ws, this.settings),
         preStartFailure,
+        preStartRunning,
       });
     });
   }
@@ -194,6 +196,17 @@ export class DockerRuntime implements Runtime {
       const env = ws.env.map((e) => `${e.name}=${e.value}`);
       return execInContainer(this.docker, this.docker.getContainer(info.Id), command, env, timeoutMs);
     });
+  }
+
+  /** Whether a file exists in the container: a HEAD of the archive endpoint, no content moved. */
+  private async fileExists(id: string, path: string): Promise<boolean> {
+    try {
+      await this.docker.getContainer(id).infoArchive({ path });
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
   }
 
   async usage(ws: RuntimeWorkspace): Promise<UsageSample | undefined> {

@@ -15,6 +15,8 @@ export interface ObserveContext {
   currentHash: string;
   /** The failure recorded by the pre-start wrapper, read from a stopped container. */
   preStartFailure?: PreStartFailure;
+  /** The container runs but its pre-start script has not finished yet. */
+  preStartRunning?: boolean;
 }
 
 export function publishedPort(info: Docker.ContainerInspectInfo, port: number): string | undefined {
@@ -51,6 +53,14 @@ export function toObserved(info: Docker.ContainerInspectInfo, ws: RuntimeWorkspa
 
   switch (state.Status) {
     case 'running': {
+      if (ctx.preStartRunning) {
+        return {
+          ...base,
+          status: 'PENDING',
+          message: 'the pre-start script is running',
+          conditions: [{ type: 'PreStart', status: 'Unknown', reason: 'Running', message: 'the pre-start script is running' }],
+        };
+      }
       const port = publishedPort(info, workspacePort(ws));
       const ip = port ? `${ctx.advertiseAddress}:${port}` : undefined;
       return {

@@ -10,6 +10,8 @@ export const PRE_START_PATH = `${HOOK_DIR}/pre-start`;
 export const PRE_START_LOG = '/wsm/pre-start.log';
 export const PRE_START_RC = '/wsm/pre-start.rc';
 export const PRE_START_TIMED_OUT = '/wsm/pre-start.timedout';
+/** Written once the hook has succeeded: until then the workspace is starting, not running. */
+export const PRE_START_DONE = '/wsm/pre-start.done';
 /** The exit code the wrapper uses when the hook ran past its timeout (as GNU timeout does). */
 export const TIMEOUT_EXIT_CODE = 124;
 
@@ -21,7 +23,7 @@ export const TIMEOUT_EXIT_CODE = 124;
 export function wrapperScript(timeoutSeconds: number): string {
   const t = Math.max(1, Math.floor(timeoutSeconds));
   return [
-    `mkdir -p /wsm && rm -f ${PRE_START_RC} ${PRE_START_TIMED_OUT}`,
+    `mkdir -p /wsm && rm -f ${PRE_START_RC} ${PRE_START_TIMED_OUT} ${PRE_START_DONE}`,
     `${PRE_START_PATH} >${PRE_START_LOG} 2>&1 </dev/null &`,
     'hook=$!',
     `trap 'kill -TERM "$hook" 2>/dev/null; exit 143' TERM INT`,
@@ -40,6 +42,7 @@ export function wrapperScript(timeoutSeconds: number): string {
     '  echo "wsm: pre-start script failed with code $rc" >&2',
     '  exit "$rc"',
     'fi',
+    `: >${PRE_START_DONE}`,
     'exec "$@"',
   ].join('\n');
 }

@@ -43,8 +43,9 @@ describe('DockerRuntime on a real engine: pre-start scripts', { skip: dockerSkip
   test('runs before the main process, with the workspace env, on every start', async () => {
     const script = '#!/bin/sh\necho "prepared for $TEAM" > /home/src/index.html\necho run >> /home/src/runs.txt\n';
     let ws = withHook(uniqueName(runId, 'pre'), script, { env: [{ name: 'TEAM', value: 'data' }] });
-    const observed = await rt.apply(ws);
-    assert.equal(observed.status, 'RUNNING');
+    // Starting, not running, until the script has finished.
+    assert.ok(['PENDING', 'RUNNING'].includes((await rt.apply(ws)).status));
+    const observed = await observeUntil(rt, ws, 'RUNNING');
     assert.equal(await httpGetText(`${observed.url}/`), 'prepared for data\n');
 
     // The script is a file in the container, not a bind mount.
@@ -55,7 +56,8 @@ describe('DockerRuntime on a real engine: pre-start scripts', { skip: dockerSkip
     ws = { ...ws, desired: 'stopped' };
     assert.equal((await rt.apply(ws)).status, 'STOPPED');
     ws = { ...ws, desired: 'running' };
-    const resumed = await rt.apply(ws);
+    await rt.apply(ws);
+    const resumed = await observeUntil(rt, ws, 'RUNNING');
     assert.equal(await httpGetText(`${resumed.url}/runs.txt`), 'run\nrun\n');
   });
 
@@ -83,9 +85,13 @@ describe('DockerRuntime on a real engine: pre-start scripts', { skip: dockerSkip
 
   test('a changed script recreates the container and runs the new one', async () => {
     const name = uniqueName(runId, 'prechg');
-    const first = await rt.apply(withHook(name, '#!/bin/sh\necho one > /home/src/index.html\n'));
+    const one = withHook(name, '#!/bin/sh\necho one > /home/src/index.html\n');
+    await rt.apply(one);
+    const first = await observeUntil(rt, one, 'RUNNING');
     assert.equal(await httpGetText(`${first.url}/`), 'one\n');
-    const second = await rt.apply(withHook(name, '#!/bin/sh\necho two > /home/src/index.html\n', { generation: 2 }));
+    const two = withHook(name, '#!/bin/sh\necho two > /home/src/index.html\n', { generation: 2 });
+    await rt.apply(two);
+    const second = await observeUntil(rt, two, 'RUNNING');
     assert.equal(second.generation, 2);
     assert.equal(await httpGetText(`${second.url}/`), 'two\n');
   });
