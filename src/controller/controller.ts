@@ -46,7 +46,7 @@ export const DEFAULT_CONTROLLER_OPTIONS: Omit<ControllerOptions, 'hooksDir'> = {
   resyncIntervalMs: 60_000,
   retryBaseMs: 500,
   retryMaxMs: 60_000,
-  progressRequeueMs: 1_000,
+  progressRequeueMs: 500,
   postStartTimeoutMs: 300_000,
   activityDebounceMs: 5_000,
 };
@@ -84,6 +84,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
       concurrency: this.options.concurrency,
       baseDelayMs: this.options.retryBaseMs,
       maxDelayMs: this.options.retryMaxMs,
+      requeueDelayMs: this.options.progressRequeueMs,
     }, (name, error, attempt) => this.logger.warn({ workspace: name, attempt, err: error }, 'reconcile failed; retrying with backoff'));
   }
 

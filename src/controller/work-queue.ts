@@ -6,6 +6,8 @@ export interface WorkQueueOptions {
   concurrency: number;
   baseDelayMs: number;
   maxDelayMs: number;
+  /** How soon a key whose handler asked to be looked at again (still converging) is processed again. */
+  requeueDelayMs: number;
 }
 
 export type Handler = (key: string) => Promise<'done' | 'requeue'>;
@@ -113,7 +115,7 @@ export class WorkQueue {
     try {
       const result = await this.handler(key);
       this.failures.delete(key);
-      if (result === 'requeue') retryDelay = this.options.baseDelayMs;
+      if (result === 'requeue') retryDelay = this.options.requeueDelayMs;
     } catch (error) {
       const attempt = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, attempt);
