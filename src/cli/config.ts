@@ -17,7 +17,6 @@ export interface ServeConfig {
   resyncSeconds: number;
   stopGraceSeconds: number;
   defaultImage?: string;
-  dockerHost?: string;
   publishAddress: string;
   kubeconfig?: string;
   kubeContext?: string;
@@ -89,7 +88,6 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     resyncSeconds: integer('WSM_RESYNC_SECONDS', env.WSM_RESYNC_SECONDS, 60, 1, 86_400),
     stopGraceSeconds: integer('WSM_STOP_GRACE_SECONDS', env.WSM_STOP_GRACE_SECONDS, 10, 0, 3_600),
     defaultImage: env.WSM_DEFAULT_IMAGE || undefined,
-    dockerHost: env.DOCKER_HOST || undefined,
     publishAddress: env.WSM_PUBLISH_ADDRESS ?? '127.0.0.1',
     kubeconfig: env.KUBECONFIG || undefined,
     kubeContext: env.WSM_KUBE_CONTEXT || undefined,

@@ -2,6 +2,7 @@
 // the instance match it, writes what it observed, and settles the operations that asked for it.
 // Nothing lives only in memory: after a restart, start() requeues everything and it converges.
 import { EventEmitter } from 'node:events';
+import { DEFAULT_IMAGE } from '../core/defaults.js';
 import { effectiveEnv } from '../core/env.js';
 import type { UsageSample } from '../core/usage.js';
 import { PermanentRuntimeError, type Runtime, type RuntimeWorkspace } from '../core/runtime.js';
@@ -41,7 +42,7 @@ export interface ControllerOptions {
 }
 
 export const DEFAULT_CONTROLLER_OPTIONS: Omit<ControllerOptions, 'hooksDir'> = {
-  defaultImage: 'mageai/mageai:latest',
+  defaultImage: DEFAULT_IMAGE,
   concurrency: 8,
   resyncIntervalMs: 60_000,
   retryBaseMs: 500,

@@ -1,6 +1,7 @@
 // The Kubernetes runtime: a workspace is a StatefulSet (one pod, one PVC), a Service, an optional hooks
 // ConfigMap, and optionally a path on a shared Ingress. Every call converges the cluster towards the workspace.
 import type { KubeConfig, V1ConfigMap, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
+import { DEFAULT_IMAGE } from '../../core/defaults.js';
 import type { ClusterType } from '../../core/types.js';
 import type { ExecResult, HttpAnswer, ObservedInstance, PostStartRecord, RemoveOptions, Runtime, RuntimeWorkspace } from '../../core/runtime.js';
 import { isConflict, KubeApi } from './api.js';
@@ -99,7 +100,7 @@ export class KubernetesRuntime implements Runtime {
 
   /** The workspace with the runtime's default image when it names none. */
   private resolved(ws: RuntimeWorkspace): RuntimeWorkspace {
-    return ws.image ? ws : { ...ws, image: this.options.defaultImage ?? 'mageai/mageai:latest' };
+    return ws.image ? ws : { ...ws, image: this.options.defaultImage ?? DEFAULT_IMAGE };
   }
 
   async apply(input: RuntimeWorkspace): Promise<ObservedInstance> {
