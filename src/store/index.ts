@@ -34,7 +34,8 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     store = KyselyStore.create({ dialect: 'postgres', driver: new PostgresDialect({ pool }), logger, pgPool: pool });
   } else {
     const path = options.sqlitePath ?? join(options.dataDir ?? '.wsm', 'wsm.sqlite');
-    store = KyselyStore.create({ dialect: 'sqlite', driver: new SqliteDialect({ database: openSqlite(path) }), logger });
+    const sqlite = openSqlite(path);
+    store = KyselyStore.create({ dialect: 'sqlite', driver: new SqliteDialect({ database: sqlite.database }), logger, afterClose: sqlite.closed });
   }
   try {
     await store.migrate();

@@ -18,10 +18,13 @@ export interface KyselyStoreOptions {
   logger?: StoreLogger;
   /** The pool behind a PostgresDialect, used directly for the hot point lookups. */
   pgPool?: pg.Pool;
+  /** Awaited after Kysely has closed the driver: whatever the driver still winds down in the background. */
+  afterClose?: () => Promise<void>;
 }
 
 export class KyselyStore extends KyselyOps implements Store {
   private readonly logger: StoreLogger | undefined;
+  private readonly afterClose: (() => Promise<void>) | undefined;
   /**
    * The cluster settings as last read outside a transaction: every reconcile reads them, and they
    * change only through putClusterSettings of this store (one server per database). Bumping the epoch
@@ -35,6 +38,7 @@ export class KyselyStore extends KyselyOps implements Store {
     const writeHot = options.pgPool !== undefined ? pgPreparedWriter(options.pgPool) : kyselyWriter(db);
     super(db, options.dialect, compileHotQueries(db), runHot, writeHot, () => this.dropSettings());
     this.logger = options.logger;
+    this.afterClose = options.afterClose;
   }
 
   private dropSettings(): void {
@@ -109,5 +113,6 @@ export class KyselyStore extends KyselyOps implements Store {
 
   async close(): Promise<void> {
     await this.db.destroy();
+    await this.afterClose?.();
   }
 }

@@ -21,7 +21,7 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { statSync } = require('node:fs');
 const Database = require(workerData.driver);
-const db = new Database(workerData.path);
+const db = new Database(workerData.path, { fileMustExist: true });
 const tick = () => {
   let size = 0;
   try { size = statSync(workerData.path + '-wal').size; } catch {}
@@ -41,7 +41,8 @@ parentPort.on('message', () => { clearInterval(timer); db.close(); process.exit(
 `;
 
 export interface Checkpointer {
-  stop(): void;
+  /** Settles once the worker has closed its connection and exited, so the files can be removed. */
+  stop(): Promise<void>;
 }
 
 /**
@@ -52,6 +53,7 @@ export function startCheckpointer(path: string, onFailure: (error: unknown) => v
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver, intervalMs: INTERVAL_MS, walBytes: WAL_BYTES, restartFrames: WAL_RESTART_FRAMES } });
   let stopping = false;
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   worker.unref();
   worker.on('error', (error) => {
     if (!stopping) onFailure(error);
@@ -61,8 +63,13 @@ export function startCheckpointer(path: string, onFailure: (error: unknown) => v
   });
   return {
     stop() {
-      stopping = true;
-      worker.postMessage('stop');
+      if (!stopping) {
+        stopping = true;
+        // Unreferenced, the worker would not keep the process alive for the caller awaiting its exit.
+        worker.ref();
+        worker.postMessage('stop');
+      }
+      return exited;
     },
   };
 }

@@ -9,7 +9,13 @@ import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
 /** Enough for every distinct statement the store issues; a filter's IN list makes a few variants. */
 const STATEMENT_CACHE_LIMIT = 500;
 
-export function openSqlite(path: string): SqliteDatabase {
+export interface OpenedSqlite {
+  database: SqliteDatabase;
+  /** Settles once the database is closed and its checkpoint worker has let go of the files. */
+  closed(): Promise<void>;
+}
+
+export function openSqlite(path: string): OpenedSqlite {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new BetterSqlite3(path);
   if (path !== ':memory:') db.pragma('journal_mode = WAL');
@@ -23,7 +29,11 @@ export function openSqlite(path: string): SqliteDatabase {
       if (db.open) db.pragma('wal_autocheckpoint = 1000');
     });
   }
-  return withStatementCache(db, () => checkpointer?.stop());
+  let workerGone: Promise<void> = Promise.resolve();
+  const database = withStatementCache(db, () => {
+    if (checkpointer !== undefined) workerGone = checkpointer.stop();
+  });
+  return { database, closed: () => workerGone };
 }
 
 /**
