@@ -2,6 +2,7 @@
 // one transaction together with its operation and audit event, then handed to the reconciler.
 import { randomUUID } from 'node:crypto';
 import { selectInheritedEnv } from '../core/env.js';
+import { timeOrderedId } from '../core/ids.js';
 import { notFound, validationError, WsmError, type FieldError } from '../core/errors.js';
 import { applyPatch, buildSpec, parseActionRequest, parseCreateRequest, specEquals, type ActionRequest } from '../core/requests.js';
 import type { AuditEvent, DesiredState, LifecycleConfig, OperationAction, OperationRecord, WorkspaceRecord, WorkspaceSpec } from '../core/types.js';
@@ -244,7 +245,7 @@ export class WorkspaceCommands {
 
   private operation(ws: WorkspaceRecord, action: OperationAction, ctx: CommandContext, request: unknown, target: OperationRecord['target_state']): OperationRecord {
     return {
-      id: randomUUID(),
+      id: timeOrderedId(),
       workspace: ws.name,
       action,
       actor: ctx.actor,

@@ -4,7 +4,8 @@
 // statements so the server parses and plans them once per connection.
 import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type pg from 'pg';
-import type { AuditEventsTable, ClusterSettingsTable, Database, IdempotencyKeysTable, OperationsTable, TokensTable, WorkspaceRow } from './schema.js';
+import { OPEN_OPERATION, RUNNING_WITH_DEADLINE } from './partial-indexes.js';
+import type { AuditEventsTable, ClusterSettingsTable, Database, IdempotencyKeysTable, OperationsTable, SqlDialect, TokensTable, WorkspaceRow } from './schema.js';
 
 export interface HotQuery<R> {
   /** The prepared statement's name on PostgreSQL. */
@@ -16,7 +17,7 @@ export interface HotQueries {
   getWorkspace: HotQuery<WorkspaceRow>;
   /**
    * Running workspaces whose stored idle deadline has passed, in (cull_at, name) order after a cursor.
-   * Parameters: 'RUNNING', now, cursor cull_at (twice), cursor name, limit.
+   * Parameters: now, cursor cull_at (twice), cursor name, limit.
    */
   idleCandidates: HotQuery<WorkspaceRow & { cull_at: number | string }>;
   findTokenByHash: HotQuery<TokensTable>;
@@ -25,7 +26,7 @@ export interface HotQueries {
   getOperation: HotQuery<OperationsTable>;
   /** Parameters: workspace, limit. Newest first. */
   listOperations: HotQuery<OperationsTable>;
-  /** Parameters: the open states, then workspace. Oldest first. */
+  /** Parameters: workspace. Oldest first. */
   listOpenOperationsOf: HotQuery<OperationsTable>;
   /** Parameters: key. */
   getClusterSetting: HotQuery<Pick<ClusterSettingsTable, 'value'>>;
@@ -49,9 +50,6 @@ export interface HotQueries {
 }
 
 export type OperationColumn = 'state' | 'error' | 'attempts' | 'details' | 'started_at' | 'finished_at';
-
-/** The open states of an operation, in the order listOpenOperationsOf binds them. */
-export const OPEN_STATES = ['pending', 'running'] as const;
 
 /** Runs a hot query with these parameters and returns its rows. */
 export type HotRunner = <R>(query: HotQuery<R>, parameters: unknown[]) => Promise<R[]>;
@@ -79,10 +77,15 @@ export const WORKSPACE_COLUMNS = [
 ] as const;
 /** A new row also gets the idle culler's columns (src/store/idle-columns.ts). */
 export const INSERTED_WORKSPACE_COLUMNS = [...WORKSPACE_COLUMNS, 'idle_limit_ms', 'last_activity_ms', 'cull_at'] as const;
-/** What a request may rewrite: observed state and activity have their own writers. */
+/**
+ * What a request may rewrite. Observed state and activity have their own writers; name, cluster
+ * type, project, namespace and creation time are fixed at create, and leaving them out keeps the
+ * write away from the indexes that hold them.
+ */
+const FIXED_OR_SEPARATELY_WRITTEN = ['name', 'cluster_type', 'project_uuid', 'namespace', 'created_at', 'observed', 'status', 'activity'] as const;
 export const REPLACED_WORKSPACE_COLUMNS = WORKSPACE_COLUMNS.filter(
-  (c): c is Exclude<(typeof WORKSPACE_COLUMNS)[number], 'name' | 'observed' | 'status' | 'activity'> =>
-    c !== 'name' && c !== 'observed' && c !== 'status' && c !== 'activity',
+  (c): c is Exclude<(typeof WORKSPACE_COLUMNS)[number], (typeof FIXED_OR_SEPARATELY_WRITTEN)[number]> =>
+    !(FIXED_OR_SEPARATELY_WRITTEN as readonly string[]).includes(c),
 );
 const TOKEN_COLUMNS = ['id', 'hash', 'name', 'role', 'workspace', 'expires_at', 'created_at', 'revoked_at'] as const;
 const IDEMPOTENCY_COLUMNS = ['key', 'actor', 'fingerprint', 'response', 'created_at'] as const;
@@ -119,7 +122,7 @@ function placeholders<C extends string>(columns: readonly C[]): Record<C, any> {
   return Object.fromEntries(columns.map((c) => [c, ''])) as Record<C, any>;
 }
 
-export function compileHotQueries(db: Kysely<Database>): HotQueries {
+export function compileHotQueries(db: Kysely<Database>, dialect: SqlDialect): HotQueries {
   // A patch sets one of a few column combinations; each is compiled the first time it is seen.
   const operationUpdates = new Map<string, HotQuery<never>>();
   const updateOperation = (columns: readonly OperationColumn[]): HotQuery<never> => {
@@ -209,7 +212,7 @@ export function compileHotQueries(db: Kysely<Database>): HotQueries {
       compiled: db
         .selectFrom('operations')
         .select(OPERATION_COLUMNS)
-        .where('state', 'in', [...OPEN_STATES])
+        .where(sql<boolean>`${sql.raw(OPEN_OPERATION)}`)
         .where('workspace', '=', '')
         .orderBy('created_at')
         .orderBy('id')
@@ -233,17 +236,23 @@ export function compileHotQueries(db: Kysely<Database>): HotQueries {
     },
     idleCandidates: {
       name: 'wsm_idle_candidates',
-      // A range of the (status, cull_at, name) index: a pass reads only what can be due, never every row.
-      compiled: db
-        .selectFrom('workspaces')
-        .select([...WORKSPACE_COLUMNS, 'cull_at'])
-        .where('status', '=', 'RUNNING')
-        .where('cull_at', '<', 0)
-        .where((eb) => eb.or([eb('cull_at', '>', 0), eb.and([eb('cull_at', '=', 0), eb('name', '>', '')])]))
-        .orderBy('cull_at')
-        .orderBy('name')
-        .limit(1)
-        .compile() as CompiledQuery<WorkspaceRow & { cull_at: number | string }>,
+      // A range of the partial (cull_at, name) index of running workspaces: a pass reads only what can
+      // be due, never every row.
+      compiled: indexedBy(
+        dialect,
+        'workspaces',
+        'workspaces_running_cull_at',
+        db
+          .selectFrom('workspaces')
+          .select([...WORKSPACE_COLUMNS, 'cull_at'])
+          .where(sql<boolean>`${sql.raw(RUNNING_WITH_DEADLINE)}`)
+          .where('cull_at', '<', 0)
+          .where((eb) => eb.or([eb('cull_at', '>', 0), eb.and([eb('cull_at', '=', 0), eb('name', '>', '')])]))
+          .orderBy('cull_at')
+          .orderBy('name')
+          .limit(1)
+          .compile() as CompiledQuery<WorkspaceRow & { cull_at: number | string }>,
+      ),
     },
   };
 }
@@ -276,4 +285,17 @@ export function pgPreparedRunner(pool: pg.Pool): HotRunner {
     const result = await pool.query({ name: query.name, text: query.compiled.sql, values: parameters });
     return result.rows as R[];
   };
+}
+
+/**
+ * On SQLite, names the index the query must read. Without statistics SQLite's planner prefers an
+ * equality on an ordinary index to a range on a partial one, and would read every running workspace
+ * and sort them; INDEXED BY also makes the statement fail to prepare, rather than run slowly, should
+ * the index ever stop matching it. PostgreSQL plans from the statistics it keeps.
+ */
+function indexedBy<R>(dialect: SqlDialect, table: string, index: string, query: CompiledQuery<R>): CompiledQuery<R> {
+  if (dialect !== 'sqlite') return query;
+  const from = `from "${table}"`;
+  if (!query.sql.includes(from)) throw new Error(`indexedBy: the query does not read ${from}`);
+  return { ...query, sql: query.sql.replace(from, `${from} indexed by "${index}"`) };
 }

@@ -36,7 +36,7 @@ export class KyselyStore extends KyselyOps implements Store {
   private constructor(db: Kysely<Database>, options: KyselyStoreOptions) {
     const runHot = options.pgPool !== undefined ? pgPreparedRunner(options.pgPool) : kyselyRunner(db);
     const writeHot = options.pgPool !== undefined ? pgPreparedWriter(options.pgPool) : kyselyWriter(db);
-    super(db, options.dialect, compileHotQueries(db), runHot, writeHot, () => this.dropSettings());
+    super(db, options.dialect, compileHotQueries(db, options.dialect), runHot, writeHot, () => this.dropSettings());
     this.logger = options.logger;
     this.afterClose = options.afterClose;
   }

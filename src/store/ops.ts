@@ -25,7 +25,6 @@ import {
 } from './codec.js';
 import {
   AUDIT_COLUMNS,
-  OPEN_STATES,
   OPERATION_COLUMNS,
   INSERTED_WORKSPACE_COLUMNS,
   REPLACED_WORKSPACE_COLUMNS,
@@ -35,6 +34,7 @@ import {
   type OperationColumn,
 } from './hot-queries.js';
 import { lastActivityMs } from './idle-columns.js';
+import { OPEN_OPERATION } from './partial-indexes.js';
 import type { Database, SqlDialect } from './schema.js';
 import type {
   AuditFilter,
@@ -133,7 +133,7 @@ export class KyselyOps implements StoreOps {
 
   async listIdleCandidates(now: number, limit: number, after?: IdleCursor): Promise<IdleCandidatesPage> {
     const cursor = after ?? { cull_at: Number.MIN_SAFE_INTEGER, name: '' };
-    const rows = await this.runHot(this.hot.idleCandidates, ['RUNNING', now, cursor.cull_at, cursor.cull_at, cursor.name, limit]);
+    const rows = await this.runHot(this.hot.idleCandidates, [now, cursor.cull_at, cursor.cull_at, cursor.name, limit]);
     const last = rows[rows.length - 1];
     return {
       workspaces: rows.map(rowToWorkspace),
@@ -182,13 +182,13 @@ export class KyselyOps implements StoreOps {
 
   async listOpenOperations(workspace?: string): Promise<OperationRecord[]> {
     if (workspace !== undefined) {
-      const rows = await this.runHot(this.hot.listOpenOperationsOf, [...OPEN_STATES, workspace]);
+      const rows = await this.runHot(this.hot.listOpenOperationsOf, [workspace]);
       return rows.map(rowToOperation);
     }
     const rows = await this.db
       .selectFrom('operations')
       .selectAll()
-      .where('state', 'in', [...OPEN_STATES])
+      .where(sql<boolean>`${sql.raw(OPEN_OPERATION)}`)
       .orderBy('created_at')
       .orderBy('id')
       .execute();

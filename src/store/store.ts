@@ -85,8 +85,10 @@ export interface StoreOps {
   /** Throws WsmError('conflict') when the name exists. */
   insertWorkspace(ws: WorkspaceRecord): Promise<void>;
   /**
-   * Writes the whole record when the stored resource_version still equals `expectedVersion`
-   * (compare-and-swap). Returns false, writing nothing, when it does not.
+   * Writes the record's spec, desired state, generation, resource_version, deletion and updated_at
+   * when the stored resource_version still equals `expectedVersion` (compare-and-swap). Returns
+   * false, writing nothing, when it does not. Identity (cluster type, project, namespace, created_at)
+   * is fixed at insert; observed state and activity have their own writers.
    */
   replaceWorkspace(ws: WorkspaceRecord, expectedVersion: number): Promise<boolean>;
   /** The controller's write: observed state only; does not change resource_version. */

@@ -75,12 +75,32 @@ export function storeConformance(label: string, makeHarness: () => Promise<Store
       withStore(async (store) => {
         const v1 = workspace('race');
         await store.insertWorkspace(v1);
-        const a = { ...v1, project_uuid: 'a', resource_version: 2 };
-        const b = { ...v1, project_uuid: 'b', resource_version: 2 };
+        const a = { ...v1, updated_at: at(20), resource_version: 2 };
+        const b = { ...v1, updated_at: at(21), resource_version: 2 };
         const results = await Promise.all([store.replaceWorkspace(a, 1), store.replaceWorkspace(b, 1)]);
         assert.deepEqual([...results].sort(), [false, true]);
-        const winner = results[0] ? 'a' : 'b';
-        assert.equal((await store.getWorkspace('race'))?.project_uuid, winner);
+        const winner = results[0] ? a : b;
+        assert.equal((await store.getWorkspace('race'))?.updated_at, winner.updated_at);
+      }));
+
+    test('replaceWorkspace keeps what is fixed at insert: cluster type, project, namespace, created_at', () =>
+      withStore(async (store) => {
+        const v1 = workspace('fixed');
+        await store.insertWorkspace(v1);
+        const changed = {
+          ...v1,
+          cluster_type: 'k8s' as const,
+          project_uuid: 'other',
+          created_at: at(30),
+          spec: { ...v1.spec, namespace: 'elsewhere' },
+          desired_state: 'stopped' as const,
+          resource_version: 2,
+        };
+        assert.equal(await store.replaceWorkspace(changed, 1), true);
+        const stored = await store.getWorkspace('fixed');
+        assert.equal(stored?.desired_state, 'stopped');
+        assert.deepEqual([stored?.cluster_type, stored?.project_uuid, stored?.created_at], [v1.cluster_type, v1.project_uuid, v1.created_at]);
+        assert.equal((await store.listWorkspaces({ namespace: ['elsewhere'], limit: 10, offset: 0 })).total, 0);
       }));
 
     test('setObserved and setActivity change their part only, never the resource version', () =>

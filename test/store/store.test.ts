@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
+import { Kysely, SqliteDialect } from 'kysely';
 import { openStore } from '../../src/store/index.js';
+import { compileHotQueries } from '../../src/store/hot-queries.js';
+import type { Database } from '../../src/store/schema.js';
 import { storeConformance, type StoreHarness } from './conformance.js';
 import { token, workspace } from './fixtures.js';
 
@@ -81,6 +84,22 @@ describe('SQLite specifics', () => {
         assert.doesNotMatch(detail, /TEMP B-TREE/, `${where}: ${detail}`);
       }
       assert.match(plan(`select * from workspaces where name = 'a'`), /USING INDEX sqlite_autoindex_workspaces_1/);
+    } finally {
+      raw.close();
+    }
+  });
+
+  test('the culler and the open operations are read through their partial indexes', async () => {
+    const dataDir = freshDataDir();
+    const store = await openStore({ dataDir });
+    await store.close();
+    const raw = new BetterSqlite3(join(dataDir, 'wsm.sqlite'), { readonly: true });
+    try {
+      const hot = compileHotQueries(new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) }), 'sqlite');
+      const plan = (query: { compiled: { sql: string; parameters: readonly unknown[] } }) =>
+        (raw.prepare(`explain query plan ${query.compiled.sql}`).all(...query.compiled.parameters) as { detail: string }[]).map((r) => r.detail).join('; ');
+      assert.match(plan(hot.idleCandidates), /USING INDEX workspaces_running_cull_at/);
+      assert.match(plan(hot.listOpenOperationsOf), /USING INDEX operations_open/);
     } finally {
       raw.close();
     }

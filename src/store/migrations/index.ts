@@ -4,11 +4,13 @@ import type { Migration, MigrationProvider } from 'kysely';
 import type { SqlDialect } from '../schema.js';
 import { initialMigration } from './0001-initial.js';
 import { idleColumnsMigration } from './0002-idle-columns.js';
+import { leanIndexesMigration } from './0003-lean-indexes.js';
 
 export function migrationProvider(dialect: SqlDialect): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '0001-initial': initialMigration(dialect),
     '0002-idle-columns': idleColumnsMigration(dialect),
+    '0003-lean-indexes': leanIndexesMigration(),
   };
   return { getMigrations: async () => migrations };
 }
