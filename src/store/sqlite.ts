@@ -22,7 +22,6 @@ export function openSqlite(path: string): OpenedSqlite {
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   db.pragma('synchronous = NORMAL');
-  db.pragma('cache_size = -65536');
   let checkpointer: Checkpointer | undefined;
   if (path !== ':memory:') {
     db.pragma('wal_autocheckpoint = 0');
