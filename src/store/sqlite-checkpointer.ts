@@ -5,32 +5,49 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
-/** How often the worker looks at the WAL, and the size past which it checkpoints. */
+/** How often the worker looks at the WAL, and the length (in frames) past which it checkpoints. */
 const INTERVAL_MS = 200;
-const WAL_BYTES = 1024 * 1024;
+const CHECKPOINT_FRAMES = 256;
 /**
- * A passive checkpoint never completes while writes keep coming, and SQLite only starts the WAL
- * afresh after one that completed: under sustained writes the file would grow without end. Past this
- * many frames (32 MB of 4 KB pages) the worker makes writers wait for one checkpoint that restarts the log (a rare pause, the
- * price SQLite's own checkpointing pays every 4 MB).
+ * A passive checkpoint that copies every frame lets the next write start the log afresh, and one
+ * almost always does: it copies faster than a single server writes. Only when one has not for this
+ * many frames (256 MB of 4 KB pages; a long read holding an old snapshot can cause it) does the
+ * worker make writers wait for a checkpoint that empties the log. Blocking at 32 MB, as an earlier
+ * version did, paused the event loop for ~30 ms every few seconds under sustained writes.
  */
-const WAL_RESTART_FRAMES = 8_192;
+const WAL_FORCE_FRAMES = 65_536;
+/** The size the WAL file is cut back to when the log starts afresh (set on the main connection). */
+export const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
 // Plain CommonJS evaluated in the worker, so it needs no TypeScript loader there.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { statSync } = require('node:fs');
+const { closeSync, openSync, readSync } = require('node:fs');
 const Database = require(workerData.driver);
 const db = new Database(workerData.path, { fileMustExist: true });
+// The length of the log, from the wal-index header at the start of the -shm file (mxFrame, a
+// native-order u32 at byte 16; see SQLite's walformat document). Reading it takes no lock, where
+// asking SQLite would; the WAL file's size says nothing once the file is reused.
+const header = Buffer.alloc(48);
+const logFrames = () => {
+  let fd;
+  try {
+    fd = openSync(workerData.path + '-shm', 'r');
+    if (readSync(fd, header, 0, 48, 0) < 48) return 0;
+    return require('node:os').endianness() === 'LE' ? header.readUInt32LE(16) : header.readUInt32BE(16);
+  } catch {
+    return 0;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+};
 const tick = () => {
-  let size = 0;
-  try { size = statSync(workerData.path + '-wal').size; } catch {}
-  if (size <= workerData.walBytes) return;
+  if (logFrames() <= workerData.checkpointFrames) return;
   try {
     // PASSIVE never waits for readers or writers; what it cannot copy now is copied next tick.
     db.pragma('busy_timeout = 0');
-    const [{ log }] = db.pragma('wal_checkpoint(PASSIVE)');
-    if (log > workerData.restartFrames) {
+    const [{ log, checkpointed }] = db.pragma('wal_checkpoint(PASSIVE)');
+    if (checkpointed < log && log > workerData.forceFrames) {
       db.pragma('busy_timeout = 5000');
       db.pragma('wal_checkpoint(TRUNCATE)');
     }
@@ -51,7 +68,7 @@ export interface Checkpointer {
  */
 export function startCheckpointer(path: string, onFailure: (error: unknown) => void): Checkpointer {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver, intervalMs: INTERVAL_MS, walBytes: WAL_BYTES, restartFrames: WAL_RESTART_FRAMES } });
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver, intervalMs: INTERVAL_MS, checkpointFrames: CHECKPOINT_FRAMES, forceFrames: WAL_FORCE_FRAMES } });
   let stopping = false;
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   worker.unref();

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
-import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
+import { startCheckpointer, WAL_SIZE_LIMIT_BYTES, type Checkpointer } from './sqlite-checkpointer.js';
 
 /** Enough for every distinct statement the store issues; a filter's IN list makes a few variants. */
 const STATEMENT_CACHE_LIMIT = 500;
@@ -25,6 +25,7 @@ export function openSqlite(path: string): OpenedSqlite {
   let checkpointer: Checkpointer | undefined;
   if (path !== ':memory:') {
     db.pragma('wal_autocheckpoint = 0');
+    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     checkpointer = startCheckpointer(path, () => {
       if (db.open) db.pragma('wal_autocheckpoint = 1000');
     });
