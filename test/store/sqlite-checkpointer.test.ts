@@ -1,0 +1,49 @@
+// The checkpoint worker copies the write-ahead log into the database file once the log is longer than
+// its threshold, so the log starts afresh instead of growing; and the store's close waits for it.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openStore } from '../../src/store/index.js';
+import { workspace } from './fixtures.js';
+
+const tempRoot = mkdtempSync(join(tmpdir(), 'wsm-checkpoint-test-'));
+after(() => rmSync(tempRoot, { recursive: true, force: true }));
+
+/** mxFrame of the wal-index header: how many frames the log holds now. */
+function logFrames(dbFile: string): number {
+  return readFileSync(`${dbFile}-shm`).readUInt32LE(16);
+}
+
+test('a long log is checkpointed into the database file in the background, and closing removes nothing it needs', async () => {
+  const dataDir = mkdtempSync(join(tempRoot, 'data-'));
+  const dbFile = join(dataDir, 'wsm.sqlite');
+  const store = await openStore({ dataDir });
+  const before = statSync(dbFile).size;
+  const padding = 'x'.repeat(3000);
+  // Each workspace in its own commit: about a thousand frames, well past the worker's threshold.
+  for (let i = 0; i < 400; i++) {
+    await store.insertWorkspace(workspace(`ws-${i}`, { project_uuid: `${padding}${i}` }));
+  }
+  assert.ok(logFrames(dbFile) > 256, `the log holds ${logFrames(dbFile)} frames before the worker runs`);
+  let grown = statSync(dbFile).size;
+  for (let waited = 0; grown <= before && waited < 10_000; waited += 100) {
+    await sleep(100);
+    grown = statSync(dbFile).size;
+  }
+  assert.ok(grown > before + 400 * 3000, `the database file grew from ${before} to ${grown} bytes`);
+  // The next write starts the log afresh.
+  await store.insertWorkspace(workspace('after-checkpoint'));
+  assert.ok(logFrames(dbFile) < 50, `the log holds ${logFrames(dbFile)} frames after restarting`);
+  await store.close();
+
+  const reopened = await openStore({ dataDir });
+  try {
+    assert.equal((await reopened.listWorkspaces({ limit: 1, offset: 0 })).total, 401);
+  } finally {
+    await reopened.close();
+  }
+  rmSync(dataDir, { recursive: true });
+});
