@@ -39,6 +39,12 @@ export interface ControllerOptions {
   postStartTimeoutMs: number;
   /** At most one activity write per workspace per this many ms (heartbeats, probes). */
   activityDebounceMs: number;
+  /**
+   * How long the runtime may take before the reconcile writes that it has begun (operations running,
+   * a transitional status such as STOPPING). A runtime that is done sooner is recorded in one write
+   * with its outcome: nobody could have seen the in-between state, and it would cost a commit.
+   */
+  startAnnounceDelayMs: number;
 }
 
 export const DEFAULT_CONTROLLER_OPTIONS: Omit<ControllerOptions, 'hooksDir'> = {
@@ -50,6 +56,7 @@ export const DEFAULT_CONTROLLER_OPTIONS: Omit<ControllerOptions, 'hooksDir'> = {
   progressRequeueMs: 500,
   postStartTimeoutMs: 300_000,
   activityDebounceMs: 5_000,
+  startAnnounceDelayMs: 20,
 };
 
 export interface ControllerEvents {
@@ -209,25 +216,42 @@ export class Controller extends EventEmitter<ControllerEvents> {
     // What the store holds now, so that an unchanged result is not written again.
     let stored = ws.observed;
     const showTransitional = transitional !== undefined && transitional !== ws.observed.status;
-    if (showTransitional) stored = { ...ws.observed, status: transitional, updated_at: now() };
-    // The operations' start and the transitional status land together, before the runtime acts.
-    const startedAt = now();
     const starting = openOps.filter((op) => op.state === 'pending');
-    await writeTogether(this.store, [
-      ...starting.map((op): StoreWrite => (s) => s.updateOperation(op.id, { state: 'running', started_at: startedAt })),
-      showTransitional && ((s) => s.setObserved(name, stored)),
-    ]);
-    for (const op of starting) {
-      op.state = 'running';
-      op.started_at = startedAt;
-      this.emit('operation', { ...op });
-    }
-    if (showTransitional) this.emit('workspace', name);
+    const startedAt = now();
+    // The operations' start and the transitional status land together, once the runtime has taken
+    // longer than startAnnounceDelayMs (at once when there is nothing to wait for).
+    let announced: Promise<void> | undefined;
+    const announce = (): Promise<void> => {
+      announced ??= (async () => {
+        const transitionalObserved = showTransitional ? { ...ws.observed, status: transitional, updated_at: now() } : undefined;
+        await writeTogether(this.store, [
+          ...starting.map((op): StoreWrite => (s) => s.updateOperation(op.id, { state: 'running', started_at: startedAt })),
+          transitionalObserved && ((s) => s.setObserved(name, transitionalObserved)),
+        ]);
+        if (transitionalObserved) stored = transitionalObserved;
+        for (const op of starting) {
+          op.state = 'running';
+          op.started_at = startedAt;
+          this.emit('operation', { ...op });
+        }
+        if (transitionalObserved) this.emit('workspace', name);
+      })();
+      return announced;
+    };
+    const announceTimer = mustApply && (starting.length > 0 || showTransitional) ? setTimeout(() => void announce().catch(() => {}), this.options.startAnnounceDelayMs) : undefined;
+    /** Called before any other write: what was announced is written first, and nothing is announced after. */
+    const settleAnnouncement = async (): Promise<boolean> => {
+      clearTimeout(announceTimer);
+      if (announced === undefined) return false;
+      await announced;
+      return true;
+    };
 
     let rws: RuntimeWorkspace;
     try {
       rws = await this.toRuntimeWorkspace(ws);
       if (ws.deletion) {
+        await announce();
         await runtime.remove(rws, { deleteVolume: ws.deletion.delete_volume });
         this.postStart.forget(name);
         this.enginePostStartRuns.delete(name);
@@ -244,6 +268,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
         return 'done';
       }
       const instance = mustApply ? await runtime.apply(rws) : await runtime.observe(rws);
+      const announcedStart = await settleAnnouncement();
       if (mustApply && newestOp) this.appliedOps.set(name, newestOp.id);
       const reported = observedFromInstance(ws.observed, instance, ws.desired_state, ws.generation, now());
       const { observed, startPostStart, recheck, recorded } = await this.withPostStart(ws, runtime, rws, reported);
@@ -255,6 +280,11 @@ export class Controller extends EventEmitter<ControllerEvents> {
       // a failing hook with fail_on_error fails the operation that started the workspace.
       const postStartPending = observed.conditions.some((c) => c.type === POST_START && c.reason === 'Pending');
       const plan = planSettle(openOps, postStartPending ? 'PENDING' : observed.status, observed.observed_generation, observed.message, now());
+      const startedHere = announcedStart ? [] : plan.patches.filter(({ op }) => starting.includes(op));
+      for (const { patch } of startedHere) {
+        patch.started_at = startedAt;
+        patch.state ??= 'running';
+      }
       await writeTogether(this.store, [
         !sameObserved(stored, observed) && ((s) => s.setObserved(name, observed)),
         ...plan.patches.map(({ op, patch }): StoreWrite => (s) => s.updateOperation(op.id, patch)),
@@ -264,11 +294,14 @@ export class Controller extends EventEmitter<ControllerEvents> {
         await this.activity.record(name, 'start');
         this.postStart.start(runtime, rws, observed.ip);
       }
-      for (const { op, patch, settles } of plan.patches) if (settles) this.emit('operation', withPatch(op, patch));
+      for (const { op, patch, settles } of plan.patches) if (settles || startedHere.some((p) => p.op === op)) this.emit('operation', withPatch(op, patch));
       const settled = plan.open === 0;
       if (recheck) return 'requeue';
       return settled && statusMatchesDesired(observed.status, ws.desired_state) ? 'done' : observed.status === 'FAILED' ? 'done' : 'requeue';
     } catch (err) {
+      // A failure is recorded on operations that are shown as begun.
+      clearTimeout(announceTimer);
+      if (starting.length > 0 || showTransitional) await announce();
       const error = err instanceof Error ? err : new Error(String(err));
       const permanent = error instanceof PermanentRuntimeError;
       const reason = permanent ? error.reason : 'RuntimeError';
