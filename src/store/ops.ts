@@ -28,6 +28,7 @@ import {
   OPERATION_COLUMNS,
   INSERTED_WORKSPACE_COLUMNS,
   REPLACED_WORKSPACE_COLUMNS,
+  WORKSPACE_COLUMNS,
   type HotQueries,
   type HotRunner,
   type HotWriter,
@@ -93,7 +94,7 @@ export class KyselyOps implements StoreOps {
     const pageNames = q.select('name').orderBy('name').limit(filter.limit).offset(filter.offset);
     const rows = await this.db
       .selectFrom('workspaces')
-      .selectAll()
+      .select(WORKSPACE_COLUMNS)
       .where('name', 'in', pageNames)
       .orderBy('name')
       .execute();
