@@ -114,7 +114,8 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     probes: probeSettingsFromEnv(process.env, [...runtimes.keys()]),
     concurrency: 8,
     httpGetFor: (ws) => controller.httpGetFor(ws),
-    usageFor: (ws) => controller.usageFor(ws),
+    // Without a runtime that reports usage, the culler reads only the workspaces already due.
+    usageFor: controller.reportsUsage ? (ws) => controller.usageFor(ws) : undefined,
     usageThresholds: { cpu_cores: config.activityCpuCores, net_bytes_per_second: config.activityNetBytesPerSecond },
   });
   // Listen first: the start-up reconcile of every workspace then runs while requests are served,

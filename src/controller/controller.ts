@@ -108,6 +108,11 @@ export class Controller extends EventEmitter<ControllerEvents> {
     return (path, timeoutMs) => runtime.httpGet!(rws, path, timeoutMs);
   }
 
+  /** Whether any configured runtime reports resource counters (usageFor can answer). */
+  get reportsUsage(): boolean {
+    return [...this.runtimes.values()].some((runtime) => runtime.usage !== undefined);
+  }
+
   /** The workspace's resource counters through its runtime, when the runtime can tell. */
   async usageFor(ws: WorkspaceRecord): Promise<UsageSample | undefined> {
     const runtime = this.runtimes.get(ws.cluster_type);

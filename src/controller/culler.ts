@@ -10,6 +10,9 @@ import type { ActivityRecorder } from './activity.js';
 import type { Logger } from './controller.js';
 import { probeVia, probeWorkspace, type ProbeResult, type ProbeSettings, type WorkspaceHttpGet } from './probe.js';
 
+/** At most how far ahead of being due a workspace's usage is sampled. */
+export const USAGE_LOOKAHEAD_MAX_MS = 5 * 60_000;
+
 export interface AutoStopper {
   autoStop(name: string, confirm: (ws: WorkspaceRecord) => Record<string, unknown> | undefined): Promise<unknown>;
 }
@@ -101,7 +104,9 @@ export class Culler {
     summary.running = (await this.store.listWorkspaces({ status: ['RUNNING'], limit: 0, offset: 0 })).total;
     // With a resource signal, workspaces due within the next period are read too: their usage is
     // sampled now so that, when they are due, there is a sample to compare with.
-    const horizon = this.options.usageFor ? now + this.options.periodMs : now;
+    // The look-ahead is bounded: with a long period a pass would otherwise read nearly every running
+    // workspace, and a sample taken that long before the workspace is due says little about it then.
+    const horizon = this.options.usageFor ? now + Math.min(this.options.periodMs, USAGE_LOOKAHEAD_MAX_MS) : now;
     for (let after: IdleCursor | undefined, first = true; first || after; first = false) {
       const page = await this.store.listIdleCandidates(horizon, pageSize, after);
       after = page.next;

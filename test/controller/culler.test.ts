@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActivityRecorder } from '../../src/controller/activity.js';
-import { Culler } from '../../src/controller/culler.js';
+import { Culler, USAGE_LOOKAHEAD_MAX_MS } from '../../src/controller/culler.js';
 import { DEFAULT_PROBE } from '../../src/controller/probe.js';
 import { DEFAULT_STORAGE } from '../../src/core/defaults.js';
 import type { WorkspaceRecord } from '../../src/core/types.js';
@@ -113,4 +113,30 @@ describe('culler pass', () => {
     assert.equal(summary.checked, 2);
     assert.deepEqual(stops.sort(), ['idle', 'slow']);
   });
+
+  test('usage is sampled ahead only for workspaces due within the bounded look-ahead, however long the period', async () => {
+    const sampled: string[] = [];
+    const idleFor = (ms: number) => new Date(Date.now() - ms).toISOString();
+    // max_idle_seconds is 10: 'soon' is due in a minute, 'later' in an hour (its activity is in the future).
+    const soon = { ...record('soon', idleFor(10_000 - 60_000)), observed: { status: 'RUNNING' as const, observed_generation: 1, conditions: [], updated_at: idleFor(0) } };
+    const later = { ...record('later', idleFor(10_000 - 3_600_000)), observed: soon.observed };
+    for (const ws of [soon, later]) {
+      await store.insertWorkspace(ws);
+      await store.setObserved(ws.name, ws.observed);
+    }
+    const stopper = { autoStop: async () => undefined };
+    const culler = new Culler(store, stopper, new ActivityRecorder(store, quiet), quiet, {
+      periodMs: 86_400_000,
+      probes: new Map(),
+      concurrency: 4,
+      usageFor: async (ws) => {
+        sampled.push(ws.name);
+        return undefined;
+      },
+    });
+    assert.ok(USAGE_LOOKAHEAD_MAX_MS < 3_600_000);
+    await culler.pass();
+    assert.deepEqual(sampled.filter((n) => n === 'soon' || n === 'later'), ['soon']);
+  });
 });
+
