@@ -21,7 +21,9 @@ function run(files, concurrency) {
   if (files.length === 0) return 0;
   const result = spawnSync(
     process.execPath,
-    ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+    // A test stuck on an engine that never answers fails after ten minutes instead of holding CI, and a
+    // file whose tests are done exits even if something it started still holds a socket.
+    ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', '--test-force-exit', '--test-reporter=spec', ...files],
     { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
   );
   return result.status ?? 1;

@@ -285,7 +285,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
       // a failing hook with fail_on_error fails the operation that started the workspace.
       const postStartPending = observed.conditions.some((c) => c.type === POST_START && c.reason === 'Pending');
       const plan = planSettle(openOps, postStartPending ? 'PENDING' : observed.status, observed.observed_generation, observed.message, now());
-      const startedHere = announcedStart ? [] : plan.patches.filter(({ op }) => starting.includes(op));
+      const startedHere = announcedStart ? [] : plan.patches.filter(({ op }) => starting.some((begun) => begun.id === op.id));
       for (const { patch } of startedHere) {
         patch.started_at = startedAt;
         patch.state ??= 'running';

@@ -63,6 +63,8 @@ export interface DockerRuntimeOptions extends DockerConnectionOptions {
 
 const NO_LOG: RuntimeLogger = { info() {}, warn() {} };
 const RESTART_POLICIES = new Set(['no', 'always', 'unless-stopped', 'on-failure']);
+/** How long a check for a file in a container may take before the engine counts as not answering. */
+const FILE_CHECK_TIMEOUT_MS = 10_000;
 
 export class DockerRuntime implements Runtime {
   readonly clusterType: ClusterType = 'docker';
@@ -198,10 +200,15 @@ export class DockerRuntime implements Runtime {
     });
   }
 
-  /** Whether a file exists in the container: a HEAD of the archive endpoint, no content moved. */
+  /**
+   * Whether a file exists in the container: a HEAD of the archive endpoint, no content moved. The
+   * engine can leave this request unanswered (seen with a container that was being stopped), so it is
+   * bounded; and dockerode hands the answer over as a stream, which holds its socket until destroyed.
+   */
   private async fileExists(id: string, path: string): Promise<boolean> {
     try {
-      await this.docker.getContainer(id).infoArchive({ path });
+      const answer = (await this.docker.getContainer(id).infoArchive({ path, abortSignal: AbortSignal.timeout(FILE_CHECK_TIMEOUT_MS) })) as unknown;
+      (answer as { destroy?: () => void } | undefined)?.destroy?.();
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;
