@@ -16,8 +16,12 @@ import { LocalRuntime } from '../runtimes/local/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { buildApp } from '../server/app.js';
 import { Authenticator } from '../server/auth.js';
+import { startIdempotencyCleanup } from '../server/idempotency.js';
 import type { ServeConfig } from './config.js';
 import { VERSION } from './version.js';
+
+/** How often idempotency keys past their retention are removed. */
+const IDEMPOTENCY_CLEANUP_INTERVAL_MS = 3_600_000;
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -123,6 +127,11 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   await app.listen({ host: config.host, port: config.port });
   await controller.start();
   culler.start();
+  const stopIdempotencyCleanup = startIdempotencyCleanup(store, {
+    retentionMs: config.idempotencyRetentionHours * 3_600_000,
+    intervalMs: IDEMPOTENCY_CLEANUP_INTERVAL_MS,
+    logger: logger.child({ component: 'idempotency' }),
+  });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -133,6 +142,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const close = () =>
     (closing ??= (async () => {
       await app.close();
+      stopIdempotencyCleanup();
       culler.stop();
       await controller.stop();
       for (const runtime of runtimes.values()) await runtime.close();

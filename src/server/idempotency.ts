@@ -53,3 +53,24 @@ export async function withIdempotency(
     return reply.status(answer.status).send(answer.body);
   });
 }
+
+/**
+ * Keys are kept for retentionMs (a client retries within minutes, not days), then removed by a timer
+ * that runs every intervalMs, so the table does not grow with every request ever made.
+ */
+export function startIdempotencyCleanup(
+  store: Pick<ServerContext['store'], 'deleteIdempotencyBefore'>,
+  options: { retentionMs: number; intervalMs: number; logger: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void } },
+): () => void {
+  const prune = () => {
+    const before = new Date(Date.now() - options.retentionMs).toISOString();
+    store.deleteIdempotencyBefore(before).then(
+      (removed) => removed > 0 && options.logger.info({ removed, before }, 'idempotency keys removed'),
+      (err: unknown) => options.logger.warn({ err }, 'idempotency key clean-up failed; it runs again later'),
+    );
+  };
+  prune();
+  const timer = setInterval(prune, options.intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

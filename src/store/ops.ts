@@ -302,4 +302,9 @@ export class KyselyOps implements StoreOps {
       .onConflict((oc) => oc.columns(['key', 'actor']).doNothing())
       .execute();
   }
+
+  async deleteIdempotencyBefore(before: string): Promise<number> {
+    const result = await this.db.deleteFrom('idempotency_keys').where('created_at', '<', before).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
 }

@@ -127,6 +127,8 @@ export interface StoreOps {
 
   getIdempotency(key: string, actor: string): Promise<IdempotencyRecord | undefined>;
   putIdempotency(record: IdempotencyRecord): Promise<void>;
+  /** Forgets the keys stored before this time (ISO 8601); returns how many. */
+  deleteIdempotencyBefore(before: string): Promise<number>;
 }
 
 export interface Store extends StoreOps {

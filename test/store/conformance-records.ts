@@ -181,6 +181,19 @@ export function operationsAndAccessConformance(withStore: WithStore): void {
       assert.deepEqual(await store.getIdempotency('k1', 'bob'), bob);
     }));
 
+  test('idempotency keys stored before a time are removed, later ones kept', () =>
+    withStore(async (store) => {
+      const key = (k: string, seconds: number) => ({ key: k, actor: 'alice', fingerprint: 'f', response: { status: 200, body: {} }, created_at: at(seconds) });
+      await store.putIdempotency(key('old', 10));
+      await store.putIdempotency(key('edge', 20));
+      await store.putIdempotency(key('new', 30));
+      assert.equal(await store.deleteIdempotencyBefore(at(20)), 1);
+      assert.equal(await store.getIdempotency('old', 'alice'), undefined);
+      assert.equal((await store.getIdempotency('edge', 'alice'))?.key, 'edge');
+      assert.equal((await store.getIdempotency('new', 'alice'))?.key, 'new');
+      assert.equal(await store.deleteIdempotencyBefore(at(20)), 0);
+    }));
+
   test('records keep their shape through a transaction too', () =>
     withStore(async (store) => {
       const ws = workspace('txw');
