@@ -174,6 +174,10 @@ describe('wsm killed with SIGKILL mid-action on Kubernetes', () => {
     const stop = await request(base, 'PUT', '/api/workspaces/krestart', { defaultToken: token, body: { workspace: { action: 'stop' } } });
     assert.equal(stop.status, 200);
     assert.notEqual(stop.body.operation.state, 'succeeded');
+    // Killed only once the scale request hangs in the API server: killed sooner, the restarted server
+    // would be the one to meet the hang.
+    const scaling = (r: { method: string; path: string }) => (r.method === 'PATCH' || r.method === 'PUT') && /statefulsets\/krestart\/scale/.test(r.path);
+    await eventually(async () => fake.requests.some(scaling), 10_000, 'the scale request reaching the API server');
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     assert.equal(sts('krestart').spec.replicas, 1, 'the stop had not reached the cluster');
