@@ -1,7 +1,8 @@
 // The idle culler: every period it reads from the store's idle index only the running workspaces whose
 // stored activity is older than their limit (O(due), not O(running)), decides from what is known which
-// are idle, and only for those asks the workspace itself (the probe) before stopping it. Checks run in parallel up to a bound, each with its own timeout, and a
-// workspace still being checked is skipped by later passes, so one slow workspace delays no other.
+// are idle, and only for those asks the workspace itself (the probe) before stopping it. Checks run in
+// parallel up to a bound, each with its own timeout, and a workspace still being checked is skipped by
+// later passes, so one slow workspace delays no other.
 import { decideIdle, latestSignal, type ActivitySignal, type IdleDecision } from '../core/idle.js';
 import type { ClusterType, WorkspaceRecord } from '../core/types.js';
 import { DEFAULT_USAGE_THRESHOLDS, usageActivity, type UsageSample, type UsageThresholds } from '../core/usage.js';

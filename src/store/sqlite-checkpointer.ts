@@ -29,12 +29,13 @@ const db = new Database(workerData.path, { fileMustExist: true });
 // native-order u32 at byte 16; see SQLite's walformat document). Reading it takes no lock, where
 // asking SQLite would; the WAL file's size says nothing once the file is reused.
 const header = Buffer.alloc(48);
+const littleEndian = require('node:os').endianness() === 'LE';
 const logFrames = () => {
   let fd;
   try {
     fd = openSync(workerData.path + '-shm', 'r');
     if (readSync(fd, header, 0, 48, 0) < 48) return 0;
-    return require('node:os').endianness() === 'LE' ? header.readUInt32LE(16) : header.readUInt32BE(16);
+    return littleEndian ? header.readUInt32LE(16) : header.readUInt32BE(16);
   } catch {
     return 0;
   } finally {

@@ -19,6 +19,11 @@ import { token, workspace } from './fixtures.js';
 const tempRoot = mkdtempSync(join(tmpdir(), 'wsm-store-test-'));
 after(() => rmSync(tempRoot, { recursive: true, force: true }));
 
+/** SQLite's plan for the statement, its steps joined by "; ". */
+function queryPlan(db: BetterSqlite3.Database, sql: string, parameters: readonly unknown[] = []): string {
+  return (db.prepare(`explain query plan ${sql}`).all(...parameters) as { detail: string }[]).map((r) => r.detail).join('; ');
+}
+
 function freshDataDir(): string {
   return mkdtempSync(join(tempRoot, 'data-'));
 }
@@ -76,8 +81,7 @@ describe('SQLite specifics', () => {
     await store.close();
     const raw = new BetterSqlite3(join(dataDir, 'wsm.sqlite'), { readonly: true });
     try {
-      const plan = (sql: string) =>
-        (raw.prepare(`explain query plan ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join('; ');
+      const plan = (sql: string) => queryPlan(raw, sql);
       for (const where of ["status = 'RUNNING'", "cluster_type = 'k8s'", "namespace = 'x'", '1 = 1']) {
         const detail = plan(`select * from workspaces where ${where} order by name limit 50 offset 100`);
         assert.match(detail, /USING (COVERING )?INDEX/, `${where}: ${detail}`);
@@ -96,8 +100,7 @@ describe('SQLite specifics', () => {
     const raw = new BetterSqlite3(join(dataDir, 'wsm.sqlite'), { readonly: true });
     try {
       const hot = compileHotQueries(new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) }), 'sqlite');
-      const plan = (query: { compiled: { sql: string; parameters: readonly unknown[] } }) =>
-        (raw.prepare(`explain query plan ${query.compiled.sql}`).all(...query.compiled.parameters) as { detail: string }[]).map((r) => r.detail).join('; ');
+      const plan = (query: { compiled: { sql: string; parameters: readonly unknown[] } }) => queryPlan(raw, query.compiled.sql, query.compiled.parameters);
       assert.match(plan(hot.idleCandidates), /USING INDEX workspaces_running_cull_at/);
       assert.match(plan(hot.listOpenOperationsOf), /USING INDEX operations_open/);
     } finally {
