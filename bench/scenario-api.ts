@@ -36,21 +36,24 @@ export async function apiScenario(options: { seconds?: number; warmupSeconds?: n
     execArgv: options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProf}`] : [],
   });
   const rows: Row[] = [];
-  const figures: Record<string, LoadResult> = {};
+  const figures: Record<string, LoadResult & { cpuPerRequestUs: number }> = {};
   try {
     await server.command('drain');
     for (const c of CASES.filter((x) => !options.cases || options.cases.includes(x.kind))) {
       const spec = { url: server.url, token: server.adminToken, kind: c.kind, connections: CONNECTIONS, workspaces: WORKSPACES };
       await runLoad({ ...spec, durationSeconds: warmup });
-      await server.command('drain');
+      const before = await server.command('drain');
       const r = await runLoad({ ...spec, durationSeconds: seconds });
-      await server.command('drain');
-      figures[c.kind] = r;
+      const after = await server.command('drain');
+      // Less noisy than throughput on a shared machine: what each request cost the server in CPU time.
+      const cpuPerRequestUs = ((after.cpuMs - before.cpuMs) * 1000) / Math.max(1, r.total);
+      figures[c.kind] = { ...r, cpuPerRequestUs };
       const failures = r.errors + r.non2xx + r.timeouts;
       rows.push({ measure: `${c.label} req/s`, figure: r.requestsPerSecond.toFixed(0), target: c.minRps ? `>= ${c.minRps}` : undefined, pass: c.minRps ? r.requestsPerSecond >= c.minRps : undefined });
       rows.push({ measure: `  ${c.kind} latency p50`, figure: ms(r.p50) });
       rows.push({ measure: `  ${c.kind} latency p99`, figure: ms(r.p99), target: c.maxP99 ? `< ${c.maxP99} ms` : undefined, pass: c.maxP99 ? r.p99 < c.maxP99 : undefined });
       rows.push({ measure: `  ${c.kind} latency max`, figure: ms(r.max) });
+      rows.push({ measure: `  ${c.kind} server CPU per request (all threads)`, figure: `${cpuPerRequestUs.toFixed(0)} µs` });
       rows.push({ measure: `  ${c.kind} errors (incl. non-2xx, timeouts)`, figure: String(failures), target: '0', pass: failures === 0 });
     }
   } finally {

@@ -26,6 +26,11 @@ export type ServerCommand = { id: number; cmd: 'drain' | 'resync' | 'cull' | 'ag
 const spec = JSON.parse(process.env.BENCH_SERVER ?? '{}') as ServerProcessConfig;
 const send = (message: object) => process.send?.(message);
 const mb = () => Math.round(process.memoryUsage().rss / 1024 / 1024);
+// CPU time of the whole process (every thread) so far: the server's cost, whatever else the machine runs.
+const cpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
 // The longest time the event loop could not run (answer HTTP requests, say) during a command.
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
@@ -81,6 +86,6 @@ process.on('message', (message: ServerCommand) => {
         send({ id: message.id, ms: performance.now() - t0 });
         process.exit(0);
     }
-    send({ id: message.id, ms: performance.now() - t0, rssMb: mb() });
+    send({ id: message.id, ms: performance.now() - t0, rssMb: mb(), cpuMs: cpuMs() });
   })().catch((err) => send({ id: message.id, error: String(err) }));
 });

@@ -16,16 +16,16 @@ export interface HotQuery<R> {
 export interface HotQueries {
   getWorkspace: HotQuery<WorkspaceRow>;
   /**
-   * Running workspaces whose stored idle deadline has passed, in (cull_at, name) order after a cursor.
-   * Parameters: now, cursor cull_at (twice), cursor name, limit.
+   * Running workspaces whose stored idle deadline has passed, in (cull_at, name) order after a cursor,
+   * at most `limit` of them. Parameters: now, cursor cull_at (twice), cursor name.
    */
-  idleCandidates: HotQuery<WorkspaceRow & { cull_at: number | string }>;
+  idleCandidates(limit: number): HotQuery<WorkspaceRow & { cull_at: number | string }>;
   findTokenByHash: HotQuery<TokensTable>;
   getIdempotency: HotQuery<IdempotencyKeysTable>;
   /** Parameters: id. */
   getOperation: HotQuery<OperationsTable>;
-  /** Parameters: workspace, limit. Newest first. */
-  listOperations: HotQuery<OperationsTable>;
+  /** At most `limit` operations of a workspace, newest first. Parameters: workspace. */
+  listOperations(limit: number): HotQuery<OperationsTable>;
   /** Parameters: workspace. Oldest first. */
   listOpenOperationsOf: HotQuery<OperationsTable>;
   /** Parameters: key. */
@@ -122,6 +122,24 @@ function placeholders<C extends string>(columns: readonly C[]): Record<C, any> {
   return Object.fromEntries(columns.map((c) => [c, ''])) as Record<C, any>;
 }
 
+/**
+ * A statement per LIMIT, the limit written into the SQL: SQLite compiles a bound LIMIT into the plan
+ * and so prepares the statement again on every run (measured: 15 µs instead of 2.5 µs for the last
+ * operation of a workspace). Callers pass a few fixed limits, so the statements stay few.
+ */
+function perLimit<R>(compile: (limit: number) => HotQuery<R>): (limit: number) => HotQuery<R> {
+  const compiled = new Map<number, HotQuery<R>>();
+  return (limit) => {
+    if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
+    let query = compiled.get(limit);
+    if (query === undefined) {
+      query = compile(limit);
+      compiled.set(limit, query);
+    }
+    return query;
+  };
+}
+
 export function compileHotQueries(db: Kysely<Database>, dialect: SqlDialect): HotQueries {
   // A patch sets one of a few column combinations; each is compiled the first time it is seen.
   const operationUpdates = new Map<string, HotQuery<never>>();
@@ -196,17 +214,17 @@ export function compileHotQueries(db: Kysely<Database>, dialect: SqlDialect): Ho
       name: 'wsm_get_operation',
       compiled: db.selectFrom('operations').select(OPERATION_COLUMNS).where('id', '=', '').compile(),
     },
-    listOperations: {
-      name: 'wsm_list_operations',
+    listOperations: perLimit((limit) => ({
+      name: `wsm_list_operations_${limit}`,
       compiled: db
         .selectFrom('operations')
         .select(OPERATION_COLUMNS)
         .where('workspace', '=', '')
         .orderBy('created_at', 'desc')
         .orderBy('id', 'desc')
-        .limit(1)
+        .limit(sql.lit(limit))
         .compile(),
-    },
+    })),
     listOpenOperationsOf: {
       name: 'wsm_list_open_operations_of',
       compiled: db
@@ -234,8 +252,8 @@ export function compileHotQueries(db: Kysely<Database>, dialect: SqlDialect): Ho
         .where('name', '=', '')
         .compile() as CompiledQuery<never>,
     },
-    idleCandidates: {
-      name: 'wsm_idle_candidates',
+    idleCandidates: perLimit((limit) => ({
+      name: `wsm_idle_candidates_${limit}`,
       // A range of the partial (cull_at, name) index of running workspaces: a pass reads only what can
       // be due, never every row.
       compiled: indexedBy(
@@ -250,10 +268,10 @@ export function compileHotQueries(db: Kysely<Database>, dialect: SqlDialect): Ho
           .where((eb) => eb.or([eb('cull_at', '>', 0), eb.and([eb('cull_at', '=', 0), eb('name', '>', '')])]))
           .orderBy('cull_at')
           .orderBy('name')
-          .limit(1)
+          .limit(sql.lit(limit))
           .compile() as CompiledQuery<WorkspaceRow & { cull_at: number | string }>,
       ),
-    },
+    })),
   };
 }
 

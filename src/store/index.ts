@@ -1,9 +1,10 @@
 // Opens the store: PostgreSQL when given a postgres:// URL, otherwise SQLite in the data dir.
 import { join } from 'node:path';
-import { PostgresDialect, SqliteDialect } from 'kysely';
+import { PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { KyselyStore, type StoreLogger } from './kysely-store.js';
 import { openSqlite } from './sqlite.js';
+import type { CheckpointerOptions } from './sqlite-checkpointer.js';
 import type { Store } from './store.js';
 
 export type { Store, StoreOps } from './store.js';
@@ -19,6 +20,8 @@ export interface OpenStoreOptions {
   logger?: unknown;
   /** PostgreSQL pool size (default 10). */
   poolSize?: number;
+  /** SQLite's checkpoint thresholds (smaller in tests than a server's), and who hears of its quiet moments. */
+  wal?: Pick<CheckpointerOptions, 'tuning' | 'onQuietMoment'>;
 }
 
 export function isPostgresUrl(url: string | undefined): url is string {
@@ -34,8 +37,8 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     store = KyselyStore.create({ dialect: 'postgres', driver: new PostgresDialect({ pool }), logger, pgPool: pool });
   } else {
     const path = options.sqlitePath ?? join(options.dataDir ?? '.wsm', 'wsm.sqlite');
-    const sqlite = openSqlite(path);
-    store = KyselyStore.create({ dialect: 'sqlite', driver: new SqliteDialect({ database: sqlite.database }), logger, afterClose: sqlite.closed });
+    const sqlite = openSqlite(path, options.wal);
+    store = KyselyStore.create({ dialect: 'sqlite', driver: sqlite.dialect, logger, afterClose: sqlite.closed });
   }
   try {
     await store.migrate();

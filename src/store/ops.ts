@@ -134,7 +134,7 @@ export class KyselyOps implements StoreOps {
 
   async listIdleCandidates(now: number, limit: number, after?: IdleCursor): Promise<IdleCandidatesPage> {
     const cursor = after ?? { cull_at: Number.MIN_SAFE_INTEGER, name: '' };
-    const rows = await this.runHot(this.hot.idleCandidates, [now, cursor.cull_at, cursor.cull_at, cursor.name, limit]);
+    const rows = await this.runHot(this.hot.idleCandidates(limit), [now, cursor.cull_at, cursor.cull_at, cursor.name]);
     const last = rows[rows.length - 1];
     return {
       workspaces: rows.map(rowToWorkspace),
@@ -177,7 +177,7 @@ export class KyselyOps implements StoreOps {
   }
 
   async listOperations(workspace: string, limit: number): Promise<OperationRecord[]> {
-    const rows = await this.runHot(this.hot.listOperations, [workspace, limit]);
+    const rows = await this.runHot(this.hot.listOperations(limit), [workspace]);
     return rows.map(rowToOperation);
   }
 

@@ -9,15 +9,26 @@ import { Worker } from 'node:worker_threads';
 const INTERVAL_MS = 200;
 const CHECKPOINT_FRAMES = 256;
 /**
- * A passive checkpoint that copies every frame lets the next write start the log afresh, and one
- * almost always does: it copies faster than a single server writes. Only when one has not for this
- * many frames (256 MB of 4 KB pages; a long read holding an old snapshot can cause it) does the
- * worker make writers wait for a checkpoint that empties the log. Blocking at 32 MB, as an earlier
- * version did, paused the event loop for ~30 ms every few seconds under sustained writes.
+ * The log only starts afresh when a write begins with every frame copied back, and under sustained
+ * writes a checkpoint running beside them never copies the frames committed while it ran: the log
+ * grew without end (past 200 MB in a 10 s benchmark), each page lookup searched more of it, and the
+ * file kept growing into new blocks. Past this many frames (64 MB of 4 KB pages) the worker asks the
+ * server for a quiet moment: the server holds its connection idle (requests queue for a few
+ * milliseconds), the worker copies what is left, and the next write starts the log at its beginning.
+ */
+const RESTART_FRAMES = 16_384;
+/**
+ * Should a quiet moment not come (no server answering, or a reader it cannot see holding an old
+ * snapshot), past this many frames the worker makes writers wait for a checkpoint that empties the log.
  */
 const WAL_FORCE_FRAMES = 65_536;
-/** The size the WAL file is cut back to when the log starts afresh (set on the main connection). */
-export const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+/**
+ * The size the WAL file is cut back to when the log starts afresh (set on the main connection): above
+ * what it reaches between restarts, so that the file is reused rather than cut and grown again.
+ */
+export const WAL_SIZE_LIMIT_BYTES = 128 * 1024 * 1024;
+/** How long the server holds its connection for the worker's last copy at most. */
+const QUIET_TIMEOUT_MS = 2_000;
 
 // Plain CommonJS evaluated in the worker, so it needs no TypeScript loader there.
 const WORKER_SOURCE = `
@@ -42,20 +53,43 @@ const logFrames = () => {
     if (fd !== undefined) closeSync(fd);
   }
 };
+// While the server holds its connection for us (or we wait for it to), the timer does nothing.
+let quiesceAsked = false;
+const checkpoint = () => {
+  // PASSIVE never waits for readers or writers; what it cannot copy now is copied next tick.
+  db.pragma('busy_timeout = 0');
+  return db.pragma('wal_checkpoint(PASSIVE)')[0];
+};
 const tick = () => {
-  if (logFrames() <= workerData.checkpointFrames) return;
+  if (quiesceAsked || logFrames() <= workerData.checkpointFrames) return;
   try {
-    // PASSIVE never waits for readers or writers; what it cannot copy now is copied next tick.
-    db.pragma('busy_timeout = 0');
-    const [{ log, checkpointed }] = db.pragma('wal_checkpoint(PASSIVE)');
-    if (checkpointed < log && log > workerData.forceFrames) {
+    const { checkpointed } = checkpoint();
+    // SQLite reports the log's length as the checkpoint found it; what writes added meanwhile is
+    // only in the header.
+    const log = logFrames();
+    if (log > checkpointed && log > workerData.restartFrames && workerData.canQuiesce) {
+      // Frames came in while it copied, as they always do under steady writes: ask for a quiet moment.
+      quiesceAsked = true;
+      parentPort.postMessage('quiesce');
+    } else if (log > checkpointed && log > workerData.forceFrames) {
       db.pragma('busy_timeout = 5000');
       db.pragma('wal_checkpoint(TRUNCATE)');
     }
   } catch {}
 };
 const timer = setInterval(tick, workerData.intervalMs);
-parentPort.on('message', () => { clearInterval(timer); db.close(); process.exit(0); });
+parentPort.on('message', (message) => {
+  if (message === 'quiet') {
+    // Nothing writes now: this copies every frame, and the next write starts the log afresh.
+    try { checkpoint(); } catch {}
+    quiesceAsked = false;
+    parentPort.postMessage('copied');
+    return;
+  }
+  clearInterval(timer);
+  db.close();
+  process.exit(0);
+});
 `;
 
 export interface Checkpointer {
@@ -63,21 +97,79 @@ export interface Checkpointer {
   stop(): Promise<void>;
 }
 
-/**
- * Starts the worker for the database at path. onFailure runs if it stops on its own (say it could
- * not open the file), so the caller can give checkpointing back to SQLite.
- */
-export function startCheckpointer(path: string, onFailure: (error: unknown) => void): Checkpointer {
+/** The worker's thresholds; the defaults above suit a server, tests use smaller ones. */
+export interface WalTuning {
+  intervalMs: number;
+  checkpointFrames: number;
+  restartFrames: number;
+}
+
+export interface CheckpointerOptions {
+  tuning?: Partial<WalTuning>;
+  /** Told how long each quiet moment held the server's connection (tests and diagnostics). */
+  onQuietMoment?(heldMs: number): void;
+  /** Runs if the worker stops on its own (say it could not open the file), so the caller can give checkpointing back to SQLite. */
+  onFailure(error: unknown): void;
+  /**
+   * Runs `copy` while the server's connection is idle (no statement runs and no transaction is open)
+   * and keeps it so until `copy` settles. Without it the log restarts only when writes pause.
+   */
+  whileIdle?(copy: () => Promise<void>): Promise<void>;
+}
+
+/** Starts the worker for the database at path. */
+export function startCheckpointer(path: string, options: CheckpointerOptions): Checkpointer {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver, intervalMs: INTERVAL_MS, checkpointFrames: CHECKPOINT_FRAMES, forceFrames: WAL_FORCE_FRAMES } });
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: {
+      path,
+      driver,
+      intervalMs: INTERVAL_MS,
+      checkpointFrames: CHECKPOINT_FRAMES,
+      restartFrames: RESTART_FRAMES,
+      ...options.tuning,
+      forceFrames: WAL_FORCE_FRAMES,
+      canQuiesce: options.whileIdle !== undefined,
+    },
+  });
   let stopping = false;
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   worker.unref();
   worker.on('error', (error) => {
-    if (!stopping) onFailure(error);
+    if (!stopping) options.onFailure(error);
   });
   worker.on('exit', (code) => {
-    if (!stopping) onFailure(new Error(`the checkpoint worker exited with code ${code}`));
+    if (!stopping) options.onFailure(new Error(`the checkpoint worker exited with code ${code}`));
+  });
+  worker.on('message', (message) => {
+    if (message !== 'quiesce' || options.whileIdle === undefined) return;
+    let heldSince = 0;
+    void options.whileIdle(() => {
+      if (stopping) return Promise.resolve();
+      heldSince = performance.now();
+      return new Promise<void>((resolve) => {
+        // Bounded: a worker that died or hangs must not hold the server's connection.
+        const timer = setTimeout(done, QUIET_TIMEOUT_MS);
+        function done() {
+          clearTimeout(timer);
+          worker.off('message', onCopied);
+          worker.off('exit', done);
+          resolve();
+        }
+        function onCopied(reply: unknown) {
+          if (reply === 'copied') done();
+        }
+        worker.on('message', onCopied);
+        worker.once('exit', done);
+        worker.postMessage('quiet');
+      });
+    }).then(
+      () => {
+        if (heldSince > 0) options.onQuietMoment?.(performance.now() - heldSince);
+      },
+      () => {},
+    );
   });
   return {
     stop() {

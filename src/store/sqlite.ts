@@ -3,19 +3,44 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import type { SqliteDatabase, SqliteStatement } from 'kysely';
-import { startCheckpointer, WAL_SIZE_LIMIT_BYTES, type Checkpointer } from './sqlite-checkpointer.js';
+import { SqliteDialect, type Driver, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { startCheckpointer, WAL_SIZE_LIMIT_BYTES, type Checkpointer, type CheckpointerOptions } from './sqlite-checkpointer.js';
 
 /** Enough for every distinct statement the store issues; a filter's IN list makes a few variants. */
 const STATEMENT_CACHE_LIMIT = 500;
 
 export interface OpenedSqlite {
-  database: SqliteDatabase;
+  dialect: SqliteDialect;
   /** Settles once the database is closed and its checkpoint worker has let go of the files. */
   closed(): Promise<void>;
 }
 
-export function openSqlite(path: string): OpenedSqlite {
+/**
+ * Kysely's SQLite dialect, keeping hold of its driver: the driver serialises all use of the one
+ * connection, so holding the connection through it is how the checkpoint worker gets a moment in
+ * which nothing writes.
+ */
+class HoldableSqliteDialect extends SqliteDialect {
+  private driver?: Driver;
+
+  override createDriver(): Driver {
+    this.driver = super.createDriver();
+    return this.driver;
+  }
+
+  async whileIdle(work: () => Promise<void>): Promise<void> {
+    const driver = this.driver;
+    if (driver === undefined) return;
+    const connection = await driver.acquireConnection();
+    try {
+      await work();
+    } finally {
+      await driver.releaseConnection(connection);
+    }
+  }
+}
+
+export function openSqlite(path: string, wal: Pick<CheckpointerOptions, 'tuning' | 'onQuietMoment'> = {}): OpenedSqlite {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new BetterSqlite3(path);
   if (path !== ':memory:') db.pragma('journal_mode = WAL');
@@ -23,18 +48,23 @@ export function openSqlite(path: string): OpenedSqlite {
   db.pragma('foreign_keys = ON');
   db.pragma('synchronous = NORMAL');
   let checkpointer: Checkpointer | undefined;
-  if (path !== ':memory:') {
-    db.pragma('wal_autocheckpoint = 0');
-    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
-    checkpointer = startCheckpointer(path, () => {
-      if (db.open) db.pragma('wal_autocheckpoint = 1000');
-    });
-  }
   let workerGone: Promise<void> = Promise.resolve();
   const database = withStatementCache(db, () => {
     if (checkpointer !== undefined) workerGone = checkpointer.stop();
   });
-  return { database, closed: () => workerGone };
+  const dialect = new HoldableSqliteDialect({ database });
+  if (path !== ':memory:') {
+    db.pragma('wal_autocheckpoint = 0');
+    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
+    checkpointer = startCheckpointer(path, {
+      ...wal,
+      onFailure: () => {
+        if (db.open) db.pragma('wal_autocheckpoint = 1000');
+      },
+      whileIdle: (copy) => dialect.whileIdle(copy),
+    });
+  }
+  return { dialect, closed: () => workerGone };
 }
 
 /**
@@ -61,3 +91,4 @@ function withStatementCache(db: BetterSqlite3.Database, beforeClose: () => void)
     },
   };
 }
+

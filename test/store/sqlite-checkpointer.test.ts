@@ -1,5 +1,6 @@
 // The checkpoint worker copies the write-ahead log into the database file once the log is longer than
-// its threshold, so the log starts afresh instead of growing; and the store's close waits for it.
+// its threshold, so the log starts afresh instead of growing, also while writes never pause (it asks
+// the store for a quiet moment); and the store's close waits for it.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -44,6 +45,39 @@ test('a long log is checkpointed into the database file in the background, and c
     assert.equal((await reopened.listWorkspaces({ limit: 1, offset: 0 })).total, 401);
   } finally {
     await reopened.close();
+  }
+  rmSync(dataDir, { recursive: true });
+});
+
+test('under writes that never pause, the worker gets quiet moments in which it copies the rest of the log', async () => {
+  const dataDir = mkdtempSync(join(tempRoot, 'data-'));
+  const dbFile = join(dataDir, 'wsm.sqlite');
+  const restartFrames = 1024;
+  const quietMoments: number[] = [];
+  const store = await openStore({ dataDir, wal: { tuning: { intervalMs: 10, checkpointFrames: 64, restartFrames }, onQuietMoment: (ms) => quietMoments.push(ms) } });
+  try {
+    let restarts = 0;
+    let previous = logFrames(dbFile);
+    const until = Date.now() + 10_000;
+    // Twenty writers, as a busy server has requests in flight: one commit follows another, so a
+    // checkpoint running beside them never finds the whole log copied.
+    const writer = async (first: number) => {
+      for (let i = first; Date.now() < until && quietMoments.length < 3; i += 20) {
+        await store.transaction(async (tx) => {
+          for (let j = 0; j < 4; j++) await tx.insertWorkspace(workspace(`new-${i}-${j}`, { project_uuid: 'z'.repeat(3000) }));
+        });
+        const frames = logFrames(dbFile);
+        if (frames < previous) restarts++;
+        previous = frames;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    await Promise.all(Array.from({ length: 20 }, (_, i) => writer(i)));
+    assert.ok(quietMoments.length >= 1, 'the store held its connection for the worker');
+    assert.ok(quietMoments.every((ms) => ms < 2_000), `quiet moments lasted ${quietMoments.map((ms) => ms.toFixed(1)).join(', ')} ms`);
+    assert.ok(restarts >= 1, 'the log started afresh while the writers ran');
+  } finally {
+    await store.close();
   }
   rmSync(dataDir, { recursive: true });
 });

@@ -101,8 +101,29 @@ describe('SQLite specifics', () => {
     try {
       const hot = compileHotQueries(new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) }), 'sqlite');
       const plan = (query: { compiled: { sql: string; parameters: readonly unknown[] } }) => queryPlan(raw, query.compiled.sql, query.compiled.parameters);
-      assert.match(plan(hot.idleCandidates), /USING INDEX workspaces_running_cull_at/);
+      assert.match(plan(hot.idleCandidates(200)), /USING INDEX workspaces_running_cull_at/);
       assert.match(plan(hot.listOpenOperationsOf), /USING INDEX operations_open/);
+    } finally {
+      raw.close();
+    }
+  });
+
+  test('hot statements with a LIMIT carry it in their text, not as a parameter SQLite would re-plan on', () => {
+    const raw = new BetterSqlite3(':memory:');
+    try {
+      const hot = compileHotQueries(new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) }), 'sqlite');
+      for (const [query, parameters] of [
+        [hot.listOperations(1), 1],
+        [hot.listOperations(50), 1],
+        [hot.idleCandidates(200), 4],
+      ] as const) {
+        assert.match(query.compiled.sql, /limit \d+$/);
+        assert.equal(query.compiled.parameters.length, parameters, query.compiled.sql);
+      }
+      assert.match(hot.listOperations(50).compiled.sql, /limit 50$/);
+      assert.equal(hot.listOperations(1), hot.listOperations(1), 'compiled once per limit');
+      assert.notEqual(hot.listOperations(1).name, hot.listOperations(50).name, 'a prepared statement name per limit on PostgreSQL');
+      assert.throws(() => hot.listOperations(-1), /non-negative integer/);
     } finally {
       raw.close();
     }
