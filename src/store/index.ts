@@ -38,7 +38,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   } else {
     const path = options.sqlitePath ?? join(options.dataDir ?? '.wsm', 'wsm.sqlite');
     const sqlite = openSqlite(path, options.wal);
-    store = KyselyStore.create({ dialect: 'sqlite', driver: sqlite.dialect, logger, afterClose: sqlite.closed });
+    store = KyselyStore.create({ dialect: 'sqlite', driver: sqlite.dialect, logger, afterClose: sqlite.closed, readIfIdle: sqlite.readIfIdle });
   }
   try {
     await store.migrate();

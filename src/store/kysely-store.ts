@@ -3,9 +3,12 @@ import { Kysely, Migrator, sql, type Dialect } from 'kysely';
 import type pg from 'pg';
 import { compileHotQueries, kyselyRunner, kyselyWriter, pgPreparedRunner, pgPreparedWriter } from './hot-queries.js';
 import { migrationProvider } from './migrations/index.js';
-import { KyselyOps } from './ops.js';
+import { rowToWorkspace } from './codec.js';
+import { KyselyOps, type WriteListener } from './ops.js';
 import type { Database, SqlDialect } from './schema.js';
-import type { ClusterSettings } from '../core/types.js';
+import type { ClusterSettings, WorkspaceRecord } from '../core/types.js';
+import type { WorkspaceRow } from './schema.js';
+import { WorkspaceCache } from './workspace-cache.js';
 import type { Store, StoreOps } from './store.js';
 
 export interface StoreLogger {
@@ -20,7 +23,15 @@ export interface KyselyStoreOptions {
   pgPool?: pg.Pool;
   /** Awaited after Kysely has closed the driver: whatever the driver still winds down in the background. */
   afterClose?: () => Promise<void>;
+  /**
+   * Runs a query at once when no transaction or query holds the connection, else answers undefined
+   * (SQLite: its one connection). Given, the store keeps decoded workspaces (workspace-cache.ts).
+   */
+  readIfIdle?: (sql: string, parameters: readonly unknown[]) => unknown[] | undefined;
 }
+
+/** Enough for every workspace of a large installation; a record is a few kilobytes. */
+const WORKSPACE_CACHE_LIMIT = 10_000;
 
 export class KyselyStore extends KyselyOps implements Store {
   private readonly logger: StoreLogger | undefined;
@@ -32,13 +43,31 @@ export class KyselyStore extends KyselyOps implements Store {
    */
   private settingsCache?: ClusterSettings;
   private settingsEpoch = 0;
+  private readonly workspaces: WorkspaceCache | undefined;
+  private readonly readIfIdle: KyselyStoreOptions['readIfIdle'];
 
   private constructor(db: Kysely<Database>, options: KyselyStoreOptions) {
     const runHot = options.pgPool !== undefined ? pgPreparedRunner(options.pgPool) : kyselyRunner(db);
     const writeHot = options.pgPool !== undefined ? pgPreparedWriter(options.pgPool) : kyselyWriter(db);
-    super(db, options.dialect, compileHotQueries(db, options.dialect), runHot, writeHot, () => this.dropSettings());
+    const listener: WriteListener = { settings: () => this.dropSettings(), workspace: (name) => this.workspaces?.forget(name) };
+    super(db, options.dialect, compileHotQueries(db, options.dialect), runHot, writeHot, listener);
     this.logger = options.logger;
     this.afterClose = options.afterClose;
+    this.readIfIdle = options.readIfIdle;
+    this.workspaces = options.readIfIdle !== undefined ? new WorkspaceCache(WORKSPACE_CACHE_LIMIT) : undefined;
+  }
+
+  /** The shared, frozen record when it can be had without waiting for the connection; else a read of its own. */
+  override async getWorkspace(name: string): Promise<WorkspaceRecord | undefined> {
+    const cached = this.workspaces?.get(name);
+    if (cached !== undefined) return cached;
+    const { sql: text } = this.hot.getWorkspace.compiled;
+    const rows = this.readIfIdle?.(text, [name]) as WorkspaceRow[] | undefined;
+    // The connection is busy: the read waits its turn, and what it finds is not kept (a write may
+    // land between it and here).
+    if (rows === undefined) return super.getWorkspace(name);
+    const row = rows[0];
+    return row === undefined ? undefined : this.workspaces!.put(rowToWorkspace(row));
   }
 
   private dropSettings(): void {
@@ -97,14 +126,18 @@ export class KyselyStore extends KyselyOps implements Store {
     // On SQLite the one connection is held for the whole of fn: calling the store itself (instead of
     // tx) inside fn would wait forever.
     let wroteSettings = false;
-    const written = () => {
-      wroteSettings = true;
-      this.dropSettings();
+    const listener: WriteListener = {
+      settings: () => {
+        wroteSettings = true;
+        this.dropSettings();
+      },
+      // Nothing can fill the cache before the commit: the transaction holds the connection till then.
+      workspace: (name) => this.workspaces?.forget(name),
     };
     try {
       return await this.db
         .transaction()
-        .execute((trx) => fn(new KyselyOps(trx, this.dialect, this.hot, kyselyRunner(trx), kyselyWriter(trx), written)));
+        .execute((trx) => fn(new KyselyOps(trx, this.dialect, this.hot, kyselyRunner(trx), kyselyWriter(trx), listener)));
     } finally {
       // Dropped again once committed (or rolled back): a read between the write and the commit saw the old value.
       if (wroteSettings) this.dropSettings();

@@ -51,6 +51,15 @@ import type {
 
 const SETTINGS_KEY = 'cluster';
 
+export interface WriteListener {
+  /** Before and after this handle writes the cluster settings. */
+  settings(): void;
+  /** After each write of this workspace's row. */
+  workspace(name: string): void;
+}
+
+const NO_LISTENER: WriteListener = { settings: () => {}, workspace: () => {} };
+
 /** Escapes LIKE's wildcards so a search for "a_b" matches only that text. */
 function likePattern(search: string): string {
   return `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -63,8 +72,8 @@ export class KyselyOps implements StoreOps {
     protected readonly hot: HotQueries,
     private readonly runHot: HotRunner,
     private readonly writeHot: HotWriter,
-    /** Called before and after this handle writes the cluster settings (the store's cache drops them). */
-    protected readonly settingsWritten: () => void = () => {},
+    /** Told of writes, so that the store's caches drop what they changed. */
+    protected readonly written: WriteListener = NO_LISTENER,
   ) {}
 
   async getWorkspace(name: string): Promise<WorkspaceRecord | undefined> {
@@ -110,9 +119,9 @@ export class KyselyOps implements StoreOps {
     // ON CONFLICT DO NOTHING rather than catching the error: in PostgreSQL a failed statement
     // would abort the caller's whole transaction.
     const row = workspaceToRow(ws);
-    if ((await this.writeHot(this.hot.insertWorkspace, INSERTED_WORKSPACE_COLUMNS.map((c) => row[c]))) === 0) {
-      throw new WsmError('conflict', `Workspace ${ws.name} already exists.`);
-    }
+    const inserted = await this.writeHot(this.hot.insertWorkspace, INSERTED_WORKSPACE_COLUMNS.map((c) => row[c]));
+    this.written.workspace(ws.name);
+    if (inserted === 0) throw new WsmError('conflict', `Workspace ${ws.name} already exists.`);
   }
 
   async replaceWorkspace(ws: WorkspaceRecord, expectedVersion: number): Promise<boolean> {
@@ -120,16 +129,20 @@ export class KyselyOps implements StoreOps {
     // read them a moment ago must not put an older value back.
     const row = workspaceToRow(ws);
     const values = [...REPLACED_WORKSPACE_COLUMNS.map((c) => row[c]), row.idle_limit_ms, row.idle_limit_ms, row.name, expectedVersion];
-    return (await this.writeHot(this.hot.replaceWorkspace, values)) > 0;
+    const replaced = await this.writeHot(this.hot.replaceWorkspace, values);
+    this.written.workspace(ws.name);
+    return replaced > 0;
   }
 
   async setObserved(name: string, observed: ObservedState): Promise<void> {
     await this.runHot(this.hot.setObserved, [JSON.stringify(observed), observed.status, name]);
+    this.written.workspace(name);
   }
 
   async setActivity(name: string, activity: ActivityState): Promise<void> {
     const last = lastActivityMs(activity);
     await this.runHot(this.hot.setActivity, [JSON.stringify(activity), last, last, name]);
+    this.written.workspace(name);
   }
 
   async listIdleCandidates(now: number, limit: number, after?: IdleCursor): Promise<IdleCandidatesPage> {
@@ -144,6 +157,7 @@ export class KyselyOps implements StoreOps {
 
   async deleteWorkspace(name: string): Promise<void> {
     await this.db.deleteFrom('workspaces').where('name', '=', name).execute();
+    this.written.workspace(name);
   }
 
   async insertOperation(op: OperationRecord): Promise<void> {
@@ -273,13 +287,13 @@ export class KyselyOps implements StoreOps {
 
   async putClusterSettings(settings: ClusterSettings): Promise<void> {
     const value = JSON.stringify(settings);
-    this.settingsWritten();
+    this.written.settings();
     await this.db
       .insertInto('cluster_settings')
       .values({ key: SETTINGS_KEY, value })
       .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
       .execute();
-    this.settingsWritten();
+    this.written.settings();
   }
 
   async getIdempotency(key: string, actor: string): Promise<IdempotencyRecord | undefined> {

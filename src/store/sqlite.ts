@@ -11,21 +11,39 @@ const STATEMENT_CACHE_LIMIT = 500;
 
 export interface OpenedSqlite {
   dialect: SqliteDialect;
+  readIfIdle(sql: string, parameters: readonly unknown[]): unknown[] | undefined;
   /** Settles once the database is closed and its checkpoint worker has let go of the files. */
   closed(): Promise<void>;
 }
 
 /**
- * Kysely's SQLite dialect, keeping hold of its driver: the driver serialises all use of the one
- * connection, so holding the connection through it is how the checkpoint worker gets a moment in
- * which nothing writes.
+ * Kysely's SQLite dialect, keeping hold of its driver. The driver serialises all use of the one
+ * connection: holding the connection through it is how the checkpoint worker gets a moment in which
+ * nothing writes, and counting who holds it tells when a statement may run at once, outside the queue.
  */
 class HoldableSqliteDialect extends SqliteDialect {
   private driver?: Driver;
+  private holders = 0;
+
+  constructor(private readonly database: SqliteDatabase) {
+    super({ database });
+  }
 
   override createDriver(): Driver {
-    this.driver = super.createDriver();
-    return this.driver;
+    const driver = super.createDriver();
+    const acquire = driver.acquireConnection.bind(driver);
+    const release = driver.releaseConnection.bind(driver);
+    driver.acquireConnection = async () => {
+      const connection = await acquire();
+      this.holders++;
+      return connection;
+    };
+    driver.releaseConnection = async (connection) => {
+      this.holders--;
+      await release(connection);
+    };
+    this.driver = driver;
+    return driver;
   }
 
   async whileIdle(work: () => Promise<void>): Promise<void> {
@@ -37,6 +55,12 @@ class HoldableSqliteDialect extends SqliteDialect {
     } finally {
       await driver.releaseConnection(connection);
     }
+  }
+
+  /** The rows of a read run now, synchronously, or undefined when a transaction or a queued statement holds the connection. */
+  readIfIdle(sql: string, parameters: readonly unknown[]): unknown[] | undefined {
+    if (this.driver === undefined || this.holders > 0) return undefined;
+    return this.database.prepare(sql).all(parameters) as unknown[];
   }
 }
 
@@ -52,7 +76,7 @@ export function openSqlite(path: string, wal: Pick<CheckpointerOptions, 'tuning'
   const database = withStatementCache(db, () => {
     if (checkpointer !== undefined) workerGone = checkpointer.stop();
   });
-  const dialect = new HoldableSqliteDialect({ database });
+  const dialect = new HoldableSqliteDialect(database);
   if (path !== ':memory:') {
     db.pragma('wal_autocheckpoint = 0');
     db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
@@ -64,7 +88,7 @@ export function openSqlite(path: string, wal: Pick<CheckpointerOptions, 'tuning'
       whileIdle: (copy) => dialect.whileIdle(copy),
     });
   }
-  return { dialect, closed: () => workerGone };
+  return { dialect, readIfIdle: (sql, parameters) => dialect.readIfIdle(sql, parameters), closed: () => workerGone };
 }
 
 /**

@@ -1,0 +1,53 @@
+// Decoded workspace records of a SQLite store, by name. Each request and each reconcile reads the
+// workspace it acts on (an action reads it three times: the request, the reconcile, the answer), and
+// decoding the row cost more than finding it.
+//
+// An entry is always the committed row: it is filled only in the same synchronous step as a read that
+// ran while nothing held the one connection (so no transaction was open), and every write of a
+// workspace forgets it once the statement has run. SQLite only: its file belongs to one server
+// process, while PostgreSQL may be written by others.
+import type { WorkspaceRecord } from '../core/types.js';
+
+/** Records handed out are shared: frozen, so that a caller changing one fails loudly instead of corrupting it. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+export class WorkspaceCache {
+  // A Map iterates in insertion order; re-inserting on use keeps the least recently used first.
+  private readonly records = new Map<string, WorkspaceRecord>();
+
+  constructor(private readonly limit: number) {}
+
+  get(name: string): WorkspaceRecord | undefined {
+    const record = this.records.get(name);
+    if (record !== undefined) {
+      this.records.delete(name);
+      this.records.set(name, record);
+    }
+    return record;
+  }
+
+  /** Keeps the record (frozen) and returns it. */
+  put(record: WorkspaceRecord): WorkspaceRecord {
+    this.records.delete(record.name);
+    this.records.set(record.name, deepFreeze(record));
+    if (this.records.size > this.limit) {
+      const oldest = this.records.keys().next().value;
+      if (oldest !== undefined) this.records.delete(oldest);
+    }
+    return record;
+  }
+
+  forget(name: string): void {
+    this.records.delete(name);
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+}

@@ -1,0 +1,151 @@
+// The SQLite store keeps decoded workspaces (src/store/workspace-cache.ts). What it hands out must
+// always be the committed row: after every kind of write, inside and after transactions that commit
+// or roll back, and when a read and a write of the same workspace are in flight together.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import fc from 'fast-check';
+import type { ObservedState } from '../../src/core/types.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import { rowToWorkspace } from '../../src/store/codec.js';
+import { workspace } from './fixtures.js';
+
+const tempRoot = mkdtempSync(join(tmpdir(), 'wsm-ws-cache-test-'));
+after(() => rmSync(tempRoot, { recursive: true, force: true }));
+
+async function withStore(run: (store: Store, dataDir: string) => Promise<void>): Promise<void> {
+  const dataDir = mkdtempSync(join(tempRoot, 'data-'));
+  const store = await openStore({ dataDir });
+  try {
+    await run(store, dataDir);
+  } finally {
+    await store.close();
+  }
+}
+
+const observed = (status: ObservedState['status'], at: string): ObservedState => ({ status, observed_generation: 1, conditions: [], updated_at: at });
+
+test('a read after each kind of write sees that write', async () => {
+  await withStore(async (store) => {
+    await store.insertWorkspace(workspace('a'));
+    assert.equal((await store.getWorkspace('a'))?.observed.status, 'PENDING');
+    await store.setObserved('a', observed('RUNNING', '2024-01-02T00:00:00.000Z'));
+    assert.equal((await store.getWorkspace('a'))?.observed.status, 'RUNNING');
+    await store.setActivity('a', { last_activity_at: '2024-01-03T00:00:00.000Z', last_activity_source: 'heartbeat' });
+    assert.equal((await store.getWorkspace('a'))?.activity.last_activity_source, 'heartbeat');
+    const current = (await store.getWorkspace('a'))!;
+    assert.equal(await store.replaceWorkspace({ ...current, desired_state: 'stopped', resource_version: 2 }, 1), true);
+    assert.equal((await store.getWorkspace('a'))?.desired_state, 'stopped');
+    await store.deleteWorkspace('a');
+    assert.equal(await store.getWorkspace('a'), undefined);
+    await store.insertWorkspace(workspace('a', { project_uuid: 'again' }));
+    assert.equal((await store.getWorkspace('a'))?.project_uuid, 'again');
+  });
+});
+
+test('a read made while a transaction holds its write waits for the commit; a rolled-back one leaves the record as it was', async () => {
+  await withStore(async (store) => {
+    await store.insertWorkspace(workspace('t'));
+    await store.getWorkspace('t');
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let wrote!: () => void;
+    const written = new Promise<void>((resolve) => (wrote = resolve));
+    const committing = store.transaction(async (tx) => {
+      await tx.setObserved('t', observed('RUNNING', '2024-01-02T00:00:00.000Z'));
+      assert.equal((await tx.getWorkspace('t'))?.observed.status, 'RUNNING', 'the transaction sees its own write');
+      wrote();
+      await gate;
+    });
+    await written;
+    // Another request reading now, with the write made but not committed, waits for the commit.
+    const during = store.getWorkspace('t');
+    release();
+    await committing;
+    assert.equal((await during)?.observed.status, 'RUNNING');
+    assert.equal((await store.getWorkspace('t'))?.observed.status, 'RUNNING');
+
+    await assert.rejects(
+      store.transaction(async (tx) => {
+        await tx.setObserved('t', observed('FAILED', '2024-01-03T00:00:00.000Z'));
+        await tx.getWorkspace('t');
+        throw new Error('roll back');
+      }),
+      /roll back/,
+    );
+    assert.equal((await store.getWorkspace('t'))?.observed.status, 'RUNNING');
+  });
+});
+
+test('records handed out are frozen: a caller cannot change what the next one reads', async () => {
+  await withStore(async (store) => {
+    await store.insertWorkspace(workspace('f'));
+    const first = (await store.getWorkspace('f'))!;
+    assert.throws(() => {
+      (first.observed as { status: string }).status = 'RUNNING';
+    }, TypeError);
+    assert.throws(() => first.spec.inherited_env.push({ name: 'X', value: 'y' }), TypeError);
+    assert.equal((await store.getWorkspace('f'))?.observed.status, 'PENDING');
+  });
+});
+
+test('reads and writes in flight together: once all have settled, every read sees the last write', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.record({ kind: fc.constantFrom('observe', 'activity', 'replace', 'read', 'transaction', 'rollback'), ws: fc.constantFrom('p', 'q') }), { minLength: 1, maxLength: 30 }),
+      async (steps) => {
+        await withStore(async (store, dataDir) => {
+          await store.insertWorkspace(workspace('p'));
+          await store.insertWorkspace(workspace('q'));
+          // Everything is started before anything is awaited, so reads and writes interleave.
+          const pending: Promise<unknown>[] = [];
+          steps.forEach((step, i) => {
+            const at = new Date(Date.UTC(2024, 0, 1, 0, 0, i)).toISOString();
+            switch (step.kind) {
+              case 'observe':
+                pending.push(store.setObserved(step.ws, observed('RUNNING', at)));
+                break;
+              case 'activity':
+                pending.push(store.setActivity(step.ws, { last_activity_at: at, last_activity_source: 'api' }));
+                break;
+              case 'replace':
+                pending.push(store.getWorkspace(step.ws).then((ws) => ws && store.replaceWorkspace({ ...ws, updated_at: at, resource_version: ws.resource_version + 1 }, ws.resource_version)));
+                break;
+              case 'read':
+                pending.push(store.getWorkspace(step.ws));
+                break;
+              case 'transaction':
+                pending.push(store.transaction((tx) => tx.setObserved(step.ws, observed('STOPPED', at))));
+                break;
+              case 'rollback':
+                pending.push(
+                  store
+                    .transaction(async (tx) => {
+                      await tx.setObserved(step.ws, observed('FAILED', at));
+                      throw new Error('roll back');
+                    })
+                    .catch(() => undefined),
+                );
+                break;
+            }
+          });
+          await Promise.all(pending);
+          // The file, read by a connection of its own, is the truth.
+          const raw = new BetterSqlite3(join(dataDir, 'wsm.sqlite'), { readonly: true });
+          try {
+            for (const name of ['p', 'q']) {
+              const row = raw.prepare('select * from workspaces where name = ?').get(name);
+              assert.deepEqual(await store.getWorkspace(name), rowToWorkspace(row as never));
+            }
+          } finally {
+            raw.close();
+          }
+        });
+      },
+    ),
+    { numRuns: 40 },
+  );
+});
