@@ -38,6 +38,12 @@ export function presentOperation(op: OperationRecord | undefined) {
   };
 }
 
+/** Milliseconds since the epoch, or undefined for no time or one that does not parse. */
+function parseTime(iso: string | undefined): number | undefined {
+  const ms = iso ? Date.parse(iso) : NaN;
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
 export interface ActivityView {
   last_activity_at: string | null;
   last_activity_source: string | null;
@@ -49,7 +55,7 @@ export interface ActivityView {
 
 export function presentActivity(ws: WorkspaceRecord, now = Date.now()): ActivityView {
   const a = ws.activity;
-  const last = a.last_activity_at ? Date.parse(a.last_activity_at) : undefined;
+  const last = parseTime(a.last_activity_at);
   const policy = ws.spec.lifecycle.termination_policy;
   const running = ws.desired_state === 'running' && ws.observed.status === 'RUNNING';
   const stopsAt =
@@ -66,7 +72,7 @@ export function presentActivity(ws: WorkspaceRecord, now = Date.now()): Activity
   };
 }
 
-export function presentWorkspace(ws: WorkspaceRecord, options: { access?: Role; lastOperation?: OperationRecord } = {}) {
+export function presentWorkspace(ws: WorkspaceRecord, options: { access?: Role; lastOperation?: OperationRecord; now?: number } = {}) {
   const spec = ws.spec;
   const obs = ws.observed;
   return {
@@ -102,10 +108,60 @@ export function presentWorkspace(ws: WorkspaceRecord, options: { access?: Role; 
     conditions: obs.conditions,
     deletion: ws.deletion ?? null,
     last_operation: presentOperation(options.lastOperation),
-    activity: presentActivity(ws),
+    activity: presentActivity(ws, options.now),
     created_at: ws.created_at,
     updated_at: ws.updated_at,
   };
+}
+
+/**
+ * The JSON text of presentWorkspace(ws, { access }), without a last operation (as lists show it).
+ * Only the access and the activity (its idle time moves with the clock) differ between two answers
+ * about the same record, so for a frozen record (the store's kept ones never change) the rest is
+ * rendered once and kept with the record.
+ */
+const renderedParts = new WeakMap<WorkspaceRecord, RenderedParts>();
+
+interface RenderedParts {
+  head: string;
+  middle: string;
+  /** The activity's text before and after idle_seconds, the one figure that moves with the clock. */
+  activityHead: string;
+  activityTail: string;
+  lastActivityMs: number | undefined;
+  tail: string;
+}
+
+function renderParts(ws: WorkspaceRecord): RenderedParts {
+  const { access: _access, activity, ...fixed } = presentWorkspace(ws);
+  const keys = Object.keys(fixed);
+  const pick = (from: number, to: number) => Object.fromEntries(keys.slice(from, to).map((k) => [k, fixed[k as keyof typeof fixed]]));
+  // presentWorkspace's key order: ... success, access, instance ... last_operation, activity, created_at ...
+  const afterSuccess = keys.indexOf('success') + 1;
+  const afterLastOperation = keys.indexOf('last_operation') + 1;
+  const { idle_seconds: _idle, ...activityFixed } = activity;
+  const activityKeys = Object.keys(activityFixed);
+  const afterSource = activityKeys.indexOf('last_activity_source') + 1;
+  const pickActivity = (from: number, to: number) => Object.fromEntries(activityKeys.slice(from, to).map((k) => [k, activityFixed[k as keyof typeof activityFixed]]));
+  return {
+    head: JSON.stringify(pick(0, afterSuccess)).slice(0, -1),
+    middle: JSON.stringify(pick(afterSuccess, afterLastOperation)).slice(1, -1),
+    activityHead: JSON.stringify(pickActivity(0, afterSource)).slice(0, -1),
+    activityTail: JSON.stringify(pickActivity(afterSource, activityKeys.length)).slice(1),
+    lastActivityMs: parseTime(ws.activity.last_activity_at),
+    tail: JSON.stringify(pick(afterLastOperation, keys.length)).slice(1),
+  };
+}
+
+export function workspaceJson(ws: WorkspaceRecord, access: Role | undefined, now = Date.now()): string {
+  let parts = renderedParts.get(ws);
+  if (parts === undefined) {
+    parts = renderParts(ws);
+    if (Object.isFrozen(ws)) renderedParts.set(ws, parts);
+  }
+  const last = parts.lastActivityMs;
+  const idleSeconds = last !== undefined ? Math.max(0, Math.floor((now - last) / 1000)) : null;
+  return `${parts.head},"access":${access === undefined ? 'null' : `"${access}"`},${parts.middle},"activity":${parts.activityHead},"idle_seconds":${idleSeconds},${parts.activityTail},${parts.tail}`;
 }
 
 export function etag(ws: WorkspaceRecord): string {

@@ -9,7 +9,7 @@ import type { Database, SqlDialect } from './schema.js';
 import type { ClusterSettings, WorkspaceRecord } from '../core/types.js';
 import type { WorkspaceRow } from './schema.js';
 import { WorkspaceCache } from './workspace-cache.js';
-import type { Store, StoreOps } from './store.js';
+import type { Store, StoreOps, WorkspaceFilter, WorkspacePage } from './store.js';
 
 export interface StoreLogger {
   info(obj: object, msg?: string): void;
@@ -27,7 +27,7 @@ export interface KyselyStoreOptions {
    * Runs a query at once when no transaction or query holds the connection, else answers undefined
    * (SQLite: its one connection). Given, the store keeps decoded workspaces (workspace-cache.ts).
    */
-  readIfIdle?: (sql: string, parameters: readonly unknown[]) => unknown[] | undefined;
+  readIfIdle?: (sql: string, parameters: readonly unknown[], firstColumn?: boolean) => unknown[] | undefined;
 }
 
 /** Enough for every workspace of a large installation; a record is a few kilobytes. */
@@ -55,6 +55,34 @@ export class KyselyStore extends KyselyOps implements Store {
     this.afterClose = options.afterClose;
     this.readIfIdle = options.readIfIdle;
     this.workspaces = options.readIfIdle !== undefined ? new WorkspaceCache(WORKSPACE_CACHE_LIMIT) : undefined;
+  }
+
+  /**
+   * A page from the cache where it can: the count and the page's names are read at once (the
+   * connection idle), the records of names not kept are read in the same step, so the page is one
+   * snapshot. Busy, it reads everything as any store does.
+   */
+  override async listWorkspaces(filter: WorkspaceFilter): Promise<WorkspacePage> {
+    const cache = this.workspaces;
+    const read = this.readIfIdle;
+    if (cache === undefined || read === undefined || (filter.names !== undefined && filter.names.length === 0)) return super.listWorkspaces(filter);
+    const { count, pageNames } = this.pageQueries(filter);
+    const countQuery = count.compile();
+    const counted = read(countQuery.sql, countQuery.parameters) as { n: number | bigint }[] | undefined;
+    if (counted === undefined) return super.listWorkspaces(filter);
+    const namesQuery = pageNames.compile();
+    const names = read(namesQuery.sql, namesQuery.parameters, true) as string[];
+    const { sql: one } = this.hot.getWorkspace.compiled;
+    const workspaces: WorkspaceRecord[] = [];
+    for (const name of names) {
+      let record = cache.get(name);
+      if (record === undefined) {
+        const row = (read(one, [name]) as WorkspaceRow[])[0];
+        if (row !== undefined) record = cache.put(rowToWorkspace(row));
+      }
+      if (record !== undefined) workspaces.push(record);
+    }
+    return { workspaces, total: Number(counted[0]?.n ?? 0) };
   }
 
   /** The shared, frozen record when it can be had without waiting for the connection; else a read of its own. */

@@ -85,6 +85,24 @@ export class KyselyOps implements StoreOps {
   async listWorkspaces(filter: WorkspaceFilter): Promise<WorkspacePage> {
     // Unlike the other lists, an empty `names` is a restriction to nothing (a token granted nothing).
     if (filter.names !== undefined && filter.names.length === 0) return { workspaces: [], total: 0 };
+    const { count, pageNames } = this.pageQueries(filter);
+    const counted = await count.executeTakeFirstOrThrow();
+    const rows = await this.db
+      .selectFrom('workspaces')
+      .select(WORKSPACE_COLUMNS)
+      .where('name', 'in', pageNames)
+      .orderBy('name')
+      .execute();
+    return { workspaces: rows.map(rowToWorkspace), total: Number(counted.n) };
+  }
+
+  /**
+   * The count of the workspaces a filter matches, and the names on its page: found from the indexes
+   * alone, so a deep OFFSET or an IN list that defeats index order never sorts full rows. Limit and
+   * offset are written into the SQL (SQLite re-plans a statement whose LIMIT is a parameter on
+   * every run); the API bounds them.
+   */
+  protected pageQueries(filter: WorkspaceFilter) {
     let q = this.db.selectFrom('workspaces');
     if (filter.names !== undefined) q = q.where('name', 'in', filter.names);
     if (filter.cluster_type !== undefined) q = q.where('cluster_type', '=', filter.cluster_type);
@@ -97,17 +115,13 @@ export class KyselyOps implements StoreOps {
       const op = sql.raw(this.dialect === 'postgres' ? 'ilike' : 'like');
       q = q.where(sql<boolean>`${sql.ref('name')} ${op} ${likePattern(filter.search)} escape '\\'`);
     }
-    const counted = await q.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
-    // The page's names are found first from the indexes alone; only those rows are then read whole,
-    // so a deep OFFSET or an IN list that defeats index order never sorts full rows.
-    const pageNames = q.select('name').orderBy('name').limit(filter.limit).offset(filter.offset);
-    const rows = await this.db
-      .selectFrom('workspaces')
-      .select(WORKSPACE_COLUMNS)
-      .where('name', 'in', pageNames)
-      .orderBy('name')
-      .execute();
-    return { workspaces: rows.map(rowToWorkspace), total: Number(counted.n) };
+    for (const [field, value] of [['limit', filter.limit], ['offset', filter.offset]] as const) {
+      if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${field} must be a non-negative integer, got ${value}`);
+    }
+    return {
+      count: q.select((eb) => eb.fn.countAll().as('n')),
+      pageNames: q.select('name').orderBy('name').limit(sql.lit(filter.limit)).offset(sql.lit(filter.offset)),
+    };
   }
 
   async listWorkspaceNames(): Promise<string[]> {

@@ -11,7 +11,7 @@ const STATEMENT_CACHE_LIMIT = 500;
 
 export interface OpenedSqlite {
   dialect: SqliteDialect;
-  readIfIdle(sql: string, parameters: readonly unknown[]): unknown[] | undefined;
+  readIfIdle(sql: string, parameters: readonly unknown[], firstColumn?: boolean): unknown[] | undefined;
   /** Settles once the database is closed and its checkpoint worker has let go of the files. */
   closed(): Promise<void>;
 }
@@ -57,10 +57,21 @@ class HoldableSqliteDialect extends SqliteDialect {
     }
   }
 
-  /** The rows of a read run now, synchronously, or undefined when a transaction or a queued statement holds the connection. */
-  readIfIdle(sql: string, parameters: readonly unknown[]): unknown[] | undefined {
+  /**
+   * The rows of a read run now, synchronously, or undefined when a transaction or a queued statement
+   * holds the connection. With `firstColumn`, each row is its first column's value: better-sqlite3
+   * builds a row object for about a microsecond, a value for a third of that.
+   */
+  readIfIdle(sql: string, parameters: readonly unknown[], firstColumn = false): unknown[] | undefined {
     if (this.driver === undefined || this.holders > 0) return undefined;
-    return this.database.prepare(sql).all(parameters) as unknown[];
+    const statement = this.database.prepare(sql) as unknown as BetterSqlite3.Statement;
+    if (!firstColumn) return statement.all(parameters);
+    statement.pluck(true);
+    try {
+      return statement.all(parameters);
+    } finally {
+      statement.pluck(false);
+    }
   }
 }
 
@@ -88,7 +99,7 @@ export function openSqlite(path: string, wal: Pick<CheckpointerOptions, 'tuning'
       whileIdle: (copy) => dialect.whileIdle(copy),
     });
   }
-  return { dialect, readIfIdle: (sql, parameters) => dialect.readIfIdle(sql, parameters), closed: () => workerGone };
+  return { dialect, readIfIdle: (sql, parameters, firstColumn) => dialect.readIfIdle(sql, parameters, firstColumn), closed: () => workerGone };
 }
 
 /**

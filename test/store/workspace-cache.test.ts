@@ -149,3 +149,26 @@ test('reads and writes in flight together: once all have settled, every read see
     { numRuns: 40 },
   );
 });
+
+test('a page listed from kept records equals the page read whole, for filters, offsets and changed rows', async () => {
+  await withStore(async (store) => {
+    for (let i = 0; i < 30; i++) await store.insertWorkspace(workspace(`l-${String(i).padStart(2, '0')}`, { cluster_type: i % 3 === 0 ? 'k8s' : 'docker' }));
+    // Some kept, some changed since, some never read.
+    for (let i = 0; i < 30; i += 2) await store.getWorkspace(`l-${String(i).padStart(2, '0')}`);
+    for (let i = 0; i < 30; i += 5) await store.setObserved(`l-${String(i).padStart(2, '0')}`, observed('RUNNING', '2024-02-01T00:00:00.000Z'));
+    const filters = [
+      { limit: 10, offset: 0 },
+      { limit: 10, offset: 25 },
+      { limit: 100, offset: 0, status: ['RUNNING' as const] },
+      { limit: 5, offset: 1, cluster_type: 'k8s' as const },
+      { limit: 50, offset: 0, search: 'L-1' },
+      { limit: 50, offset: 0, names: ['l-03', 'l-04', 'nope'] },
+      { limit: 50, offset: 0, names: [] },
+    ];
+    for (const filter of filters) {
+      const whole = await store.transaction((tx) => tx.listWorkspaces(filter));
+      assert.deepEqual(await store.listWorkspaces(filter), whole, JSON.stringify(filter));
+    }
+    assert.equal((await store.listWorkspaces({ limit: 100, offset: 0, status: ['RUNNING'] })).total, 6);
+  });
+});

@@ -5,7 +5,7 @@ import { WsmError } from '../../core/errors.js';
 import { CLUSTER_TYPES, INSTANCE_STATUSES, type ClusterType, type InstanceStatus } from '../../core/types.js';
 import type { CommandResult } from '../../controller/workspace-commands.js';
 import { canView, requireRole, roleOn, type Principal } from '../auth.js';
-import { etag, presentOperation, presentWorkspace } from '../presenter.js';
+import { etag, presentOperation, presentWorkspace, workspaceJson } from '../presenter.js';
 import { ActionBody, CreateWorkspaceBody, DeleteQuery, ListQuery, WorkspaceParams } from '../schemas.js';
 import type { ServerContext } from '../context.js';
 import { withIdempotency, type RouteAnswer } from '../idempotency.js';
@@ -48,7 +48,7 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
     }
   };
 
-  app.get('/api/workspaces', { schema: { querystring: ListQuery, tags: ['workspaces'], summary: 'List workspaces' } }, async (req) => {
+  app.get('/api/workspaces', { schema: { querystring: ListQuery, tags: ['workspaces'], summary: 'List workspaces' } }, async (req, reply) => {
     const principal = await ctx.auth.authenticate(req);
     const q = req.query as Static<typeof ListQuery>;
     const clusterType = q.cluster_type?.toLowerCase();
@@ -74,15 +74,16 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
       limit,
       offset,
     });
-    return {
-      workspaces: page.workspaces.filter((ws) => canView(principal, ws.name)).map((ws) => presentWorkspace(ws, { access: roleOn(principal, ws.name) })),
-      metadata: {
-        count: page.total,
-        limit,
-        offset,
-        next_offset: offset + page.workspaces.length < page.total ? offset + page.workspaces.length : null,
-      },
+    const metadata = {
+      count: page.total,
+      limit,
+      offset,
+      next_offset: offset + page.workspaces.length < page.total ? offset + page.workspaces.length : null,
     };
+    // The text of { workspaces: [presentWorkspace(...)], metadata }, from each record's kept rendering.
+    const now = Date.now();
+    const items = page.workspaces.filter((ws) => canView(principal, ws.name)).map((ws) => workspaceJson(ws, roleOn(principal, ws.name), now));
+    return reply.type('application/json; charset=utf-8').send(`{"workspaces":[${items.join(',')}],"metadata":${JSON.stringify(metadata)}}`);
   });
 
   app.post('/api/workspaces', { schema: { body: CreateWorkspaceBody, tags: ['workspaces'], summary: 'Create a workspace' } }, async (req, reply) => {
