@@ -12,6 +12,13 @@ export interface WorkQueueOptions {
 
 export type Handler = (key: string) => Promise<'done' | 'requeue'>;
 
+/**
+ * How long keys may be started one after another before the queue lets the event loop run. A handler
+ * whose reads and writes all complete at once (SQLite answers synchronously, a runtime with nothing
+ * to do) never gives the loop a turn: a resync of 10,000 workspaces held HTTP answers back for a second.
+ */
+const SLICE_MS = 5;
+
 export class WorkQueue {
   private readonly queued = new Set<string>();
   /** Keys in arrival order from `head` on: Array.shift() copies the whole array once it is large (a resync queues every workspace). */
@@ -24,6 +31,9 @@ export class WorkQueue {
   private readonly idleWaiters: (() => void)[] = [];
   private running = 0;
   private stopped = false;
+  /** When the current run of work without a turn of the event loop began; undefined once the loop has had one. */
+  private sliceStart: number | undefined;
+  private resumeScheduled = false;
 
   constructor(
     private readonly handler: Handler,
@@ -91,6 +101,20 @@ export class WorkQueue {
   }
 
   private pump(): void {
+    if (this.sliceStart === undefined) {
+      this.sliceStart = performance.now();
+      setImmediate(() => (this.sliceStart = undefined));
+    } else if (performance.now() - this.sliceStart > SLICE_MS && this.head < this.order.length) {
+      // Started again from the next turn, after what the loop has waiting (I/O, timers).
+      if (!this.resumeScheduled) {
+        this.resumeScheduled = true;
+        setImmediate(() => {
+          this.resumeScheduled = false;
+          this.pump();
+        });
+      }
+      return;
+    }
     while (!this.stopped && this.running < this.options.concurrency && this.head < this.order.length) {
       const key = this.order[this.head++]!;
       if (this.head === this.order.length) {
