@@ -49,7 +49,11 @@ export class KyselyStore extends KyselyOps implements Store {
   private constructor(db: Kysely<Database>, options: KyselyStoreOptions) {
     const runHot = options.pgPool !== undefined ? pgPreparedRunner(options.pgPool) : kyselyRunner(db);
     const writeHot = options.pgPool !== undefined ? pgPreparedWriter(options.pgPool) : kyselyWriter(db);
-    const listener: WriteListener = { settings: () => this.dropSettings(), workspace: (name) => this.workspaces?.forget(name) };
+    const listener: WriteListener = {
+      settings: () => this.dropSettings(),
+      writingWorkspace: (name) => this.workspaces?.writeBegins(name),
+      wroteWorkspace: (name) => this.workspaces?.writeEnds(name),
+    };
     super(db, options.dialect, compileHotQueries(db, options.dialect), runHot, writeHot, listener);
     this.logger = options.logger;
     this.afterClose = options.afterClose;
@@ -160,7 +164,8 @@ export class KyselyStore extends KyselyOps implements Store {
         this.dropSettings();
       },
       // Nothing can fill the cache before the commit: the transaction holds the connection till then.
-      workspace: (name) => this.workspaces?.forget(name),
+      writingWorkspace: (name) => this.workspaces?.writeBegins(name),
+      wroteWorkspace: (name) => this.workspaces?.writeEnds(name),
     };
     try {
       return await this.db

@@ -54,11 +54,13 @@ const SETTINGS_KEY = 'cluster';
 export interface WriteListener {
   /** Before and after this handle writes the cluster settings. */
   settings(): void;
-  /** After each write of this workspace's row. */
-  workspace(name: string): void;
+  /** A write of this workspace's row is about to be issued. */
+  writingWorkspace(name: string): void;
+  /** That write has run, or failed (called once per writingWorkspace). */
+  wroteWorkspace(name: string): void;
 }
 
-const NO_LISTENER: WriteListener = { settings: () => {}, workspace: () => {} };
+const NO_LISTENER: WriteListener = { settings: () => {}, writingWorkspace: () => {}, wroteWorkspace: () => {} };
 
 /** Escapes LIKE's wildcards so a search for "a_b" matches only that text. */
 function likePattern(search: string): string {
@@ -124,6 +126,16 @@ export class KyselyOps implements StoreOps {
     };
   }
 
+  /** Runs a write of a workspace's row with the listener told before and after. */
+  private async writingWorkspace<T>(name: string, write: () => Promise<T>): Promise<T> {
+    this.written.writingWorkspace(name);
+    try {
+      return await write();
+    } finally {
+      this.written.wroteWorkspace(name);
+    }
+  }
+
   async listWorkspaceNames(): Promise<string[]> {
     const rows = await this.db.selectFrom('workspaces').select('name').orderBy('name').execute();
     return rows.map((r) => r.name);
@@ -133,8 +145,7 @@ export class KyselyOps implements StoreOps {
     // ON CONFLICT DO NOTHING rather than catching the error: in PostgreSQL a failed statement
     // would abort the caller's whole transaction.
     const row = workspaceToRow(ws);
-    const inserted = await this.writeHot(this.hot.insertWorkspace, INSERTED_WORKSPACE_COLUMNS.map((c) => row[c]));
-    this.written.workspace(ws.name);
+    const inserted = await this.writingWorkspace(ws.name, () => this.writeHot(this.hot.insertWorkspace, INSERTED_WORKSPACE_COLUMNS.map((c) => row[c])));
     if (inserted === 0) throw new WsmError('conflict', `Workspace ${ws.name} already exists.`);
   }
 
@@ -143,20 +154,16 @@ export class KyselyOps implements StoreOps {
     // read them a moment ago must not put an older value back.
     const row = workspaceToRow(ws);
     const values = [...REPLACED_WORKSPACE_COLUMNS.map((c) => row[c]), row.idle_limit_ms, row.idle_limit_ms, row.name, expectedVersion];
-    const replaced = await this.writeHot(this.hot.replaceWorkspace, values);
-    this.written.workspace(ws.name);
-    return replaced > 0;
+    return (await this.writingWorkspace(ws.name, () => this.writeHot(this.hot.replaceWorkspace, values))) > 0;
   }
 
   async setObserved(name: string, observed: ObservedState): Promise<void> {
-    await this.runHot(this.hot.setObserved, [JSON.stringify(observed), observed.status, name]);
-    this.written.workspace(name);
+    await this.writingWorkspace(name, () => this.runHot(this.hot.setObserved, [JSON.stringify(observed), observed.status, name]));
   }
 
   async setActivity(name: string, activity: ActivityState): Promise<void> {
     const last = lastActivityMs(activity);
-    await this.runHot(this.hot.setActivity, [JSON.stringify(activity), last, last, name]);
-    this.written.workspace(name);
+    await this.writingWorkspace(name, () => this.runHot(this.hot.setActivity, [JSON.stringify(activity), last, last, name]));
   }
 
   async listIdleCandidates(now: number, limit: number, after?: IdleCursor): Promise<IdleCandidatesPage> {
@@ -170,8 +177,7 @@ export class KyselyOps implements StoreOps {
   }
 
   async deleteWorkspace(name: string): Promise<void> {
-    await this.db.deleteFrom('workspaces').where('name', '=', name).execute();
-    this.written.workspace(name);
+    await this.writingWorkspace(name, () => this.db.deleteFrom('workspaces').where('name', '=', name).execute());
   }
 
   async insertOperation(op: OperationRecord): Promise<void> {

@@ -3,8 +3,10 @@
 // decoding the row cost more than finding it.
 //
 // An entry is always the committed row: it is filled only in the same synchronous step as a read that
-// ran while nothing held the one connection (so no transaction was open), and every write of a
-// workspace forgets it once the statement has run. SQLite only: its file belongs to one server
+// ran while nothing held the one connection (so no transaction was open); a write of a workspace
+// forgets it, and from the moment the write is issued until it has run the workspace is neither
+// answered from the cache nor put in it (the statement runs a few microtasks after the call, and a
+// read in between may find the row before or after it). SQLite only: its file belongs to one server
 // process, while PostgreSQL may be written by others.
 import type { WorkspaceRecord } from '../core/types.js';
 
@@ -20,10 +22,13 @@ function deepFreeze<T>(value: T): T {
 export class WorkspaceCache {
   // A Map iterates in insertion order; re-inserting on use keeps the least recently used first.
   private readonly records = new Map<string, WorkspaceRecord>();
+  /** Writes issued and not yet run, by workspace. */
+  private readonly writing = new Map<string, number>();
 
   constructor(private readonly limit: number) {}
 
   get(name: string): WorkspaceRecord | undefined {
+    if (this.writing.has(name)) return undefined;
     const record = this.records.get(name);
     if (record !== undefined) {
       this.records.delete(name);
@@ -32,8 +37,9 @@ export class WorkspaceCache {
     return record;
   }
 
-  /** Keeps the record (frozen) and returns it. */
+  /** Keeps the record (frozen) and returns it; not kept while a write of it is in flight. */
   put(record: WorkspaceRecord): WorkspaceRecord {
+    if (this.writing.has(record.name)) return deepFreeze(record);
     this.records.delete(record.name);
     this.records.set(record.name, deepFreeze(record));
     if (this.records.size > this.limit) {
@@ -43,7 +49,17 @@ export class WorkspaceCache {
     return record;
   }
 
-  forget(name: string): void {
+  /** A write of the workspace is being issued. */
+  writeBegins(name: string): void {
+    this.writing.set(name, (this.writing.get(name) ?? 0) + 1);
+    this.records.delete(name);
+  }
+
+  /** That write has run (or failed); the next read fills the entry afresh. */
+  writeEnds(name: string): void {
+    const left = (this.writing.get(name) ?? 1) - 1;
+    if (left > 0) this.writing.set(name, left);
+    else this.writing.delete(name);
     this.records.delete(name);
   }
 

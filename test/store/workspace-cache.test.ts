@@ -172,3 +172,23 @@ test('a page listed from kept records equals the page read whole, for filters, o
     assert.equal((await store.listWorkspaces({ limit: 100, offset: 0, status: ['RUNNING'] })).total, 6);
   });
 });
+
+test('while a write is in flight, a filtered page never shows a kept record the filter no longer matches', async () => {
+  await withStore(async (store) => {
+    for (let round = 0; round < 20; round++) {
+      const name = `w-${round}`;
+      await store.insertWorkspace(workspace(name));
+      await store.getWorkspace(name); // kept, PENDING
+      const writing = store.setObserved(name, observed('RUNNING', '2024-02-01T00:00:00.000Z'));
+      // A page read at each of the next microtasks: before the statement runs, as it runs, and after.
+      const pages: ReturnType<Store['listWorkspaces']>[] = [];
+      let step: Promise<void> = Promise.resolve();
+      for (let i = 0; i < 40; i++) step = step.then(() => void pages.push(store.listWorkspaces({ limit: 100, offset: 0, status: ['RUNNING'] })));
+      await step;
+      for (const page of await Promise.all(pages)) {
+        for (const ws of page.workspaces) assert.equal(ws.observed.status, 'RUNNING', `${ws.name} listed as RUNNING shows ${ws.observed.status}`);
+      }
+      await writing;
+    }
+  });
+});
