@@ -9,6 +9,7 @@ import type { Database, SqlDialect } from './schema.js';
 import type { ClusterSettings, WorkspaceRecord } from '../core/types.js';
 import type { WorkspaceRow } from './schema.js';
 import { WorkspaceCache } from './workspace-cache.js';
+import { GroupCommitter } from './group-commit.js';
 import type { Store, StoreOps, WorkspaceFilter, WorkspacePage } from './store.js';
 
 export interface StoreLogger {
@@ -45,6 +46,8 @@ export class KyselyStore extends KyselyOps implements Store {
   private settingsEpoch = 0;
   private readonly workspaces: WorkspaceCache | undefined;
   private readonly readIfIdle: KyselyStoreOptions['readIfIdle'];
+  /** SQLite's transactions share commits (group-commit.ts); PostgreSQL's run on connections of their own. */
+  private readonly groups: GroupCommitter | undefined;
 
   private constructor(db: Kysely<Database>, options: KyselyStoreOptions) {
     const runHot = options.pgPool !== undefined ? pgPreparedRunner(options.pgPool) : kyselyRunner(db);
@@ -59,6 +62,7 @@ export class KyselyStore extends KyselyOps implements Store {
     this.afterClose = options.afterClose;
     this.readIfIdle = options.readIfIdle;
     this.workspaces = options.readIfIdle !== undefined ? new WorkspaceCache(WORKSPACE_CACHE_LIMIT) : undefined;
+    this.groups = options.dialect === 'sqlite' ? new GroupCommitter(db) : undefined;
   }
 
   /**
@@ -167,10 +171,10 @@ export class KyselyStore extends KyselyOps implements Store {
       writingWorkspace: (name) => this.workspaces?.writeBegins(name),
       wroteWorkspace: (name) => this.workspaces?.writeEnds(name),
     };
+    const inTransaction = (trx: Kysely<Database>) => fn(new KyselyOps(trx, this.dialect, this.hot, kyselyRunner(trx), kyselyWriter(trx), listener));
     try {
-      return await this.db
-        .transaction()
-        .execute((trx) => fn(new KyselyOps(trx, this.dialect, this.hot, kyselyRunner(trx), kyselyWriter(trx), listener)));
+      if (this.groups !== undefined) return await this.groups.run(inTransaction);
+      return await this.db.transaction().execute(inTransaction);
     } finally {
       // Dropped again once committed (or rolled back): a read between the write and the commit saw the old value.
       if (wroteSettings) this.dropSettings();

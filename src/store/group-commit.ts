@@ -1,0 +1,80 @@
+// Group commit for SQLite's one connection. Every commit writes each page it touched to the log, and
+// the requests in flight touch many of the same pages (the newest operations and audit rows, their
+// indexes): a commit per request wrote those pages once per request. Transactions that queue while
+// one runs now share its commit: each runs in a savepoint of one physical transaction (its failure
+// rolls back only its own writes), and all are answered once that commits.
+import { sql, type Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+/** Bounds how long the first of a group waits for the others' work before its commit. */
+const MAX_GROUP = 16;
+
+interface Queued {
+  fn: (db: Kysely<Database>) => Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+export class GroupCommitter {
+  private readonly queued: Queued[] = [];
+  private draining = false;
+
+  constructor(private readonly db: Kysely<Database>) {}
+
+  run<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queued.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queued.length > 0) await this.db.connection().execute((connection) => this.commitGroup(connection));
+    } catch (error) {
+      // The connection could not be had (the store is closing): nobody queued may wait forever.
+      for (const job of this.queued.splice(0)) job.reject(error);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async commitGroup(connection: Kysely<Database>): Promise<void> {
+    const done: { job: Queued; result: unknown }[] = [];
+    try {
+      await sql`begin`.execute(connection);
+    } catch (error) {
+      for (const job of this.queued.splice(0)) job.reject(error);
+      return;
+    }
+    while (this.queued.length > 0 && done.length < MAX_GROUP) {
+      const job = this.queued.shift()!;
+      await sql`savepoint wsm_group`.execute(connection);
+      try {
+        done.push({ job, result: await job.fn(connection) });
+        await sql`release wsm_group`.execute(connection);
+      } catch (error) {
+        job.reject(error);
+        try {
+          await sql`rollback to wsm_group`.execute(connection);
+          await sql`release wsm_group`.execute(connection);
+        } catch (lost) {
+          // SQLite rolled the whole transaction back itself (a full disk, an I/O error): the
+          // group's earlier work is gone with it.
+          for (const { job: earlier } of done) earlier.reject(lost);
+          await sql`rollback`.execute(connection).catch(() => {});
+          return;
+        }
+      }
+    }
+    try {
+      await sql`commit`.execute(connection);
+    } catch (error) {
+      await sql`rollback`.execute(connection).catch(() => {});
+      for (const { job } of done) job.reject(error);
+      return;
+    }
+    for (const { job, result } of done) job.resolve(result);
+  }
+}
