@@ -115,15 +115,16 @@ export function presentWorkspace(ws: WorkspaceRecord, options: { access?: Role; 
 }
 
 /**
- * The JSON text of presentWorkspace(ws, { access }), without a last operation (as lists show it).
- * Only the access and the activity (its idle time moves with the clock) differ between two answers
- * about the same record, so for a frozen record (the store's kept ones never change) the rest is
+ * The JSON text of presentWorkspace(ws, { access, lastOperation }). Only the access, the last
+ * operation and the activity (its idle time moves with the clock) differ between two answers about
+ * the same record, so for a frozen record (the store's kept ones never change) the rest is
  * rendered once and kept with the record.
  */
 const renderedParts = new WeakMap<WorkspaceRecord, RenderedParts>();
 
 interface RenderedParts {
   head: string;
+  /** From instance to deletion: what lies between access and last_operation. */
   middle: string;
   /** The activity's text before and after idle_seconds, the one figure that moves with the clock. */
   activityHead: string;
@@ -138,14 +139,15 @@ function renderParts(ws: WorkspaceRecord): RenderedParts {
   const pick = (from: number, to: number) => Object.fromEntries(keys.slice(from, to).map((k) => [k, fixed[k as keyof typeof fixed]]));
   // presentWorkspace's key order: ... success, access, instance ... last_operation, activity, created_at ...
   const afterSuccess = keys.indexOf('success') + 1;
-  const afterLastOperation = keys.indexOf('last_operation') + 1;
+  const lastOperation = keys.indexOf('last_operation');
+  const afterLastOperation = lastOperation + 1;
   const { idle_seconds: _idle, ...activityFixed } = activity;
   const activityKeys = Object.keys(activityFixed);
   const afterSource = activityKeys.indexOf('last_activity_source') + 1;
   const pickActivity = (from: number, to: number) => Object.fromEntries(activityKeys.slice(from, to).map((k) => [k, activityFixed[k as keyof typeof activityFixed]]));
   return {
     head: JSON.stringify(pick(0, afterSuccess)).slice(0, -1),
-    middle: JSON.stringify(pick(afterSuccess, afterLastOperation)).slice(1, -1),
+    middle: JSON.stringify(pick(afterSuccess, lastOperation)).slice(1, -1),
     activityHead: JSON.stringify(pickActivity(0, afterSource)).slice(0, -1),
     activityTail: JSON.stringify(pickActivity(afterSource, activityKeys.length)).slice(1),
     lastActivityMs: parseTime(ws.activity.last_activity_at),
@@ -153,7 +155,7 @@ function renderParts(ws: WorkspaceRecord): RenderedParts {
   };
 }
 
-export function workspaceJson(ws: WorkspaceRecord, access: Role | undefined, now = Date.now()): string {
+export function workspaceJson(ws: WorkspaceRecord, access: Role | undefined, now = Date.now(), lastOperation?: OperationRecord): string {
   let parts = renderedParts.get(ws);
   if (parts === undefined) {
     parts = renderParts(ws);
@@ -161,7 +163,8 @@ export function workspaceJson(ws: WorkspaceRecord, access: Role | undefined, now
   }
   const last = parts.lastActivityMs;
   const idleSeconds = last !== undefined ? Math.max(0, Math.floor((now - last) / 1000)) : null;
-  return `${parts.head},"access":${access === undefined ? 'null' : `"${access}"`},${parts.middle},"activity":${parts.activityHead},"idle_seconds":${idleSeconds},${parts.activityTail},${parts.tail}`;
+  const operation = lastOperation === undefined ? 'null' : JSON.stringify(presentOperation(lastOperation));
+  return `${parts.head},"access":${access === undefined ? 'null' : `"${access}"`},${parts.middle},"last_operation":${operation},"activity":${parts.activityHead},"idle_seconds":${idleSeconds},${parts.activityTail},${parts.tail}`;
 }
 
 export function etag(ws: WorkspaceRecord): string {

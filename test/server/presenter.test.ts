@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { Role, WorkspaceRecord } from '../../src/core/types.js';
+import type { OperationRecord, Role, WorkspaceRecord } from '../../src/core/types.js';
 import { presentWorkspace, workspaceJson } from '../../src/server/presenter.js';
 import { containerConfig, envList } from '../core/arbitraries.js';
 import { workspace } from '../store/fixtures.js';
@@ -42,19 +42,38 @@ const record: fc.Arbitrary<WorkspaceRecord> = fc
     } as WorkspaceRecord;
   });
 
-test('workspaceJson is presentWorkspace as JSON, for kept (frozen) and passing records, at any time and for any access', () => {
+const operation: fc.Arbitrary<OperationRecord | undefined> = fc.option(
+  fc.record({
+    id: fc.uuid(),
+    workspace: text,
+    action: fc.constantFrom('stop', 'resume', 'patch' as const),
+    actor: text,
+    request: fc.constant({}),
+    state: fc.constantFrom('pending', 'running', 'succeeded', 'failed' as const),
+    target_generation: fc.integer({ min: 1, max: 9 }),
+    target_state: fc.constantFrom('running', 'stopped' as const),
+    error: fc.option(text, { nil: undefined }),
+    attempts: fc.integer({ min: 0, max: 3 }),
+    created_at: isoDate,
+    finished_at: fc.option(isoDate, { nil: undefined }),
+  }) as fc.Arbitrary<OperationRecord>,
+  { nil: undefined },
+);
+
+test('workspaceJson is presentWorkspace as JSON, for kept (frozen) and passing records, at any time, for any access and last operation', () => {
   fc.assert(
     fc.property(
       record,
+      operation,
       fc.constantFrom<Role | undefined>(undefined, 'viewer', 'editor', 'owner'),
       fc.constantFrom<Role | undefined>(undefined, 'viewer', 'owner'),
       fc.integer({ min: Date.parse('2020-01-01T00:00:00Z'), max: Date.parse('2031-01-01T00:00:00Z') }),
       fc.boolean(),
-      (ws, access, otherAccess, now, frozen) => {
+      (ws, lastOperation, access, otherAccess, now, frozen) => {
         if (frozen) Object.freeze(ws);
-        const expected = (role: Role | undefined, at: number) => JSON.stringify(presentWorkspace(ws, { access: role, now: at }));
-        assert.equal(workspaceJson(ws, access, now), expected(access, now));
-        // Asked again, later and for someone else: the kept parts must not carry the first answer's.
+        const expected = (role: Role | undefined, at: number, op?: OperationRecord) => JSON.stringify(presentWorkspace(ws, { access: role, now: at, lastOperation: op }));
+        assert.equal(workspaceJson(ws, access, now, lastOperation), expected(access, now, lastOperation));
+        // Asked again, later, for someone else and without the operation: the kept parts must not carry the first answer's.
         assert.equal(workspaceJson(ws, otherAccess, now + 61_000), expected(otherAccess, now + 61_000));
       },
     ),

@@ -106,7 +106,8 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
     if (!ws) throw new WsmError('not_found', `Workspace ${name} does not exist.`);
     const [lastOperation] = await store.listOperations(name, 1);
     reply.header('etag', etag(ws));
-    return { workspace: presentWorkspace(ws, { access: roleOn(principal, name), lastOperation }), metadata: {} };
+    // The text of { workspace: presentWorkspace(...), metadata: {} }, from the record's kept rendering.
+    return reply.type('application/json; charset=utf-8').send(`{"workspace":${workspaceJson(ws, roleOn(principal, name), Date.now(), lastOperation)},"metadata":{}}`);
   });
 
   app.put('/api/workspaces/:name', { schema: { params: WorkspaceParams, body: ActionBody, tags: ['workspaces'], summary: 'Act on a workspace: stop, resume, patch, add_to_ingress' } }, async (req, reply) => {
