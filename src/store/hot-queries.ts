@@ -122,6 +122,11 @@ function placeholders<C extends string>(columns: readonly C[]): Record<C, any> {
   return Object.fromEntries(columns.map((c) => [c, ''])) as Record<C, any>;
 }
 
+/** A count written into SQL text (LIMIT, OFFSET) must be a plain non-negative integer. */
+export function checkSqlCount(field: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${field} must be a non-negative integer, got ${value}`);
+}
+
 /**
  * A statement per LIMIT, the limit written into the SQL: SQLite compiles a bound LIMIT into the plan
  * and so prepares the statement again on every run (measured: 15 µs instead of 2.5 µs for the last
@@ -130,7 +135,7 @@ function placeholders<C extends string>(columns: readonly C[]): Record<C, any> {
 function perLimit<R>(compile: (limit: number) => HotQuery<R>): (limit: number) => HotQuery<R> {
   const compiled = new Map<number, HotQuery<R>>();
   return (limit) => {
-    if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
+    checkSqlCount('limit', limit);
     let query = compiled.get(limit);
     if (query === undefined) {
       query = compile(limit);

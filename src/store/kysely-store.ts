@@ -80,30 +80,29 @@ export class KyselyStore extends KyselyOps implements Store {
     if (counted === undefined) return super.listWorkspaces(filter);
     const namesQuery = pageNames.compile();
     const names = read(namesQuery.sql, namesQuery.parameters, true) as string[];
-    const { sql: one } = this.hot.getWorkspace.compiled;
     const workspaces: WorkspaceRecord[] = [];
     for (const name of names) {
-      let record = cache.get(name);
-      if (record === undefined) {
-        const row = (read(one, [name]) as WorkspaceRow[])[0];
-        if (row !== undefined) record = cache.put(rowToWorkspace(row));
-      }
+      const record = cache.get(name) ?? this.keep(read(this.hot.getWorkspace.compiled.sql, [name]) as WorkspaceRow[]);
       if (record !== undefined) workspaces.push(record);
     }
     return { workspaces, total: Number(counted[0]?.n ?? 0) };
+  }
+
+  /** The workspace of rows just read on the idle connection, kept; undefined when there is none. */
+  private keep(rows: WorkspaceRow[]): WorkspaceRecord | undefined {
+    const row = rows[0];
+    return row === undefined ? undefined : this.workspaces!.put(rowToWorkspace(row));
   }
 
   /** The shared, frozen record when it can be had without waiting for the connection; else a read of its own. */
   override async getWorkspace(name: string): Promise<WorkspaceRecord | undefined> {
     const cached = this.workspaces?.get(name);
     if (cached !== undefined) return cached;
-    const { sql: text } = this.hot.getWorkspace.compiled;
-    const rows = this.readIfIdle?.(text, [name]) as WorkspaceRow[] | undefined;
-    // The connection is busy: the read waits its turn, and what it finds is not kept (a write may
-    // land between it and here).
+    // The connection busy, the read waits its turn, and what it finds is not kept (a write may land
+    // between it and here).
+    const rows = this.readIfIdle?.(this.hot.getWorkspace.compiled.sql, [name]) as WorkspaceRow[] | undefined;
     if (rows === undefined) return super.getWorkspace(name);
-    const row = rows[0];
-    return row === undefined ? undefined : this.workspaces!.put(rowToWorkspace(row));
+    return this.keep(rows);
   }
 
   private dropSettings(): void {
@@ -168,8 +167,8 @@ export class KyselyStore extends KyselyOps implements Store {
         this.dropSettings();
       },
       // Nothing can fill the cache before the commit: the transaction holds the connection till then.
-      writingWorkspace: (name) => this.workspaces?.writeBegins(name),
-      wroteWorkspace: (name) => this.workspaces?.writeEnds(name),
+      writingWorkspace: this.written.writingWorkspace,
+      wroteWorkspace: this.written.wroteWorkspace,
     };
     const inTransaction = (trx: Kysely<Database>) => fn(new KyselyOps(trx, this.dialect, this.hot, kyselyRunner(trx), kyselyWriter(trx), listener));
     try {

@@ -24,6 +24,7 @@ import {
   workspaceToRow,
 } from './codec.js';
 import {
+  checkSqlCount,
   AUDIT_COLUMNS,
   OPERATION_COLUMNS,
   INSERTED_WORKSPACE_COLUMNS,
@@ -117,9 +118,8 @@ export class KyselyOps implements StoreOps {
       const op = sql.raw(this.dialect === 'postgres' ? 'ilike' : 'like');
       q = q.where(sql<boolean>`${sql.ref('name')} ${op} ${likePattern(filter.search)} escape '\\'`);
     }
-    for (const [field, value] of [['limit', filter.limit], ['offset', filter.offset]] as const) {
-      if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${field} must be a non-negative integer, got ${value}`);
-    }
+    checkSqlCount('limit', filter.limit);
+    checkSqlCount('offset', filter.offset);
     return {
       count: q.select((eb) => eb.fn.countAll().as('n')),
       pageNames: q.select('name').orderBy('name').limit(sql.lit(filter.limit)).offset(sql.lit(filter.offset)),
