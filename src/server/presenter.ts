@@ -2,6 +2,7 @@
 // wsm's own (desired state, generation, conditions, last operation, activity).
 import { renderContainerConfig } from '../core/container-config.js';
 import type { ContainerConfig, OperationRecord, Role, WorkspaceRecord } from '../core/types.js';
+import { JsonBytes } from './json-bytes.js';
 
 // Rendering YAML costs about as much as the rest of a request; the config changes rarely, so the YAML
 // is kept by the config's JSON text (the key is the content, so a changed config never gets a stale
@@ -115,56 +116,78 @@ export function presentWorkspace(ws: WorkspaceRecord, options: { access?: Role; 
 }
 
 /**
- * The JSON text of presentWorkspace(ws, { access, lastOperation }). Only the access, the last
- * operation and the activity (its idle time moves with the clock) differ between two answers about
- * the same record, so for a frozen record (the store's kept ones never change) the rest is
- * rendered once and kept with the record.
+ * Appends the JSON of presentWorkspace(ws, { access, lastOperation, now }). Only the access, the last
+ * operation and the activity's idle time (it moves with the clock) differ between two answers about
+ * the same record, so for a frozen record (the store's kept ones never change) the rest is rendered
+ * once, as UTF-8 bytes, and kept with the record.
  */
 const renderedParts = new WeakMap<WorkspaceRecord, RenderedParts>();
 
+/** The record's JSON cut where the per-answer values go: `access`, `last_operation`, `idle_seconds`. */
 interface RenderedParts {
-  head: string;
-  /** From instance to deletion: what lies between access and last_operation. */
-  middle: string;
-  /** The activity's text before and after idle_seconds, the one figure that moves with the clock. */
-  activityHead: string;
-  activityTail: string;
+  /** From the opening brace to `"access":`. */
+  beforeAccess: Buffer;
+  /** From after the access to `"last_operation":`. */
+  beforeOperation: Buffer;
+  /** From after the operation to `"idle_seconds":`. */
+  beforeIdle: Buffer;
+  /** From after idle_seconds to the closing brace. */
+  rest: Buffer;
   lastActivityMs: number | undefined;
-  tail: string;
 }
 
 function renderParts(ws: WorkspaceRecord): RenderedParts {
-  const { access: _access, activity, ...fixed } = presentWorkspace(ws);
-  const keys = Object.keys(fixed);
-  const pick = (from: number, to: number) => Object.fromEntries(keys.slice(from, to).map((k) => [k, fixed[k as keyof typeof fixed]]));
-  // presentWorkspace's key order: ... success, access, instance ... last_operation, activity, created_at ...
-  const afterSuccess = keys.indexOf('success') + 1;
-  const lastOperation = keys.indexOf('last_operation');
-  const afterLastOperation = lastOperation + 1;
+  const { access: _access, last_operation: _operation, activity, ...fixed } = presentWorkspace(ws);
   const { idle_seconds: _idle, ...activityFixed } = activity;
+  const keys = Object.keys(fixed);
   const activityKeys = Object.keys(activityFixed);
+  // The JSON of keys [from, to) of an object, without its braces.
+  const members = (object: Record<string, unknown>, names: string[], from: number, to: number) =>
+    JSON.stringify(Object.fromEntries(names.slice(from, to).map((k) => [k, object[k]]))).slice(1, -1);
+  // presentWorkspace's key order: ... success, access, instance ... deletion, last_operation, activity, created_at ...
+  const afterSuccess = keys.indexOf('success') + 1;
+  const afterDeletion = keys.indexOf('deletion') + 1;
   const afterSource = activityKeys.indexOf('last_activity_source') + 1;
-  const pickActivity = (from: number, to: number) => Object.fromEntries(activityKeys.slice(from, to).map((k) => [k, activityFixed[k as keyof typeof activityFixed]]));
   return {
-    head: JSON.stringify(pick(0, afterSuccess)).slice(0, -1),
-    middle: JSON.stringify(pick(afterSuccess, lastOperation)).slice(1, -1),
-    activityHead: JSON.stringify(pickActivity(0, afterSource)).slice(0, -1),
-    activityTail: JSON.stringify(pickActivity(afterSource, activityKeys.length)).slice(1),
+    beforeAccess: Buffer.from(`{${members(fixed, keys, 0, afterSuccess)},"access":`),
+    beforeOperation: Buffer.from(`,${members(fixed, keys, afterSuccess, afterDeletion)},"last_operation":`),
+    beforeIdle: Buffer.from(`,"activity":{${members(activityFixed, activityKeys, 0, afterSource)},"idle_seconds":`),
+    rest: Buffer.from(`,${members(activityFixed, activityKeys, afterSource, activityKeys.length)}},${members(fixed, keys, afterDeletion, keys.length)}}`),
     lastActivityMs: parseTime(ws.activity.last_activity_at),
-    tail: JSON.stringify(pick(afterLastOperation, keys.length)).slice(1),
   };
 }
 
-export function workspaceJson(ws: WorkspaceRecord, access: Role | undefined, now = Date.now(), lastOperation?: OperationRecord): string {
+const NULL = Buffer.from('null');
+const ACCESS = new Map<Role | undefined, Buffer>([[undefined, NULL]]);
+
+function accessBytes(access: Role | undefined): Buffer {
+  let bytes = ACCESS.get(access);
+  if (bytes === undefined) {
+    bytes = Buffer.from(JSON.stringify(access));
+    ACCESS.set(access, bytes);
+  }
+  return bytes;
+}
+
+export function appendWorkspaceJson(out: JsonBytes, ws: WorkspaceRecord, access: Role | undefined, now = Date.now(), lastOperation?: OperationRecord): JsonBytes {
   let parts = renderedParts.get(ws);
   if (parts === undefined) {
     parts = renderParts(ws);
     if (Object.isFrozen(ws)) renderedParts.set(ws, parts);
   }
+  out.bytes(parts.beforeAccess).bytes(accessBytes(access)).bytes(parts.beforeOperation);
+  if (lastOperation === undefined) out.bytes(NULL);
+  else out.text(JSON.stringify(presentOperation(lastOperation)));
+  out.bytes(parts.beforeIdle);
   const last = parts.lastActivityMs;
-  const idleSeconds = last !== undefined ? Math.max(0, Math.floor((now - last) / 1000)) : null;
-  const operation = lastOperation === undefined ? 'null' : JSON.stringify(presentOperation(lastOperation));
-  return `${parts.head},"access":${access === undefined ? 'null' : `"${access}"`},${parts.middle},"last_operation":${operation},"activity":${parts.activityHead},"idle_seconds":${idleSeconds},${parts.activityTail},${parts.tail}`;
+  if (last === undefined) out.bytes(NULL);
+  else out.integer(Math.max(0, Math.floor((now - last) / 1000)));
+  return out.bytes(parts.rest);
+}
+
+/** The JSON of presentWorkspace(ws, { access, lastOperation, now }), from the record's kept rendering. */
+export function workspaceJson(ws: WorkspaceRecord, access: Role | undefined, now = Date.now(), lastOperation?: OperationRecord): Buffer {
+  return appendWorkspaceJson(new JsonBytes(), ws, access, now, lastOperation).toBuffer();
 }
 
 export function etag(ws: WorkspaceRecord): string {

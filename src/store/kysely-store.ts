@@ -1,7 +1,7 @@
 // The Store: StoreOps plus schema migration, transactions and shutdown, for either dialect.
-import { Kysely, Migrator, sql, type Dialect } from 'kysely';
+import { Kysely, Migrator, sql, type CompiledQuery, type Dialect } from 'kysely';
 import type pg from 'pg';
-import { compileHotQueries, kyselyRunner, kyselyWriter, pgPreparedRunner, pgPreparedWriter } from './hot-queries.js';
+import { checkSqlCount, compileHotQueries, kyselyRunner, kyselyWriter, pgPreparedRunner, pgPreparedWriter } from './hot-queries.js';
 import { migrationProvider } from './migrations/index.js';
 import { rowToWorkspace } from './codec.js';
 import { KyselyOps, type WriteListener } from './ops.js';
@@ -9,6 +9,7 @@ import type { Database, SqlDialect } from './schema.js';
 import type { ClusterSettings, WorkspaceRecord } from '../core/types.js';
 import type { WorkspaceRow } from './schema.js';
 import { WorkspaceCache } from './workspace-cache.js';
+import { NameIndex } from './name-index.js';
 import { GroupCommitter } from './group-commit.js';
 import type { Store, StoreOps, WorkspaceFilter, WorkspacePage } from './store.js';
 
@@ -31,6 +32,10 @@ export interface KyselyStoreOptions {
   readIfIdle?: (sql: string, parameters: readonly unknown[], firstColumn?: boolean) => unknown[] | undefined;
 }
 
+function isUnfiltered(filter: WorkspaceFilter): boolean {
+  return filter.names === undefined && filter.cluster_type === undefined && !filter.status?.length && !filter.namespace?.length && !filter.search;
+}
+
 /** Enough for every workspace of a large installation; a record is a few kilobytes. */
 const WORKSPACE_CACHE_LIMIT = 10_000;
 
@@ -45,6 +50,8 @@ export class KyselyStore extends KyselyOps implements Store {
   private settingsCache?: ClusterSettings;
   private settingsEpoch = 0;
   private readonly workspaces: WorkspaceCache | undefined;
+  private readonly names: NameIndex | undefined;
+  private readonly allNames: CompiledQuery;
   private readonly readIfIdle: KyselyStoreOptions['readIfIdle'];
   /** SQLite's transactions share commits (group-commit.ts); PostgreSQL's run on connections of their own. */
   private readonly groups: GroupCommitter | undefined;
@@ -54,38 +61,67 @@ export class KyselyStore extends KyselyOps implements Store {
     const writeHot = options.pgPool !== undefined ? pgPreparedWriter(options.pgPool) : kyselyWriter(db);
     const listener: WriteListener = {
       settings: () => this.dropSettings(),
-      writingWorkspace: (name) => this.workspaces?.writeBegins(name),
-      wroteWorkspace: (name) => this.workspaces?.writeEnds(name),
+      writingWorkspace: (name, membership) => {
+        this.workspaces?.writeBegins(name);
+        if (membership) this.names?.changeBegins();
+      },
+      wroteWorkspace: (name, membership) => {
+        this.workspaces?.writeEnds(name);
+        if (membership) this.names?.changeEnds();
+      },
     };
     super(db, options.dialect, compileHotQueries(db, options.dialect), runHot, writeHot, listener);
     this.logger = options.logger;
     this.afterClose = options.afterClose;
     this.readIfIdle = options.readIfIdle;
     this.workspaces = options.readIfIdle !== undefined ? new WorkspaceCache(WORKSPACE_CACHE_LIMIT) : undefined;
+    this.names = options.readIfIdle !== undefined ? new NameIndex() : undefined;
+    this.allNames = db.selectFrom('workspaces').select('name').orderBy('name').compile();
     this.groups = options.dialect === 'sqlite' ? new GroupCommitter(db) : undefined;
   }
 
   /**
-   * A page from the cache where it can: the count and the page's names are read at once (the
-   * connection idle), the records of names not kept are read in the same step, so the page is one
-   * snapshot. Busy, it reads everything as any store does.
+   * A page from the caches where it can: the count and the page's names are read at once (the
+   * connection idle) or sliced from the kept names, the records of names not kept are read in the
+   * same step, so the page is one snapshot. Busy, it reads everything as any store does.
    */
   override async listWorkspaces(filter: WorkspaceFilter): Promise<WorkspacePage> {
     const cache = this.workspaces;
     const read = this.readIfIdle;
     if (cache === undefined || read === undefined || (filter.names !== undefined && filter.names.length === 0)) return super.listWorkspaces(filter);
-    const { count, pageNames } = this.pageQueries(filter);
-    const countQuery = count.compile();
-    const counted = read(countQuery.sql, countQuery.parameters) as { n: number | bigint }[] | undefined;
-    if (counted === undefined) return super.listWorkspaces(filter);
-    const namesQuery = pageNames.compile();
-    const names = read(namesQuery.sql, namesQuery.parameters, true) as string[];
+    const unfiltered = isUnfiltered(filter);
+    const allNames = unfiltered ? this.names?.get() : undefined;
+    let names: readonly string[];
+    let total: number;
+    if (allNames !== undefined) {
+      checkSqlCount('limit', filter.limit);
+      checkSqlCount('offset', filter.offset);
+      names = allNames.slice(filter.offset, filter.offset + filter.limit);
+      total = allNames.length;
+    } else {
+      const { count, pageNames } = this.pageQueries(filter);
+      const countQuery = count.compile();
+      const counted = read(countQuery.sql, countQuery.parameters) as { n: number | bigint }[] | undefined;
+      if (counted === undefined) return super.listWorkspaces(filter);
+      const namesQuery = pageNames.compile();
+      names = read(namesQuery.sql, namesQuery.parameters, true) as string[];
+      total = Number(counted[0]?.n ?? 0);
+      if (unfiltered && this.names?.shouldFill(total)) this.names.fill(read(this.allNames.sql, [], true) as string[]);
+    }
     const workspaces: WorkspaceRecord[] = [];
     for (const name of names) {
-      const record = cache.get(name) ?? this.keep(read(this.hot.getWorkspace.compiled.sql, [name]) as WorkspaceRow[]);
+      const kept = cache.get(name);
+      if (kept !== undefined) {
+        workspaces.push(kept);
+        continue;
+      }
+      const rows = read(this.hot.getWorkspace.compiled.sql, [name]) as WorkspaceRow[] | undefined;
+      // Sliced from the kept names, the page may meet a busy connection: it is then read as a whole.
+      if (rows === undefined) return super.listWorkspaces(filter);
+      const record = this.keep(rows);
       if (record !== undefined) workspaces.push(record);
     }
-    return { workspaces, total: Number(counted[0]?.n ?? 0) };
+    return { workspaces, total };
   }
 
   /** The workspace of rows just read on the idle connection, kept; undefined when there is none. */

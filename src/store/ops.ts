@@ -55,10 +55,10 @@ const SETTINGS_KEY = 'cluster';
 export interface WriteListener {
   /** Before and after this handle writes the cluster settings. */
   settings(): void;
-  /** A write of this workspace's row is about to be issued. */
-  writingWorkspace(name: string): void;
-  /** That write has run, or failed (called once per writingWorkspace). */
-  wroteWorkspace(name: string): void;
+  /** A write of this workspace's row is about to be issued; `membership`: it inserts or deletes the row. */
+  writingWorkspace(name: string, membership: boolean): void;
+  /** That write has run, or failed (called once per writingWorkspace, with the same arguments). */
+  wroteWorkspace(name: string, membership: boolean): void;
 }
 
 const NO_LISTENER: WriteListener = { settings: () => {}, writingWorkspace: () => {}, wroteWorkspace: () => {} };
@@ -127,12 +127,12 @@ export class KyselyOps implements StoreOps {
   }
 
   /** Runs a write of a workspace's row with the listener told before and after. */
-  private async writingWorkspace<T>(name: string, write: () => Promise<T>): Promise<T> {
-    this.written.writingWorkspace(name);
+  private async writingWorkspace<T>(name: string, write: () => Promise<T>, membership = false): Promise<T> {
+    this.written.writingWorkspace(name, membership);
     try {
       return await write();
     } finally {
-      this.written.wroteWorkspace(name);
+      this.written.wroteWorkspace(name, membership);
     }
   }
 
@@ -145,7 +145,7 @@ export class KyselyOps implements StoreOps {
     // ON CONFLICT DO NOTHING rather than catching the error: in PostgreSQL a failed statement
     // would abort the caller's whole transaction.
     const row = workspaceToRow(ws);
-    const inserted = await this.writingWorkspace(ws.name, () => this.writeHot(this.hot.insertWorkspace, INSERTED_WORKSPACE_COLUMNS.map((c) => row[c])));
+    const inserted = await this.writingWorkspace(ws.name, () => this.writeHot(this.hot.insertWorkspace, INSERTED_WORKSPACE_COLUMNS.map((c) => row[c])), true);
     if (inserted === 0) throw new WsmError('conflict', `Workspace ${ws.name} already exists.`);
   }
 
@@ -177,7 +177,7 @@ export class KyselyOps implements StoreOps {
   }
 
   async deleteWorkspace(name: string): Promise<void> {
-    await this.writingWorkspace(name, () => this.db.deleteFrom('workspaces').where('name', '=', name).execute());
+    await this.writingWorkspace(name, () => this.db.deleteFrom('workspaces').where('name', '=', name).execute(), true);
   }
 
   async insertOperation(op: OperationRecord): Promise<void> {

@@ -19,34 +19,56 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+interface Entry {
+  record: WorkspaceRecord;
+  /** Read since the eviction sweep last passed it. */
+  used: boolean;
+}
+
+/**
+ * Bounded by second chance rather than strict recency: a read only marks its entry, where moving it to
+ * the back of the Map cost two more hash operations per record (a list page reads a hundred). Past the
+ * limit, the sweep from the oldest entry moves marked entries to the back, unmarked, and drops the
+ * first one it finds unmarked.
+ */
 export class WorkspaceCache {
-  // A Map iterates in insertion order; re-inserting on use keeps the least recently used first.
-  private readonly records = new Map<string, WorkspaceRecord>();
+  private readonly records = new Map<string, Entry>();
   /** Writes issued and not yet run, by workspace. */
   private readonly writing = new Map<string, number>();
 
   constructor(private readonly limit: number) {}
 
   get(name: string): WorkspaceRecord | undefined {
-    if (this.writing.has(name)) return undefined;
-    const record = this.records.get(name);
-    if (record !== undefined) {
-      this.records.delete(name);
-      this.records.set(name, record);
-    }
-    return record;
+    if (this.writing.size > 0 && this.writing.has(name)) return undefined;
+    const entry = this.records.get(name);
+    if (entry === undefined) return undefined;
+    entry.used = true;
+    return entry.record;
   }
 
   /** Keeps the record (frozen) and returns it; not kept while a write of it is in flight. */
   put(record: WorkspaceRecord): WorkspaceRecord {
-    if (this.writing.has(record.name)) return deepFreeze(record);
-    this.records.delete(record.name);
-    this.records.set(record.name, deepFreeze(record));
-    if (this.records.size > this.limit) {
-      const oldest = this.records.keys().next().value;
-      if (oldest !== undefined) this.records.delete(oldest);
+    deepFreeze(record);
+    if (this.writing.has(record.name)) return record;
+    const entry = this.records.get(record.name);
+    if (entry !== undefined) {
+      entry.record = record;
+      entry.used = true;
+      return record;
     }
+    // Room is made first: swept after its insertion, an unread newcomer would be the first unmarked entry found.
+    if (this.records.size >= this.limit) this.evictOne();
+    this.records.set(record.name, { record, used: false });
     return record;
+  }
+
+  private evictOne(): void {
+    for (const [name, entry] of this.records) {
+      this.records.delete(name);
+      if (!entry.used) return;
+      entry.used = false;
+      this.records.set(name, entry);
+    }
   }
 
   /** A write of the workspace is being issued. */

@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import type { ObservedState } from '../../src/core/types.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { rowToWorkspace } from '../../src/store/codec.js';
+import { WorkspaceCache } from '../../src/store/workspace-cache.js';
 import { workspace } from './fixtures.js';
 
 const tempRoot = mkdtempSync(join(tmpdir(), 'wsm-ws-cache-test-'));
@@ -191,4 +192,31 @@ test('while a write is in flight, a filtered page never shows a kept record the 
       await writing;
     }
   });
+});
+
+test('the cache holds at most its limit, and a record read since the last sweep outlives one that was not', () => {
+  const cache = new WorkspaceCache(3);
+  for (const n of ['a', 'b', 'c']) cache.put(workspace(n));
+  cache.get('a');
+  cache.put(workspace('d'));
+  assert.equal(cache.size, 3);
+  assert.ok(cache.get('a'), 'a was read: it had a second chance');
+  assert.equal(cache.get('b'), undefined, 'b, the oldest unread, went');
+  // Everything read: the sweep clears the marks and the oldest (c; a moved behind it) goes, not the newcomer.
+  for (const n of ['a', 'c', 'd']) cache.get(n);
+  cache.put(workspace('e'));
+  assert.equal(cache.size, 3);
+  assert.equal(cache.get('c'), undefined);
+  assert.deepEqual(['a', 'd', 'e'].map((n) => cache.get(n)?.name), ['a', 'd', 'e']);
+});
+
+test('a record put while a write of it is in flight is handed back frozen but not kept', () => {
+  const cache = new WorkspaceCache(10);
+  cache.put(workspace('w'));
+  cache.writeBegins('w');
+  const during = cache.put(workspace('w', { project_uuid: 'during' }));
+  assert.ok(Object.isFrozen(during));
+  assert.equal(cache.get('w'), undefined);
+  cache.writeEnds('w');
+  assert.equal(cache.get('w'), undefined, 'the write ended: the next read fills it afresh');
 });

@@ -5,12 +5,18 @@ import { WsmError } from '../../core/errors.js';
 import { CLUSTER_TYPES, INSTANCE_STATUSES, type ClusterType, type InstanceStatus } from '../../core/types.js';
 import type { CommandResult } from '../../controller/workspace-commands.js';
 import { canView, requireRole, roleOn, type Principal } from '../auth.js';
-import { etag, presentOperation, presentWorkspace, workspaceJson } from '../presenter.js';
+import { appendWorkspaceJson, etag, presentOperation, presentWorkspace } from '../presenter.js';
+import { JsonBytes } from '../json-bytes.js';
 import { ActionBody, CreateWorkspaceBody, DeleteQuery, ListQuery, WorkspaceParams } from '../schemas.js';
 import type { ServerContext } from '../context.js';
 import { withIdempotency, type RouteAnswer } from '../idempotency.js';
 
 type NameParams = { name: string };
+
+const PAGE_OPEN = Buffer.from('{"workspaces":[');
+const COMMA = Buffer.from(',');
+const ONE_OPEN = Buffer.from('{"workspace":');
+const ONE_CLOSE = Buffer.from(',"metadata":{}}');
 
 function splitList(value: string | undefined): string[] {
   return value ? value.split(',').map((s) => s.trim()).filter(Boolean) : [];
@@ -80,10 +86,18 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
       offset,
       next_offset: offset + page.workspaces.length < page.total ? offset + page.workspaces.length : null,
     };
-    // The text of { workspaces: [presentWorkspace(...)], metadata }, from each record's kept rendering.
+    // { workspaces: [presentWorkspace(...)], metadata } as JSON, from each record's kept rendering.
     const now = Date.now();
-    const items = page.workspaces.filter((ws) => canView(principal, ws.name)).map((ws) => workspaceJson(ws, roleOn(principal, ws.name), now));
-    return reply.type('application/json; charset=utf-8').send(`{"workspaces":[${items.join(',')}],"metadata":${JSON.stringify(metadata)}}`);
+    const body = new JsonBytes().bytes(PAGE_OPEN);
+    let first = true;
+    for (const ws of page.workspaces) {
+      if (!canView(principal, ws.name)) continue;
+      if (!first) body.bytes(COMMA);
+      first = false;
+      appendWorkspaceJson(body, ws, roleOn(principal, ws.name), now);
+    }
+    body.text(`],"metadata":${JSON.stringify(metadata)}}`);
+    return reply.type('application/json; charset=utf-8').send(body.toBuffer());
   });
 
   app.post('/api/workspaces', { schema: { body: CreateWorkspaceBody, tags: ['workspaces'], summary: 'Create a workspace' } }, async (req, reply) => {
@@ -106,8 +120,9 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
     if (!ws) throw new WsmError('not_found', `Workspace ${name} does not exist.`);
     const [lastOperation] = await store.listOperations(name, 1);
     reply.header('etag', etag(ws));
-    // The text of { workspace: presentWorkspace(...), metadata: {} }, from the record's kept rendering.
-    return reply.type('application/json; charset=utf-8').send(`{"workspace":${workspaceJson(ws, roleOn(principal, name), Date.now(), lastOperation)},"metadata":{}}`);
+    // { workspace: presentWorkspace(...), metadata: {} } as JSON, from the record's kept rendering.
+    const body = appendWorkspaceJson(new JsonBytes().bytes(ONE_OPEN), ws, roleOn(principal, name), Date.now(), lastOperation).bytes(ONE_CLOSE);
+    return reply.type('application/json; charset=utf-8').send(body.toBuffer());
   });
 
   app.put('/api/workspaces/:name', { schema: { params: WorkspaceParams, body: ActionBody, tags: ['workspaces'], summary: 'Act on a workspace: stop, resume, patch, add_to_ingress' } }, async (req, reply) => {
