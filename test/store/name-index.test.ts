@@ -39,7 +39,7 @@ async function listUntilKept(store: Store): Promise<void> {
 function insertBehind(dataDir: string, name: string): void {
   const raw = new BetterSqlite3(join(dataDir, 'wsm.sqlite'));
   try {
-    const row = workspaceToRow(workspace(name)) as Record<string, unknown>;
+    const row = workspaceToRow(workspace(name)) as unknown as Record<string, unknown>;
     const columns = Object.keys(row);
     raw.prepare(`insert into workspaces (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})`).run(...columns.map((c) => row[c]));
   } finally {
