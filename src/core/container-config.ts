@@ -7,6 +7,7 @@ import { checkContainerConfig, CONTAINER_CONFIG_KEYS, type ContainerConfigPatch 
 import { mergeContainerConfig } from './container-config-merge.js';
 import { DEFAULT_IMAGE } from './defaults.js';
 import { parseYaml } from './yaml-source.js';
+import { renderSimpleYaml, YAML_RENDER_OPTIONS } from './simple-yaml-render.js';
 
 export { mergeContainerConfig, mergeEnv } from './container-config-merge.js';
 export { ALLOWED_KEYS, CONTAINER_CONFIG_KEYS, type ContainerConfigKey, type ContainerConfigPatch, type ResourcesPatch } from './container-config-check.js';
@@ -56,5 +57,5 @@ export function renderContainerConfig(config: ContainerConfig): string {
   }
   if (Object.keys(ordered).length === 0) return '';
   // lineWidth 0: never fold long values, so what a user copies back is what was stored.
-  return stringify(ordered, { lineWidth: 0, aliasDuplicateObjects: false });
+  return renderSimpleYaml(ordered) ?? stringify(ordered, YAML_RENDER_OPTIONS);
 }

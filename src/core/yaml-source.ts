@@ -2,6 +2,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Node } from 'yaml';
 import type { FieldError } from './errors.js';
 import { indexPath, keyPath, type SourceMap } from './checker.js';
+import { parseSimpleYaml } from './simple-yaml-parse.js';
 
 export interface ParsedYaml {
   value: unknown;
@@ -13,10 +14,23 @@ export interface ParsedYaml {
 const MAX_ALIAS_COUNT = 100;
 
 export function parseYaml(text: string, field: string): ParsedYaml {
+  const reading: YamlReading = parseSimpleYaml(text, field) ?? parseYamlWithLibrary(text, field);
+  const { lines, texts } = reading;
+  return { value: reading.value, source: { line: (f) => lines.get(f), text: (f) => texts.get(f) }, errors: reading.errors ?? [] };
+}
+
+interface YamlReading {
+  value: unknown;
+  lines: Map<string, number>;
+  texts: Map<string, string>;
+  errors?: FieldError[];
+}
+
+/** Any YAML, by the library: what parseSimpleYaml does not take, and the reference it is tested against. */
+export function parseYamlWithLibrary(text: string, field: string): YamlReading {
   const lineCounter = new LineCounter();
   const lines = new Map<string, number>();
   const texts = new Map<string, string>();
-  const source: SourceMap = { line: (f) => lines.get(f), text: (f) => texts.get(f) };
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
 
   const first = doc.errors[0];
@@ -24,7 +38,7 @@ export function parseYaml(text: string, field: string): ParsedYaml {
     const line = first.linePos?.[0]?.line ?? 1;
     // The library appends "at line N, column M:" and a code excerpt; keep the one sentence before it.
     const reason = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    return { value: undefined, source, errors: [{ field, line, message: `line ${line}: ${reason} (the YAML is not valid).` }] };
+    return { value: undefined, lines, texts, errors: [{ field, line, message: `line ${line}: ${reason} (the YAML is not valid).` }] };
   }
 
   const lineOf = (node: { range?: [number, number, number] | null } | null | undefined): number | undefined =>
@@ -56,9 +70,9 @@ export function parseYaml(text: string, field: string): ParsedYaml {
   walk(root, field);
 
   try {
-    return { value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }), source, errors: [] };
+    return { value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }), lines, texts, errors: [] };
   } catch (err) {
     const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    return { value: undefined, source, errors: [{ field, message: `${reason} (the YAML is not valid).` }] };
+    return { value: undefined, lines, texts, errors: [{ field, message: `${reason} (the YAML is not valid).` }] };
   }
 }
