@@ -4,7 +4,8 @@
 // its bytes are renderings kept with the records, which can be kept as bytes instead.
 
 export class JsonBytes {
-  private readonly chunks: (Uint8Array | number)[] = [];
+  /** Byte chunks, and integers' digits as ASCII strings (copied a character at a time). */
+  private readonly chunks: (Uint8Array | string)[] = [];
   private length = 0;
 
   /** Appends bytes as they are: the caller's chunk is copied only by toBuffer, so it must not change. */
@@ -18,11 +19,12 @@ export class JsonBytes {
     return this.bytes(Buffer.from(text));
   }
 
-  /** A non-negative safe integer, written as its decimal digits without making a string of it. */
+  /** A non-negative safe integer, as its decimal digits. */
   integer(n: number): this {
     if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`JsonBytes.integer: ${n} is not a non-negative safe integer`);
-    this.chunks.push(n);
-    this.length += digitCount(n);
+    const digits = String(n);
+    this.chunks.push(digits);
+    this.length += digits.length;
     return this;
   }
 
@@ -30,34 +32,14 @@ export class JsonBytes {
     const out = Buffer.allocUnsafe(this.length);
     let at = 0;
     for (const chunk of this.chunks) {
-      if (typeof chunk === 'number') at = writeDigits(out, at, chunk);
-      else {
+      if (typeof chunk === 'string') {
+        // A few ASCII digits: copied here rather than through a call into Node's encoder.
+        for (let i = 0; i < chunk.length; i++) out[at++] = chunk.charCodeAt(i);
+      } else {
         out.set(chunk, at);
         at += chunk.length;
       }
     }
     return out;
   }
-}
-
-function digitCount(n: number): number {
-  let digits = 1;
-  while (n >= 10) {
-    n = Math.floor(n / 10);
-    digits++;
-  }
-  return digits;
-}
-
-const ZERO = 0x30;
-
-/** Writes n's digits at `at`; returns the offset after them. */
-function writeDigits(out: Buffer, at: number, n: number): number {
-  const end = at + digitCount(n);
-  let i = end;
-  do {
-    out[--i] = ZERO + (n % 10);
-    n = Math.floor(n / 10);
-  } while (n > 0);
-  return end;
 }

@@ -134,6 +134,12 @@ interface RenderedParts {
   /** From after idle_seconds to the closing brace. */
   rest: Buffer;
   lastActivityMs: number | undefined;
+  /**
+   * Everything before idle_seconds with no last operation (as in a list), joined, for the access it
+   * was last asked for (one principal reads a page): each chunk costs the final copy a call of its
+   * own, and a page has hundreds.
+   */
+  headWithoutOperation?: { access: Role | undefined; bytes: Buffer };
 }
 
 function renderParts(ws: WorkspaceRecord): RenderedParts {
@@ -175,10 +181,17 @@ export function appendWorkspaceJson(out: JsonBytes, ws: WorkspaceRecord, access:
     parts = renderParts(ws);
     if (Object.isFrozen(ws)) renderedParts.set(ws, parts);
   }
-  out.bytes(parts.beforeAccess).bytes(accessBytes(access)).bytes(parts.beforeOperation);
-  if (lastOperation === undefined) out.bytes(NULL);
-  else out.text(JSON.stringify(presentOperation(lastOperation)));
-  out.bytes(parts.beforeIdle);
+  if (lastOperation === undefined) {
+    let head = parts.headWithoutOperation;
+    if (head === undefined || head.access !== access) {
+      head = { access, bytes: Buffer.concat([parts.beforeAccess, accessBytes(access), parts.beforeOperation, NULL, parts.beforeIdle]) };
+      parts.headWithoutOperation = head;
+    }
+    out.bytes(head.bytes);
+  } else {
+    out.bytes(parts.beforeAccess).bytes(accessBytes(access)).bytes(parts.beforeOperation);
+    out.text(JSON.stringify(presentOperation(lastOperation))).bytes(parts.beforeIdle);
+  }
   const last = parts.lastActivityMs;
   if (last === undefined) out.bytes(NULL);
   else out.integer(Math.max(0, Math.floor((now - last) / 1000)));

@@ -30,6 +30,7 @@ function parseIfMatch(req: FastifyRequest): string | undefined {
 
 export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const { store, commands } = ctx;
+  const sendJson = (reply: FastifyReply, body: JsonBytes) => reply.type('application/json; charset=utf-8').send(body.toBuffer());
 
   const answer = (reply: FastifyReply, principal: Principal, result: CommandResult, status = 200): RouteAnswer => {
     reply.header('etag', etag(result.workspace));
@@ -97,7 +98,7 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
       appendWorkspaceJson(body, ws, roleOn(principal, ws.name), now);
     }
     body.text(`],"metadata":${JSON.stringify(metadata)}}`);
-    return reply.type('application/json; charset=utf-8').send(body.toBuffer());
+    return sendJson(reply, body);
   });
 
   app.post('/api/workspaces', { schema: { body: CreateWorkspaceBody, tags: ['workspaces'], summary: 'Create a workspace' } }, async (req, reply) => {
@@ -121,8 +122,7 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
     const [lastOperation] = await store.listOperations(name, 1);
     reply.header('etag', etag(ws));
     // { workspace: presentWorkspace(...), metadata: {} } as JSON, from the record's kept rendering.
-    const body = appendWorkspaceJson(new JsonBytes().bytes(ONE_OPEN), ws, roleOn(principal, name), Date.now(), lastOperation).bytes(ONE_CLOSE);
-    return reply.type('application/json; charset=utf-8').send(body.toBuffer());
+    return sendJson(reply, appendWorkspaceJson(new JsonBytes().bytes(ONE_OPEN), ws, roleOn(principal, name), Date.now(), lastOperation).bytes(ONE_CLOSE));
   });
 
   app.put('/api/workspaces/:name', { schema: { params: WorkspaceParams, body: ActionBody, tags: ['workspaces'], summary: 'Act on a workspace: stop, resume, patch, add_to_ingress' } }, async (req, reply) => {
