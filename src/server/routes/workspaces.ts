@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WsmError } from '../../core/errors.js';
 import { CLUSTER_TYPES, INSTANCE_STATUSES, type ClusterType, type InstanceStatus } from '../../core/types.js';
 import type { CommandResult } from '../../controller/workspace-commands.js';
-import { canView, requireRole, roleOn, type Principal } from '../auth.js';
+import { canView, requireRole, roleAtLeast, roleOn, type Principal } from '../auth.js';
 import { appendWorkspaceJson, etag, presentOperation, presentWorkspace } from '../presenter.js';
 import { JsonBytes } from '../json-bytes.js';
 import { ActionBody, CreateWorkspaceBody, DeleteQuery, ListQuery, WorkspaceParams } from '../schemas.js';
@@ -90,12 +90,15 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
     // { workspaces: [presentWorkspace(...)], metadata } as JSON, from each record's kept rendering.
     const now = Date.now();
     const body = new JsonBytes().bytes(PAGE_OPEN);
+    // Without grants a principal has one role on every workspace: looked up once, not per item.
+    const sameRole = principal.grants.size === 0;
+    const role = roleOn(principal);
     let first = true;
     for (const ws of page.workspaces) {
-      if (!canView(principal, ws.name)) continue;
+      if (sameRole ? !roleAtLeast(role, 'viewer') : !canView(principal, ws.name)) continue;
       if (!first) body.bytes(COMMA);
       first = false;
-      appendWorkspaceJson(body, ws, roleOn(principal, ws.name), now);
+      appendWorkspaceJson(body, ws, sameRole ? role : roleOn(principal, ws.name), now);
     }
     body.text(`],"metadata":${JSON.stringify(metadata)}}`);
     return sendJson(reply, body);
