@@ -1,29 +1,17 @@
 // The SQLite store keeps the names of all workspaces for unfiltered pages (src/store/name-index.ts).
 // A page must always be what the file holds once the writes its caller heard of have settled: after
 // inserts and deletes made directly, in transactions that commit or roll back, and in flight together.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import fc from 'fast-check';
-import { openStore, type Store } from '../../src/store/index.js';
+import type { Store } from '../../src/store/index.js';
 import { workspaceToRow } from '../../src/store/codec.js';
 import { workspace } from './fixtures.js';
+import { sqliteStores } from './sqlite-stores.js';
 
-const tempRoot = mkdtempSync(join(tmpdir(), 'wsm-name-index-test-'));
-after(() => rmSync(tempRoot, { recursive: true, force: true }));
-
-async function withStore(run: (store: Store, dataDir: string) => Promise<void>): Promise<void> {
-  const dataDir = mkdtempSync(join(tempRoot, 'data-'));
-  const store = await openStore({ dataDir });
-  try {
-    await run(store, dataDir);
-  } finally {
-    await store.close();
-  }
-}
+const withStore = sqliteStores('wsm-name-index-test-');
 
 const names = async (store: Store, limit = 100, offset = 0) => {
   const page = await store.listWorkspaces({ limit, offset });

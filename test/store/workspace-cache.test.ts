@@ -1,31 +1,19 @@
 // The SQLite store keeps decoded workspaces (src/store/workspace-cache.ts). What it hands out must
 // always be the committed row: after every kind of write, inside and after transactions that commit
 // or roll back, and when a read and a write of the same workspace are in flight together.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import fc from 'fast-check';
 import type { ObservedState } from '../../src/core/types.js';
-import { openStore, type Store } from '../../src/store/index.js';
+import type { Store } from '../../src/store/index.js';
 import { rowToWorkspace } from '../../src/store/codec.js';
 import { WorkspaceCache } from '../../src/store/workspace-cache.js';
 import { workspace } from './fixtures.js';
+import { sqliteStores } from './sqlite-stores.js';
 
-const tempRoot = mkdtempSync(join(tmpdir(), 'wsm-ws-cache-test-'));
-after(() => rmSync(tempRoot, { recursive: true, force: true }));
-
-async function withStore(run: (store: Store, dataDir: string) => Promise<void>): Promise<void> {
-  const dataDir = mkdtempSync(join(tempRoot, 'data-'));
-  const store = await openStore({ dataDir });
-  try {
-    await run(store, dataDir);
-  } finally {
-    await store.close();
-  }
-}
+const withStore = sqliteStores('wsm-ws-cache-test-');
 
 const observed = (status: ObservedState['status'], at: string): ObservedState => ({ status, observed_generation: 1, conditions: [], updated_at: at });
 
