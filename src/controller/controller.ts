@@ -398,26 +398,41 @@ export class Controller extends EventEmitter<ControllerEvents> {
   }
 
   /**
-   * Waits until the operation has been tried at least once by the runtime (accepted) or has
-   * settled, bounded by timeoutMs. Returns the operation as it then stands.
+   * Listens for the operation's changes from now on. Called before the operation is written, no change
+   * can come before the listener (a reconcile already running for the workspace may take the new
+   * operation up as soon as it is committed), so the store need not be read to learn what was missed.
+   * `wait` answers once the runtime has tried the operation at least once (accepted) or it has
+   * settled, or after timeoutMs with the stored record; `cancel` stops listening (the write failed).
    */
-  async waitForOperation(id: string, timeoutMs: number, until: 'accepted' | 'settled' = 'accepted'): Promise<OperationRecord | undefined> {
-    const done = (op: OperationRecord) =>
-      op.state === 'succeeded' || op.state === 'failed' || (until === 'accepted' && op.attempts > 0);
-    const first = await this.store.getOperation(id);
-    if (!first || done(first)) return first;
-    return new Promise((resolve) => {
-      // An emitted record is what was just written: only a timeout reads the store again.
-      const finish = async (emitted?: OperationRecord) => {
-        clearTimeout(timer);
-        this.off('operation', listener);
-        resolve(emitted ?? (await this.store.getOperation(id)));
-      };
-      const listener = (op: OperationRecord) => {
-        if (op.id === id && done(op)) void finish({ ...op });
-      };
-      const timer = setTimeout(() => void finish(), timeoutMs);
-      this.on('operation', listener);
-    });
+  watchOperation(id: string): OperationWatch {
+    let latest: OperationRecord | undefined;
+    let onChange = () => {};
+    const listener = (op: OperationRecord) => {
+      if (op.id !== id) return;
+      latest = { ...op };
+      onChange();
+    };
+    this.on('operation', listener);
+    const cancel = () => this.off('operation', listener);
+    const wait = (timeoutMs: number) =>
+      new Promise<OperationRecord | undefined>((resolve) => {
+        const finish = async (record?: OperationRecord) => {
+          clearTimeout(timer);
+          cancel();
+          // An emitted record is what was just written: only a timeout reads the store.
+          resolve(record ?? (await this.store.getOperation(id)));
+        };
+        const timer = setTimeout(() => void finish(), timeoutMs);
+        onChange = () => {
+          if (latest !== undefined && (latest.state === 'succeeded' || latest.state === 'failed' || latest.attempts > 0)) void finish(latest);
+        };
+        onChange();
+      });
+    return { wait, cancel };
   }
+}
+
+export interface OperationWatch {
+  wait(timeoutMs: number): Promise<OperationRecord | undefined>;
+  cancel(): void;
 }

@@ -7,7 +7,7 @@ import { notFound, validationError, WsmError, type FieldError } from '../core/er
 import { applyPatch, buildSpec, parseActionRequest, parseCreateRequest, specEquals, type ActionRequest } from '../core/requests.js';
 import type { AuditEvent, DesiredState, LifecycleConfig, OperationAction, OperationRecord, WorkspaceRecord, WorkspaceSpec } from '../core/types.js';
 import type { Store, StoreOps } from '../store/store.js';
-import type { Controller } from './controller.js';
+import type { Controller, OperationWatch } from './controller.js';
 import { checkHookPath } from './hook-scripts.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { initialObserved } from './observed.js';
@@ -70,12 +70,12 @@ export class WorkspaceCommands {
         updated_at: now,
       };
       const op = this.operation(ws, 'create', ctx, body, 'running');
-      await this.store.transaction(async (tx) => {
+      const watch = await this.written(op, async (tx) => {
         await tx.insertWorkspace(ws);
         await tx.insertOperation(op);
         await tx.appendAudit(this.audit(ctx, 'create', ws.name, 0, 1, 'ok'));
       });
-      return this.handOver(ws.name, op);
+      return this.handOver(ws.name, watch);
     });
   }
 
@@ -112,14 +112,14 @@ export class WorkspaceCommands {
         updated_at: changed ? new Date().toISOString() : current.updated_at,
       };
       const op = this.operation(updated, req.action, ctx, body, updated.desired_state);
-      await this.store.transaction(async (tx) => {
+      const watch = await this.written(op, async (tx) => {
         // replaceWorkspace leaves activity alone (it has its own writers): an action is activity.
         if (changed) await this.replace(tx, updated, current.resource_version);
         await tx.setActivity(name, updated.activity);
         await tx.insertOperation(op);
         await tx.appendAudit(this.audit(ctx, req.action, name, current.generation, updated.generation, 'ok'));
       });
-      return this.handOver(name, op);
+      return this.handOver(name, watch);
     });
   }
 
@@ -136,12 +136,12 @@ export class WorkspaceCommands {
         updated_at: now,
       };
       const op = this.operation(updated, 'delete', ctx, { delete_volume: deleteVolume }, 'deleted');
-      await this.store.transaction(async (tx) => {
+      const watch = await this.written(op, async (tx) => {
         await this.replace(tx, updated, current.resource_version);
         await tx.insertOperation(op);
         await tx.appendAudit(this.audit(ctx, 'delete', name, current.generation, current.generation, 'ok'));
       });
-      return this.handOver(name, op, updated);
+      return this.handOver(name, watch, updated);
     });
   }
 
@@ -271,9 +271,21 @@ export class WorkspaceCommands {
     };
   }
 
-  private async handOver(name: string, op: OperationRecord, fallback?: WorkspaceRecord): Promise<CommandResult> {
+  /** Runs the transaction that writes a new operation, listening for the operation's changes from before it. */
+  private async written(op: OperationRecord, write: (tx: StoreOps) => Promise<void>): Promise<OperationWatch> {
+    const watch = this.controller.watchOperation(op.id);
+    try {
+      await this.store.transaction(write);
+    } catch (err) {
+      watch.cancel();
+      throw err;
+    }
+    return watch;
+  }
+
+  private async handOver(name: string, watch: OperationWatch, fallback?: WorkspaceRecord): Promise<CommandResult> {
     this.controller.enqueue(name);
-    const operation = await this.controller.waitForOperation(op.id, this.options.actionWaitMs);
+    const operation = await watch.wait(this.options.actionWaitMs);
     const workspace = (await this.store.getWorkspace(name)) ?? fallback;
     if (!workspace) throw notFound(name);
     return { workspace, operation };
