@@ -20,8 +20,9 @@ export class NameIndex {
   }
 
   /**
-   * A page was read from SQL: whether to read all the names now, in the same step. Worth it after
-   * pages enough to pay for it (a page costs about a count of the rows; filling, a few counts' worth).
+   * A page was read from SQL: whether to read all the names now, in the same step. Worth it once
+   * pages enough have paid for it: a page from SQL counts every row, and reading every name costs a
+   * few such counts.
    */
   shouldFill(total: number): boolean {
     if (this.changing > 0) return false;
@@ -51,6 +52,6 @@ export class NameIndex {
   }
 }
 
+/** Pages from SQL since the last change before the names are read: one per 2,500 workspaces, at least four. */
 const MIN_PAGES_BEFORE_FILL = 4;
-/** A page from SQL counts every row; reading every name costs a few times more. One page per 2,500 rows to fill. */
 const ROWS_PER_PAGE_OF_FILL = 2_500;
