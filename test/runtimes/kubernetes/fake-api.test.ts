@@ -55,7 +55,10 @@ describe('fake API server over HTTP', () => {
   let apps: AppsV1Api;
   let core: CoreV1Api;
   before(async () => {
-    fake = await FakeKubeApi.start();
+    // These tests are about the API server's own rules. The simulated cluster would act on the
+    // StatefulSets they create (pods, status) and change their resourceVersion between a test's read
+    // and its write, at a moment that depends on the machine's speed: it is kept from acting here.
+    fake = await FakeKubeApi.start({ tickMs: 600_000 });
     apps = fake.kubeConfig().makeApiClient(AppsV1Api);
     core = fake.kubeConfig().makeApiClient(CoreV1Api);
   });
