@@ -15,6 +15,8 @@ export interface HotQuery<R> {
 
 export interface HotQueries {
   getWorkspace: HotQuery<WorkspaceRow>;
+  /** Every workspace's name, in order. No parameters. */
+  workspaceNames: HotQuery<{ name: string }>;
   /**
    * Running workspaces whose stored idle deadline has passed, in (cull_at, name) order after a cursor,
    * at most `limit` of them. Parameters: now, cursor cull_at (twice), cursor name.
@@ -201,6 +203,10 @@ export function compileHotQueries(db: Kysely<Database>, dialect: SqlDialect): Ho
     getWorkspace: {
       name: 'wsm_get_workspace',
       compiled: db.selectFrom('workspaces').select(WORKSPACE_COLUMNS).where('name', '=', '').compile(),
+    },
+    workspaceNames: {
+      name: 'wsm_workspace_names',
+      compiled: db.selectFrom('workspaces').select('name').orderBy('name').compile(),
     },
     findTokenByHash: {
       name: 'wsm_find_token_by_hash',

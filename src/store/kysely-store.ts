@@ -1,5 +1,5 @@
 // The Store: StoreOps plus schema migration, transactions and shutdown, for either dialect.
-import { Kysely, Migrator, sql, type CompiledQuery, type Dialect } from 'kysely';
+import { Kysely, Migrator, sql, type Dialect } from 'kysely';
 import type pg from 'pg';
 import { checkSqlCount, compileHotQueries, kyselyRunner, kyselyWriter, pgPreparedRunner, pgPreparedWriter } from './hot-queries.js';
 import { migrationProvider } from './migrations/index.js';
@@ -51,7 +51,6 @@ export class KyselyStore extends KyselyOps implements Store {
   private settingsEpoch = 0;
   private readonly workspaces: WorkspaceCache | undefined;
   private readonly names: NameIndex | undefined;
-  private readonly allNames: CompiledQuery;
   private readonly readIfIdle: KyselyStoreOptions['readIfIdle'];
   /** SQLite's transactions share commits (group-commit.ts); PostgreSQL's run on connections of their own. */
   private readonly groups: GroupCommitter | undefined;
@@ -76,7 +75,6 @@ export class KyselyStore extends KyselyOps implements Store {
     this.readIfIdle = options.readIfIdle;
     this.workspaces = options.readIfIdle !== undefined ? new WorkspaceCache(WORKSPACE_CACHE_LIMIT) : undefined;
     this.names = options.readIfIdle !== undefined ? new NameIndex() : undefined;
-    this.allNames = db.selectFrom('workspaces').select('name').orderBy('name').compile();
     this.groups = options.dialect === 'sqlite' ? new GroupCommitter(db) : undefined;
   }
 
@@ -106,7 +104,7 @@ export class KyselyStore extends KyselyOps implements Store {
       const namesQuery = pageNames.compile();
       names = read(namesQuery.sql, namesQuery.parameters, true) as string[];
       total = Number(counted[0]?.n ?? 0);
-      if (unfiltered && this.names?.shouldFill(total)) this.names.fill(read(this.allNames.sql, [], true) as string[]);
+      if (unfiltered && this.names?.shouldFill(total)) this.names.fill(read(this.hot.workspaceNames.compiled.sql, [], true) as string[]);
     }
     const workspaces: WorkspaceRecord[] = [];
     for (const name of names) {

@@ -137,7 +137,7 @@ export class KyselyOps implements StoreOps {
   }
 
   async listWorkspaceNames(): Promise<string[]> {
-    const rows = await this.db.selectFrom('workspaces').select('name').orderBy('name').execute();
+    const rows = await this.runHot(this.hot.workspaceNames, []);
     return rows.map((r) => r.name);
   }
 

@@ -126,4 +126,3 @@ function withStatementCache(db: BetterSqlite3.Database, beforeClose: () => void)
     },
   };
 }
-
