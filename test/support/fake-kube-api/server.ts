@@ -14,6 +14,10 @@ export interface RecordedRequest {
   query: Record<string, string>;
   contentType?: string;
   body?: unknown;
+  /** The status the request was answered with; unset while unanswered (a watch, a hang). */
+  status?: number;
+  /** Whether the answer was one injected by a test rather than the store's own. */
+  injected?: boolean;
 }
 
 export interface InvalidWrite {
@@ -172,10 +176,13 @@ export class FakeApiHttp {
         }
         body = JSON.parse(raw);
       }
-      this.requests.push({ method, path: url.pathname, query, contentType, body });
+      const recorded: RecordedRequest = { method, path: url.pathname, query, contentType, body };
+      this.requests.push(recorded);
+      res.once('finish', () => (recorded.status = res.statusCode));
       const injected = this.takeInjection(method, url.pathname);
       if (injected) {
         if ('hang' in injected) return; // never answered; the socket goes when the client gives up or on stop()
+        recorded.injected = true;
         const reason = injected.reason ?? REASONS[injected.status] ?? 'Unknown';
         throw new HttpError(injected.status, reason, injected.message ?? `injected ${injected.status} for ${method} ${url.pathname}`);
       }
