@@ -61,6 +61,28 @@ export function rowToWorkspace(row: WorkspaceRow): WorkspaceRecord {
   return ws;
 }
 
+/**
+ * The record a replace leaves: the columns it writes from `row`, the rest (fixed at insert, or
+ * written by their own writers) as they were in `before`.
+ */
+export function replacedWorkspace(row: WorkspaceRow, before: WorkspaceRecord): WorkspaceRecord {
+  const ws: WorkspaceRecord = {
+    name: before.name,
+    cluster_type: before.cluster_type,
+    project_uuid: before.project_uuid,
+    spec: JSON.parse(row.spec),
+    desired_state: row.desired_state as DesiredState,
+    generation: Number(row.generation),
+    resource_version: Number(row.resource_version),
+    observed: before.observed,
+    activity: before.activity,
+    created_at: before.created_at,
+    updated_at: row.updated_at,
+  };
+  if (row.deletion !== null) ws.deletion = JSON.parse(row.deletion);
+  return ws;
+}
+
 export function operationToRow(op: OperationRecord): OperationsTable {
   return {
     id: op.id,

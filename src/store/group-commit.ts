@@ -11,6 +11,8 @@ const MAX_GROUP = 16;
 
 interface Queued {
   fn: (db: Kysely<Database>) => Promise<unknown>;
+  /** Told, in the order the transactions ran, once theirs is committed and before anything else runs. */
+  committed: (() => void) | undefined;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -21,9 +23,9 @@ export class GroupCommitter {
 
   constructor(private readonly db: Kysely<Database>) {}
 
-  run<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+  run<T>(fn: (db: Kysely<Database>) => Promise<T>, committed?: () => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queued.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      this.queued.push({ fn, committed, resolve: resolve as (value: unknown) => void, reject });
       if (!this.draining) void this.drain();
     });
   }
@@ -75,6 +77,8 @@ export class GroupCommitter {
       for (const { job } of done) job.reject(error);
       return;
     }
+    // Still holding the connection: no statement has run since the commit.
+    for (const { job } of done) job.committed?.();
     for (const { job, result } of done) job.resolve(result);
   }
 }

@@ -61,11 +61,12 @@ export class KyselyStore extends KyselyOps implements Store {
     const listener: WriteListener = {
       settings: () => this.dropSettings(),
       writingWorkspace: (name, membership) => {
-        this.workspaces?.writeBegins(name);
         if (membership) this.names?.changeBegins();
+        return this.workspaces?.writeBegins(name);
       },
-      wroteWorkspace: (name, membership) => {
-        this.workspaces?.writeEnds(name);
+      // Outside a transaction a write that has run is committed.
+      wroteWorkspace: (name, membership, ticket, leaves) => {
+        if (ticket !== undefined) this.workspaces?.writeEnds(name, ticket, leaves?.(ticket.base));
         if (membership) this.names?.changeEnds();
       },
     };
@@ -201,12 +202,35 @@ export class KyselyStore extends KyselyOps implements Store {
         this.dropSettings();
       },
       // Nothing can fill the cache before the commit: the transaction holds the connection till then.
-      writingWorkspace: this.written.writingWorkspace,
-      wroteWorkspace: this.written.wroteWorkspace,
+      // What each write left is kept for the commit, and a later write of the same workspace here
+      // starts from it; after two writes of one workspace in flight together here (they may run in
+      // either order) it is not known.
+      writingWorkspace: (name, membership) => {
+        const ticket = this.written.writingWorkspace(name, membership);
+        if (ticket === undefined) return undefined;
+        if (inFlight.has(name)) overlapped.add(name);
+        inFlight.set(name, (inFlight.get(name) ?? 0) + 1);
+        return left.has(name) ? { ...ticket, base: left.get(name) } : ticket;
+      },
+      wroteWorkspace: (name, membership, ticket, leaves) => {
+        this.written.wroteWorkspace(name, membership, ticket);
+        if (ticket === undefined) return;
+        const count = inFlight.get(name)! - 1;
+        if (count > 0) inFlight.set(name, count);
+        else inFlight.delete(name);
+        left.set(name, overlapped.has(name) ? undefined : leaves?.(ticket.base));
+      },
+    };
+    /** The rows this transaction's writes left, by workspace (undefined: not known). */
+    const left = new Map<string, WorkspaceRecord | undefined>();
+    const inFlight = new Map<string, number>();
+    const overlapped = new Set<string>();
+    const committed = () => {
+      for (const [name, record] of left) this.workspaces?.transactionCommitted(name, record);
     };
     const inTransaction = (trx: Kysely<Database>) => fn(new KyselyOps(trx, this.dialect, this.hot, kyselyRunner(trx), kyselyWriter(trx), listener));
     try {
-      if (this.groups !== undefined) return await this.groups.run(inTransaction);
+      if (this.groups !== undefined) return await this.groups.run(inTransaction, committed);
       return await this.db.transaction().execute(inTransaction);
     } finally {
       // Dropped again once committed (or rolled back): a read between the write and the commit saw the old value.

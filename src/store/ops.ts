@@ -19,6 +19,7 @@ import {
   rowToIdempotency,
   rowToOperation,
   rowToToken,
+  replacedWorkspace,
   rowToWorkspace,
   tokenToRow,
   workspaceToRow,
@@ -38,6 +39,7 @@ import {
 import { lastActivityMs } from './idle-columns.js';
 import { OPEN_OPERATION } from './partial-indexes.js';
 import type { Database, SqlDialect } from './schema.js';
+import type { WriteTicket } from './workspace-cache.js';
 import type {
   AuditFilter,
   Grant,
@@ -56,12 +58,18 @@ export interface WriteListener {
   /** Before and after this handle writes the cluster settings. */
   settings(): void;
   /** A write of this workspace's row is about to be issued; `membership`: it inserts or deletes the row. */
-  writingWorkspace(name: string, membership: boolean): void;
-  /** That write has run, or failed (called once per writingWorkspace, with the same arguments). */
-  wroteWorkspace(name: string, membership: boolean): void;
+  writingWorkspace(name: string, membership: boolean): WriteTicket | undefined;
+  /**
+   * That write has run, or failed (called once per writingWorkspace, with the same arguments and its
+   * ticket). `leaves`, given when it ran, works out the row it left from the record before it.
+   */
+  wroteWorkspace(name: string, membership: boolean, ticket: WriteTicket | undefined, leaves?: RowLeft): void;
 }
 
-const NO_LISTENER: WriteListener = { settings: () => {}, writingWorkspace: () => {}, wroteWorkspace: () => {} };
+/** The record a write left, from the record before it (undefined when that is not known); undefined when it cannot tell. */
+export type RowLeft = (before: WorkspaceRecord | undefined) => WorkspaceRecord | undefined;
+
+const NO_LISTENER: WriteListener = { settings: () => {}, writingWorkspace: () => undefined, wroteWorkspace: () => {} };
 
 /** Escapes LIKE's wildcards so a search for "a_b" matches only that text. */
 function likePattern(search: string): string {
@@ -126,13 +134,16 @@ export class KyselyOps implements StoreOps {
     };
   }
 
-  /** Runs a write of a workspace's row with the listener told before and after. */
-  private async writingWorkspace<T>(name: string, write: () => Promise<T>, membership = false): Promise<T> {
-    this.written.writingWorkspace(name, membership);
+  /** Runs a write of a workspace's row with the listener told before and after, and what the row became. */
+  private async writingWorkspace<T>(name: string, write: () => Promise<T>, leaves: (result: T, before: WorkspaceRecord | undefined) => WorkspaceRecord | undefined, membership = false): Promise<T> {
+    const ticket = this.written.writingWorkspace(name, membership);
+    let left: RowLeft | undefined;
     try {
-      return await write();
+      const result = await write();
+      left = (before) => leaves(result, before);
+      return result;
     } finally {
-      this.written.wroteWorkspace(name, membership);
+      this.written.wroteWorkspace(name, membership, ticket, left);
     }
   }
 
@@ -145,7 +156,12 @@ export class KyselyOps implements StoreOps {
     // ON CONFLICT DO NOTHING rather than catching the error: in PostgreSQL a failed statement
     // would abort the caller's whole transaction.
     const row = workspaceToRow(ws);
-    const inserted = await this.writingWorkspace(ws.name, () => this.writeHot(this.hot.insertWorkspace, INSERTED_WORKSPACE_COLUMNS.map((c) => row[c])), true);
+    const inserted = await this.writingWorkspace(
+      ws.name,
+      () => this.writeHot(this.hot.insertWorkspace, INSERTED_WORKSPACE_COLUMNS.map((c) => row[c])),
+      (changes, before) => (changes > 0 ? rowToWorkspace(row) : before),
+      true,
+    );
     if (inserted === 0) throw new WsmError('conflict', `Workspace ${ws.name} already exists.`);
   }
 
@@ -154,16 +170,19 @@ export class KyselyOps implements StoreOps {
     // read them a moment ago must not put an older value back.
     const row = workspaceToRow(ws);
     const values = [...REPLACED_WORKSPACE_COLUMNS.map((c) => row[c]), row.idle_limit_ms, row.idle_limit_ms, row.name, expectedVersion];
-    return (await this.writingWorkspace(ws.name, () => this.writeHot(this.hot.replaceWorkspace, values))) > 0;
+    const replaced = (changes: number, before: WorkspaceRecord | undefined) => (changes === 0 ? before : before && replacedWorkspace(row, before));
+    return (await this.writingWorkspace(ws.name, () => this.writeHot(this.hot.replaceWorkspace, values), replaced)) > 0;
   }
 
   async setObserved(name: string, observed: ObservedState): Promise<void> {
-    await this.writingWorkspace(name, () => this.runHot(this.hot.setObserved, [JSON.stringify(observed), observed.status, name]));
+    const json = JSON.stringify(observed);
+    await this.writingWorkspace(name, () => this.runHot(this.hot.setObserved, [json, observed.status, name]), (_, before) => before && { ...before, observed: JSON.parse(json) });
   }
 
   async setActivity(name: string, activity: ActivityState): Promise<void> {
     const last = lastActivityMs(activity);
-    await this.writingWorkspace(name, () => this.runHot(this.hot.setActivity, [JSON.stringify(activity), last, last, name]));
+    const json = JSON.stringify(activity);
+    await this.writingWorkspace(name, () => this.runHot(this.hot.setActivity, [json, last, last, name]), (_, before) => before && { ...before, activity: JSON.parse(json) });
   }
 
   async listIdleCandidates(now: number, limit: number, after?: IdleCursor): Promise<IdleCandidatesPage> {
@@ -177,7 +196,7 @@ export class KyselyOps implements StoreOps {
   }
 
   async deleteWorkspace(name: string): Promise<void> {
-    await this.writingWorkspace(name, () => this.db.deleteFrom('workspaces').where('name', '=', name).execute(), true);
+    await this.writingWorkspace(name, () => this.db.deleteFrom('workspaces').where('name', '=', name).execute(), () => undefined, true);
   }
 
   async insertOperation(op: OperationRecord): Promise<void> {

@@ -69,6 +69,66 @@ test('a read made while a transaction holds its write waits for the commit; a ro
   });
 });
 
+test('a write keeps the row it left, equal to the row read back, without reading it', async () => {
+  await withStore(async (store, dataDir) => {
+    const raw = new BetterSqlite3(join(dataDir, 'wsm.sqlite'));
+    const fileRow = (name: string) => rowToWorkspace(raw.prepare('select * from workspaces where name = ?').get(name) as never);
+    // Changed behind the store's back, a row read again would show the mark; one kept does not.
+    const mark = (name: string) => raw.prepare("update workspaces set project_uuid = 'behind-its-back' where name = ?").run(name);
+    const keptAfter = async (name: string, write: () => Promise<unknown>, what: string) => {
+      await store.getWorkspace(name);
+      await write();
+      const expected = fileRow(name);
+      mark(name);
+      assert.deepEqual(await store.getWorkspace(name), expected, what);
+      raw.prepare('update workspaces set project_uuid = ? where name = ?').run(expected.project_uuid, name);
+    };
+    try {
+      await keptAfter('k', () => store.insertWorkspace(workspace('k')), 'insert');
+      await keptAfter('k', () => store.setObserved('k', observed('RUNNING', '2024-01-02T00:00:00.000Z')), 'setObserved');
+      await keptAfter('k', () => store.setActivity('k', { last_activity_at: '2024-01-03T00:00:00.000Z', last_activity_source: 'heartbeat' }), 'setActivity');
+      const v1 = (await store.getWorkspace('k'))!;
+      // Fixed and separately written fields in the record given are not what the replace writes.
+      const replacement = { ...v1, cluster_type: 'k8s' as const, created_at: 'x', observed: observed('FAILED', 'y'), desired_state: 'stopped' as const, resource_version: 2 };
+      await keptAfter('k', () => store.replaceWorkspace(replacement, 1), 'replace');
+      await keptAfter('k', () => store.replaceWorkspace({ ...replacement, desired_state: 'running' }, 1), 'a replace from a stale version');
+      await keptAfter(
+        'k',
+        () =>
+          store.transaction(async (tx) => {
+            const ws = (await tx.getWorkspace('k'))!;
+            await tx.replaceWorkspace({ ...ws, desired_state: 'running', resource_version: 3, deletion: { requested_at: 'z', delete_volume: true } }, 2);
+            await tx.setActivity('k', { last_activity_at: '2024-01-04T00:00:00.000Z', last_activity_source: 'api' });
+            await tx.setObserved('k', observed('STOPPED', '2024-01-05T00:00:00.000Z'));
+          }),
+        'a transaction of several writes',
+      );
+      // Transactions sharing one commit: the later one's row is what is kept.
+      const first = store.transaction((tx) => tx.setObserved('k', observed('PROVISIONING', '2024-01-06T00:00:00.000Z')));
+      const second = store.transaction((tx) => tx.setActivity('k', { last_activity_at: '2024-01-07T00:00:00.000Z', last_activity_source: 'api' }));
+      await Promise.all([first, second]);
+      assert.deepEqual(await store.getWorkspace('k'), fileRow('k'));
+    } finally {
+      raw.close();
+    }
+  });
+});
+
+test('a rolled-back transaction, alone or sharing a commit, keeps nothing of its writes', async () => {
+  await withStore(async (store) => {
+    await store.insertWorkspace(workspace('r'));
+    const before = await store.getWorkspace('r');
+    const fails = store.transaction(async (tx) => {
+      await tx.setObserved('r', observed('FAILED', '2024-01-02T00:00:00.000Z'));
+      throw new Error('roll back');
+    });
+    const other = store.transaction((tx) => tx.setActivity('s', { last_activity_at: '2024-01-02T00:00:00.000Z', last_activity_source: 'api' }));
+    await assert.rejects(fails, /roll back/);
+    await other;
+    assert.deepEqual(await store.getWorkspace('r'), before);
+  });
+});
+
 test('records handed out are frozen: a caller cannot change what the next one reads', async () => {
   await withStore(async (store) => {
     await store.insertWorkspace(workspace('f'));
@@ -84,7 +144,13 @@ test('records handed out are frozen: a caller cannot change what the next one re
 test('reads and writes in flight together: once all have settled, every read sees the last write', async () => {
   await fc.assert(
     fc.asyncProperty(
-      fc.array(fc.record({ kind: fc.constantFrom('observe', 'activity', 'replace', 'read', 'transaction', 'rollback'), ws: fc.constantFrom('p', 'q') }), { minLength: 1, maxLength: 30 }),
+      fc.array(
+        fc.record({
+          kind: fc.constantFrom('observe', 'activity', 'replace', 'read', 'transaction', 'rollback', 'action', 'together', 'recreate', 'stale'),
+          ws: fc.constantFrom('p', 'q'),
+        }),
+        { minLength: 1, maxLength: 30 },
+      ),
       async (steps) => {
         await withStore(async (store, dataDir) => {
           await store.insertWorkspace(workspace('p'));
@@ -108,6 +174,39 @@ test('reads and writes in flight together: once all have settled, every read see
                 break;
               case 'transaction':
                 pending.push(store.transaction((tx) => tx.setObserved(step.ws, observed('STOPPED', at))));
+                break;
+              case 'action':
+                // A request's transaction: the record replaced, then its activity, as the commands do.
+                pending.push(
+                  store.getWorkspace(step.ws).then(
+                    (ws) =>
+                      ws &&
+                      store.transaction(async (tx) => {
+                        await tx.replaceWorkspace({ ...ws, desired_state: i % 2 ? 'stopped' : 'running', resource_version: ws.resource_version + 1 }, ws.resource_version);
+                        await tx.setActivity(step.ws, { last_activity_at: at, last_activity_source: 'api' });
+                      }),
+                  ),
+                );
+                break;
+              case 'together':
+                // Two writes of one workspace in flight at once inside a transaction.
+                pending.push(
+                  store.transaction((tx) =>
+                    Promise.all([tx.setObserved(step.ws, observed('STOPPING', at)), tx.setActivity(step.ws, { last_activity_at: at, last_activity_source: 'heartbeat' })]),
+                  ),
+                );
+                break;
+              case 'recreate':
+                pending.push(
+                  store
+                    .deleteWorkspace(step.ws)
+                    .then(() => store.insertWorkspace(workspace(step.ws, { project_uuid: at })))
+                    .catch(() => undefined),
+                );
+                break;
+              case 'stale':
+                // A replace from a version already gone changes nothing.
+                pending.push(store.getWorkspace(step.ws).then((ws) => ws && store.replaceWorkspace({ ...ws, desired_state: 'stopped' }, ws.resource_version - 1)));
                 break;
               case 'rollback':
                 pending.push(
@@ -201,10 +300,50 @@ test('the cache holds at most its limit, and a record read since the last sweep 
 test('a record put while a write of it is in flight is handed back frozen but not kept', () => {
   const cache = new WorkspaceCache(10);
   cache.put(workspace('w'));
-  cache.writeBegins('w');
+  const ticket = cache.writeBegins('w');
   const during = cache.put(workspace('w', { project_uuid: 'during' }));
   assert.ok(Object.isFrozen(during));
   assert.equal(cache.get('w'), undefined);
-  cache.writeEnds('w');
-  assert.equal(cache.get('w'), undefined, 'the write ended: the next read fills it afresh');
+  cache.writeEnds('w', ticket);
+  assert.equal(cache.get('w'), undefined, 'the write ended without saying what it left: the next read fills it afresh');
+});
+
+test('a write outside a transaction keeps the row it left only when no other write of the workspace was issued since', () => {
+  const cache = new WorkspaceCache(10);
+  cache.put(workspace('w'));
+  const first = cache.writeBegins('w');
+  assert.equal(first.base?.name, 'w', 'nothing else in flight: the kept record is what it starts from');
+  cache.writeEnds('w', first, workspace('w', { project_uuid: 'first' }));
+  assert.equal(cache.get('w')?.project_uuid, 'first');
+
+  // Two in flight: the second starts from nothing known, and as they may run in either order,
+  // neither's row is kept.
+  const a = cache.writeBegins('w');
+  const b = cache.writeBegins('w');
+  assert.equal(b.base, undefined);
+  cache.writeEnds('w', a, workspace('w', { project_uuid: 'a' }));
+  assert.equal(cache.get('w'), undefined, 'b has not run');
+  cache.writeEnds('w', b, workspace('w', { project_uuid: 'b' }));
+  assert.equal(cache.get('w'), undefined);
+
+  // One issued after another ran but before that one ended: the earlier one's row is stale.
+  cache.put(workspace('w'));
+  const early = cache.writeBegins('w');
+  const late = cache.writeBegins('w');
+  cache.writeEnds('w', late, workspace('w', { project_uuid: 'late' }));
+  cache.writeEnds('w', early, workspace('w', { project_uuid: 'early' }));
+  assert.equal(cache.get('w'), undefined);
+});
+
+test("a committed transaction's row is kept unless a write of the workspace is in flight", () => {
+  const cache = new WorkspaceCache(10);
+  cache.transactionCommitted('t', workspace('t', { project_uuid: 'tx' }));
+  assert.equal(cache.get('t')?.project_uuid, 'tx');
+  cache.transactionCommitted('t', undefined);
+  assert.equal(cache.get('t'), undefined, 'not known: forgotten');
+  const issued = cache.writeBegins('t');
+  cache.transactionCommitted('t', workspace('t', { project_uuid: 'tx' }));
+  assert.equal(cache.get('t'), undefined);
+  cache.writeEnds('t', issued);
+  assert.equal(cache.get('t'), undefined);
 });
