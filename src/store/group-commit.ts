@@ -52,11 +52,19 @@ export class GroupCommitter {
     }
     while (this.queued.length > 0 && done.length < MAX_GROUP) {
       const job = this.queued.shift()!;
-      await sql`savepoint wsm_group`.execute(connection);
+      // The first needs no savepoint: failing, it rolls back the transaction, which holds only its writes.
+      const first = done.length === 0;
+      if (!first) await sql`savepoint wsm_group`.execute(connection);
       try {
-        done.push({ job, result: await job.fn(connection) });
-        await sql`release wsm_group`.execute(connection);
+        const result = await job.fn(connection);
+        if (!first) await sql`release wsm_group`.execute(connection);
+        done.push({ job, result });
       } catch (error) {
+        if (first) {
+          await sql`rollback`.execute(connection).catch(() => {});
+          job.reject(error);
+          return; // the next group begins afresh
+        }
         job.reject(error);
         try {
           await sql`rollback to wsm_group`.execute(connection);
