@@ -98,7 +98,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'wsm' } });
   await mkdir(config.dataDir, { recursive: true });
   await mkdir(config.hooksDir, { recursive: true });
-  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, logger });
+  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, logger, workspaceCacheSize: config.workspaceCacheSize });
   const runtimes = options.runtimes ?? (await createRuntimes(config, logger));
   const controller = new Controller(store, runtimes, logger.child({ component: 'controller' }), {
     hooksDir: config.hooksDir,

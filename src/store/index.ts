@@ -22,6 +22,8 @@ export interface OpenStoreOptions {
   poolSize?: number;
   /** SQLite's checkpoint thresholds (smaller in tests than a server's), and who hears of its quiet moments. */
   wal?: Pick<CheckpointerOptions, 'tuning' | 'onQuietMoment'>;
+  /** SQLite: how many decoded workspaces are kept in memory. */
+  workspaceCacheSize?: number;
 }
 
 export function isPostgresUrl(url: string | undefined): url is string {
@@ -38,7 +40,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   } else {
     const path = options.sqlitePath ?? join(options.dataDir ?? '.wsm', 'wsm.sqlite');
     const sqlite = openSqlite(path, options.wal);
-    store = KyselyStore.create({ dialect: 'sqlite', driver: sqlite.dialect, logger, afterClose: sqlite.closed, readIfIdle: sqlite.readIfIdle });
+    store = KyselyStore.create({ dialect: 'sqlite', driver: sqlite.dialect, logger, afterClose: sqlite.closed, readIfIdle: sqlite.readIfIdle, workspaceCacheSize: options.workspaceCacheSize });
   }
   try {
     await store.migrate();

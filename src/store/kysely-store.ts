@@ -30,14 +30,20 @@ export interface KyselyStoreOptions {
    * (SQLite: its one connection). Given, the store keeps decoded workspaces (workspace-cache.ts).
    */
   readIfIdle?: (sql: string, parameters: readonly unknown[], firstColumn?: boolean) => unknown[] | undefined;
+  /** How many decoded workspaces are kept (with readIfIdle); DEFAULT_WORKSPACE_CACHE_SIZE by default. */
+  workspaceCacheSize?: number;
 }
 
 function isUnfiltered(filter: WorkspaceFilter): boolean {
   return filter.names === undefined && filter.cluster_type === undefined && !filter.status?.length && !filter.namespace?.length && !filter.search;
 }
 
-/** Enough for every workspace of a large installation; a record is a few kilobytes. */
-const WORKSPACE_CACHE_LIMIT = 10_000;
+/**
+ * Every workspace of a large installation: a record kept takes about 0.85 KB (the server's resident
+ * memory at 100,000 workspaces, all kept against 10,000), so about 170 MB at the limit. A resync
+ * reads every workspace; with fewer kept than exist, each of its reads goes to SQLite.
+ */
+export const DEFAULT_WORKSPACE_CACHE_SIZE = 200_000;
 
 export class KyselyStore extends KyselyOps implements Store {
   private readonly logger: StoreLogger | undefined;
@@ -74,7 +80,7 @@ export class KyselyStore extends KyselyOps implements Store {
     this.logger = options.logger;
     this.afterClose = options.afterClose;
     this.readIfIdle = options.readIfIdle;
-    this.workspaces = options.readIfIdle !== undefined ? new WorkspaceCache(WORKSPACE_CACHE_LIMIT) : undefined;
+    this.workspaces = options.readIfIdle !== undefined ? new WorkspaceCache(options.workspaceCacheSize ?? DEFAULT_WORKSPACE_CACHE_SIZE) : undefined;
     this.names = options.readIfIdle !== undefined ? new NameIndex() : undefined;
     this.groups = options.dialect === 'sqlite' ? new GroupCommitter(db) : undefined;
   }

@@ -3,11 +3,13 @@
 // or roll back, and when a read and a write of the same workspace are in flight together.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import fc from 'fast-check';
 import type { ObservedState } from '../../src/core/types.js';
-import type { Store } from '../../src/store/index.js';
+import { openStore, type Store } from '../../src/store/index.js';
 import { rowToWorkspace } from '../../src/store/codec.js';
 import { WorkspaceCache } from '../../src/store/workspace-cache.js';
 import { workspace } from './fixtures.js';
@@ -127,6 +129,25 @@ test('a rolled-back transaction, alone or sharing a commit, keeps nothing of its
     await other;
     assert.deepEqual(await store.getWorkspace('r'), before);
   });
+});
+
+test('the store keeps at most workspaceCacheSize workspaces', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'wsm-ws-cache-size-'));
+  const store = await openStore({ dataDir, workspaceCacheSize: 2 });
+  const raw = new BetterSqlite3(join(dataDir, 'wsm.sqlite'));
+  try {
+    // Each insert keeps its row; the third makes room by letting the oldest go.
+    for (const name of ['a', 'b', 'c']) await store.insertWorkspace(workspace(name));
+    // Changed behind the store's back: a kept record does not show it, one read again does.
+    raw.prepare("update workspaces set project_uuid = 'behind-its-back'").run();
+    const kept = [];
+    for (const name of ['c', 'b', 'a']) if ((await store.getWorkspace(name))?.project_uuid !== 'behind-its-back') kept.push(name);
+    assert.deepEqual(kept, ['c', 'b']);
+  } finally {
+    raw.close();
+    await store.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });
 
 test('records handed out are frozen: a caller cannot change what the next one reads', async () => {
