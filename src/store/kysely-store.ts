@@ -9,6 +9,7 @@ import type { Database, SqlDialect } from './schema.js';
 import type { ClusterSettings, WorkspaceRecord } from '../core/types.js';
 import type { WorkspaceRow } from './schema.js';
 import { WorkspaceCache } from './workspace-cache.js';
+import { deepFreeze } from './deep-freeze.js';
 import { NameIndex } from './name-index.js';
 import { GroupCommitter } from './group-commit.js';
 import type { Store, StoreOps, WorkspaceFilter, WorkspacePage } from './store.js';
@@ -151,15 +152,15 @@ export class KyselyStore extends KyselyOps implements Store {
     this.settingsCache = undefined;
   }
 
+  /** Shared and frozen, as the workspace records are: every reconcile reads them. */
   override async getClusterSettings(): Promise<ClusterSettings> {
     if (this.settingsCache === undefined) {
       const epoch = this.settingsEpoch;
-      const read = await super.getClusterSettings();
+      const read = deepFreeze(await super.getClusterSettings());
       if (epoch === this.settingsEpoch) this.settingsCache = read;
       else return read;
     }
-    // A copy: callers may change what they get.
-    return structuredClone(this.settingsCache);
+    return this.settingsCache;
   }
 
   static create(options: KyselyStoreOptions): KyselyStore {

@@ -10,15 +10,7 @@
 // after it. SQLite only: its file belongs to one server process, while PostgreSQL may be written by
 // others.
 import type { WorkspaceRecord } from '../core/types.js';
-
-/** Records handed out are shared: frozen, so that a caller changing one fails loudly instead of corrupting it. */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
-}
+import { deepFreeze } from './deep-freeze.js';
 
 interface Entry {
   record: WorkspaceRecord;

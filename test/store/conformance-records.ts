@@ -147,7 +147,12 @@ export function operationsAndAccessConformance(withStore: WithStore): void {
       const first = { env: [{ name: 'A', value: '1' }], inherit_patterns: [] };
       await store.putClusterSettings(first);
       const read = await store.getClusterSettings();
-      read.env.push({ name: 'CHANGED', value: 'by the caller' });
+      // Handed out frozen (shared) or as a copy of its own: either way the next read is unchanged.
+      try {
+        read.env.push({ name: 'CHANGED', value: 'by the caller' });
+      } catch (err) {
+        assert.ok(err instanceof TypeError && Object.isFrozen(read.env), String(err));
+      }
       assert.deepEqual(await store.getClusterSettings(), first);
       const second = { env: [], inherit_patterns: ['B*'] };
       await store.transaction((tx) => tx.putClusterSettings(second));
