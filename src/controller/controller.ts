@@ -191,13 +191,11 @@ export class Controller extends EventEmitter<ControllerEvents> {
   }
 
   private async reconcile(name: string): Promise<'done' | 'requeue'> {
-    // The operations first: a request writes the workspace and its operation in one transaction, and
-    // it may commit between these two reads. Read in this order, the workspace is at least as new as
-    // the operations; the other way round, a new operation could be applied (and counted as applied)
-    // with the workspace as it was before it, and a resume was lost. A workspace newer than the
-    // operations read is harmless: the request that wrote it queues the workspace again.
-    const openOps = await this.store.listOpenOperations(name);
-    const ws = await this.store.getWorkspace(name);
+    // A request writes the workspace and its operation in one transaction, which may commit between
+    // two reads: read separately, a new operation could be applied (and counted as applied) with the
+    // workspace as it was before it, and a resume was lost. The workspace comes at least as new as the
+    // operations; newer is harmless, as the request that wrote it queues the workspace again.
+    const { workspace: ws, operations: openOps } = await this.store.getWorkspaceAndOpenOperations(name);
     if (!ws) return 'done';
     const runtime = this.runtimes.get(ws.cluster_type);
     const now = () => new Date().toISOString();

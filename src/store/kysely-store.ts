@@ -3,11 +3,11 @@ import { Kysely, Migrator, sql, type Dialect } from 'kysely';
 import type pg from 'pg';
 import { checkSqlCount, compileHotQueries, kyselyRunner, kyselyWriter, pgPreparedRunner, pgPreparedWriter } from './hot-queries.js';
 import { migrationProvider } from './migrations/index.js';
-import { rowToWorkspace } from './codec.js';
+import { rowToOperation, rowToWorkspace } from './codec.js';
 import { KyselyOps, type WriteListener } from './ops.js';
 import type { Database, SqlDialect } from './schema.js';
-import type { ClusterSettings, WorkspaceRecord } from '../core/types.js';
-import type { WorkspaceRow } from './schema.js';
+import type { ClusterSettings, OperationRecord, WorkspaceRecord } from '../core/types.js';
+import type { OperationsTable, WorkspaceRow } from './schema.js';
 import { WorkspaceCache } from './workspace-cache.js';
 import { deepFreeze } from './deep-freeze.js';
 import { NameIndex } from './name-index.js';
@@ -145,6 +145,20 @@ export class KyselyStore extends KyselyOps implements Store {
     const rows = this.readIfIdle?.(this.hot.getWorkspace.compiled.sql, [name]) as WorkspaceRow[] | undefined;
     if (rows === undefined) return super.getWorkspace(name);
     return this.keep(rows);
+  }
+
+  /**
+   * With the connection idle, both are read in one synchronous step, where nothing can commit between
+   * them; the workspace read is then kept, as getWorkspace's is (the controller's reads are most of
+   * what fills the cache).
+   */
+  override async getWorkspaceAndOpenOperations(name: string): Promise<{ workspace: WorkspaceRecord | undefined; operations: OperationRecord[] }> {
+    const rows = this.readIfIdle?.(this.hot.listOpenOperationsOf.compiled.sql, [name]) as OperationsTable[] | undefined;
+    if (rows === undefined) return super.getWorkspaceAndOpenOperations(name);
+    const operations = rows.map(rowToOperation);
+    const cached = this.workspaces?.get(name);
+    if (cached !== undefined) return { workspace: cached, operations };
+    return { workspace: this.keep(this.readIfIdle!(this.hot.getWorkspace.compiled.sql, [name]) as WorkspaceRow[]), operations };
   }
 
   private dropSettings(): void {

@@ -234,6 +234,12 @@ export class KyselyOps implements StoreOps {
     return rows.map(rowToOperation);
   }
 
+  /** The operations first, then the workspace: a transaction committing in between only makes the workspace newer. */
+  async getWorkspaceAndOpenOperations(name: string): Promise<{ workspace: WorkspaceRecord | undefined; operations: OperationRecord[] }> {
+    const operations = await this.listOpenOperations(name);
+    return { workspace: await this.getWorkspace(name), operations };
+  }
+
   async listOpenOperations(workspace?: string): Promise<OperationRecord[]> {
     if (workspace !== undefined) {
       const rows = await this.runHot(this.hot.listOpenOperationsOf, [workspace]);

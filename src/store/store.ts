@@ -110,6 +110,12 @@ export interface StoreOps {
   listOperations(workspace: string, limit: number): Promise<OperationRecord[]>;
   /** Pending or running operations, oldest first (all workspaces when none is named). */
   listOpenOperations(workspace?: string): Promise<OperationRecord[]>;
+  /**
+   * A workspace with its open operations, the workspace at least as new as the operations: a request
+   * writes a workspace and its new operation together, and an operation must never be read with the
+   * workspace as it was before it.
+   */
+  getWorkspaceAndOpenOperations(name: string): Promise<{ workspace: WorkspaceRecord | undefined; operations: OperationRecord[] }>;
 
   insertToken(token: TokenRecord): Promise<void>;
   findTokenByHash(hash: string): Promise<TokenRecord | undefined>;

@@ -1,12 +1,13 @@
-// A reconcile reads the workspace and its open operations separately, and a request's transaction
-// (the workspace and its new operation together) can commit between the two reads. Whichever it falls
-// between, the operation must be carried out with the workspace it was written with.
+// A reconcile reads the workspace and its open operations, and a request's transaction (the workspace
+// and its new operation together) can commit between the two reads when the store makes them one after
+// the other. The operation must still be carried out with the workspace it was written with.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { Controller } from '../../src/controller/controller.js';
 import type { ObservedInstance, Runtime, RuntimeWorkspace } from '../../src/core/runtime.js';
 import type { Store } from '../../src/store/index.js';
+import { KyselyOps } from '../../src/store/ops.js';
 import { operation, workspace } from '../store/fixtures.js';
 import { sqliteStores } from '../store/sqlite-stores.js';
 
@@ -35,7 +36,11 @@ class RecordingRuntime implements Runtime {
   async close(): Promise<void> {}
 }
 
-/** The store, with `between` run (once) right after the reconcile's first read of the workspace or its operations. */
+/**
+ * The store as it reads a workspace and its operations when its connection is busy (two reads, one
+ * after the other; idle, SQLite makes both in one synchronous step), with `between` run once right
+ * after the first of them.
+ */
 function interleaved(store: Store, between: () => Promise<void>): Store {
   let armed = true;
   const once = async <T>(read: Promise<T>): Promise<T> => {
@@ -46,14 +51,16 @@ function interleaved(store: Store, between: () => Promise<void>): Store {
     }
     return value;
   };
-  return new Proxy(store, {
+  const proxy: Store = new Proxy(store, {
     get(target, key, receiver) {
       if (key === 'getWorkspace') return (name: string) => once(target.getWorkspace(name));
       if (key === 'listOpenOperations') return (name: string) => once(target.listOpenOperations(name));
+      if (key === 'getWorkspaceAndOpenOperations') return (name: string) => KyselyOps.prototype.getWorkspaceAndOpenOperations.call(proxy, name);
       const value = Reflect.get(target, key, receiver);
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
+  return proxy;
 }
 
 test("a resume committed between the reconcile's two reads is carried out, not applied as the stop before it", async () => {

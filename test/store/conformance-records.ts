@@ -57,6 +57,22 @@ export function operationsAndAccessConformance(withStore: WithStore): void {
       assert.deepEqual(ids(await store.listOpenOperations()), ['c', 'd']);
     }));
 
+  test('getWorkspaceAndOpenOperations gives the workspace with its open operations, oldest first', () =>
+    withStore(async (store) => {
+      const ws = workspace('w1');
+      await store.insertWorkspace(ws);
+      await store.insertOperation(operation('a', 'w1', { created_at: at(3), state: 'succeeded' }));
+      await store.insertOperation(operation('b', 'w1', { created_at: at(2), state: 'running' }));
+      await store.insertOperation(operation('c', 'w1', { created_at: at(1), state: 'pending' }));
+      await store.insertOperation(operation('d', 'w2', { created_at: at(0), state: 'pending' }));
+      const both = await store.getWorkspaceAndOpenOperations('w1');
+      assert.deepEqual(both.workspace, await store.getWorkspace('w1'));
+      assert.equal(both.workspace?.name, 'w1');
+      assert.deepEqual(both.operations.map((o) => o.id), ['c', 'b']);
+      assert.deepEqual(both.operations[0], await store.getOperation('c'));
+      assert.deepEqual(await store.getWorkspaceAndOpenOperations('w2'), { workspace: undefined, operations: [await store.getOperation('d')] });
+    }));
+
   test('tokens are found by hash, listed, and revoked once', () =>
     withStore(async (store) => {
       const owner = token('t-owner', { role: 'owner', created_at: at(1) });
