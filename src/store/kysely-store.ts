@@ -35,6 +35,9 @@ export interface KyselyStoreOptions {
   workspaceCacheSize?: number;
 }
 
+/** What a read that would have to wait for the held SQLite connection answers instead. */
+const BUSY = Symbol('busy');
+
 function isUnfiltered(filter: WorkspaceFilter): boolean {
   return filter.names === undefined && filter.cluster_type === undefined && !filter.status?.length && !filter.namespace?.length && !filter.search;
 }
@@ -92,9 +95,8 @@ export class KyselyStore extends KyselyOps implements Store {
    * same step, so the page is one snapshot. Busy, it reads everything as any store does.
    */
   override async listWorkspaces(filter: WorkspaceFilter): Promise<WorkspacePage> {
-    const cache = this.workspaces;
     const read = this.readIfIdle;
-    if (cache === undefined || read === undefined || (filter.names !== undefined && filter.names.length === 0)) return super.listWorkspaces(filter);
+    if (this.workspaces === undefined || read === undefined || (filter.names !== undefined && filter.names.length === 0)) return super.listWorkspaces(filter);
     const unfiltered = isUnfiltered(filter);
     const allNames = unfiltered ? this.names?.get() : undefined;
     let names: readonly string[];
@@ -116,35 +118,33 @@ export class KyselyStore extends KyselyOps implements Store {
     }
     const workspaces: WorkspaceRecord[] = [];
     for (const name of names) {
-      const kept = cache.get(name);
-      if (kept !== undefined) {
-        workspaces.push(kept);
-        continue;
-      }
-      const rows = read(this.hot.getWorkspace.compiled.sql, [name]) as WorkspaceRow[] | undefined;
+      const record = this.readNow(name);
       // Sliced from the kept names, the page may meet a busy connection: it is then read as a whole.
-      if (rows === undefined) return super.listWorkspaces(filter);
-      const record = this.keep(rows);
+      if (record === BUSY) return super.listWorkspaces(filter);
       if (record !== undefined) workspaces.push(record);
     }
     return { workspaces, total };
   }
 
-  /** The workspace of rows just read on the idle connection, kept; undefined when there is none. */
-  private keep(rows: WorkspaceRow[]): WorkspaceRecord | undefined {
+  /**
+   * The kept record, else the row read at once on the idle connection (and kept); undefined when there
+   * is none, BUSY when the connection is held.
+   */
+  private readNow(name: string): WorkspaceRecord | undefined | typeof BUSY {
+    const kept = this.workspaces?.get(name);
+    if (kept !== undefined) return kept;
+    const rows = this.readIfIdle?.(this.hot.getWorkspace.compiled.sql, [name]) as WorkspaceRow[] | undefined;
+    if (rows === undefined) return BUSY;
     const row = rows[0];
     return row === undefined ? undefined : this.workspaces!.put(rowToWorkspace(row));
   }
 
   /** The shared, frozen record when it can be had without waiting for the connection; else a read of its own. */
   override async getWorkspace(name: string): Promise<WorkspaceRecord | undefined> {
-    const cached = this.workspaces?.get(name);
-    if (cached !== undefined) return cached;
+    const record = this.readNow(name);
     // The connection busy, the read waits its turn, and what it finds is not kept (a write may land
     // between it and here).
-    const rows = this.readIfIdle?.(this.hot.getWorkspace.compiled.sql, [name]) as WorkspaceRow[] | undefined;
-    if (rows === undefined) return super.getWorkspace(name);
-    return this.keep(rows);
+    return record === BUSY ? super.getWorkspace(name) : record;
   }
 
   /**
@@ -155,10 +155,10 @@ export class KyselyStore extends KyselyOps implements Store {
   override async getWorkspaceAndOpenOperations(name: string): Promise<{ workspace: WorkspaceRecord | undefined; operations: OperationRecord[] }> {
     const rows = this.readIfIdle?.(this.hot.listOpenOperationsOf.compiled.sql, [name]) as OperationsTable[] | undefined;
     if (rows === undefined) return super.getWorkspaceAndOpenOperations(name);
-    const operations = rows.map(rowToOperation);
-    const cached = this.workspaces?.get(name);
-    if (cached !== undefined) return { workspace: cached, operations };
-    return { workspace: this.keep(this.readIfIdle!(this.hot.getWorkspace.compiled.sql, [name]) as WorkspaceRow[]), operations };
+    // The connection was idle for the first read, so it is for the second, in the same step.
+    const workspace = this.readNow(name);
+    if (workspace === BUSY) return super.getWorkspaceAndOpenOperations(name);
+    return { workspace, operations: rows.map(rowToOperation) };
   }
 
   private dropSettings(): void {
