@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import type { Logger } from 'pino';
 import { installErrorHandling } from './errors.js';
+import { TurnBudget } from './turn-budget.js';
 import type { ServerContext } from './context.js';
 import { workspaceRoutes } from './routes/workspaces.js';
 import { statusRoutes } from './routes/status.js';
@@ -37,6 +38,8 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
 
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : queryAjv).compile(schema));
+  const turns = new TurnBudget();
+  app.addHook('onRequest', (_req, _reply, done) => turns.admit(() => done()));
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
