@@ -8,9 +8,9 @@
 
 /**
  * How long requests may run one after another before the loop reads its sockets again. Longer than
- * the controller's slice: a PUT's own part is short (its work is the reconcile), and with 1 ms its
- * transactions were spread over more turns, shared fewer commits and cost ~10 % more CPU (GETs were
- * best at 1 ms, and nearly as good at 3).
+ * the controller's slice: a PUT's own part is short (its work is the reconcile), and with 1 ms PUTs
+ * cost ~10 % more CPU, likely as their transactions, spread over more turns, shared fewer commits
+ * (GETs were best at 1 ms, and nearly as good at 3).
  */
 export const REQUEST_SLICE_MS = 3;
 
