@@ -2,6 +2,8 @@
 // worker at a time; adding a key that is being processed marks it dirty so it runs once more after;
 // failures are retried with exponential backoff; different keys proceed in parallel.
 
+import { LoopSlice } from './loop-slice.js';
+
 export interface WorkQueueOptions {
   concurrency: number;
   baseDelayMs: number;
@@ -35,8 +37,7 @@ export class WorkQueue {
   private readonly idleWaiters: (() => void)[] = [];
   private running = 0;
   private stopped = false;
-  /** When the current run of work without a turn of the event loop began; undefined once the loop has had one. */
-  private sliceStart: number | undefined;
+  private readonly slice = new LoopSlice(SLICE_MS);
   private resumeScheduled = false;
 
   constructor(
@@ -105,10 +106,7 @@ export class WorkQueue {
   }
 
   private pump(): void {
-    if (this.sliceStart === undefined) {
-      this.sliceStart = performance.now();
-      setImmediate(() => (this.sliceStart = undefined));
-    } else if (performance.now() - this.sliceStart > SLICE_MS && this.head < this.order.length) {
+    if (!this.slice.within() && this.head < this.order.length) {
       // Started again from the next turn, after what the loop has waiting (I/O, timers).
       if (!this.resumeScheduled) {
         this.resumeScheduled = true;

@@ -6,6 +6,8 @@
 // Past the budget, requests wait their turn in arrival order, a later turn each, behind those already
 // waiting; with work of its own bounded the same way (the controller's queue), a turn stays short.
 
+import { LoopSlice } from '../controller/loop-slice.js';
+
 /**
  * How long requests may run one after another before the loop reads its sockets again. Longer than
  * the controller's slice: a PUT's own part is short (its work is the reconcile), and with 1 ms PUTs
@@ -15,19 +17,17 @@
 export const REQUEST_SLICE_MS = 3;
 
 export class TurnBudget {
-  /** When this turn's run of requests began; undefined once the loop has had a turn since. */
-  private sliceStart: number | undefined;
+  private readonly slice: LoopSlice;
   /** Requests put off to a later turn, in arrival order: newcomers go behind them. */
   private readonly waiting: (() => void)[] = [];
 
-  constructor(
-    private readonly sliceMs = REQUEST_SLICE_MS,
-    private readonly now: () => number = () => performance.now(),
-  ) {}
+  constructor(sliceMs = REQUEST_SLICE_MS, now?: () => number) {
+    this.slice = new LoopSlice(sliceMs, now);
+  }
 
   /** Runs `start` now, or in a later turn when this one has had its share (always after those put off before). */
   admit(start: () => void): void {
-    if (this.waiting.length === 0 && this.within()) {
+    if (this.waiting.length === 0 && this.slice.within()) {
       start();
       return;
     }
@@ -41,21 +41,10 @@ export class TurnBudget {
    * request, not its own: one put off again must not fall behind newcomers.
    */
   private readonly runNext = (): void => {
-    if (!this.within()) {
+    if (!this.slice.within()) {
       setImmediate(this.runNext);
       return;
     }
     this.waiting.shift()?.();
   };
-
-  /** Whether this turn has time left, starting its slice when it is the turn's first request. */
-  private within(): boolean {
-    const now = this.now();
-    if (this.sliceStart === undefined) {
-      this.sliceStart = now;
-      setImmediate(() => (this.sliceStart = undefined));
-      return true;
-    }
-    return now - this.sliceStart <= this.sliceMs;
-  }
 }
