@@ -14,6 +14,7 @@ export function registerServe(program: Command): void {
     .option('--database-url <url>', 'use PostgreSQL instead of SQLite (WSM_DATABASE_URL)')
     .option('--hooks-dir <dir>', 'directory of lifecycle scripts (WSM_HOOKS_DIR, default <data-dir>/hooks)')
     .option('--log-level <level>', 'trace, debug, info, warn or error (WSM_LOG_LEVEL, default info)')
+    .option('--docker-allowed-bind-roots <paths>', 'comma-separated host directories under which owners may bind paths into Docker workspaces (WSM_DOCKER_ALLOWED_BIND_ROOTS, default none)')
     .action(async (flags: ServeFlags) => {
       let config;
       try {

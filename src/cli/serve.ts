@@ -53,6 +53,7 @@ async function createRuntimes(config: ServeConfig, logger: Logger): Promise<Map<
     defaultImage: config.defaultImage,
     stopGraceSeconds: config.stopGraceSeconds,
     preStartTimeoutSeconds: config.preStartTimeoutSeconds,
+    allowedBindRoots: config.dockerAllowedBindRoots,
     logger: logger.child({ runtime: 'docker' }),
   });
   const dockerUp = config.clusterType === 'docker' || (await dockerAnswers(docker));
@@ -110,6 +111,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     hooksDir: config.hooksDir,
     actionWaitMs: config.actionWaitMs,
     defaultImage: config.defaultImage ?? DEFAULT_IMAGE,
+    allowedBindRoots: config.dockerAllowedBindRoots,
   });
   const auth = new Authenticator(store, config.adminToken);
   const app = await buildApp({ store, controller, commands, auth, version: VERSION }, { logger });

@@ -39,7 +39,8 @@ export function specEquals(a: WorkspaceSpec, b: WorkspaceSpec): boolean {
   return deepEqual(a, b);
 }
 
-function deepEqual(a: unknown, b: unknown): boolean {
+/** Equality of JSON-like values; a key holding undefined is the same as a missing key. */
+export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;

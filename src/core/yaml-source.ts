@@ -1,5 +1,5 @@
 // Parses one YAML document into plain data plus a SourceMap, so later checks can name the line of a field.
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, Parser, Scalar, type Node } from 'yaml';
 import type { FieldError } from './errors.js';
 import { indexPath, keyPath, type SourceMap } from './checker.js';
 import { parseSimpleYaml } from './simple-yaml-parse.js';
@@ -14,6 +14,8 @@ export interface ParsedYaml {
 const MAX_ALIAS_COUNT = 100;
 
 export function parseYaml(text: string, field: string): ParsedYaml {
+  const tagError = yamlTagError(text, field);
+  if (tagError) return { value: undefined, source: { line: () => undefined, text: () => undefined }, errors: [tagError] };
   const reading: YamlReading = parseSimpleYaml(text, field) ?? parseYamlWithLibrary(text, field);
   const { lines, texts } = reading;
   return { value: reading.value, source: { line: (f) => lines.get(f), text: (f) => texts.get(f) }, errors: reading.errors ?? [] };
@@ -75,4 +77,48 @@ export function parseYamlWithLibrary(text: string, field: string): YamlReading {
     const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
     return { value: undefined, lines, texts, errors: [{ field, message: `${reason} (the YAML is not valid).` }] };
   }
+}
+
+/**
+ * A tag (`!!python/object/apply:os.system`, `!!binary`, `!custom`) asks the reader to build a typed
+ * object; the library would quietly drop the ones it does not know and keep the rest of the
+ * document. A container_config holds plain values only, so any tag is refused, whichever parser
+ * would have read the text. Tags start with '!', so text without one needs no look.
+ */
+export function yamlTagError(text: string, field: string): FieldError | undefined {
+  if (!text.includes('!')) return undefined;
+  const lineCounter = new LineCounter();
+  for (const token of new Parser(lineCounter.addNewLine).parse(text)) {
+    const tag = findTag(token);
+    if (tag) {
+      const line = lineCounter.linePos(tag.offset).line;
+      const shown = tag.source.length > 60 ? `${tag.source.slice(0, 60)}…` : tag.source;
+      return { field, line, message: `line ${line}: the YAML tag ${shown} is not accepted; container_config takes plain values only (quote the text if you meant a string starting with '!').` };
+    }
+  }
+  return undefined;
+}
+
+interface TagToken {
+  type: 'tag';
+  offset: number;
+  source: string;
+}
+
+function findTag(node: unknown): TagToken | undefined {
+  if (Array.isArray(node)) {
+    for (const item of node) {
+      const found = findTag(item);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (typeof node !== 'object' || node === null) return undefined;
+  const token = node as Partial<TagToken>;
+  if (token.type === 'tag' && typeof token.offset === 'number' && typeof token.source === 'string') return token as TagToken;
+  for (const value of Object.values(node)) {
+    const found = findTag(value);
+    if (found) return found;
+  }
+  return undefined;
 }

@@ -56,6 +56,8 @@ export interface DockerRuntimeOptions extends DockerConnectionOptions {
   pullTimeoutSeconds?: number;
   /** Extra labels on every container and volume; listInstances and watch only see containers with them. */
   labels?: Record<string, string>;
+  /** Host path prefixes a workspace may bind; none when absent. */
+  allowedBindRoots?: readonly string[];
   logger?: RuntimeLogger;
   /** An existing client, instead of one made from dockerHost. */
   docker?: Docker;
@@ -91,6 +93,7 @@ export class DockerRuntime implements Runtime {
       restartPolicy,
       preStartTimeoutSeconds: options.preStartTimeoutSeconds ?? 300,
       extraLabels: { ...options.labels },
+      allowedBindRoots: options.allowedBindRoots ?? [],
     };
     const wildcard = hostAddress === '0.0.0.0' || hostAddress === '::';
     this.advertiseAddress =
@@ -113,12 +116,14 @@ export class DockerRuntime implements Runtime {
         await this.ensureVolume(ws);
         // Pull before touching the old container: a patch to a missing image leaves it running.
         const image = await ensureImage(this.docker, ws.image, this.pullPolicy(ws), this.pullTimeoutMs, this.logger);
+        // Built before the old container goes: a config the runtime refuses leaves it running.
+        const options = createOptions(ws, this.settings, hash, image);
         if (info) {
           this.logger.info({ workspace: ws.name, generation: ws.generation }, 'recreating container for a changed config');
           await this.stopContainer(info.Id);
           await this.removeContainer(info.Id);
         }
-        const container = await this.createContainer(ws, createOptions(ws, this.settings, hash, image));
+        const container = await this.createContainer(ws, options);
         if (ws.desired === 'running') await this.startContainer(ws, container);
         return this.observe(ws);
       }

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WsmError } from '../../core/errors.js';
 import { CLUSTER_TYPES, INSTANCE_STATUSES, type ClusterType, type InstanceStatus } from '../../core/types.js';
 import type { CommandResult } from '../../controller/workspace-commands.js';
+import type { ConfigAccess } from '../../core/container-config-access.js';
 import { canView, requireRole, roleAtLeast, roleOn, type Principal } from '../auth.js';
 import { appendWorkspaceJson, etag, presentOperation, presentWorkspace } from '../presenter.js';
 import { JsonBytes } from '../json-bytes.js';
@@ -20,6 +21,11 @@ const ONE_CLOSE = Buffer.from(',"metadata":{}}');
 
 function splitList(value: string | undefined): string[] {
   return value ? value.split(',').map((s) => s.trim()).filter(Boolean) : [];
+}
+
+/** Keys that reach outside a workspace take an owner of every workspace, not a token scoped to one. */
+function configAccessOf(principal: Principal): ConfigAccess {
+  return roleAtLeast(roleOn(principal), 'owner') ? 'owner' : 'editor';
 }
 
 function parseIfMatch(req: FastifyRequest): string | undefined {
@@ -110,7 +116,7 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
     return audited('create', body.workspace.name, principal, req, async () => {
       requireRole(principal, 'owner');
       return withIdempotency(ctx, req, reply, principal, async () => {
-        const result = await commands.create(body.workspace, { actor: principal.actor, requestId: req.id });
+        const result = await commands.create(body.workspace, { actor: principal.actor, requestId: req.id, configAccess: configAccessOf(principal) });
         return answer(reply, principal, result, 201);
       });
     });
@@ -135,7 +141,7 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
     return audited(body.workspace.action, name, principal, req, async () => {
       requireRole(principal, 'editor', name);
       return withIdempotency(ctx, req, reply, principal, async () => {
-        const result = await commands.act(name, body.workspace, { actor: principal.actor, requestId: req.id, ifMatch: parseIfMatch(req) });
+        const result = await commands.act(name, body.workspace, { actor: principal.actor, requestId: req.id, ifMatch: parseIfMatch(req), configAccess: configAccessOf(principal) });
         return answer(reply, principal, result);
       });
     });
