@@ -110,7 +110,7 @@ export function specLimitErrors(clusterType: ClusterType, spec: WorkspaceSpec): 
   }
   const postStart = spec.lifecycle.post_start?.command ?? [];
   const postStartBytes = postStart.reduce((n, w) => n + byteLength(w) + 1, 0);
-  if (postStartBytes + envBytes > LIMITS.execBytes) {
+  if (postStart.length > 0 && postStartBytes + envBytes > LIMITS.execBytes) {
     errors.push({
       field: 'lifecycle_config.post_start.command',
       message: `with the environment (${envBytes} bytes) it adds up to ${postStartBytes + envBytes} bytes; at most ${LIMITS.execBytes} (128 KiB) are allowed.`,
