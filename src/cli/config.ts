@@ -3,6 +3,7 @@
 import { resolve, join } from 'node:path';
 import type { ClusterType } from '../core/types.js';
 import { CLUSTER_TYPES } from '../core/types.js';
+import { INSTALLATION_ID_PATTERN } from '../core/defaults.js';
 import { DEFAULT_WORKSPACE_CACHE_SIZE } from '../store/kysely-store.js';
 
 export interface ServeConfig {
@@ -37,6 +38,8 @@ export interface ServeConfig {
   idempotencyRetentionHours: number;
   /** SQLite: how many decoded workspaces the store keeps in memory. */
   workspaceCacheSize: number;
+  /** This installation's id, instead of the one kept in the store. */
+  installationId?: string;
 }
 
 export interface ServeFlags {
@@ -47,6 +50,7 @@ export interface ServeFlags {
   databaseUrl?: string;
   hooksDir?: string;
   logLevel?: string;
+  installationId?: string;
 }
 
 export class ConfigError extends Error {}
@@ -71,6 +75,14 @@ function oneOf<T extends string>(name: string, raw: string | undefined, allowed:
   if (raw === undefined || raw === '') return undefined;
   if (!allowed.includes(raw as T)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')} (got "${raw}")`);
   return raw as T;
+}
+
+function installationId(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!INSTALLATION_ID_PATTERN.test(raw)) {
+    throw new ConfigError(`--installation-id/WSM_INSTALLATION_ID must be 1 to 63 lower-case letters, digits and '-', starting and ending with a letter or digit (got "${raw}")`);
+  }
+  return raw;
 }
 
 export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
@@ -108,5 +120,6 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     activityCpuCores: fraction('WSM_ACTIVITY_CPU_CORES', env.WSM_ACTIVITY_CPU_CORES, 0.1),
     workspaceCacheSize: integer('WSM_WORKSPACE_CACHE', env.WSM_WORKSPACE_CACHE, DEFAULT_WORKSPACE_CACHE_SIZE, 1, 100_000_000),
     activityNetBytesPerSecond: integer('WSM_ACTIVITY_NET_BYTES_PER_SECOND', env.WSM_ACTIVITY_NET_BYTES_PER_SECOND, 10_240, 0, 1e12),
+    installationId: installationId(flags.installationId ?? env.WSM_INSTALLATION_ID),
   };
 }

@@ -14,6 +14,7 @@ export function registerServe(program: Command): void {
     .option('--database-url <url>', 'use PostgreSQL instead of SQLite (WSM_DATABASE_URL)')
     .option('--hooks-dir <dir>', 'directory of lifecycle scripts (WSM_HOOKS_DIR, default <data-dir>/hooks)')
     .option('--log-level <level>', 'trace, debug, info, warn or error (WSM_LOG_LEVEL, default info)')
+    .option('--installation-id <id>', 'this installation\'s id, labelled on everything it creates (WSM_INSTALLATION_ID; default: made at first start and kept in the store)')
     .action(async (flags: ServeFlags) => {
       let config;
       try {

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import type { RuntimeWorkspace } from '../../core/runtime.js';
+import { LABEL_INSTALLATION } from '../../core/defaults.js';
 import { cpuShares, memoryBytes, nanoCpus } from './quantity.js';
 import { wrappedEntrypoint } from './prestart.js';
 
@@ -11,6 +12,7 @@ export const MANAGED_BY_VALUE = 'wsm';
 export const WORKSPACE_LABEL = 'wsm.workspace';
 export const HASH_LABEL = 'wsm.config-hash';
 export const GENERATION_LABEL = 'wsm.generation';
+export const INSTALLATION_LABEL = LABEL_INSTALLATION;
 export const DEFAULT_PORT = 6789;
 export const DEFAULT_MOUNT_PATH = '/home/src';
 
@@ -22,8 +24,10 @@ export interface ContainerSettings {
   hostAddress: string;
   restartPolicy: string;
   preStartTimeoutSeconds: number;
-  /** Extra labels on every container and volume (e.g. to tell several wsm installations apart). */
+  /** Extra labels on every container and volume. */
   extraLabels: Record<string, string>;
+  /** This installation's id, on every container and volume it makes. */
+  installation: string;
 }
 
 export const workspacePort = (ws: RuntimeWorkspace): number => ws.container.port ?? DEFAULT_PORT;
@@ -34,6 +38,7 @@ export function baseLabels(ws: RuntimeWorkspace, settings: ContainerSettings): R
     app: ws.name,
     'dev-instance': '1',
     [MANAGED_BY_LABEL]: MANAGED_BY_VALUE,
+    [INSTALLATION_LABEL]: settings.installation,
     [WORKSPACE_LABEL]: ws.name,
   };
 }
