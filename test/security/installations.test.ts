@@ -106,3 +106,22 @@ describe('two installations on one Docker engine', { skip: dockerSkipReason() },
     assert.equal(info?.State.Running, true);
   });
 });
+
+describe('an installation id given in the configuration', { skip: dockerSkipReason() }, () => {
+  test('is the label on what the server creates', async () => {
+    await ensureDocker();
+    const id = `given-${runId}`;
+    const server = await startTestServer({ clusterType: 'docker', env: { WSM_INSTALLATION_ID: id } });
+    const name = e2eName('given');
+    names.push(name);
+    try {
+      const api = new Api(server.url, server.adminToken);
+      assert.equal((await api.create(name, imageConfig(TEST_IMAGE))).status, 201);
+      await api.waitForStatus(name, 'RUNNING');
+      assert.equal((await inspectContainer(name))?.Config.Labels[INSTALLATION], id);
+      assert.equal((await volumeLabels(name))[INSTALLATION], id);
+    } finally {
+      await server.close();
+    }
+  });
+});
