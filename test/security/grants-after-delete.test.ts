@@ -40,7 +40,8 @@ test('the editor of a deleted workspace is nothing on the next workspace of its 
   await eventually(async () => (await srv.request('GET', '/api/workspaces/dk1')).status === 404, 20_000, 'dk1 to be gone');
   assert.equal((await create('dk1')).status, 201);
   const second = (await srv.request('GET', '/api/workspaces/dk1')).body.workspace;
-  assert.equal(second.project_uuid === first.project_uuid, false, 'a new workspace');
+  assert.match(second.uid, /^[0-9a-f-]{36}$/);
+  assert.notEqual(second.uid, first.uid, 'another workspace');
 
   // The token made for the first dk1 was revoked with it.
   const get = await srv.request('GET', '/api/workspaces/dk1', { token: scoped });
