@@ -4,6 +4,7 @@ import { resolve, join } from 'node:path';
 import type { ClusterType } from '../core/types.js';
 import { CLUSTER_TYPES } from '../core/types.js';
 import { parseBindRoots } from '../core/host-paths.js';
+import { INSTALLATION_ID_PATTERN } from '../core/defaults.js';
 import { DEFAULT_WORKSPACE_CACHE_SIZE } from '../store/kysely-store.js';
 
 export interface ServeConfig {
@@ -40,6 +41,8 @@ export interface ServeConfig {
   workspaceCacheSize: number;
   /** Host path prefixes Docker workspaces may bind (owners only); empty: no host path at all. */
   dockerAllowedBindRoots: string[];
+  /** This installation's id, instead of the one kept in the store. */
+  installationId?: string;
 }
 
 export interface ServeFlags {
@@ -51,6 +54,7 @@ export interface ServeFlags {
   hooksDir?: string;
   logLevel?: string;
   dockerAllowedBindRoots?: string;
+  installationId?: string;
 }
 
 export class ConfigError extends Error {}
@@ -83,6 +87,14 @@ function bindRoots(raw: string | undefined): string[] {
   } catch (err) {
     throw new ConfigError(`--docker-allowed-bind-roots/WSM_DOCKER_ALLOWED_BIND_ROOTS must be comma-separated absolute paths: ${(err as Error).message}`);
   }
+}
+
+function installationId(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!INSTALLATION_ID_PATTERN.test(raw)) {
+    throw new ConfigError(`--installation-id/WSM_INSTALLATION_ID must be 1 to 63 lower-case letters, digits and '-', starting and ending with a letter or digit (got "${raw}")`);
+  }
+  return raw;
 }
 
 export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
@@ -121,5 +133,6 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     workspaceCacheSize: integer('WSM_WORKSPACE_CACHE', env.WSM_WORKSPACE_CACHE, DEFAULT_WORKSPACE_CACHE_SIZE, 1, 100_000_000),
     activityNetBytesPerSecond: integer('WSM_ACTIVITY_NET_BYTES_PER_SECOND', env.WSM_ACTIVITY_NET_BYTES_PER_SECOND, 10_240, 0, 1e12),
     dockerAllowedBindRoots: bindRoots(flags.dockerAllowedBindRoots ?? env.WSM_DOCKER_ALLOWED_BIND_ROOTS),
+    installationId: installationId(flags.installationId ?? env.WSM_INSTALLATION_ID),
   };
 }

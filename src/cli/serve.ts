@@ -1,4 +1,5 @@
 // `wsm serve`: opens the store, picks the runtimes, starts the controller and the HTTP server.
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -45,10 +46,11 @@ async function dockerAnswers(runtime: DockerRuntime): Promise<boolean> {
 }
 
 /** The runtimes this server offers: the configured (or detected) default first. */
-async function createRuntimes(config: ServeConfig, logger: Logger): Promise<Map<ClusterType, Runtime>> {
+async function createRuntimes(config: ServeConfig, installation: string, logger: Logger): Promise<Map<ClusterType, Runtime>> {
   const runtimes = new Map<ClusterType, Runtime>();
   const docker = new DockerRuntime({
     ...dockerOptionsFromEnv(),
+    installation,
     hostAddress: config.publishAddress,
     defaultImage: config.defaultImage,
     stopGraceSeconds: config.stopGraceSeconds,
@@ -77,6 +79,7 @@ async function createRuntimes(config: ServeConfig, logger: Logger): Promise<Map<
       defaultImage: config.defaultImage,
       preStartTimeoutSeconds: config.preStartTimeoutSeconds,
       postStartTimeoutSeconds: config.postStartTimeoutSeconds,
+      installation,
       logger: logger.child({ runtime: 'k8s' }),
     });
   const first: ClusterType = config.clusterType ?? (dockerUp ? 'docker' : 'local');
@@ -87,6 +90,18 @@ async function createRuntimes(config: ServeConfig, logger: Logger): Promise<Map<
   if (wantK8s && !runtimes.has('k8s')) runtimes.set('k8s', k8s());
   if (!runtimes.has('docker')) await docker.close();
   return runtimes;
+}
+
+/**
+ * The id labelled on everything this installation creates: made at first start and kept in the store
+ * (every replica and restart has the same), unless the configuration names one.
+ */
+async function installationOf(store: Store, config: ServeConfig, logger: Logger): Promise<string> {
+  const stored = await store.installationId(config.installationId ?? randomBytes(6).toString('hex'));
+  if (config.installationId !== undefined && config.installationId !== stored) {
+    logger.warn({ configured: config.installationId, stored }, 'the configured installation id differs from the stored one: objects labelled with the stored id are left alone');
+  }
+  return config.installationId ?? stored;
 }
 
 export interface StartOptions {
@@ -100,7 +115,8 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   await mkdir(config.dataDir, { recursive: true });
   await mkdir(config.hooksDir, { recursive: true });
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, logger, workspaceCacheSize: config.workspaceCacheSize });
-  const runtimes = options.runtimes ?? (await createRuntimes(config, logger));
+  const installation = await installationOf(store, config, logger);
+  const runtimes = options.runtimes ?? (await createRuntimes(config, installation, logger));
   const controller = new Controller(store, runtimes, logger.child({ component: 'controller' }), {
     hooksDir: config.hooksDir,
     resyncIntervalMs: config.resyncSeconds * 1000,
@@ -138,7 +154,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-  logger.info({ url, clusterTypes: [...runtimes.keys()], dataDir: config.dataDir, hooksDir: config.hooksDir }, 'wsm is ready');
+  logger.info({ url, clusterTypes: [...runtimes.keys()], dataDir: config.dataDir, hooksDir: config.hooksDir, installation }, 'wsm is ready');
 
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -67,6 +67,7 @@ export class WorkspaceCommands {
       const now = new Date().toISOString();
       const ws: WorkspaceRecord = {
         name: req.name,
+        uid: randomUUID(),
         cluster_type: req.cluster_type,
         project_uuid: randomUUID().replaceAll('-', ''),
         spec,

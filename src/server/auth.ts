@@ -50,6 +50,12 @@ export function tokenFromRequest(req: FastifyRequest): string | undefined {
 interface CacheEntry {
   token: TokenRecord;
   grants: Grant[];
+  /**
+   * The uid of each workspace the token has a role on, as it was when the entry was read (undefined:
+   * none of that name existed). Deleting a workspace removes its grants and revokes its tokens; a
+   * workspace of that name made since is another one, and the entry is read again.
+   */
+  uids: Map<string, string | undefined>;
   until: number;
 }
 
@@ -79,10 +85,13 @@ export class Authenticator {
     }
     const now = Date.now();
     let entry = this.cache.get(hash);
-    if (!entry || entry.until < now) {
+    if (!entry || entry.until < now || !(await this.sameWorkspaces(entry.uids))) {
       const token = await this.store.findTokenByHash(hash);
       if (!token) throw new WsmError('invalid_oauth_token', 'The token is not valid.');
-      entry = { token, grants: await this.store.listGrants(token.id), until: now + this.cacheTtlMs };
+      const grants = await this.store.listGrants(token.id);
+      // Read after the grants: a delete committing in between shows as a changed uid next time.
+      const uids = await this.uidsOf([...grants.map((g) => g.workspace), ...(token.workspace ? [token.workspace] : [])]);
+      entry = { token, grants, uids, until: now + this.cacheTtlMs };
       this.cache.set(hash, entry);
     }
     const { token, grants } = entry;
@@ -98,6 +107,17 @@ export class Authenticator {
       role: token.workspace ? undefined : token.role,
       grants: grantMap,
     };
+  }
+
+  private async uidsOf(names: string[]): Promise<Map<string, string | undefined>> {
+    const uids = new Map<string, string | undefined>();
+    for (const name of names) uids.set(name, (await this.store.getWorkspace(name))?.uid);
+    return uids;
+  }
+
+  private async sameWorkspaces(uids: Map<string, string | undefined>): Promise<boolean> {
+    for (const [name, uid] of uids) if ((await this.store.getWorkspace(name))?.uid !== uid) return false;
+    return true;
   }
 }
 

@@ -90,6 +90,7 @@ export function presentWorkspace(ws: WorkspaceRecord, options: { access?: Role; 
       ip: obs.ip ?? null,
     },
     project_uuid: ws.project_uuid,
+    uid: ws.uid,
     lifecycle_config: spec.lifecycle,
     container_config: renderContainerConfigCached(spec.container),
     namespace: spec.namespace ?? null,

@@ -40,7 +40,7 @@ export interface HotQueries {
   insertWorkspace: HotQuery<never>;
   /**
    * Parameters: REPLACED_WORKSPACE_COLUMNS' values, the idle limit in ms (twice: its column and the
-   * deadline from the stored last activity), then name and the expected resource_version.
+   * deadline from the stored last activity), then name, the expected resource_version and the uid.
    */
   replaceWorkspace: HotQuery<never>;
   /** Parameters: OPERATION_COLUMNS' values. Affects no row when the id exists. */
@@ -63,6 +63,7 @@ export type HotWriter = (query: HotQuery<never>, parameters: unknown[]) => Promi
 // migration adding a column) fails on PostgreSQL.
 export const WORKSPACE_COLUMNS = [
   'name',
+  'uid',
   'cluster_type',
   'project_uuid',
   'desired_state',
@@ -80,11 +81,11 @@ export const WORKSPACE_COLUMNS = [
 /** A new row also gets the idle culler's columns (src/store/idle-columns.ts). */
 export const INSERTED_WORKSPACE_COLUMNS = [...WORKSPACE_COLUMNS, 'idle_limit_ms', 'last_activity_ms', 'cull_at'] as const;
 /**
- * What a request may rewrite. Observed state and activity have their own writers; name, cluster
+ * What a request may rewrite. Observed state and activity have their own writers; name, uid, cluster
  * type, project, namespace and creation time are fixed at create, and leaving them out keeps the
  * write away from the indexes that hold them.
  */
-const FIXED_OR_SEPARATELY_WRITTEN = ['name', 'cluster_type', 'project_uuid', 'namespace', 'created_at', 'observed', 'status', 'activity'] as const;
+const FIXED_OR_SEPARATELY_WRITTEN = ['name', 'uid', 'cluster_type', 'project_uuid', 'namespace', 'created_at', 'observed', 'status', 'activity'] as const;
 export const REPLACED_WORKSPACE_COLUMNS = WORKSPACE_COLUMNS.filter(
   (c): c is Exclude<(typeof WORKSPACE_COLUMNS)[number], (typeof FIXED_OR_SEPARATELY_WRITTEN)[number]> =>
     !(FIXED_OR_SEPARATELY_WRITTEN as readonly string[]).includes(c),
@@ -186,6 +187,7 @@ export function compileHotQueries(db: Kysely<Database>, dialect: SqlDialect): Ho
         })
         .where('name', '=', '')
         .where('resource_version', '=', 0)
+        .where('uid', '=', '')
         .compile() as CompiledQuery<never>,
     },
     insertOperation: {

@@ -177,6 +177,11 @@ export class KyselyStore extends KyselyOps implements Store {
     return this.settingsCache;
   }
 
+  /** The row, its grants and its scoped tokens go together (see StoreOps.deleteWorkspace). */
+  override async deleteWorkspace(name: string): Promise<void> {
+    await this.transaction((tx) => tx.deleteWorkspace(name));
+  }
+
   static create(options: KyselyStoreOptions): KyselyStore {
     return new KyselyStore(new Kysely<Database>({ dialect: options.driver }), options);
   }

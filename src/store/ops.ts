@@ -53,6 +53,7 @@ import type {
 } from './store.js';
 
 const SETTINGS_KEY = 'cluster';
+const INSTALLATION_KEY = 'installation';
 
 export interface WriteListener {
   /** Before and after this handle writes the cluster settings. */
@@ -169,7 +170,7 @@ export class KyselyOps implements StoreOps {
     // observed and activity have their own writers (the controller, the culler); a request that
     // read them a moment ago must not put an older value back.
     const row = workspaceToRow(ws);
-    const values = [...REPLACED_WORKSPACE_COLUMNS.map((c) => row[c]), row.idle_limit_ms, row.idle_limit_ms, row.name, expectedVersion];
+    const values = [...REPLACED_WORKSPACE_COLUMNS.map((c) => row[c]), row.idle_limit_ms, row.idle_limit_ms, row.name, expectedVersion, row.uid];
     const replaced = (changes: number, before: WorkspaceRecord | undefined) => (changes === 0 ? before : before && replacedWorkspace(row, before));
     return (await this.writingWorkspace(ws.name, () => this.writeHot(this.hot.replaceWorkspace, values), replaced)) > 0;
   }
@@ -196,7 +197,21 @@ export class KyselyOps implements StoreOps {
   }
 
   async deleteWorkspace(name: string): Promise<void> {
-    await this.writingWorkspace(name, () => this.db.deleteFrom('workspaces').where('name', '=', name).execute(), () => undefined, true);
+    const deleted = await this.writingWorkspace(
+      name,
+      async () => Number((await this.db.deleteFrom('workspaces').where('name', '=', name).executeTakeFirst()).numDeletedRows),
+      () => undefined,
+      true,
+    );
+    if (deleted === 0) return;
+    // What was granted on the workspace goes with it: a grant or a token bound to its name would
+    // otherwise carry over to the next workspace given that name.
+    await this.db.deleteFrom('grants').where('workspace', '=', name).execute();
+    await this.db
+      .updateTable('tokens')
+      .set({ revoked_at: sql<string>`coalesce(revoked_at, ${new Date().toISOString()})` })
+      .where('workspace', '=', name)
+      .execute();
   }
 
   async insertOperation(op: OperationRecord): Promise<void> {
@@ -339,6 +354,17 @@ export class KyselyOps implements StoreOps {
       .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
       .execute();
     this.written.settings();
+  }
+
+  async installationId(proposed: string): Promise<string> {
+    // The first writer's id wins; replicas starting together all read it back.
+    await this.db
+      .insertInto('cluster_settings')
+      .values({ key: INSTALLATION_KEY, value: proposed })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
+    const row = await this.db.selectFrom('cluster_settings').select('value').where('key', '=', INSTALLATION_KEY).executeTakeFirstOrThrow();
+    return row.value;
   }
 
   async getIdempotency(key: string, actor: string): Promise<IdempotencyRecord | undefined> {

@@ -26,6 +26,7 @@ function record(name: string, lastActivity: string): WorkspaceRecord {
   const now = new Date().toISOString();
   return {
     name,
+    uid: `uid-${name}`,
     cluster_type: 'local',
     project_uuid: name,
     spec: {

@@ -5,6 +5,7 @@ import { WsmError } from '../../src/core/errors.js';
 import type { Store } from '../../src/store/store.js';
 import { at, inNamespace, operation, token, workspace } from './fixtures.js';
 import { operationsAndAccessConformance } from './conformance-records.js';
+import { identityConformance } from './conformance-identity.js';
 
 /** One empty database per test. */
 export interface StoreHarness {
@@ -307,5 +308,6 @@ export function storeConformance(label: string, makeHarness: () => Promise<Store
       }));
 
     operationsAndAccessConformance(withStore);
+    identityConformance(withStore);
   });
 }

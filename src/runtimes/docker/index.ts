@@ -19,8 +19,10 @@ import { watchEvents } from './events.js';
 import { ensureImage, type PullPolicy } from './images.js';
 import { missingInstance, toObserved, type PreStartFailure } from './observe.js';
 import { PRE_START_DONE, PRE_START_LOG, PRE_START_PATH, PRE_START_RC, firstFileOfTar, hookArchive, preStartFailureMessage } from './prestart.js';
+import { nameConflict, ownerOf } from './ownership.js';
 import {
   HASH_LABEL,
+  INSTALLATION_LABEL,
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
   WORKSPACE_LABEL,
@@ -58,10 +60,19 @@ export interface DockerRuntimeOptions extends DockerConnectionOptions {
   labels?: Record<string, string>;
   /** Host path prefixes a workspace may bind; none when absent. */
   allowedBindRoots?: readonly string[];
+  /**
+   * This installation's id (DEFAULT_INSTALLATION when not given), labelled on everything the runtime
+   * makes. A container or volume of a workspace's name labelled by another installation is never
+   * touched: apply and observe report NameConflict, remove leaves it.
+   */
+  installation?: string;
   logger?: RuntimeLogger;
   /** An existing client, instead of one made from dockerHost. */
   docker?: Docker;
 }
+
+/** The installation of a runtime given none (tests, tools): serve always gives the store's. */
+export const DEFAULT_INSTALLATION = 'default';
 
 const NO_LOG: RuntimeLogger = { info() {}, warn() {} };
 const RESTART_POLICIES = new Set(['no', 'always', 'unless-stopped', 'on-failure']);
@@ -94,6 +105,7 @@ export class DockerRuntime implements Runtime {
       preStartTimeoutSeconds: options.preStartTimeoutSeconds ?? 300,
       extraLabels: { ...options.labels },
       allowedBindRoots: options.allowedBindRoots ?? [],
+      installation: options.installation ?? DEFAULT_INSTALLATION,
     };
     const wildcard = hostAddress === '0.0.0.0' || hostAddress === '::';
     this.advertiseAddress =
@@ -162,8 +174,8 @@ export class DockerRuntime implements Runtime {
     return this.engine(async () => {
       const name = containerName(ws.name);
       const info = await this.inspect(name);
-      if (info && !isOurs(info.Config.Labels)) {
-        this.logger.warn({ container: name }, 'not removing a container wsm does not manage');
+      if (info && ownerOf(info.Config.Labels, this.settings.installation) !== 'ours') {
+        this.logger.warn({ container: name, installation: info.Config.Labels?.[INSTALLATION_LABEL] }, 'not removing a container this installation did not make');
       } else if (info) {
         await this.stopContainer(info.Id);
         await this.removeContainer(info.Id);
@@ -255,7 +267,7 @@ export class DockerRuntime implements Runtime {
 
   private labelFilters(): string[] {
     const extra = Object.entries(this.settings.extraLabels).map(([k, v]) => `${k}=${v}`);
-    return [`${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`, ...extra];
+    return [`${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`, `${INSTALLATION_LABEL}=${this.settings.installation}`, ...extra];
   }
 
   private async inspect(name: string): Promise<Docker.ContainerInspectInfo | undefined> {
@@ -267,31 +279,39 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  /** The workspace's container, refusing one that has its name but is not wsm's. */
+  /**
+   * The workspace's container, refusing one that has its name but is not this installation's: another
+   * installation on the same engine, or a container made by hand. Every look at the container goes
+   * through here, so one replaced behind wsm's back is noticed at the next event or resync.
+   */
   private async inspectOwned(ws: RuntimeWorkspace): Promise<Docker.ContainerInspectInfo | undefined> {
     const name = containerName(ws.name);
     const info = await this.inspect(name);
-    if (info && !isOurs(info.Config.Labels)) {
-      throw new PermanentRuntimeError(
-        `a container named ${name} exists that wsm does not manage (no label ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}); ` +
-          'rename or remove it, or choose another workspace name',
-        'NameConflict',
-      );
+    if (info && ownerOf(info.Config.Labels, this.settings.installation) !== 'ours') {
+      throw nameConflict('container', name, info.Config.Labels, this.settings.installation);
     }
     return info;
   }
 
   /**
-   * An existing volume of the name is used as it is (an operator may pre-create it with another
-   * driver); remove() only deletes volumes that wsm labelled.
+   * An existing volume of the name is used as it is when wsm did not make it (an operator may
+   * pre-create it with another driver), or when a wsm from before installation labels did; one of
+   * another installation is that installation's data, and is refused. remove() deletes only volumes
+   * this installation labelled.
    */
   private async ensureVolume(ws: RuntimeWorkspace): Promise<void> {
     const name = volumeName(ws.name);
+    let labels: Record<string, string> | null | undefined;
     try {
-      await this.docker.getVolume(name).inspect();
+      labels = (await this.docker.getVolume(name).inspect()).Labels;
     } catch (err) {
       if (!isNotFound(err)) throw err;
       await this.docker.createVolume({ Name: name, Labels: baseLabels(ws, this.settings) });
+      return;
+    }
+    const other = labels?.[INSTALLATION_LABEL];
+    if (ownerOf(labels, this.settings.installation) === 'other-installation' && other !== undefined) {
+      throw nameConflict('volume', name, labels, this.settings.installation);
     }
   }
 
@@ -303,8 +323,8 @@ export class DockerRuntime implements Runtime {
       if (isNotFound(err)) return;
       throw err;
     }
-    if (!isOurs(labels)) {
-      this.logger.warn({ volume: name }, 'not removing a volume wsm did not create');
+    if (ownerOf(labels, this.settings.installation) !== 'ours') {
+      this.logger.warn({ volume: name, installation: labels[INSTALLATION_LABEL] }, 'not removing a volume this installation did not make');
       return;
     }
     try {
@@ -379,10 +399,6 @@ export class DockerRuntime implements Runtime {
     const output = (await this.readFile(id, PRE_START_LOG)) ?? '';
     return { exitCode, message: preStartFailureMessage(exitCode, output, this.settings.preStartTimeoutSeconds) };
   }
-}
-
-function isOurs(labels: Record<string, string> | undefined | null): boolean {
-  return labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
 }
 
 function hasWrapper(info: Docker.ContainerInspectInfo): boolean {

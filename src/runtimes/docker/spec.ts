@@ -5,6 +5,7 @@ import type Docker from 'dockerode';
 import { PermanentRuntimeError, type RuntimeWorkspace } from '../../core/runtime.js';
 import { isHostPath, isUnderRoots } from '../../core/host-paths.js';
 import { cpuShares, memoryBytes, parseQuantity } from './quantity.js';
+import { LABEL_INSTALLATION } from '../../core/defaults.js';
 import { wrappedEntrypoint } from './prestart.js';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
@@ -12,6 +13,7 @@ export const MANAGED_BY_VALUE = 'wsm';
 export const WORKSPACE_LABEL = 'wsm.workspace';
 export const HASH_LABEL = 'wsm.config-hash';
 export const GENERATION_LABEL = 'wsm.generation';
+export const INSTALLATION_LABEL = LABEL_INSTALLATION;
 export const DEFAULT_PORT = 6789;
 export const DEFAULT_MOUNT_PATH = '/home/src';
 
@@ -23,10 +25,12 @@ export interface ContainerSettings {
   hostAddress: string;
   restartPolicy: string;
   preStartTimeoutSeconds: number;
-  /** Extra labels on every container and volume (e.g. to tell several wsm installations apart). */
+  /** Extra labels on every container and volume. */
   extraLabels: Record<string, string>;
   /** Host path prefixes a bind may use (the operator's --docker-allowed-bind-roots); none when absent. */
   allowedBindRoots?: readonly string[];
+  /** This installation's id, on every container and volume it makes. */
+  installation: string;
 }
 
 /** The CFS period CPU limits are expressed in; Docker's default. */
@@ -40,6 +44,7 @@ export function baseLabels(ws: RuntimeWorkspace, settings: ContainerSettings): R
     app: ws.name,
     'dev-instance': '1',
     [MANAGED_BY_LABEL]: MANAGED_BY_VALUE,
+    [INSTALLATION_LABEL]: settings.installation,
     [WORKSPACE_LABEL]: ws.name,
   };
 }

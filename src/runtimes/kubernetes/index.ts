@@ -1,7 +1,7 @@
 // The Kubernetes runtime: a workspace is a StatefulSet (one pod, one PVC), a Service, an optional hooks
 // ConfigMap, and optionally a path on a shared Ingress. Every call converges the cluster towards the workspace.
 import type { KubeConfig, V1ConfigMap, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
-import { DEFAULT_IMAGE } from '../../core/defaults.js';
+import { DEFAULT_IMAGE, LABEL_INSTALLATION } from '../../core/defaults.js';
 import type { ClusterType } from '../../core/types.js';
 import type { ExecResult, HttpAnswer, ObservedInstance, PostStartRecord, RemoveOptions, Runtime, RuntimeWorkspace } from '../../core/runtime.js';
 import { isConflict, KubeApi } from './api.js';
@@ -15,10 +15,10 @@ import {
   GENERATION_ANNOTATION,
   HASH_ANNOTATION,
   hooksData,
-  labels,
   MANAGED_BY,
   MAGE_PORT,
   names,
+  objectLabels,
   PRE_START_TIMEOUT_SECONDS,
   serviceType,
   type ManifestDefaults,
@@ -26,6 +26,7 @@ import {
 } from './manifests.js';
 import { proxyGet, readPostStartRecord } from './pod-access.js';
 import { describeInstance } from './status.js';
+import { checkOurs, isOurs } from './ownership.js';
 import { WorkspaceWatcher, type WatchLogger } from './watch.js';
 
 export interface KubernetesLogger extends WatchLogger {
@@ -52,6 +53,8 @@ export interface KubernetesRuntimeOptions {
   /** Bound of each post-start step in the postStart hook (the container is not Running before it ends). */
   postStartTimeoutSeconds?: number;
   requestTimeoutMs?: number;
+  /** This installation's id ('default' when not given): objects of another installation are never touched. */
+  installation?: string;
   /** First and longest wait between watch reconnects. */
   watchRetryMs?: { initial: number; max: number };
   logger?: KubernetesLogger;
@@ -66,7 +69,7 @@ export class KubernetesRuntime implements Runtime {
   readonly namespace: string;
   private readonly kc: KubeConfig;
   private readonly api: KubeApi;
-  private readonly defaults: ManifestDefaults;
+  private readonly defaults: ManifestDefaults & { installation: string };
   private readonly namespaces = new Set<string>();
   private watcher: WorkspaceWatcher | undefined;
 
@@ -82,6 +85,7 @@ export class KubernetesRuntime implements Runtime {
       imagePullSecrets: options.imagePullSecrets,
       preStartTimeoutSeconds: options.preStartTimeoutSeconds,
       postStartTimeoutSeconds: options.postStartTimeoutSeconds,
+      installation: options.installation ?? 'default',
     };
   }
 
@@ -127,14 +131,16 @@ export class KubernetesRuntime implements Runtime {
     if (!data) {
       // Read before deleting: most workspaces have no hooks, and a reconcile should not be a stream of failed writes.
       const stale = await this.api.read({ ...target, verb: 'get' }, (o) => this.api.core.readNamespacedConfigMap({ name, namespace }, o));
+      checkOurs(stale, 'configmap', this.defaults.installation);
       if (stale) await this.api.deleteIfExists({ ...target, verb: 'delete' }, (o) => this.api.core.deleteNamespacedConfigMap({ name, namespace }, o));
       return;
     }
     for (let attempt = 1; ; attempt++) {
       const current = await this.api.read({ ...target, verb: 'get' }, (o) => this.api.core.readNamespacedConfigMap({ name, namespace }, o));
+      checkOurs(current, 'configmap', this.defaults.installation);
       try {
         if (!current) {
-          const body = buildHooksConfigMap(ws, namespace, data);
+          const body = buildHooksConfigMap(ws, namespace, data, this.defaults.installation);
           await this.api.call({ ...target, verb: 'create' }, (o) => this.api.core.createNamespacedConfigMap({ namespace, body }, o));
         } else if (JSON.stringify(current.data ?? {}) !== JSON.stringify(data)) {
           const body: V1ConfigMap = { ...current, data };
@@ -156,6 +162,7 @@ export class KubernetesRuntime implements Runtime {
     let current: V1StatefulSet | undefined;
     for (let attempt = 1; ; attempt++) {
       current = await this.api.read({ ...target, verb: 'get' }, (o) => this.api.apps.readNamespacedStatefulSet({ name, namespace }, o));
+      checkOurs(current, 'statefulset', this.defaults.installation);
       try {
         if (!current) {
           await this.api.call({ ...target, verb: 'create' }, (o) => this.api.apps.createNamespacedStatefulSet({ namespace, body: desired }, o));
@@ -174,7 +181,7 @@ export class KubernetesRuntime implements Runtime {
           // volumes or pod-level keys really disappear (a strategic merge would keep them).
           const body: V1StatefulSet = {
             ...current,
-            metadata: { ...current.metadata, labels: { ...current.metadata?.labels, ...labels(ws.name) }, annotations: { ...annotations, ...desired.metadata!.annotations } },
+            metadata: { ...current.metadata, labels: { ...current.metadata?.labels, ...objectLabels(ws.name, this.defaults.installation) }, annotations: { ...annotations, ...desired.metadata!.annotations } },
             spec: { ...current.spec!, persistentVolumeClaimRetentionPolicy: retention, ...(templateChanged ? { template: desired.spec!.template } : {}) },
           };
           current = await this.api.call(target, (o) => this.api.apps.replaceNamespacedStatefulSet({ name, namespace, body }, o));
@@ -197,6 +204,7 @@ export class KubernetesRuntime implements Runtime {
     const target = { verb: 'get', resource: `service ${name}`, namespace };
     const body = buildService(ws, namespace, this.defaults);
     const current = await this.api.read(target, (o) => this.api.core.readNamespacedService({ name, namespace }, o));
+    checkOurs(current, 'service', this.defaults.installation);
     if (!current) {
       try {
         await this.api.call({ ...target, verb: 'create' }, (o) => this.api.core.createNamespacedService({ namespace, body }, o));
@@ -220,13 +228,18 @@ export class KubernetesRuntime implements Runtime {
     const api = this.api;
     const target = (resource: string) => ({ verb: 'delete', resource, namespace });
     await removeIngressPath(api, namespace, ws.name, this.ingressName(ws));
+    // Another installation's objects of these names stay; so does the claim, which holds its data.
     const sts = names.statefulSet(ws.name);
-    await api.deleteIfExists(target(`statefulset ${sts}`), (o) => api.apps.deleteNamespacedStatefulSet({ name: sts, namespace, propagationPolicy: 'Background' }, o));
+    const foundSts = await api.read({ verb: 'get', resource: `statefulset ${sts}`, namespace }, (o) => api.apps.readNamespacedStatefulSet({ name: sts, namespace }, o));
+    const stsOurs = foundSts === undefined || isOurs(foundSts.metadata, this.defaults.installation);
+    if (foundSts && stsOurs) await api.deleteIfExists(target(`statefulset ${sts}`), (o) => api.apps.deleteNamespacedStatefulSet({ name: sts, namespace, propagationPolicy: 'Background' }, o));
     const svc = names.service(ws.name);
-    await api.deleteIfExists(target(`service ${svc}`), (o) => api.core.deleteNamespacedService({ name: svc, namespace }, o));
+    const foundSvc = await api.read({ verb: 'get', resource: `service ${svc}`, namespace }, (o) => api.core.readNamespacedService({ name: svc, namespace }, o));
+    if (foundSvc && isOurs(foundSvc.metadata, this.defaults.installation)) await api.deleteIfExists(target(`service ${svc}`), (o) => api.core.deleteNamespacedService({ name: svc, namespace }, o));
     const cm = names.hooks(ws.name);
-    await api.deleteIfExists(target(`configmap ${cm}`), (o) => api.core.deleteNamespacedConfigMap({ name: cm, namespace }, o));
-    if (options.deleteVolume || ws.storage.retention_policy === 'Delete') {
+    const foundCm = await api.read({ verb: 'get', resource: `configmap ${cm}`, namespace }, (o) => api.core.readNamespacedConfigMap({ name: cm, namespace }, o));
+    if (foundCm && isOurs(foundCm.metadata, this.defaults.installation)) await api.deleteIfExists(target(`configmap ${cm}`), (o) => api.core.deleteNamespacedConfigMap({ name: cm, namespace }, o));
+    if (stsOurs && (options.deleteVolume || ws.storage.retention_policy === 'Delete')) {
       const claim = names.claim(ws.name);
       await api.deleteIfExists(target(`persistentvolumeclaim ${claim}`), (o) => api.core.deleteNamespacedPersistentVolumeClaim({ name: claim, namespace }, o));
     }
@@ -245,6 +258,7 @@ export class KubernetesRuntime implements Runtime {
         ? api.read({ verb: 'get', resource: `ingress ${this.ingressName(ws)}`, namespace }, (o) => api.net.readNamespacedIngress({ name: this.ingressName(ws), namespace }, o))
         : Promise.resolve(undefined),
     ]);
+    checkOurs(sts, 'statefulset', this.defaults.installation);
     const pod: V1Pod | undefined = pods.items.find((p) => p.metadata?.name === names.pod(name)) ?? pods.items[0];
     const observed = describeInstance(name, sts, pod, svc, this.options.preStartTimeoutSeconds ?? PRE_START_TIMEOUT_SECONDS);
     const url = sts ? ingressUrl(ing, name) : undefined;
@@ -255,7 +269,7 @@ export class KubernetesRuntime implements Runtime {
     const found = new Set<string>();
     for (const namespace of this.namespaces) {
       const list = await this.api.call({ verb: 'list', resource: 'statefulsets', namespace }, (o) =>
-        this.api.apps.listNamespacedStatefulSet({ namespace, labelSelector: `${MANAGED_BY}=wsm` }, o),
+        this.api.apps.listNamespacedStatefulSet({ namespace, labelSelector: `${MANAGED_BY}=wsm,${LABEL_INSTALLATION}=${this.defaults.installation}` }, o),
       );
       for (const sts of list.items) {
         const app = sts.metadata?.labels?.app;

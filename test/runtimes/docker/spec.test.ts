@@ -4,7 +4,7 @@ import { configHash, createOptions, type ContainerSettings } from '../../../src/
 import { PRE_START_PATH } from '../../../src/runtimes/docker/prestart.js';
 import { testWorkspace } from '../../support/docker.js';
 
-const settings: ContainerSettings = { hostAddress: '127.0.0.1', restartPolicy: 'no', preStartTimeoutSeconds: 300, extraLabels: {}, allowedBindRoots: ['/srv'] };
+const settings: ContainerSettings = { hostAddress: '127.0.0.1', restartPolicy: 'no', preStartTimeoutSeconds: 300, extraLabels: {}, allowedBindRoots: ['/srv'], installation: 'test' };
 const image = { entrypoint: ['/entry'], cmd: ['serve', '--port', '6789'] };
 
 describe('container create options', () => {
