@@ -37,6 +37,8 @@ export interface ServeConfig {
   idempotencyRetentionHours: number;
   /** SQLite: how many decoded workspaces the store keeps in memory. */
   workspaceCacheSize: number;
+  /** The uids local workspaces run as, one each, when the server runs as root. */
+  localUidRange: { first: number; last: number };
 }
 
 export interface ServeFlags {
@@ -47,6 +49,7 @@ export interface ServeFlags {
   databaseUrl?: string;
   hooksDir?: string;
   logLevel?: string;
+  localUidRange?: string;
 }
 
 export class ConfigError extends Error {}
@@ -71,6 +74,23 @@ function oneOf<T extends string>(name: string, raw: string | undefined, allowed:
   if (raw === undefined || raw === '') return undefined;
   if (!allowed.includes(raw as T)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')} (got "${raw}")`);
   return raw as T;
+}
+
+/**
+ * Above the 16-bit ids and systemd's dynamic users (61184-65519), below the subordinate ids useradd
+ * hands out from 100000 for rootless containers: uids no account or container on a usual host holds.
+ */
+export const DEFAULT_LOCAL_UID_RANGE = '70000-99999';
+
+function uidRange(name: string, raw: string): { first: number; last: number } {
+  const match = /^(\d+)-(\d+)$/.exec(raw.trim());
+  const first = Number(match?.[1]);
+  const last = Number(match?.[2]);
+  // 0 is root, and 4294967295 is (uid_t)-1, which means "unchanged" to setuid.
+  if (!match || first < 1 || last > 4_294_967_294 || first > last) {
+    throw new ConfigError(`${name} must be two uids "first-last", 1 to 4294967294, first not above last (got "${raw}")`);
+  }
+  return { first, last };
 }
 
 export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
@@ -108,5 +128,6 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     activityCpuCores: fraction('WSM_ACTIVITY_CPU_CORES', env.WSM_ACTIVITY_CPU_CORES, 0.1),
     workspaceCacheSize: integer('WSM_WORKSPACE_CACHE', env.WSM_WORKSPACE_CACHE, DEFAULT_WORKSPACE_CACHE_SIZE, 1, 100_000_000),
     activityNetBytesPerSecond: integer('WSM_ACTIVITY_NET_BYTES_PER_SECOND', env.WSM_ACTIVITY_NET_BYTES_PER_SECOND, 10_240, 0, 1e12),
+    localUidRange: uidRange('--local-uid-range/WSM_LOCAL_UID_RANGE', flags.localUidRange || env.WSM_LOCAL_UID_RANGE || DEFAULT_LOCAL_UID_RANGE),
   };
 }
