@@ -235,6 +235,21 @@ test('wsm not running as root says at start-up that the local runtime is single-
   }
 });
 
+test('a uid range that is not one refuses to start, naming the setting', async () => {
+  for (const bad of ['0-100', 'lots']) {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), 'serve', '--port', '0', '--local-uid-range', bad], {
+      cwd: REPO,
+      env: { PATH: process.env.PATH!, WSM_DATA_DIR: join(tmpdir(), 'wsm-never-created') },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, new RegExp(`--local-uid-range/WSM_LOCAL_UID_RANGE must be two uids "first-last".*\\(got "${bad}"\\)`));
+  }
+});
+
 function readFileSyncOrEmpty(path: string): string {
   try {
     return readFileSync(path, 'utf8');
