@@ -12,7 +12,7 @@
 import { constants } from 'node:fs';
 import { chmod, chown, lstat, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chownTree, type Owner } from './users.js';
+import { chownTree, removeTree, type Owner } from './users.js';
 
 export interface LocalState {
   version: 1;
@@ -79,7 +79,7 @@ export class WorkspaceDir {
     await chmod(this.dir, 0o710);
     await ownedDir(this.home, owner, async () => chownTree(this.home, owner));
     await ownedDir(this.runDir, owner, async () => {
-      await rm(this.runDir, { recursive: true, force: true });
+      await removeTree(this.runDir);
       await mkdir(this.runDir, { mode: 0o700 });
       await chown(this.runDir, owner.uid, owner.gid);
     });

@@ -16,7 +16,7 @@ import { configHash, launch, processEnv, requestedPort, resolveWorkDir, workDirI
 import { WorkspaceDir, type LocalState } from './layout.js';
 import { canConnect, isPortFree, pickFreePort } from './ports.js';
 import { groupCpuSeconds, isSameProcessAlive, readProcStat, stopGroup } from './procfs.js';
-import { UidAllocator, type Owner, type UidRange } from './users.js';
+import { removeTree, UidAllocator, type Owner, type UidRange } from './users.js';
 
 export interface LocalRuntimeLogger {
   info(...a: unknown[]): void;
@@ -98,6 +98,9 @@ export class LocalRuntime implements Runtime {
     const state = await dir.readState();
     if (state) await this.stopProcess(dir, state);
     if (options.deleteVolume) {
+      // What the workspace could write goes first, deleted as the workspace's user; then the rest is ours.
+      await removeTree(dir.home);
+      await removeTree(dir.runDir);
       await rm(dir.dir, { recursive: true, force: true });
       this.users?.release(ws.name);
       this.log.info({ workspace: ws.name }, 'local workspace removed with its home directory');
@@ -105,7 +108,7 @@ export class LocalRuntime implements Runtime {
     }
     // home/ stays, so a workspace created again under this name finds its files, as a retained volume would.
     await rm(dir.hooksDir, { recursive: true, force: true });
-    await rm(dir.runDir, { recursive: true, force: true });
+    await removeTree(dir.runDir);
     await rm(dir.logPath, { force: true });
     await rm(`${dir.logPath}.1`, { force: true });
     await dir.clearExit();

@@ -3,7 +3,8 @@
 // supplementary groups: a workspace can read neither the control plane's files nor another workspace's.
 // The allocation is recorded as the owner of the workspace's home directory, so it survives restarts of
 // the control plane, and a home kept after a remove keeps its uid when the name is created again.
-import { lchown, lstat, readdir } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { lchown, lstat, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface UidRange {
@@ -96,4 +97,43 @@ export async function chownTree(path: string, owner: Owner): Promise<void> {
   await lchown(path, owner.uid, owner.gid);
   if (!info.isDirectory()) return;
   for (const entry of await readdir(path)) await chownTree(join(path, entry), owner);
+}
+
+/**
+ * Deletes a directory a workspace's user may write to. Done by us (root), a recursive delete could be
+ * led elsewhere by a process of that user that swaps a directory for a link while the delete walks it,
+ * and delete as root wherever the link points. So what is inside is deleted as the directory's owner,
+ * who can delete nothing it could not delete anyway; we then remove the empty directory itself (its
+ * parent is ours). What the owner cannot delete (it made it so) stays, and the error says where.
+ */
+export async function removeTree(path: string): Promise<void> {
+  const info = await lstat(path).catch(() => undefined);
+  if (!info) return;
+  if (!info.isDirectory() || info.uid === process.getuid?.()) {
+    await rm(path, { recursive: true, force: true });
+    return;
+  }
+  const stderr = await emptyAs({ uid: info.uid, gid: info.gid }, path);
+  try {
+    await rmdir(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    const why = stderr.trim().split('\n').slice(0, 3).join('; ') || (err as Error).message;
+    throw new Error(`${path} could not be emptied by its owner (uid ${info.uid}): ${why}; delete what is left by hand.`);
+  }
+}
+
+/** Deletes everything in `dir` as `owner`, from inside it (entered before the switch, so the path above need not be open to it). */
+function emptyAs(owner: Owner, dir: string): Promise<string> {
+  const script = [
+    'const fs = require("node:fs");',
+    'for (const e of fs.readdirSync(".")) { try { fs.rmSync(e, { recursive: true, force: true }); } catch (err) { console.error(err.message); } }',
+  ].join(' ');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', script], { cwd: dir, env: {}, stdio: ['ignore', 'ignore', 'pipe'], uid: owner.uid, gid: owner.gid });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
+    child.once('error', reject);
+    child.once('close', () => resolve(stderr));
+  });
 }

@@ -2,7 +2,7 @@
 // leave on disk (links in its home, files it writes for us) never makes us act as root for it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { LocalRuntime } from '../../../src/runtimes/local/index.js';
@@ -66,6 +66,22 @@ describe('LocalRuntime with a uid per workspace', { skip: !isRoot && 'needs root
     assert.match(ran.output, new RegExp(`^${two.uid}\\nGroups:\\s*\\n?$`));
     assert.equal((await rt.apply({ ...sleeper('two'), desired: 'stopped' })).status, 'STOPPED');
     for (const name of ['one', 'two', 'three']) await rt.remove(sleeper(name), { deleteVolume: true });
+    assert.equal(existsSync(join(box.root, 'one')), false);
+  });
+
+  test("deleting the volume deletes with the workspace's rights, not root's", async () => {
+    const ws = sleeper('deleter');
+    await rt.apply(ws);
+    // What root may delete and the workspace may not: it stands for where a link swapped in during the
+    // delete would lead (that race cannot be timed in a test).
+    const rootOnly = join(box.root, 'deleter', 'home', 'root-only');
+    mkdirSync(rootOnly);
+    writeFileSync(join(rootOnly, 'file'), 'x');
+    await assert.rejects(rt.remove(ws, { deleteVolume: true }), /home could not be emptied by its owner \(uid \d+\).*delete what is left by hand/);
+    assert.equal(existsSync(join(rootOnly, 'file')), true);
+    rmSync(rootOnly, { recursive: true });
+    await rt.remove(ws, { deleteVolume: true });
+    assert.equal(existsSync(join(box.root, 'deleter')), false);
   });
 
   test('a working_dir the workspace turned into a link is entered as the workspace, so it cannot lead anywhere root can go', async () => {
