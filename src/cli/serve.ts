@@ -102,7 +102,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'wsm' } });
   await mkdir(config.dataDir, { recursive: true });
   await mkdir(config.hooksDir, { recursive: true });
-  const isolation = await localIsolation(config, options.serverUid ?? process.getuid?.() ?? 0);
+  const isolation = await localIsolation(config, options.serverUid ?? process.getuid?.() ?? -1);
   for (const warning of isolation.warnings) logger.warn({ runtime: 'local' }, warning);
   await protectDataDir(config, isolation.uidRange !== undefined);
   const sqlite = sqliteFiles(config.dataDir);
