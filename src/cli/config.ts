@@ -43,6 +43,8 @@ export interface ServeConfig {
   dockerAllowedBindRoots: string[];
   /** This installation's id, instead of the one kept in the store. */
   installationId?: string;
+  /** The uids local workspaces run as, one each, when the server runs as root. */
+  localUidRange: { first: number; last: number };
 }
 
 export interface ServeFlags {
@@ -55,6 +57,7 @@ export interface ServeFlags {
   logLevel?: string;
   dockerAllowedBindRoots?: string;
   installationId?: string;
+  localUidRange?: string;
 }
 
 export class ConfigError extends Error {}
@@ -97,6 +100,23 @@ function installationId(raw: string | undefined): string | undefined {
   return raw;
 }
 
+/**
+ * Above the 16-bit ids and systemd's dynamic users (61184-65519), below the subordinate ids useradd
+ * hands out from 100000 for rootless containers: uids no account or container on a usual host holds.
+ */
+export const DEFAULT_LOCAL_UID_RANGE = '70000-99999';
+
+function uidRange(name: string, raw: string): { first: number; last: number } {
+  const match = /^(\d+)-(\d+)$/.exec(raw.trim());
+  const first = Number(match?.[1]);
+  const last = Number(match?.[2]);
+  // 0 is root, and 4294967295 is (uid_t)-1, which means "unchanged" to setuid.
+  if (!match || first < 1 || last > 4_294_967_294 || first > last) {
+    throw new ConfigError(`${name} must be two uids "first-last", 1 to 4294967294, first not above last (got "${raw}")`);
+  }
+  return { first, last };
+}
+
 export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
   const dataDir = resolve(flags.dataDir ?? env.WSM_DATA_DIR ?? '.wsm');
   const clusterRaw = (flags.clusterType ?? env.WSM_CLUSTER_TYPE)?.toLowerCase();
@@ -134,5 +154,6 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     activityNetBytesPerSecond: integer('WSM_ACTIVITY_NET_BYTES_PER_SECOND', env.WSM_ACTIVITY_NET_BYTES_PER_SECOND, 10_240, 0, 1e12),
     dockerAllowedBindRoots: bindRoots(flags.dockerAllowedBindRoots ?? env.WSM_DOCKER_ALLOWED_BIND_ROOTS),
     installationId: installationId(flags.installationId ?? env.WSM_INSTALLATION_ID),
+    localUidRange: uidRange('--local-uid-range/WSM_LOCAL_UID_RANGE', flags.localUidRange || env.WSM_LOCAL_UID_RANGE || DEFAULT_LOCAL_UID_RANGE),
   };
 }

@@ -19,6 +19,7 @@ import { buildApp } from '../server/app.js';
 import { Authenticator } from '../server/auth.js';
 import { startIdempotencyCleanup } from '../server/idempotency.js';
 import type { ServeConfig } from './config.js';
+import { localIsolation, protectDataDir, protectStoreFiles, sqliteFiles, type LocalIsolation } from './local-isolation.js';
 import { VERSION } from './version.js';
 
 /** How often idempotency keys past their retention are removed. */
@@ -46,7 +47,7 @@ async function dockerAnswers(runtime: DockerRuntime): Promise<boolean> {
 }
 
 /** The runtimes this server offers: the configured (or detected) default first. */
-async function createRuntimes(config: ServeConfig, installation: string, logger: Logger): Promise<Map<ClusterType, Runtime>> {
+async function createRuntimes(config: ServeConfig, installation: string, isolation: LocalIsolation, logger: Logger): Promise<Map<ClusterType, Runtime>> {
   const runtimes = new Map<ClusterType, Runtime>();
   const docker = new DockerRuntime({
     ...dockerOptionsFromEnv(),
@@ -65,6 +66,7 @@ async function createRuntimes(config: ServeConfig, installation: string, logger:
       rootDir: join(config.dataDir, 'workspaces'),
       stopGraceMs: config.stopGraceSeconds * 1000,
       preStartTimeoutMs: config.preStartTimeoutSeconds * 1000,
+      uidRange: isolation.uidRange,
       logger: logger.child({ runtime: 'local' }),
     });
   const k8s = () =>
@@ -108,15 +110,23 @@ export interface StartOptions {
   logger?: Logger;
   /** Runtimes to use instead of those the config selects (benchmarks inject one that does nothing). */
   runtimes?: Map<ClusterType, Runtime>;
+  /** The user wsm counts as running as (tests of the non-root set-up pass one; default: the real one). */
+  serverUid?: number;
 }
 
 export async function startServer(config: ServeConfig, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'wsm' } });
   await mkdir(config.dataDir, { recursive: true });
   await mkdir(config.hooksDir, { recursive: true });
-  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, logger, workspaceCacheSize: config.workspaceCacheSize });
+  const isolation = await localIsolation(config, options.serverUid ?? process.getuid?.() ?? -1);
+  for (const warning of isolation.warnings) logger.warn({ runtime: 'local' }, warning);
+  await protectDataDir(config, isolation.uidRange !== undefined);
+  const sqlite = sqliteFiles(config.dataDir);
+  const store = await openStore({ sqlitePath: sqlite.path, databaseUrl: config.databaseUrl, logger, workspaceCacheSize: config.workspaceCacheSize });
+  // Opening made the -wal and -shm files; SQLite gave them the main file's mode, this makes sure of it.
+  if (!config.databaseUrl) await protectStoreFiles(sqlite.all);
   const installation = await installationOf(store, config, logger);
-  const runtimes = options.runtimes ?? (await createRuntimes(config, installation, logger));
+  const runtimes = options.runtimes ?? (await createRuntimes(config, installation, isolation, logger));
   const controller = new Controller(store, runtimes, logger.child({ component: 'controller' }), {
     hooksDir: config.hooksDir,
     resyncIntervalMs: config.resyncSeconds * 1000,
@@ -128,6 +138,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     actionWaitMs: config.actionWaitMs,
     defaultImage: config.defaultImage ?? DEFAULT_IMAGE,
     allowedBindRoots: config.dockerAllowedBindRoots,
+    localIsolated: isolation.uidRange !== undefined,
   });
   const auth = new Authenticator(store, config.adminToken);
   const app = await buildApp({ store, controller, commands, auth, version: VERSION }, { logger });
@@ -154,7 +165,8 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-  logger.info({ url, clusterTypes: [...runtimes.keys()], dataDir: config.dataDir, hooksDir: config.hooksDir, installation }, 'wsm is ready');
+  const localUsers = isolation.uidRange ? `${isolation.uidRange.first}-${isolation.uidRange.last}` : 'the server\'s own (single-tenant)';
+  logger.info({ url, clusterTypes: [...runtimes.keys()], dataDir: config.dataDir, hooksDir: config.hooksDir, installation, localUsers }, 'wsm is ready');
 
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -40,6 +40,8 @@ export interface CommandOptions {
   defaultImage: string;
   /** Host path prefixes a workspace may bind (--docker-allowed-bind-roots); none when absent. */
   allowedBindRoots?: readonly string[];
+  /** Local workspaces run as users of their own (wsm runs as root): their editors may set what they run. */
+  localIsolated?: boolean;
 }
 
 export class WorkspaceCommands {
@@ -238,7 +240,7 @@ export class WorkspaceCommands {
 
   /** 403 for a key the caller may not change, or a host path the operator has not allowed (owners too). */
   private checkContainer(clusterType: ClusterType, ctx: CommandContext, current: ContainerConfig, next: ContainerConfig, patch: ContainerConfigPatch): void {
-    const denied = configAccessErrors(clusterType, ctx.configAccess ?? 'editor', current, next, patch);
+    const denied = configAccessErrors(clusterType, ctx.configAccess ?? 'editor', current, next, patch, this.options.localIsolated ?? false);
     if (denied.length === 0) denied.push(...bindRootErrors(next, this.options.allowedBindRoots ?? []));
     const first = denied[0];
     if (first) throw new WsmError('unauthorized_access', `${first.field}: ${first.message}`, denied);

@@ -18,24 +18,32 @@ export type ConfigAccess = 'editor' | 'owner';
 
 export interface KeyAccessRule {
   access: Record<ClusterType, ConfigAccess>;
+  /**
+   * Local, when wsm runs as root and so each local workspace as a user of its own: the process then
+   * holds nothing of the server's, and what it runs is its editor's as in a container.
+   */
+  localIsolated?: ConfigAccess;
   /** Why, in a few words; shown in the docs and in the 403. */
   why: string;
 }
 
 const everywhere = (access: ConfigAccess): Record<ClusterType, ConfigAccess> => ({ local: access, docker: access, k8s: access });
-/** On the local runtime the workspace is a process of wsm's own user on wsm's host: what it runs is the host's. */
+/**
+ * A local workspace that shares wsm's user (wsm not running as root) can read the store and the
+ * server's environment: what it runs is the host's. Run as its own user, it is the editor's again.
+ */
 const ownerOnLocal: Record<ClusterType, ConfigAccess> = { local: 'owner', docker: 'editor', k8s: 'editor' };
 
 export const KEY_ACCESS: Record<string, KeyAccessRule> = {
   image: { access: everywhere('editor'), why: 'what runs inside the container' },
   image_tag: { access: everywhere('editor'), why: 'what runs inside the container' },
-  env: { access: ownerOnLocal, why: 'inside the container; on local, the environment of a host process' },
-  environment: { access: ownerOnLocal, why: 'as env' },
-  unset_env: { access: ownerOnLocal, why: 'as env' },
+  env: { access: ownerOnLocal, localIsolated: 'editor', why: 'inside the container; on local, the environment of a host process' },
+  environment: { access: ownerOnLocal, localIsolated: 'editor', why: 'as env' },
+  unset_env: { access: ownerOnLocal, localIsolated: 'editor', why: 'as env' },
   resources: { access: everywhere('editor'), why: "the container's own share, within the documented bounds" },
-  command: { access: ownerOnLocal, why: 'inside the container; on local, a command on the host' },
-  args: { access: ownerOnLocal, why: 'as command' },
-  working_dir: { access: ownerOnLocal, why: 'inside the container; on local, a directory on the host' },
+  command: { access: ownerOnLocal, localIsolated: 'editor', why: 'inside the container; on local, a command on the host' },
+  args: { access: ownerOnLocal, localIsolated: 'editor', why: 'as command' },
+  working_dir: { access: ownerOnLocal, localIsolated: 'editor', why: 'inside the container; on local, a directory on the host' },
   port: { access: ownerOnLocal, why: "the container's own port; on local, a port on the host" },
   host_port: { access: everywhere('owner'), why: "a port on the host's network" },
   restart_policy: { access: everywhere('editor'), why: 'the container itself' },
@@ -54,8 +62,11 @@ export const KEY_ACCESS: Record<string, KeyAccessRule> = {
 /** The key of ContainerConfig a patch key changes. */
 const TARGET: Record<string, keyof ContainerConfig> = { image_tag: 'image', environment: 'env', unset_env: 'env' };
 
-export function accessFor(key: string, clusterType: ClusterType): ConfigAccess {
-  return KEY_ACCESS[key]?.access[clusterType] ?? 'owner';
+export function accessFor(key: string, clusterType: ClusterType, localIsolated = false): ConfigAccess {
+  const rule = KEY_ACCESS[key];
+  if (!rule) return 'owner';
+  if (clusterType === 'local' && localIsolated && rule.localIsolated) return rule.localIsolated;
+  return rule.access[clusterType];
 }
 
 /** The patch's keys, including those it sets to null. */
@@ -74,11 +85,12 @@ export function configAccessErrors(
   current: ContainerConfig,
   next: ContainerConfig,
   patch: ContainerConfigPatch,
+  localIsolated = false,
 ): FieldError[] {
   if (caller === 'owner') return [];
   const errors: FieldError[] = [];
   for (const key of new Set(keysOf(patch))) {
-    if (accessFor(key, clusterType) !== 'owner') continue;
+    if (accessFor(key, clusterType, localIsolated) !== 'owner') continue;
     const target = TARGET[key] ?? (key as keyof ContainerConfig);
     if (deepEqual(current[target], next[target])) continue;
     errors.push({

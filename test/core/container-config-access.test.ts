@@ -30,8 +30,9 @@ describe('which role may change which key', () => {
     const section = doc.split('## What each role may set in container_config, per runtime')[1]!.split('\n## ')[0]!;
     const rows = section.split('\n').filter((l) => l.startsWith('| `'));
     const fromDocs = Object.fromEntries(rows.map((row) => {
-      const [key, docker, k8s, local, why] = row.split('|').slice(1, 6).map((c) => c.trim());
-      return [key!.replaceAll('`', ''), { access: { docker, k8s, local }, why }];
+      const [key, docker, k8s, local, localIsolated, why] = row.split('|').slice(1, 7).map((c) => c.trim());
+      const rule = { access: { docker, k8s, local }, ...(localIsolated !== local ? { localIsolated } : {}), why };
+      return [key!.replaceAll('`', ''), rule];
     }));
     assert.deepEqual(fromDocs, JSON.parse(JSON.stringify(KEY_ACCESS)));
   });
@@ -51,10 +52,16 @@ describe('which role may change which key', () => {
     assert.deepEqual(denied('docker', current, 'labels: {team: b}'), ['container_config.labels']);
   });
 
-  test('on local, what the host process runs is the owner\'s', () => {
+  test('on local, what the host process runs is the owner\'s unless it runs as a user of its own', () => {
     assert.deepEqual(denied('local', {}, 'command: [sh]\nenv: [{name: A, value: b}]'), ['container_config.command', 'container_config.env']);
     assert.deepEqual(denied('local', {}, 'environment: {LD_PRELOAD: /tmp/x.so}'), ['container_config.env'], 'environment is folded into env');
     assert.deepEqual(denied('docker', {}, 'command: [sh]\nenv: [{name: A, value: b}]'), []);
+    const isolated = (yaml: string) => {
+      const patch = patchOf(yaml);
+      return configAccessErrors('local', 'editor', {}, mergeContainerConfig({}, patch), patch, true).map((e) => e.field);
+    };
+    assert.deepEqual(isolated('command: [sh]\nenv: [{name: A, value: b}]\nworking_dir: /tmp'), []);
+    assert.deepEqual(isolated('port: 22\nhost_port: 80'), ['container_config.port', 'container_config.host_port'], 'ports stay the host\'s');
   });
 
   test('an owner may change every key', () => {
