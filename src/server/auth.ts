@@ -30,21 +30,44 @@ export function roleAtLeast(have: Role | undefined, need: Role): boolean {
   return ROLES.indexOf(have) >= ROLES.indexOf(need);
 }
 
+export const SESSION_COOKIE = 'oauth_token';
+
+/** Where a request's token came from: headers are set by scripts; a cookie is sent by the browser on its own. */
+export type CredentialSource = 'header' | 'cookie';
+
+export interface Credential {
+  secret: string;
+  source: CredentialSource;
+}
+
 function readCookie(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq <= 0 || part.slice(0, eq).trim() !== name) continue;
+    const raw = part.slice(eq + 1).trim();
+    try {
+      return decodeURIComponent(raw);
+    } catch {
+      // A value no browser would send back from our Set-Cookie: refused like a wrong token, never a crash.
+      throw new WsmError('invalid_oauth_token', `The ${name} cookie is not a validly %-encoded value; sign in again.`);
+    }
   }
   return undefined;
 }
 
-export function tokenFromRequest(req: FastifyRequest): string | undefined {
+/** The request's token and where it came from: OAUTH-TOKEN, then Authorization: Bearer, then the cookie. */
+export function credentialFromRequest(req: Pick<FastifyRequest, 'headers'>): Credential | undefined {
   const header = req.headers['oauth-token'];
-  if (typeof header === 'string' && header.length > 0) return header;
+  if (typeof header === 'string' && header.length > 0) return { secret: header, source: 'header' };
   const authorization = req.headers.authorization;
-  if (authorization && /^bearer /i.test(authorization)) return authorization.slice(7).trim();
-  return readCookie(req.headers.cookie, 'oauth_token');
+  if (authorization && /^bearer /i.test(authorization)) return { secret: authorization.slice(7).trim(), source: 'header' };
+  const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
+  return cookie === undefined ? undefined : { secret: cookie, source: 'cookie' };
+}
+
+export function tokenFromRequest(req: Pick<FastifyRequest, 'headers'>): string | undefined {
+  return credentialFromRequest(req)?.secret;
 }
 
 interface CacheEntry {
@@ -70,7 +93,7 @@ export class Authenticator {
     this.cache.clear();
   }
 
-  async authenticate(req: FastifyRequest): Promise<Principal> {
+  async authenticate(req: Pick<FastifyRequest, 'headers'>): Promise<Principal> {
     const secret = tokenFromRequest(req);
     if (!secret) throw new WsmError('invalid_oauth_token', 'No token was given: send it in the OAUTH-TOKEN header, as Authorization: Bearer, or in the oauth_token cookie.');
     const hash = hashToken(secret);
