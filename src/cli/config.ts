@@ -1,5 +1,6 @@
 // The server's configuration: each setting from its flag, else its WSM_* environment variable,
 // else the default. Names are stable: operators and scripts depend on them.
+import { isIP } from 'node:net';
 import { resolve, join } from 'node:path';
 import type { ClusterType } from '../core/types.js';
 import { CLUSTER_TYPES } from '../core/types.js';
@@ -37,6 +38,11 @@ export interface ServeConfig {
   idempotencyRetentionHours: number;
   /** SQLite: how many decoded workspaces the store keeps in memory. */
   workspaceCacheSize: number;
+  /** Proxies whose X-Forwarded-For/-Proto/-Host are believed: addresses, CIDR ranges or loopback/linklocal/uniquelocal. */
+  trustedProxies: string[];
+  /** Failed authentications allowed per client within the window before 429; 0 turns the limit off. */
+  authFailureLimit: number;
+  authFailureWindowSeconds: number;
 }
 
 export interface ServeFlags {
@@ -47,6 +53,7 @@ export interface ServeFlags {
   databaseUrl?: string;
   hooksDir?: string;
   logLevel?: string;
+  trustedProxies?: string;
 }
 
 export class ConfigError extends Error {}
@@ -71,6 +78,22 @@ function oneOf<T extends string>(name: string, raw: string | undefined, allowed:
   if (raw === undefined || raw === '') return undefined;
   if (!allowed.includes(raw as T)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')} (got "${raw}")`);
   return raw as T;
+}
+
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** "10.0.0.1, 10.1.0.0/16, loopback" -> the entries, each checked, for Fastify's trustProxy. */
+function proxyList(name: string, raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw.split(',').map((entry) => {
+    const item = entry.trim();
+    const [address, bits, extra] = item.split('/');
+    const family = isIP(address ?? '');
+    const maxBits = family === 6 ? 128 : 32;
+    const bitsOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits);
+    if (PROXY_RANGE_NAMES.includes(item) || (family !== 0 && bitsOk && extra === undefined)) return item;
+    throw new ConfigError(`${name} must be a comma-separated list of IP addresses, CIDR ranges (10.0.0.0/8) or ${PROXY_RANGE_NAMES.join(', ')} (got "${item}")`);
+  });
 }
 
 export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
@@ -108,5 +131,8 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     activityCpuCores: fraction('WSM_ACTIVITY_CPU_CORES', env.WSM_ACTIVITY_CPU_CORES, 0.1),
     workspaceCacheSize: integer('WSM_WORKSPACE_CACHE', env.WSM_WORKSPACE_CACHE, DEFAULT_WORKSPACE_CACHE_SIZE, 1, 100_000_000),
     activityNetBytesPerSecond: integer('WSM_ACTIVITY_NET_BYTES_PER_SECOND', env.WSM_ACTIVITY_NET_BYTES_PER_SECOND, 10_240, 0, 1e12),
+    trustedProxies: proxyList('--trusted-proxies/WSM_TRUSTED_PROXIES', flags.trustedProxies ?? env.WSM_TRUSTED_PROXIES),
+    authFailureLimit: integer('WSM_AUTH_FAILURE_LIMIT', env.WSM_AUTH_FAILURE_LIMIT, 30, 0, 1_000_000),
+    authFailureWindowSeconds: integer('WSM_AUTH_FAILURE_WINDOW_SECONDS', env.WSM_AUTH_FAILURE_WINDOW_SECONDS, 60, 1, 86_400),
   };
 }

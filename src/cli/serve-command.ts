@@ -13,6 +13,7 @@ export function registerServe(program: Command): void {
     .option('--cluster-type <type>', 'default cluster type: local, docker or k8s (WSM_CLUSTER_TYPE; default docker when an engine answers, else local)')
     .option('--database-url <url>', 'use PostgreSQL instead of SQLite (WSM_DATABASE_URL)')
     .option('--hooks-dir <dir>', 'directory of lifecycle scripts (WSM_HOOKS_DIR, default <data-dir>/hooks)')
+    .option('--trusted-proxies <list>', 'proxies whose X-Forwarded-For/-Proto/-Host are believed: IPs, CIDR ranges, loopback (WSM_TRUSTED_PROXIES, default none)')
     .option('--log-level <level>', 'trace, debug, info, warn or error (WSM_LOG_LEVEL, default info)')
     .action(async (flags: ServeFlags) => {
       let config;
