@@ -3,6 +3,7 @@
 // X-Forwarded-* headers from an undeclared peer change nothing, and grants name a valid workspace.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ConfigError, resolveServeConfig } from '../../src/cli/config.js';
 import { eventually, startTestServer, type TestServer } from '../support/server.js';
 
 const LIMIT = 5;
@@ -96,6 +97,48 @@ describe('the session cookie behind a proxy', () => {
     assert.equal(res.status, 200);
     assert.match(res.headers.get('set-cookie') ?? '', /^oauth_token=/);
     assert.doesNotMatch(res.headers.get('set-cookie') ?? '', /Secure/);
+  });
+});
+
+describe('the origin a cookie-signed write must come from, behind a proxy', () => {
+  const proxied = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'wsm.example.com', origin: 'https://wsm.example.com' };
+  const write = async (srv: TestServer, headers: Record<string, string>) => {
+    const session = await srv.request('POST', '/api/session', { token: null, body: { token: srv.adminToken }, headers: { 'x-forwarded-for': '198.51.100.30' } });
+    const cookie = (session.headers.get('set-cookie') ?? '').split(';')[0]!;
+    return srv.request('PUT', '/api/cluster_settings', { token: null, body: { cluster_settings: {} }, headers: { cookie, ...headers } });
+  };
+
+  test('is the public one a declared proxy reports', async () => {
+    const res = await write(trusting, { ...proxied, 'x-forwarded-for': '198.51.100.30' });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+  });
+
+  test('is not what an undeclared peer claims', async () => {
+    const res = await write(plain, proxied);
+    assert.equal(res.status, 403);
+    assert.equal(res.body.error.type, 'csrf_rejected');
+  });
+});
+
+describe('configuration', () => {
+  const resolve = (env: Record<string, string>, flags = {}) => resolveServeConfig(flags, env);
+
+  test('trusted proxies: addresses, CIDR ranges and named ranges; the flag wins over the variable', () => {
+    assert.deepEqual(resolve({}).trustedProxies, []);
+    assert.deepEqual(resolve({ WSM_TRUSTED_PROXIES: '10.0.0.1, 10.1.0.0/16,loopback,fd00::/8' }).trustedProxies, ['10.0.0.1', '10.1.0.0/16', 'loopback', 'fd00::/8']);
+    assert.deepEqual(resolve({ WSM_TRUSTED_PROXIES: '10.0.0.1' }, { trustedProxies: '192.0.2.1' }).trustedProxies, ['192.0.2.1']);
+    for (const bad of ['*', 'true', 'proxy.example.com', '10.0.0.0/33', '10.0.0.1/8/1']) {
+      assert.throws(() => resolve({ WSM_TRUSTED_PROXIES: `10.0.0.1,${bad}` }), (err: Error) => err instanceof ConfigError && err.message.includes('WSM_TRUSTED_PROXIES') && err.message.includes(bad), bad);
+    }
+  });
+
+  test('the failed-authentication limit: 30 a minute by default, 0 turns it off, nonsense is refused', () => {
+    const defaults = resolve({});
+    assert.equal(defaults.authFailureLimit, 30);
+    assert.equal(defaults.authFailureWindowSeconds, 60);
+    assert.equal(resolve({ WSM_AUTH_FAILURE_LIMIT: '0' }).authFailureLimit, 0);
+    assert.throws(() => resolve({ WSM_AUTH_FAILURE_LIMIT: '-1' }), /WSM_AUTH_FAILURE_LIMIT/);
+    assert.throws(() => resolve({ WSM_AUTH_FAILURE_WINDOW_SECONDS: '0' }), /WSM_AUTH_FAILURE_WINDOW_SECONDS/);
   });
 });
 
