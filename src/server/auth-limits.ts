@@ -3,7 +3,7 @@
 // every further API request from it is answered 429 with Retry-After until the window ends, even with a
 // valid token, so a guesser learns nothing from a lucky hit. Public routes (status, OpenAPI, the console
 // page) stay open. Counts live in this process: each replica counts on its own.
-import rateLimit from '@fastify/rate-limit';
+import rateLimit, { normalizeIP } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { WsmError } from '../core/errors.js';
 import { errorBody } from './errors.js';
@@ -26,7 +26,13 @@ function limited(req: FastifyRequest): boolean {
 export async function limitAuthFailures(app: FastifyInstance, options: AuthFailureLimit): Promise<void> {
   if (options.limit === 0) return;
   // global: false: the plugin's own hook would count every request; here only failures are counted.
-  await app.register(rateLimit, { global: false, max: options.limit, timeWindow: options.windowSeconds * 1000 });
+  await app.register(rateLimit, {
+    global: false,
+    max: options.limit,
+    timeWindow: options.windowSeconds * 1000,
+    // IPv6 clients by /64, as the plugin does; a request whose socket already closed has no address.
+    keyGenerator: (req) => (req.ip ? normalizeIP(req.ip) : 'unknown'),
+  });
   const failures = app.createRateLimit();
 
   app.addHook('onRequest', async (req, reply) => {

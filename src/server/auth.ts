@@ -40,30 +40,41 @@ export interface Credential {
   source: CredentialSource;
 }
 
-function readCookie(header: string | undefined, name: string): string | undefined {
+function rawCookie(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq <= 0 || part.slice(0, eq).trim() !== name) continue;
-    const raw = part.slice(eq + 1).trim();
-    try {
-      return decodeURIComponent(raw);
-    } catch {
-      // A value no browser would send back from our Set-Cookie: refused like a wrong token, never a crash.
-      throw new WsmError('invalid_oauth_token', `The ${name} cookie is not a validly %-encoded value; sign in again.`);
-    }
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
   }
   return undefined;
 }
 
+function headerToken(req: Pick<FastifyRequest, 'headers'>): string | undefined {
+  const header = req.headers['oauth-token'];
+  if (typeof header === 'string' && header.length > 0) return header;
+  const authorization = req.headers.authorization;
+  if (authorization && /^bearer /i.test(authorization)) return authorization.slice(7).trim();
+  return undefined;
+}
+
+/** Where the token would be read from, without reading it (a malformed cookie is still the cookie). */
+export function credentialSource(req: Pick<FastifyRequest, 'headers'>): CredentialSource | undefined {
+  if (headerToken(req) !== undefined) return 'header';
+  return rawCookie(req.headers.cookie, SESSION_COOKIE) === undefined ? undefined : 'cookie';
+}
+
 /** The request's token and where it came from: OAUTH-TOKEN, then Authorization: Bearer, then the cookie. */
 export function credentialFromRequest(req: Pick<FastifyRequest, 'headers'>): Credential | undefined {
-  const header = req.headers['oauth-token'];
-  if (typeof header === 'string' && header.length > 0) return { secret: header, source: 'header' };
-  const authorization = req.headers.authorization;
-  if (authorization && /^bearer /i.test(authorization)) return { secret: authorization.slice(7).trim(), source: 'header' };
-  const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
-  return cookie === undefined ? undefined : { secret: cookie, source: 'cookie' };
+  const fromHeader = headerToken(req);
+  if (fromHeader !== undefined) return { secret: fromHeader, source: 'header' };
+  const raw = rawCookie(req.headers.cookie, SESSION_COOKIE);
+  if (raw === undefined) return undefined;
+  try {
+    return { secret: decodeURIComponent(raw), source: 'cookie' };
+  } catch {
+    // A value no browser would send back from our Set-Cookie: refused like a wrong token, never a crash.
+    throw new WsmError('invalid_oauth_token', `The ${SESSION_COOKIE} cookie is not a validly %-encoded value; sign in again.`);
+  }
 }
 
 export function tokenFromRequest(req: Pick<FastifyRequest, 'headers'>): string | undefined {

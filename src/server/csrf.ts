@@ -6,7 +6,7 @@
 // in a header (scripts, the CLI) are not affected: a foreign page cannot set those headers.
 import type { FastifyRequest } from 'fastify';
 import { WsmError, type FieldError } from '../core/errors.js';
-import { credentialFromRequest } from './auth.js';
+import { credentialSource } from './auth.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 // POST, PUT and PATCH always carry a body in the console; a DELETE may have none.
@@ -14,7 +14,7 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 /** scheme://host[:port] this request was addressed to, as a browser would write it in Origin. */
 export function ownOrigin(req: Pick<FastifyRequest, 'protocol' | 'host'>): string | undefined {
-  if (!req.host) return undefined;
+  if (!req.host || (req.protocol !== 'http' && req.protocol !== 'https')) return undefined;
   try {
     return new URL(`${req.protocol}://${req.host}`).origin;
   } catch {
@@ -44,7 +44,7 @@ function isJson(contentType: string | undefined): boolean {
 /** Throws csrf_rejected when a cookie-signed, state-changing request did not come from wsm's own pages. */
 export function checkCookieRequestOrigin(req: FastifyRequest): void {
   if (SAFE_METHODS.has(req.method)) return;
-  if (credentialFromRequest(req)?.source !== 'cookie') return;
+  if (credentialSource(req) !== 'cookie') return;
   const problems: FieldError[] = [];
   const expected = ownOrigin(req);
   const origin = req.headers.origin;

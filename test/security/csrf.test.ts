@@ -173,6 +173,15 @@ describe('the rule, header by header', () => {
     assert.equal(done.status, 200, JSON.stringify(done.body));
   });
 
+  test('a malformed cookie is still the cookie: it needs the Origin, and does not stop a new sign-in', async () => {
+    const broken = { cookie: 'oauth_token=%E0%A4%A', 'content-type': 'application/json' };
+    const foreign = await srv.request('POST', '/api/session', { token: null, rawBody: JSON.stringify({ token: srv.adminToken }), headers: broken });
+    assert.equal(foreign.status, 403);
+    const signIn = await srv.request('POST', '/api/session', { token: null, rawBody: JSON.stringify({ token: srv.adminToken }), headers: { ...broken, origin: srv.url } });
+    assert.equal(signIn.status, 200);
+    assert.match(signIn.headers.get('set-cookie') ?? '', /^oauth_token=admin-/);
+  });
+
   test('reads with the cookie need nothing more', async () => {
     assert.equal((await srv.request('GET', '/api/workspaces', { token: null, headers: { cookie } })).status, 200);
   });
