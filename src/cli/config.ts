@@ -1,5 +1,6 @@
 // The server's configuration: each setting from its flag, else its WSM_* environment variable,
 // else the default. Names are stable: operators and scripts depend on them.
+import { isIP } from 'node:net';
 import { resolve, join } from 'node:path';
 import type { ClusterType } from '../core/types.js';
 import { CLUSTER_TYPES } from '../core/types.js';
@@ -45,6 +46,11 @@ export interface ServeConfig {
   installationId?: string;
   /** The uids local workspaces run as, one each, when the server runs as root. */
   localUidRange: { first: number; last: number };
+  /** Proxies whose X-Forwarded-For/-Proto/-Host are believed: addresses, CIDR ranges or loopback/linklocal/uniquelocal. */
+  trustedProxies: string[];
+  /** Failed authentications allowed per client within the window before 429; 0 turns the limit off. */
+  authFailureLimit: number;
+  authFailureWindowSeconds: number;
 }
 
 export interface ServeFlags {
@@ -58,6 +64,7 @@ export interface ServeFlags {
   dockerAllowedBindRoots?: string;
   installationId?: string;
   localUidRange?: string;
+  trustedProxies?: string;
 }
 
 export class ConfigError extends Error {}
@@ -117,6 +124,22 @@ function uidRange(name: string, raw: string): { first: number; last: number } {
   return { first, last };
 }
 
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** "10.0.0.1, 10.1.0.0/16, loopback" -> the entries, each checked, for Fastify's trustProxy. */
+function proxyList(name: string, raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw.split(',').map((entry) => {
+    const item = entry.trim();
+    const [address, bits, extra] = item.split('/');
+    const family = isIP(address ?? '');
+    const maxBits = family === 6 ? 128 : 32;
+    const bitsOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits);
+    if (PROXY_RANGE_NAMES.includes(item) || (family !== 0 && bitsOk && extra === undefined)) return item;
+    throw new ConfigError(`${name} must be a comma-separated list of IP addresses, CIDR ranges (10.0.0.0/8) or ${PROXY_RANGE_NAMES.join(', ')} (got "${item}")`);
+  });
+}
+
 export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
   const dataDir = resolve(flags.dataDir ?? env.WSM_DATA_DIR ?? '.wsm');
   const clusterRaw = (flags.clusterType ?? env.WSM_CLUSTER_TYPE)?.toLowerCase();
@@ -155,5 +178,8 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     dockerAllowedBindRoots: bindRoots(flags.dockerAllowedBindRoots ?? env.WSM_DOCKER_ALLOWED_BIND_ROOTS),
     installationId: installationId(flags.installationId ?? env.WSM_INSTALLATION_ID),
     localUidRange: uidRange('--local-uid-range/WSM_LOCAL_UID_RANGE', flags.localUidRange || env.WSM_LOCAL_UID_RANGE || DEFAULT_LOCAL_UID_RANGE),
+    trustedProxies: proxyList('--trusted-proxies/WSM_TRUSTED_PROXIES', flags.trustedProxies ?? env.WSM_TRUSTED_PROXIES),
+    authFailureLimit: integer('WSM_AUTH_FAILURE_LIMIT', env.WSM_AUTH_FAILURE_LIMIT, 30, 0, 1_000_000),
+    authFailureWindowSeconds: integer('WSM_AUTH_FAILURE_WINDOW_SECONDS', env.WSM_AUTH_FAILURE_WINDOW_SECONDS, 60, 1, 86_400),
   };
 }

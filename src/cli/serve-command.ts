@@ -14,6 +14,7 @@ export function registerServe(program: Command): void {
     .option('--database-url <url>', 'use PostgreSQL instead of SQLite (WSM_DATABASE_URL)')
     .option('--hooks-dir <dir>', 'directory of lifecycle scripts (WSM_HOOKS_DIR, default <data-dir>/hooks)')
     .option('--local-uid-range <first-last>', 'uids local workspaces run as, one each, when wsm runs as root (WSM_LOCAL_UID_RANGE, default 70000-99999)')
+    .option('--trusted-proxies <list>', 'proxies whose X-Forwarded-For/-Proto/-Host are believed: IPs, CIDR ranges, loopback (WSM_TRUSTED_PROXIES, default none)')
     .option('--log-level <level>', 'trace, debug, info, warn or error (WSM_LOG_LEVEL, default info)')
     .option('--docker-allowed-bind-roots <paths>', 'comma-separated host directories under which owners may bind paths into Docker workspaces (WSM_DOCKER_ALLOWED_BIND_ROOTS, default none)')
     .option('--installation-id <id>', 'this installation\'s id, labelled on everything it creates (WSM_INSTALLATION_ID; default: made at first start and kept in the store)')

@@ -141,7 +141,11 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     localIsolated: isolation.uidRange !== undefined,
   });
   const auth = new Authenticator(store, config.adminToken);
-  const app = await buildApp({ store, controller, commands, auth, version: VERSION }, { logger });
+  const app = await buildApp({ store, controller, commands, auth, version: VERSION }, {
+    logger,
+    trustedProxies: config.trustedProxies,
+    authFailures: { limit: config.authFailureLimit, windowSeconds: config.authFailureWindowSeconds },
+  });
   const culler = new Culler(store, commands, controller.activity, logger.child({ component: 'culler' }), {
     periodMs: config.cullerPeriodSeconds * 1000,
     probes: probeSettingsFromEnv(process.env, [...runtimes.keys()]),
