@@ -4,6 +4,7 @@ import { resolve, join } from 'node:path';
 import type { ClusterType } from '../core/types.js';
 import { CLUSTER_TYPES } from '../core/types.js';
 import { DEFAULT_WORKSPACE_CACHE_SIZE } from '../store/kysely-store.js';
+import { DEFAULT_EVENT_SETTINGS, type EventSettings } from '../server/routes/events.js';
 
 export interface ServeConfig {
   host: string;
@@ -37,6 +38,8 @@ export interface ServeConfig {
   idempotencyRetentionHours: number;
   /** SQLite: how many decoded workspaces the store keeps in memory. */
   workspaceCacheSize: number;
+  /** /api/events: per-client buffer, streams per token, replay window. */
+  events: Pick<EventSettings, 'bufferBytes' | 'maxStreamsPerToken' | 'replayEvents' | 'replayBytes'>;
 }
 
 export interface ServeFlags {
@@ -108,5 +111,11 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     activityCpuCores: fraction('WSM_ACTIVITY_CPU_CORES', env.WSM_ACTIVITY_CPU_CORES, 0.1),
     workspaceCacheSize: integer('WSM_WORKSPACE_CACHE', env.WSM_WORKSPACE_CACHE, DEFAULT_WORKSPACE_CACHE_SIZE, 1, 100_000_000),
     activityNetBytesPerSecond: integer('WSM_ACTIVITY_NET_BYTES_PER_SECOND', env.WSM_ACTIVITY_NET_BYTES_PER_SECOND, 10_240, 0, 1e12),
+    events: {
+      bufferBytes: integer('WSM_EVENTS_BUFFER_BYTES', env.WSM_EVENTS_BUFFER_BYTES, DEFAULT_EVENT_SETTINGS.bufferBytes, 16_384, 1024 ** 3),
+      maxStreamsPerToken: integer('WSM_EVENTS_MAX_STREAMS_PER_TOKEN', env.WSM_EVENTS_MAX_STREAMS_PER_TOKEN, DEFAULT_EVENT_SETTINGS.maxStreamsPerToken, 1, 100_000),
+      replayEvents: integer('WSM_EVENTS_REPLAY_EVENTS', env.WSM_EVENTS_REPLAY_EVENTS, DEFAULT_EVENT_SETTINGS.replayEvents, 1, 1_000_000),
+      replayBytes: integer('WSM_EVENTS_REPLAY_BYTES', env.WSM_EVENTS_REPLAY_BYTES, DEFAULT_EVENT_SETTINGS.replayBytes, 1024, 1024 ** 3),
+    },
   };
 }

@@ -112,7 +112,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     defaultImage: config.defaultImage ?? DEFAULT_IMAGE,
   });
   const auth = new Authenticator(store, config.adminToken);
-  const app = await buildApp({ store, controller, commands, auth, version: VERSION }, { logger });
+  const app = await buildApp({ store, controller, commands, auth, version: VERSION }, { logger, events: config.events });
   const culler = new Culler(store, commands, controller.activity, logger.child({ component: 'culler' }), {
     periodMs: config.cullerPeriodSeconds * 1000,
     probes: probeSettingsFromEnv(process.env, [...runtimes.keys()]),

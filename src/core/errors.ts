@@ -15,6 +15,7 @@ export type ErrorType =
   | 'unsupported_action'
   | 'payload_too_large'
   | 'unsupported_media_type'
+  | 'too_many_requests'
   | 'invalid_oauth_token'
   | 'expired_oauth_token'
   | 'unauthorized_access'
@@ -33,6 +34,7 @@ const STATUS_BY_TYPE: Record<ErrorType, number> = {
   precondition_failed: 412,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  too_many_requests: 429,
   internal_error: 500,
   service_unavailable: 503,
 };
