@@ -264,10 +264,13 @@ describe('streams per token', () => {
     for (let i = 0; i < MAX_STREAMS; i++) streams.push(await listen(srv.url, { 'OAUTH-TOKEN': token.secret }));
     try {
       assert.deepEqual(streams.map((s) => s.res.status), Array(MAX_STREAMS).fill(200));
-      const refused = await request(srv.url, 'GET', '/api/events', { token: token.secret });
+      const refused = await fetch(`${srv.url}/api/events`, { headers: { 'OAUTH-TOKEN': token.secret } });
+      if (refused.status !== 429) await refused.body?.cancel();
       assert.equal(refused.status, 429);
-      assert.equal(refused.body.error.type, 'too_many_requests');
-      assert.match(refused.body.error.message, new RegExp(`${MAX_STREAMS} open event streams.*WSM_EVENTS_MAX_STREAMS_PER_TOKEN`));
+      assert.equal(refused.headers.get('retry-after'), '5');
+      const body = (await refused.json()) as { error: { type: string; message: string } };
+      assert.equal(body.error.type, 'too_many_requests');
+      assert.match(body.error.message, new RegExp(`${MAX_STREAMS} open event streams.*WSM_EVENTS_MAX_STREAMS_PER_TOKEN`));
       // Another token is not affected.
       const other = await listen(srv.url, { 'OAUTH-TOKEN': (await createToken({ role: 'viewer' })).secret });
       assert.equal(other.res.status, 200);
