@@ -7,6 +7,7 @@ import { CLUSTER_TYPES } from '../core/types.js';
 import { parseBindRoots } from '../core/host-paths.js';
 import { INSTALLATION_ID_PATTERN } from '../core/defaults.js';
 import { DEFAULT_WORKSPACE_CACHE_SIZE } from '../store/kysely-store.js';
+import { DEFAULT_EVENT_SETTINGS, type EventSettings } from '../server/routes/events.js';
 
 export interface ServeConfig {
   host: string;
@@ -51,6 +52,8 @@ export interface ServeConfig {
   /** Failed authentications allowed per client within the window before 429; 0 turns the limit off. */
   authFailureLimit: number;
   authFailureWindowSeconds: number;
+  /** /api/events: per-client buffer, streams per token, replay window. */
+  events: Pick<EventSettings, 'bufferBytes' | 'maxStreamsPerToken' | 'replayEvents' | 'replayBytes'>;
 }
 
 export interface ServeFlags {
@@ -181,5 +184,11 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     trustedProxies: proxyList('--trusted-proxies/WSM_TRUSTED_PROXIES', flags.trustedProxies ?? env.WSM_TRUSTED_PROXIES),
     authFailureLimit: integer('WSM_AUTH_FAILURE_LIMIT', env.WSM_AUTH_FAILURE_LIMIT, 30, 0, 1_000_000),
     authFailureWindowSeconds: integer('WSM_AUTH_FAILURE_WINDOW_SECONDS', env.WSM_AUTH_FAILURE_WINDOW_SECONDS, 60, 1, 86_400),
+    events: {
+      bufferBytes: integer('WSM_EVENTS_BUFFER_BYTES', env.WSM_EVENTS_BUFFER_BYTES, DEFAULT_EVENT_SETTINGS.bufferBytes, 16_384, 1024 ** 3),
+      maxStreamsPerToken: integer('WSM_EVENTS_MAX_STREAMS_PER_TOKEN', env.WSM_EVENTS_MAX_STREAMS_PER_TOKEN, DEFAULT_EVENT_SETTINGS.maxStreamsPerToken, 1, 100_000),
+      replayEvents: integer('WSM_EVENTS_REPLAY_EVENTS', env.WSM_EVENTS_REPLAY_EVENTS, DEFAULT_EVENT_SETTINGS.replayEvents, 1, 1_000_000),
+      replayBytes: integer('WSM_EVENTS_REPLAY_BYTES', env.WSM_EVENTS_REPLAY_BYTES, DEFAULT_EVENT_SETTINGS.replayBytes, 1024, 1024 ** 3),
+    },
   };
 }

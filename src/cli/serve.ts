@@ -145,6 +145,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     logger,
     trustedProxies: config.trustedProxies,
     authFailures: { limit: config.authFailureLimit, windowSeconds: config.authFailureWindowSeconds },
+    events: config.events,
   });
   const culler = new Culler(store, commands, controller.activity, logger.child({ component: 'culler' }), {
     periodMs: config.cullerPeriodSeconds * 1000,

@@ -14,3 +14,15 @@ test('WSM_WORKSPACE_CACHE sets how many workspaces the store keeps decoded, with
     );
   }
 });
+
+test('WSM_EVENTS_* set the event streams\' buffer, streams per token and replay window, with defaults', () => {
+  assert.deepEqual(resolveServeConfig({}, {}).events, { bufferBytes: 1_048_576, maxStreamsPerToken: 10, replayEvents: 1_000, replayBytes: 16_777_216 });
+  const set = resolveServeConfig({}, { WSM_EVENTS_BUFFER_BYTES: '65536', WSM_EVENTS_MAX_STREAMS_PER_TOKEN: '2', WSM_EVENTS_REPLAY_EVENTS: '50', WSM_EVENTS_REPLAY_BYTES: '4096' });
+  assert.deepEqual(set.events, { bufferBytes: 65_536, maxStreamsPerToken: 2, replayEvents: 50, replayBytes: 4096 });
+  for (const [name, bad] of [['WSM_EVENTS_BUFFER_BYTES', '100'], ['WSM_EVENTS_MAX_STREAMS_PER_TOKEN', '0'], ['WSM_EVENTS_REPLAY_EVENTS', 'many'], ['WSM_EVENTS_REPLAY_BYTES', '-1']] as const) {
+    assert.throws(
+      () => resolveServeConfig({}, { [name]: bad }),
+      (err: Error) => err instanceof ConfigError && err.message.includes(name) && err.message.includes(`"${bad}"`),
+    );
+  }
+});
