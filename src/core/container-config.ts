@@ -7,7 +7,6 @@ import { checkContainerConfig, CONTAINER_CONFIG_KEYS, type ContainerConfigPatch 
 import { mergeContainerConfig } from './container-config-merge.js';
 import { DEFAULT_IMAGE } from './defaults.js';
 import { parseYaml } from './yaml-source.js';
-import { renderSimpleYaml, YAML_RENDER_OPTIONS } from './simple-yaml-render.js';
 
 export { mergeContainerConfig, mergeEnv } from './container-config-merge.js';
 export { ALLOWED_KEYS, CONTAINER_CONFIG_KEYS, type ContainerConfigKey, type ContainerConfigPatch, type ResourcesPatch } from './container-config-check.js';
@@ -48,6 +47,12 @@ export function containerConfigFromCreate(
   return { config: mergeContainerConfig({}, patch, options.defaultImage ?? DEFAULT_IMAGE), errors: [] };
 }
 
+/**
+ * lineWidth 0: never fold long values, so what a user copies back is what was stored. No aliases:
+ * two equal lists stay two lists, as the user wrote them.
+ */
+const YAML_RENDER_OPTIONS = { lineWidth: 0, aliasDuplicateObjects: false } as const;
+
 /** YAML for the API's container_config field: documented key order, env as a list of {name, value}. */
 export function renderContainerConfig(config: ContainerConfig): string {
   const ordered: Record<string, unknown> = {};
@@ -56,6 +61,5 @@ export function renderContainerConfig(config: ContainerConfig): string {
     if (value !== undefined) ordered[key] = key === 'env' ? config.env!.map(({ name, value: v }) => ({ name, value: v })) : value;
   }
   if (Object.keys(ordered).length === 0) return '';
-  // lineWidth 0: never fold long values, so what a user copies back is what was stored.
-  return renderSimpleYaml(ordered) ?? stringify(ordered, YAML_RENDER_OPTIONS);
+  return stringify(ordered, YAML_RENDER_OPTIONS);
 }
