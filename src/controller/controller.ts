@@ -16,13 +16,7 @@ import { enginePostStart } from './post-start-engine.js';
 import type { WorkspaceHttpGet } from './probe.js';
 import { planSettle, withPatch, writeTogether, type StoreWrite } from './operation-writes.js';
 import { WorkQueue } from './work-queue.js';
-
-export interface Logger {
-  info(obj: unknown, msg?: string): void;
-  warn(obj: unknown, msg?: string): void;
-  error(obj: unknown, msg?: string): void;
-  debug?(obj: unknown, msg?: string): void;
-}
+import type { Logger } from '../lib/logger.js';
 
 export interface ControllerOptions {
   hooksDir: string;

@@ -8,7 +8,7 @@ import type { ClusterType, WorkspaceRecord } from '../core/types.js';
 import { DEFAULT_USAGE_THRESHOLDS, usageActivity, type UsageSample, type UsageThresholds } from '../core/usage.js';
 import type { IdleCursor, Store } from '../store/store.js';
 import type { ActivityRecorder } from './activity.js';
-import type { Logger } from './controller.js';
+import type { Logger } from '../lib/logger.js';
 import { probeVia, probeWorkspace, type ProbeResult, type ProbeSettings, type WorkspaceHttpGet } from './probe.js';
 
 /** At most how far ahead of being due a workspace's usage is sampled. */

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyPatch, buildSpec, parseActionRequest, parseCreateRequest, specEquals, type PatchRequest } from '../../src/core/requests.js';
+import { parseActionRequest, parseCreateRequest, type PatchRequest } from '../../src/core/requests.js';
+import { applyPatch, buildSpec, specEquals } from '../../src/core/spec.js';
 
 const clusterEnv = [{ name: 'DEV_ENV_DB', value: 'db1' }];
 
