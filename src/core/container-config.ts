@@ -1,11 +1,9 @@
-// container_config: the YAML the API takes and shows. Parsing (with lines for errors), create, and rendering.
+// container_config: the YAML the API takes and shows. Parsing (with lines for errors) and rendering.
 import { stringify } from 'yaml';
 import type { FieldError } from './errors.js';
 import type { ContainerConfig } from './types.js';
 import { Checker } from './checker.js';
 import { checkContainerConfig, CONTAINER_CONFIG_KEYS, type ContainerConfigPatch } from './container-config-check.js';
-import { mergeContainerConfig } from './container-config-merge.js';
-import { DEFAULT_IMAGE } from './defaults.js';
 import { parseYaml } from './yaml-source.js';
 
 export { mergeContainerConfig, mergeEnv } from './container-config-merge.js';
@@ -32,19 +30,6 @@ export function parseContainerConfigInput(input: unknown, field = 'container_con
   const checker = new Checker();
   const patch = checkContainerConfig(input, field, checker);
   return { patch, errors: checker.errors };
-}
-
-/**
- * The config a new workspace starts with. A create has nothing to merge into, so image_tag retags the
- * default image (and unset_env has nothing to remove).
- */
-export function containerConfigFromCreate(
-  input: unknown,
-  options: { defaultImage?: string; field?: string } = {},
-): { config: ContainerConfig; errors: FieldError[] } {
-  const { patch, errors } = parseContainerConfigInput(input ?? '', options.field);
-  if (errors.length > 0) return { config: {}, errors };
-  return { config: mergeContainerConfig({}, patch, options.defaultImage ?? DEFAULT_IMAGE), errors: [] };
 }
 
 /**

@@ -14,3 +14,9 @@ test('WSM_WORKSPACE_CACHE sets how many workspaces the store keeps decoded, with
     );
   }
 });
+
+test('the default image is decided here: WSM_DEFAULT_IMAGE, else mageai/mageai:latest', () => {
+  assert.equal(resolveServeConfig({}, {}).defaultImage, 'mageai/mageai:latest');
+  assert.equal(resolveServeConfig({}, { WSM_DEFAULT_IMAGE: '' }).defaultImage, 'mageai/mageai:latest');
+  assert.equal(resolveServeConfig({}, { WSM_DEFAULT_IMAGE: 'registry.local/mage:1' }).defaultImage, 'registry.local/mage:1');
+});

@@ -13,7 +13,7 @@ const logger = pino({ level: 'silent' });
 
 test('a change emitted before wait is called answers it at once, with what was emitted', async () => {
   await withStore(async (store, dataDir) => {
-    const controller = new Controller(store, new Map(), logger, { hooksDir: dataDir });
+    const controller = new Controller(store, new Map(), logger, { hooksDir: dataDir, defaultImage: 'wsm-test/busybox:1' });
     const op = operation('op-early', 'w');
     const watch = controller.watchOperation(op.id);
     // Written and settled before the caller gets to wait (as a reconcile already running could).
@@ -31,7 +31,7 @@ test('a change emitted before wait is called answers it at once, with what was e
 
 test('an operation not yet tried keeps the caller waiting; its first attempt answers', async () => {
   await withStore(async (store, dataDir) => {
-    const controller = new Controller(store, new Map(), logger, { hooksDir: dataDir });
+    const controller = new Controller(store, new Map(), logger, { hooksDir: dataDir, defaultImage: 'wsm-test/busybox:1' });
     const watch = controller.watchOperation('op-later');
     controller.emit('operation', { ...operation('op-later', 'w'), state: 'pending', attempts: 0 });
     const answered: OperationRecord[] = [];
@@ -48,7 +48,7 @@ test('an operation not yet tried keeps the caller waiting; its first attempt ans
 
 test('without any change the wait ends at its timeout with the stored record; cancel stops listening', async () => {
   await withStore(async (store, dataDir) => {
-    const controller = new Controller(store, new Map(), logger, { hooksDir: dataDir });
+    const controller = new Controller(store, new Map(), logger, { hooksDir: dataDir, defaultImage: 'wsm-test/busybox:1' });
     await store.insertWorkspace(workspace('w'));
     const op = operation('op-quiet', 'w');
     await store.insertOperation(op);

@@ -4,6 +4,9 @@ import fc from 'fast-check';
 import { mergeContainerConfig, parseContainerConfig, renderContainerConfig } from '../../src/core/container-config.js';
 import { containerConfig } from './arbitraries.js';
 
+/** The image image_tag retags when a config names none (the server's default). */
+const DEFAULT_IMAGE = 'mageai/mageai:latest';
+
 describe('renderContainerConfig', () => {
   test('an empty config renders as an empty string', () => {
     assert.equal(renderContainerConfig({}), '');
@@ -64,8 +67,8 @@ describe('renderContainerConfig', () => {
         const yaml = renderContainerConfig(config);
         const { patch, errors } = parseContainerConfig(yaml);
         assert.deepEqual(errors, [], yaml);
-        assert.deepEqual(mergeContainerConfig({}, patch), mergeContainerConfig({}, config));
-        assert.equal(renderContainerConfig(mergeContainerConfig({}, patch)), yaml);
+        assert.deepEqual(mergeContainerConfig({}, patch, DEFAULT_IMAGE), mergeContainerConfig({}, config, DEFAULT_IMAGE));
+        assert.equal(renderContainerConfig(mergeContainerConfig({}, patch, DEFAULT_IMAGE)), yaml);
       }),
       { numRuns: 300 },
     );
