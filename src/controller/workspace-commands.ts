@@ -13,7 +13,7 @@ import type { AuditEvent, ClusterType, ContainerConfig, DesiredState, LifecycleC
 import type { Store, StoreOps } from '../store/store.js';
 import type { Controller, OperationWatch } from './controller.js';
 import { checkHookPath } from './hook-scripts.js';
-import { KeyedMutex } from './keyed-mutex.js';
+import { KeyedMutex } from '../lib/keyed-mutex.js';
 import { initialObserved } from './observed.js';
 
 /** The actor of stops the idle culler makes. */
