@@ -5,7 +5,7 @@ import { resolve, join } from 'node:path';
 import type { ClusterType } from '../core/types.js';
 import { CLUSTER_TYPES } from '../core/types.js';
 import { parseBindRoots } from '../core/host-paths.js';
-import { INSTALLATION_ID_PATTERN } from '../core/defaults.js';
+import { DEFAULT_IMAGE, INSTALLATION_ID_PATTERN } from '../core/defaults.js';
 import { DEFAULT_WORKSPACE_CACHE_SIZE } from '../store/kysely-store.js';
 import { DEFAULT_EVENT_SETTINGS, type EventSettings } from '../server/routes/events.js';
 
@@ -21,7 +21,8 @@ export interface ServeConfig {
   actionWaitMs: number;
   resyncSeconds: number;
   stopGraceSeconds: number;
-  defaultImage?: string;
+  /** The image of a workspace that names none, unless the cluster settings name one: WSM_DEFAULT_IMAGE, else DEFAULT_IMAGE. */
+  defaultImage: string;
   publishAddress: string;
   kubeconfig?: string;
   kubeContext?: string;
@@ -162,7 +163,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     actionWaitMs: integer('WSM_ACTION_WAIT_MS', env.WSM_ACTION_WAIT_MS, 30_000, 0, 600_000),
     resyncSeconds: integer('WSM_RESYNC_SECONDS', env.WSM_RESYNC_SECONDS, 60, 1, 86_400),
     stopGraceSeconds: integer('WSM_STOP_GRACE_SECONDS', env.WSM_STOP_GRACE_SECONDS, 10, 0, 3_600),
-    defaultImage: env.WSM_DEFAULT_IMAGE || undefined,
+    defaultImage: env.WSM_DEFAULT_IMAGE || DEFAULT_IMAGE,
     publishAddress: env.WSM_PUBLISH_ADDRESS ?? '127.0.0.1',
     kubeconfig: env.KUBECONFIG || undefined,
     kubeContext: env.WSM_KUBE_CONTEXT || undefined,

@@ -4,7 +4,6 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { DEFAULT_IMAGE } from '../core/defaults.js';
 import type { Runtime } from '../core/runtime.js';
 import type { ClusterType } from '../core/types.js';
 import { Controller } from '../controller/controller.js';
@@ -53,7 +52,6 @@ async function createRuntimes(config: ServeConfig, installation: string, isolati
     ...dockerOptionsFromEnv(),
     installation,
     hostAddress: config.publishAddress,
-    defaultImage: config.defaultImage,
     stopGraceSeconds: config.stopGraceSeconds,
     preStartTimeoutSeconds: config.preStartTimeoutSeconds,
     allowedBindRoots: config.dockerAllowedBindRoots,
@@ -131,12 +129,12 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     hooksDir: config.hooksDir,
     resyncIntervalMs: config.resyncSeconds * 1000,
     postStartTimeoutMs: config.postStartTimeoutSeconds * 1000,
-    defaultImage: config.defaultImage ?? DEFAULT_IMAGE,
+    defaultImage: config.defaultImage,
   });
   const commands = new WorkspaceCommands(store, controller, {
     hooksDir: config.hooksDir,
     actionWaitMs: config.actionWaitMs,
-    defaultImage: config.defaultImage ?? DEFAULT_IMAGE,
+    defaultImage: config.defaultImage,
     allowedBindRoots: config.dockerAllowedBindRoots,
     localIsolated: isolation.uidRange !== undefined,
   });

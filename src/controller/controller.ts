@@ -2,7 +2,6 @@
 // the instance match it, writes what it observed, and settles the operations that asked for it.
 // Nothing lives only in memory: after a restart, start() requeues everything and it converges.
 import { EventEmitter } from 'node:events';
-import { DEFAULT_IMAGE } from '../core/defaults.js';
 import { effectiveEnv } from '../core/env.js';
 import type { UsageSample } from '../core/usage.js';
 import { PermanentRuntimeError, type Runtime, type RuntimeWorkspace } from '../core/runtime.js';
@@ -16,16 +15,11 @@ import { enginePostStart } from './post-start-engine.js';
 import type { WorkspaceHttpGet } from './probe.js';
 import { planSettle, withPatch, writeTogether, type StoreWrite } from './operation-writes.js';
 import { WorkQueue } from './work-queue.js';
-
-export interface Logger {
-  info(obj: unknown, msg?: string): void;
-  warn(obj: unknown, msg?: string): void;
-  error(obj: unknown, msg?: string): void;
-  debug?(obj: unknown, msg?: string): void;
-}
+import type { Logger } from '../lib/logger.js';
 
 export interface ControllerOptions {
   hooksDir: string;
+  /** The image of a workspace that names none when the cluster settings name none (decided by the config). */
   defaultImage: string;
   /** Parallel reconciles across workspaces. */
   concurrency: number;
@@ -47,8 +41,7 @@ export interface ControllerOptions {
   startAnnounceDelayMs: number;
 }
 
-export const DEFAULT_CONTROLLER_OPTIONS: Omit<ControllerOptions, 'hooksDir'> = {
-  defaultImage: DEFAULT_IMAGE,
+export const DEFAULT_CONTROLLER_OPTIONS: Omit<ControllerOptions, 'hooksDir' | 'defaultImage'> = {
   concurrency: 8,
   resyncIntervalMs: 60_000,
   retryBaseMs: 500,
@@ -81,7 +74,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
     private readonly store: Store,
     private readonly runtimes: Map<ClusterType, Runtime>,
     private readonly logger: Logger,
-    options: Partial<ControllerOptions> & { hooksDir: string },
+    options: Partial<ControllerOptions> & Pick<ControllerOptions, 'hooksDir' | 'defaultImage'>,
   ) {
     super();
     this.setMaxListeners(0);

@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { selectInheritedEnv } from '../core/env.js';
 import { timeOrderedId } from '../core/ids.js';
 import { notFound, validationError, WsmError, type FieldError } from '../core/errors.js';
-import { applyPatch, buildSpec, parseActionRequest, parseCreateRequest, specEquals, type ActionRequest } from '../core/requests.js';
+import { parseActionRequest, parseCreateRequest, type ActionRequest } from '../core/requests.js';
+import { applyPatch, buildSpec, specEquals } from '../core/spec.js';
 import { bindRootErrors, configAccessErrors, type ConfigAccess } from '../core/container-config-access.js';
 import type { ContainerConfigPatch } from '../core/container-config-check.js';
 import { specLimitErrors } from '../core/limits.js';
@@ -12,7 +13,7 @@ import type { AuditEvent, ClusterType, ContainerConfig, DesiredState, LifecycleC
 import type { Store, StoreOps } from '../store/store.js';
 import type { Controller, OperationWatch } from './controller.js';
 import { checkHookPath } from './hook-scripts.js';
-import { KeyedMutex } from './keyed-mutex.js';
+import { KeyedMutex } from '../lib/keyed-mutex.js';
 import { initialObserved } from './observed.js';
 
 /** The actor of stops the idle culler makes. */

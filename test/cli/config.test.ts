@@ -26,3 +26,9 @@ test('WSM_EVENTS_* set the event streams\' buffer, streams per token and replay 
     );
   }
 });
+
+test('the default image is decided here: WSM_DEFAULT_IMAGE, else mageai/mageai:latest', () => {
+  assert.equal(resolveServeConfig({}, {}).defaultImage, 'mageai/mageai:latest');
+  assert.equal(resolveServeConfig({}, { WSM_DEFAULT_IMAGE: '' }).defaultImage, 'mageai/mageai:latest');
+  assert.equal(resolveServeConfig({}, { WSM_DEFAULT_IMAGE: 'registry.local/mage:1' }).defaultImage, 'registry.local/mage:1');
+});

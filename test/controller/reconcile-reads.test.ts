@@ -78,7 +78,7 @@ test("a resume committed between the reconcile's two reads is carried out, not a
       });
       controller.enqueue('r');
     };
-    controller = new Controller(interleaved(store, request), new Map([['docker', runtime]]), logger, { hooksDir: dataDir, progressRequeueMs: 20 });
+    controller = new Controller(interleaved(store, request), new Map([['docker', runtime]]), logger, { hooksDir: dataDir, defaultImage: 'wsm-test/busybox:1', progressRequeueMs: 20 });
     await controller.start();
     try {
       controller.enqueue('r'); // a reconcile already under way (a resync, an engine event) when the request lands
