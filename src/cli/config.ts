@@ -6,7 +6,6 @@ import type { ClusterType } from '../core/types.js';
 import { CLUSTER_TYPES } from '../core/types.js';
 import { parseBindRoots } from '../core/host-paths.js';
 import { DEFAULT_IMAGE, INSTALLATION_ID_PATTERN } from '../core/defaults.js';
-import { DEFAULT_WORKSPACE_CACHE_SIZE } from '../store/kysely-store.js';
 import { DEFAULT_EVENT_SETTINGS, type EventSettings } from '../server/routes/events.js';
 
 export interface ServeConfig {
@@ -40,8 +39,6 @@ export interface ServeConfig {
   activityNetBytesPerSecond: number;
   /** How long an Idempotency-Key's first answer is kept for retries. */
   idempotencyRetentionHours: number;
-  /** SQLite: how many decoded workspaces the store keeps in memory. */
-  workspaceCacheSize: number;
   /** Host path prefixes Docker workspaces may bind (owners only); empty: no host path at all. */
   dockerAllowedBindRoots: string[];
   /** This installation's id, instead of the one kept in the store. */
@@ -177,7 +174,6 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     postStartTimeoutSeconds: integer('WSM_POST_START_TIMEOUT_SECONDS', env.WSM_POST_START_TIMEOUT_SECONDS, 300, 1, 86_400),
     idempotencyRetentionHours: integer('WSM_IDEMPOTENCY_RETENTION_HOURS', env.WSM_IDEMPOTENCY_RETENTION_HOURS, 24, 1, 8_760),
     activityCpuCores: fraction('WSM_ACTIVITY_CPU_CORES', env.WSM_ACTIVITY_CPU_CORES, 0.1),
-    workspaceCacheSize: integer('WSM_WORKSPACE_CACHE', env.WSM_WORKSPACE_CACHE, DEFAULT_WORKSPACE_CACHE_SIZE, 1, 100_000_000),
     activityNetBytesPerSecond: integer('WSM_ACTIVITY_NET_BYTES_PER_SECOND', env.WSM_ACTIVITY_NET_BYTES_PER_SECOND, 10_240, 0, 1e12),
     dockerAllowedBindRoots: bindRoots(flags.dockerAllowedBindRoots ?? env.WSM_DOCKER_ALLOWED_BIND_ROOTS),
     installationId: installationId(flags.installationId ?? env.WSM_INSTALLATION_ID),

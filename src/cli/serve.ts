@@ -120,7 +120,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   for (const warning of isolation.warnings) logger.warn({ runtime: 'local' }, warning);
   await protectDataDir(config, isolation.uidRange !== undefined);
   const sqlite = sqliteFiles(config.dataDir);
-  const store = await openStore({ sqlitePath: sqlite.path, databaseUrl: config.databaseUrl, logger, workspaceCacheSize: config.workspaceCacheSize });
+  const store = await openStore({ sqlitePath: sqlite.path, databaseUrl: config.databaseUrl, logger });
   // Opening made the -wal and -shm files; SQLite gave them the main file's mode, this makes sure of it.
   if (!config.databaseUrl) await protectStoreFiles(sqlite.all);
   const installation = await installationOf(store, config, logger);

@@ -33,12 +33,6 @@ export interface ControllerOptions {
   postStartTimeoutMs: number;
   /** At most one activity write per workspace per this many ms (heartbeats, probes). */
   activityDebounceMs: number;
-  /**
-   * How long the runtime may take before the reconcile writes that it has begun (operations running,
-   * a transitional status such as STOPPING). A runtime that is done sooner is recorded in one write
-   * with its outcome: nobody could have seen the in-between state, and it would cost a commit.
-   */
-  startAnnounceDelayMs: number;
 }
 
 export const DEFAULT_CONTROLLER_OPTIONS: Omit<ControllerOptions, 'hooksDir' | 'defaultImage'> = {
@@ -49,7 +43,6 @@ export const DEFAULT_CONTROLLER_OPTIONS: Omit<ControllerOptions, 'hooksDir' | 'd
   progressRequeueMs: 500,
   postStartTimeoutMs: 300_000,
   activityDebounceMs: 5_000,
-  startAnnounceDelayMs: 20,
 };
 
 export interface ControllerEvents {
@@ -219,8 +212,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
     const showTransitional = transitional !== undefined && transitional !== ws.observed.status;
     const starting = openOps.filter((op) => op.state === 'pending');
     const startedAt = now();
-    // The operations' start and the transitional status land together, once the runtime has taken
-    // longer than startAnnounceDelayMs (at once when there is nothing to wait for).
+    // The operations' start and the transitional status land together, before the runtime is asked.
     let announced: Promise<void> | undefined;
     const announce = (): Promise<void> => {
       announced ??= (async () => {
@@ -239,17 +231,10 @@ export class Controller extends EventEmitter<ControllerEvents> {
       })();
       return announced;
     };
-    const announceTimer = mustApply && (starting.length > 0 || showTransitional) ? setTimeout(() => void announce().catch(() => {}), this.options.startAnnounceDelayMs) : undefined;
-    /** Called before any other write: what was announced is written first, and nothing is announced after. */
-    const settleAnnouncement = async (): Promise<boolean> => {
-      clearTimeout(announceTimer);
-      if (announced === undefined) return false;
-      await announced;
-      return true;
-    };
 
     let rws: RuntimeWorkspace;
     try {
+      if (mustApply && (starting.length > 0 || showTransitional)) await announce();
       rws = await this.toRuntimeWorkspace(ws);
       if (ws.deletion) {
         await announce();
@@ -269,7 +254,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
         return 'done';
       }
       const instance = mustApply ? await runtime.apply(rws) : await runtime.observe(rws);
-      const announcedStart = await settleAnnouncement();
+      const announcedStart = announced !== undefined;
       if (mustApply && newestOp) this.appliedOps.set(name, newestOp.id);
       const reported = observedFromInstance(ws.observed, instance, ws.desired_state, ws.generation, now());
       const { observed, startPostStart, recheck, recorded } = await this.withPostStart(ws, runtime, rws, reported);
@@ -301,7 +286,6 @@ export class Controller extends EventEmitter<ControllerEvents> {
       return settled && statusMatchesDesired(observed.status, ws.desired_state) ? 'done' : observed.status === 'FAILED' ? 'done' : 'requeue';
     } catch (err) {
       // A failure is recorded on operations that are shown as begun.
-      clearTimeout(announceTimer);
       if (starting.length > 0 || showTransitional) await announce();
       const error = err instanceof Error ? err : new Error(String(err));
       const permanent = error instanceof PermanentRuntimeError;

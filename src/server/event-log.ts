@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { OperationRecord, WorkspaceRecord } from '../core/types.js';
 import type { Controller } from '../controller/controller.js';
 import type { Store } from '../store/store.js';
-import { presentOperation, workspaceJson } from './presenter.js';
+import { presentOperation, presentWorkspace } from './presenter.js';
 
 export interface EventLogLimits {
   /** At most this many events are kept for replay. */
@@ -171,7 +171,7 @@ export class EventLog {
   };
 
   private appendWorkspace(ws: WorkspaceRecord, lastOperation: OperationRecord | undefined): void {
-    const json = workspaceJson(ws, undefined, Date.now(), lastOperation);
+    const json = Buffer.from(JSON.stringify(presentWorkspace(ws, { lastOperation })));
     // The first `"access":null` is the workspace's own: it comes right after name, cluster_type, url,
     // repo_path and success, and inside a JSON string a quote is always escaped.
     const at = json.indexOf(ACCESS_NULL);

@@ -134,7 +134,6 @@ export interface StoreOps {
   appendAudit(event: AuditEvent): Promise<void>;
   listAudit(filter: AuditFilter): Promise<AuditEvent[]>;
 
-  /** May be shared with other callers and frozen: copy it to change it. */
   getClusterSettings(): Promise<ClusterSettings>;
   putClusterSettings(settings: ClusterSettings): Promise<void>;
 

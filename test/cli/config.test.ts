@@ -2,15 +2,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, resolveServeConfig } from '../../src/cli/config.js';
-import { DEFAULT_WORKSPACE_CACHE_SIZE } from '../../src/store/kysely-store.js';
 
-test('WSM_WORKSPACE_CACHE sets how many workspaces the store keeps decoded, with a default', () => {
-  assert.equal(resolveServeConfig({}, {}).workspaceCacheSize, DEFAULT_WORKSPACE_CACHE_SIZE);
-  assert.equal(resolveServeConfig({}, { WSM_WORKSPACE_CACHE: '5000' }).workspaceCacheSize, 5000);
+test('WSM_IDEMPOTENCY_RETENTION_HOURS sets how long retries get the first answer, with a default', () => {
+  assert.equal(resolveServeConfig({}, {}).idempotencyRetentionHours, 24);
+  assert.equal(resolveServeConfig({}, { WSM_IDEMPOTENCY_RETENTION_HOURS: '48' }).idempotencyRetentionHours, 48);
   for (const bad of ['0', '-1', '2.5', 'lots']) {
     assert.throws(
-      () => resolveServeConfig({}, { WSM_WORKSPACE_CACHE: bad }),
-      (err: Error) => err instanceof ConfigError && err.message.includes('WSM_WORKSPACE_CACHE') && err.message.includes(`"${bad}"`),
+      () => resolveServeConfig({}, { WSM_IDEMPOTENCY_RETENTION_HOURS: bad }),
+      (err: Error) => err instanceof ConfigError && err.message.includes('WSM_IDEMPOTENCY_RETENTION_HOURS') && err.message.includes(`"${bad}"`),
     );
   }
 });
