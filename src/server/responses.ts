@@ -116,17 +116,20 @@ export const Workspace = Type.Object({
 
 const Empty = Type.Object({});
 
-export const WorkspaceEnvelope = Type.Object({ workspace: Workspace, metadata: Empty });
-export const WorkspaceChange = Type.Object({ workspace: Workspace, operation: Nullable(Operation), metadata: Empty });
+export const WorkspaceEnvelope = Type.Object({ workspace: Workspace, metadata: Empty }, { description: 'The workspace' });
+export const WorkspaceChange = Type.Object(
+  { workspace: Workspace, operation: Nullable(Operation), metadata: Empty },
+  { description: 'The workspace as changed, and the operation that carries the change out' },
+);
 export const WorkspacePage = Type.Object({
   workspaces: Type.Array(Workspace),
   metadata: Type.Object({ count: Type.Integer(), limit: Type.Integer(), offset: Type.Integer(), next_offset: Nullable(Type.Integer()) }),
-});
-export const OperationList = Type.Object({ operations: Type.Array(Operation), metadata: Type.Object({ count: Type.Integer() }) });
-export const OperationEnvelope = Type.Object({ operation: Operation });
-export const ActivityEnvelope = Type.Object({ activity: Activity, metadata: Empty });
+}, { description: 'A page of the workspaces the token may view' });
+export const OperationList = Type.Object({ operations: Type.Array(Operation), metadata: Type.Object({ count: Type.Integer() }) }, { description: 'The latest operations, newest first' });
+export const OperationEnvelope = Type.Object({ operation: Operation }, { description: 'The operation' });
+export const ActivityEnvelope = Type.Object({ activity: Activity, metadata: Empty }, { description: 'The activity, with this heartbeat' });
 
-export const Status = Type.Object({ status: Type.Literal('ok'), version: Type.String(), cluster_types: Type.Array(Type.String()) });
+export const Status = Type.Object({ status: Type.Literal('ok'), version: Type.String(), cluster_types: Type.Array(Type.String()) }, { description: 'The server is ready' });
 
 export const Token = Type.Object({
   id: Type.String(),
