@@ -3,8 +3,6 @@
 // failures are retried with exponential backoff; different keys proceed in parallel.
 
 import { backoffDelay } from '../lib/backoff.js';
-import { LoopSlice } from './loop-slice.js';
-
 export interface WorkQueueOptions {
   concurrency: number;
   baseDelayMs: number;
@@ -14,17 +12,6 @@ export interface WorkQueueOptions {
 }
 
 export type Handler = (key: string) => Promise<'done' | 'requeue'>;
-
-/**
- * How long keys may be started one after another before the queue lets the event loop run. A handler
- * whose reads and writes all complete at once (SQLite answers synchronously, a runtime with nothing
- * to do) never gives the loop a turn: a resync of 10,000 workspaces held HTTP answers back for a second.
- * Short, because a request that arrives during a slice waits in its socket until the slice ends and is
- * then read together with later ones: with 5 ms slices a turn of the loop under load took ~18 ms and
- * a PUT's round trip came in two humps a turn apart (p99 49–54 ms against 34–44 ms with 1 ms, the
- * same throughput; the resync of 100,000 took as long).
- */
-const SLICE_MS = 1;
 
 export class WorkQueue {
   private readonly queued = new Set<string>();
@@ -38,7 +25,6 @@ export class WorkQueue {
   private readonly idleWaiters: (() => void)[] = [];
   private running = 0;
   private stopped = false;
-  private readonly slice = new LoopSlice(SLICE_MS);
   private resumeScheduled = false;
 
   constructor(
@@ -99,17 +85,6 @@ export class WorkQueue {
   }
 
   private pump(): void {
-    if (!this.slice.within() && this.head < this.order.length) {
-      // Started again from the next turn, after what the loop has waiting (I/O, timers).
-      if (!this.resumeScheduled) {
-        this.resumeScheduled = true;
-        setImmediate(() => {
-          this.resumeScheduled = false;
-          this.pump();
-        });
-      }
-      return;
-    }
     while (!this.stopped && this.running < this.options.concurrency && this.head < this.order.length) {
       const key = this.order[this.head++]!;
       if (this.head === this.order.length) {
@@ -129,6 +104,20 @@ export class WorkQueue {
     }
   }
 
+  /**
+   * A handler whose reads and writes all complete at once (SQLite answers synchronously, a runtime
+   * with nothing to do) never gives the event loop a turn: the next key starts after the loop has
+   * served what waits (I/O, timers), so HTTP requests are answered during a resync.
+   */
+  private pumpNextTurn(): void {
+    if (this.resumeScheduled) return;
+    this.resumeScheduled = true;
+    setImmediate(() => {
+      this.resumeScheduled = false;
+      this.pump();
+    });
+  }
+
   private async process(key: string): Promise<void> {
     let retryDelay: number | undefined;
     try {
@@ -146,7 +135,7 @@ export class WorkQueue {
       this.running--;
       if (this.dirty.delete(key)) this.add(key);
       else if (retryDelay !== undefined) this.addAfter(key, retryDelay);
-      this.pump();
+      this.pumpNextTurn();
     }
   }
 }

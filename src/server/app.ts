@@ -1,14 +1,20 @@
 // Builds the HTTP server: one plugin per concern, schemas next to the routes, and one error shape.
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import cookie, { type CookieSerializeOptions } from '@fastify/cookie';
 import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import type { Logger } from 'pino';
 import { frameworkError, installErrorHandling } from './errors.js';
 import { DEFAULT_AUTH_FAILURE_LIMIT, limitAuthFailures, type AuthFailureLimit } from './auth-limits.js';
 import { checkCookieRequestOrigin } from './csrf.js';
-import { TurnBudget } from './turn-budget.js';
-import type { ServerContext } from './context.js';
+import { decodeCookieValue } from './auth.js';
+import { installAuth } from './auth-hook.js';
+import { requireRouteContracts } from './route-policy.js';
+import { ERRORS } from './responses.js';
+import type { ServerContext, WsmApp } from './context.js';
 import { workspaceRoutes } from './routes/workspaces.js';
 import { statusRoutes } from './routes/status.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -34,8 +40,11 @@ export interface AppOptions {
 const bodyAjv = new Ajv({ allErrors: true, coerceTypes: false, removeAdditional: false, useDefaults: false, strict: false });
 const queryAjv = new Ajv({ allErrors: true, coerceTypes: 'array', removeAdditional: false, useDefaults: true, strict: false });
 
-export async function buildApp(ctx: ServerContext, options: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({
+// @fastify/cookie parses with its parseOptions too, though its types list only the serializing ones.
+const cookieParsing: CookieSerializeOptions & { decode: typeof decodeCookieValue } = { decode: decodeCookieValue };
+
+export async function buildApp(ctx: ServerContext, options: AppOptions): Promise<WsmApp> {
+  const app = Fastify<Server, IncomingMessage, ServerResponse, FastifyBaseLogger>({
     loggerInstance: options.logger === false ? undefined : options.logger,
     logger: options.logger === false ? false : undefined,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
@@ -45,17 +54,20 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
     frameworkErrors: frameworkError,
     // Without trusted proxies, X-Forwarded-* from whoever connects is ignored: it could be forged.
     trustProxy: options.trustedProxies && options.trustedProxies.length > 0 ? options.trustedProxies : false,
-  } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+  }).withTypeProvider<TypeBoxTypeProvider>();
 
+  requireRouteContracts(app);
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : queryAjv).compile(schema));
-  const turns = new TurnBudget();
-  app.addHook('onRequest', (_req, _reply, done) => turns.admit(() => done()));
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
   installErrorHandling(app);
+  // onRequest hooks run in this order: cookies are read, failed authentications limited, cookie-signed
+  // writes checked for their origin, and only then is the caller authenticated.
+  await app.register(cookie, { parseOptions: cookieParsing });
   await limitAuthFailures(app, options.authFailures ?? DEFAULT_AUTH_FAILURE_LIMIT);
   app.addHook('onRequest', async (req) => checkCookieRequestOrigin(req));
+  installAuth(app, ctx.auth);
 
   await app.register(swagger, {
     openapi: {
@@ -86,7 +98,7 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
     await consoleRoutes(scope, ctx);
   });
 
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/api/docs', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/api/openapi.json'));
+  app.get('/api/openapi.json', { config: { auth: 'public' }, schema: { hide: true, response: { 200: { type: 'object', additionalProperties: true }, ...ERRORS } } }, async () => ({ ...app.swagger() }));
+  app.get('/api/docs', { config: { auth: 'public' }, schema: { hide: true, response: { 302: { type: 'null' }, ...ERRORS } } }, async (_req, reply) => reply.redirect('/api/openapi.json'));
   return app;
 }

@@ -40,14 +40,26 @@ export interface Credential {
   source: CredentialSource;
 }
 
-function rawCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+/** What the cookie plugin gives a request (undefined when the plugin did not run, as for a sign-in body). */
+type CookieJar = Record<string, string | undefined> | null | undefined;
+
+/**
+ * The cookie plugin's decoder: a value that is not valid %-encoding (no browser sends one back from
+ * our Set-Cookie) decodes to undefined and stays in the jar as a present cookie without a value.
+ */
+export function decodeCookieValue(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
   }
-  return undefined;
 }
+
+function hasSessionCookie(cookies: CookieJar): cookies is Record<string, string | undefined> {
+  return cookies !== null && cookies !== undefined && SESSION_COOKIE in cookies;
+}
+
+type CredentialCarrier = Pick<FastifyRequest, 'headers'> & { cookies?: CookieJar };
 
 function headerToken(req: Pick<FastifyRequest, 'headers'>): string | undefined {
   const header = req.headers['oauth-token'];
@@ -58,27 +70,20 @@ function headerToken(req: Pick<FastifyRequest, 'headers'>): string | undefined {
 }
 
 /** Where the token would be read from, without reading it (a malformed cookie is still the cookie). */
-export function credentialSource(req: Pick<FastifyRequest, 'headers'>): CredentialSource | undefined {
+export function credentialSource(req: CredentialCarrier): CredentialSource | undefined {
   if (headerToken(req) !== undefined) return 'header';
-  return rawCookie(req.headers.cookie, SESSION_COOKIE) === undefined ? undefined : 'cookie';
+  return hasSessionCookie(req.cookies) ? 'cookie' : undefined;
 }
 
 /** The request's token and where it came from: OAUTH-TOKEN, then Authorization: Bearer, then the cookie. */
-export function credentialFromRequest(req: Pick<FastifyRequest, 'headers'>): Credential | undefined {
+export function credentialFromRequest(req: CredentialCarrier): Credential | undefined {
   const fromHeader = headerToken(req);
   if (fromHeader !== undefined) return { secret: fromHeader, source: 'header' };
-  const raw = rawCookie(req.headers.cookie, SESSION_COOKIE);
-  if (raw === undefined) return undefined;
-  try {
-    return { secret: decodeURIComponent(raw), source: 'cookie' };
-  } catch {
-    // A value no browser would send back from our Set-Cookie: refused like a wrong token, never a crash.
-    throw new WsmError('invalid_oauth_token', `The ${SESSION_COOKIE} cookie is not a validly %-encoded value; sign in again.`);
-  }
-}
-
-export function tokenFromRequest(req: Pick<FastifyRequest, 'headers'>): string | undefined {
-  return credentialFromRequest(req)?.secret;
+  if (!hasSessionCookie(req.cookies)) return undefined;
+  const secret = req.cookies[SESSION_COOKIE];
+  // A value no browser would send back from our Set-Cookie: refused like a wrong token, never a crash.
+  if (secret === undefined) throw new WsmError('invalid_oauth_token', `The ${SESSION_COOKIE} cookie is not a validly %-encoded value; sign in again.`);
+  return { secret, source: 'cookie' };
 }
 
 interface CacheEntry {
@@ -110,8 +115,13 @@ export class Authenticator {
     this.cache.clear();
   }
 
-  async authenticate(req: Pick<FastifyRequest, 'headers'>): Promise<Principal> {
-    const secret = tokenFromRequest(req);
+  /** The caller of a request, by the token it carries; a 401 WsmError when it carries none that is valid. */
+  authenticate(req: CredentialCarrier): Promise<Principal> {
+    return this.verify(credentialFromRequest(req)?.secret);
+  }
+
+  /** The principal a token secret stands for (a sign-in checks one from its body this way). */
+  async verify(secret: string | undefined): Promise<Principal> {
     if (!secret) throw new WsmError('invalid_oauth_token', 'No token was given: send it in the OAUTH-TOKEN header, as Authorization: Bearer, or in the oauth_token cookie.');
     const hash = hashToken(secret);
     if (this.adminHash && timingSafeEqual(Buffer.from(hash, 'hex'), this.adminHash)) {

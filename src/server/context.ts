@@ -1,4 +1,6 @@
 // What the routes share: the store, the write side, the controller and the authenticator.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { Controller } from '../controller/controller.js';
 import type { WorkspaceCommands } from '../controller/workspace-commands.js';
 import type { Store } from '../store/store.js';
@@ -11,3 +13,6 @@ export interface ServerContext {
   auth: Authenticator;
   version: string;
 }
+
+/** The server as routes see it: request and reply types come from the routes' TypeBox schemas. */
+export type WsmApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;

@@ -1,10 +1,10 @@
 // Cluster settings (the env workspaces inherit) and the audit log: owners only.
-import { Type, type Static } from 'typebox';
-import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
 import { validationError, type FieldError } from '../../core/errors.js';
 import type { ClusterSettings } from '../../core/types.js';
-import { requireRole } from '../auth.js';
-import type { ServerContext } from '../context.js';
+import { principalOf } from '../auth-hook.js';
+import type { ServerContext, WsmApp } from '../context.js';
+import { AuditPage, ClusterSettingsEnvelope, ERRORS } from '../responses.js';
 import { ClusterSettingsBody } from '../schemas.js';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -17,19 +17,17 @@ const AuditQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export async function adminRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+export async function adminRoutes(app: WsmApp, ctx: ServerContext): Promise<void> {
   const { store } = ctx;
 
-  app.get('/api/cluster_settings', { schema: { tags: ['cluster'], summary: 'Cluster settings' } }, async (req) => {
-    const principal = await ctx.auth.authenticate(req);
-    requireRole(principal, 'owner');
+  app.get('/api/cluster_settings', { config: { auth: 'owner' }, schema: { tags: ['cluster'], summary: 'Cluster settings', response: { 200: ClusterSettingsEnvelope, ...ERRORS } } }, async () => {
     return { cluster_settings: await store.getClusterSettings() };
   });
 
-  app.put('/api/cluster_settings', { schema: { body: ClusterSettingsBody, tags: ['cluster'], summary: 'Change cluster settings' } }, async (req) => {
-    const principal = await ctx.auth.authenticate(req);
-    requireRole(principal, 'owner');
-    const input = (req.body as Static<typeof ClusterSettingsBody>).cluster_settings;
+  const settingsChange = { body: ClusterSettingsBody, tags: ['cluster'], summary: 'Change cluster settings', response: { 200: ClusterSettingsEnvelope, ...ERRORS } };
+  app.put('/api/cluster_settings', { config: { auth: 'owner' }, schema: settingsChange }, async (req) => {
+    const principal = principalOf(req);
+    const input = req.body.cluster_settings;
     const errors: FieldError[] = [];
     input.env?.forEach((e, i) => {
       if (!ENV_NAME.test(e.name)) errors.push({ field: `cluster_settings.env[${i}].name`, message: 'must be a variable name: letters, digits and _, not starting with a digit' });
@@ -55,10 +53,9 @@ export async function adminRoutes(app: FastifyInstance, ctx: ServerContext): Pro
     return { cluster_settings: next };
   });
 
-  app.get('/api/audit', { schema: { querystring: AuditQuery, tags: ['cluster'], summary: 'The audit log, newest first' } }, async (req) => {
-    const principal = await ctx.auth.authenticate(req);
-    requireRole(principal, 'owner');
-    const q = req.query as Static<typeof AuditQuery>;
+  const audit = { querystring: AuditQuery, tags: ['cluster'], summary: 'The audit log, newest first', response: { 200: AuditPage, ...ERRORS } };
+  app.get('/api/audit', { config: { auth: 'owner' }, schema: audit }, async (req) => {
+    const q = req.query;
     const events = await store.listAudit({ workspace: q.workspace, limit: q.limit ?? 100 });
     return { events, metadata: { count: events.length } };
   });

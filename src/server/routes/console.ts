@@ -2,10 +2,12 @@
 // dist/console. The page routes with the URL hash, so every path below /apps/workspaces gets the shell.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyReply } from 'fastify';
+import { Type } from 'typebox';
 import { errorBody } from '../errors.js';
 import { WsmError } from '../../core/errors.js';
-import type { ServerContext } from '../context.js';
+import type { ServerContext, WsmApp } from '../context.js';
+import { ERRORS, NoBody, textBody } from '../responses.js';
 
 // src/server/routes and dist/server/routes are both three levels below the package root.
 export const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../../../dist/console/', import.meta.url));
@@ -35,7 +37,15 @@ function shell(version: string): string {
 `;
 }
 
-export async function consoleRoutes(app: FastifyInstance, ctx: ServerContext, options: { dir?: string } = {}): Promise<void> {
+const PAGE = { hide: true, response: { 200: textBody('text/html', 'The console page'), ...ERRORS } };
+const ASSET = {
+  hide: true,
+  params: Type.Object({ file: Type.String() }),
+  response: { 200: { description: 'console.js or console.css', content: Object.fromEntries(Object.values(ASSETS).map((type) => [type, { schema: Type.String() }])) }, ...ERRORS },
+};
+
+// The page and its assets are public: they hold no data, and the page signs in through the API.
+export async function consoleRoutes(app: WsmApp, ctx: ServerContext, options: { dir?: string } = {}): Promise<void> {
   const dir = options.dir ?? DEFAULT_CONSOLE_DIR;
 
   const missing = (reply: FastifyReply, what: string) => {
@@ -57,17 +67,17 @@ export async function consoleRoutes(app: FastifyInstance, ctx: ServerContext, op
       .header('referrer-policy', 'same-origin')
       .send(shell(ctx.version));
   };
-  app.get('/apps/workspaces', { schema: { hide: true } }, page);
-  app.get('/apps/workspaces/', { schema: { hide: true } }, page);
-  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/apps/workspaces'));
+  app.get('/apps/workspaces', { config: { auth: 'public' }, schema: PAGE }, page);
+  app.get('/apps/workspaces/', { config: { auth: 'public' }, schema: PAGE }, page);
+  app.get('/', { config: { auth: 'public' }, schema: { hide: true, response: { 302: NoBody, ...ERRORS } } }, async (_req, reply) => reply.redirect('/apps/workspaces'));
 
-  app.get('/apps/workspaces/assets/:file', { schema: { hide: true } }, async (req, reply) => {
-    const { file } = req.params as { file: string };
+  app.get('/apps/workspaces/assets/:file', { config: { auth: 'public' }, schema: ASSET }, async (req, reply) => {
+    const { file } = req.params;
     const type = ASSETS[file];
     if (!type) throw new WsmError('not_found', `There is no console asset ${file}.`);
-    let body: Buffer;
+    let body: string;
     try {
-      body = await readFile(dir + file);
+      body = await readFile(dir + file, 'utf8');
     } catch {
       return missing(reply, file);
     }

@@ -2,9 +2,11 @@
 // caller may view when each is sent. EventSource sends cookies, so the console's session works here
 // too. Events are recorded once in an EventLog; each client reads it through an EventStream with a
 // bounded buffer. docs/security.md ("Server-sent events") says what a client can rely on.
-import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
 import { WsmError } from '../../core/errors.js';
-import type { ServerContext } from '../context.js';
+import { principalOf } from '../auth-hook.js';
+import type { ServerContext, WsmApp } from '../context.js';
+import { ERRORS, textBody } from '../responses.js';
 import { DEFAULT_EVENT_LOG_LIMITS, EventLog } from '../event-log.js';
 import { EventStream } from '../event-stream.js';
 
@@ -37,12 +39,18 @@ export const DEFAULT_EVENT_SETTINGS: EventSettings = {
   lingerMs: DEFAULT_EVENT_LOG_LIMITS.lingerMs,
 };
 
-const LastEventQuery = {
-  type: 'object',
-  properties: { last_event_id: { type: 'string', maxLength: 64, description: 'As the Last-Event-ID header, for clients that cannot set it' } },
-} as const;
+const LastEventQuery = Type.Object({
+  last_event_id: Type.Optional(Type.String({ maxLength: 64, description: 'As the Last-Event-ID header, for clients that cannot set it' })),
+});
 
-export async function eventRoutes(app: FastifyInstance, ctx: ServerContext, options: Partial<EventSettings> = {}): Promise<void> {
+const EventsSchema = {
+  tags: ['events'],
+  summary: 'Server-sent events: workspace, deleted, operation; reset and auth',
+  querystring: LastEventQuery,
+  response: { 200: textBody('text/event-stream', 'A stream of events, each a JSON object in its data line'), ...ERRORS },
+};
+
+export async function eventRoutes(app: WsmApp, ctx: ServerContext, options: Partial<EventSettings> = {}): Promise<void> {
   const settings = { ...DEFAULT_EVENT_SETTINGS, ...options };
   const log = new EventLog(ctx.controller, ctx.store, { maxEvents: settings.replayEvents, maxBytes: settings.replayBytes, lingerMs: settings.lingerMs }, (err) =>
     app.log.warn({ err }, 'event not recorded'),
@@ -57,9 +65,9 @@ export async function eventRoutes(app: FastifyInstance, ctx: ServerContext, opti
 
   app.get(
     '/api/events',
-    { schema: { tags: ['events'], summary: 'Server-sent events: workspace, deleted, operation; reset and auth', querystring: LastEventQuery } },
+    { config: { auth: 'signed-in' }, schema: EventsSchema },
     async (req, reply) => {
-      const principal = await ctx.auth.authenticate(req);
+      const principal = principalOf(req);
       const key = principal.tokenId ?? principal.actor;
       const count = perToken.get(key) ?? 0;
       if (count >= settings.maxStreamsPerToken) {
@@ -68,7 +76,7 @@ export async function eventRoutes(app: FastifyInstance, ctx: ServerContext, opti
       }
       perToken.set(key, count + 1);
       const header = req.headers['last-event-id'];
-      const lastEventId = (typeof header === 'string' ? header : undefined) ?? (req.query as { last_event_id?: string }).last_event_id;
+      const lastEventId = (typeof header === 'string' ? header : undefined) ?? req.query.last_event_id;
 
       reply.hijack();
       const res = reply.raw;

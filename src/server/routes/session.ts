@@ -1,20 +1,17 @@
 // The console's sign-in: a token is exchanged for an HttpOnly cookie so page scripts never hold it,
 // and /api/whoami tells the page which buttons the role may use.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Type, type Static } from 'typebox';
-import type { Principal } from '../auth.js';
-import type { ServerContext } from '../context.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { SESSION_COOKIE, type Principal } from '../auth.js';
+import { principalOf } from '../auth-hook.js';
+import type { ServerContext, WsmApp } from '../context.js';
+import { Caller, ERRORS, NoBody } from '../responses.js';
 
 const SessionBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false });
 
-const COOKIE = 'oauth_token';
-
-function cookie(req: FastifyRequest, value: string, maxAge?: number): string {
-  const parts = [`${COOKIE}=${encodeURIComponent(value)}`, 'HttpOnly', 'SameSite=Strict', 'Path=/'];
-  if (maxAge !== undefined) parts.push(`Max-Age=${maxAge}`);
+function setSessionCookie(req: FastifyRequest, reply: FastifyReply, value: string, maxAge?: number): void {
   // Behind TLS the cookie must not leak to plain HTTP; on a bare localhost it has to work without.
-  if (req.protocol === 'https') parts.push('Secure');
-  return parts.join('; ');
+  reply.setCookie(SESSION_COOKIE, value, { httpOnly: true, sameSite: 'strict', path: '/', maxAge, secure: req.protocol === 'https' });
 }
 
 export function describePrincipal(p: Principal) {
@@ -25,21 +22,21 @@ export function describePrincipal(p: Principal) {
   };
 }
 
-export async function sessionRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
-  app.post('/api/session', { schema: { body: SessionBody, tags: ['session'], summary: 'Sign in: validates a token and keeps it in the oauth_token cookie' } }, async (req, reply) => {
-    const { token } = req.body as Static<typeof SessionBody>;
-    // The authenticator reads tokens from requests; this one carries only the token being checked.
-    const principal = await ctx.auth.authenticate({ headers: { 'oauth-token': token } } as unknown as FastifyRequest);
-    reply.header('set-cookie', cookie(req, token));
+export async function sessionRoutes(app: WsmApp, ctx: ServerContext): Promise<void> {
+  // Public: the token to check is in the body, and a stale cookie must not stand in the way of a new one.
+  const signIn = { body: SessionBody, tags: ['session'], summary: 'Sign in: validates a token and keeps it in the oauth_token cookie', response: { 200: Caller, ...ERRORS } };
+  app.post('/api/session', { config: { auth: 'public' }, schema: signIn }, async (req, reply) => {
+    const principal = await ctx.auth.verify(req.body.token);
+    setSessionCookie(req, reply, req.body.token);
     return describePrincipal(principal);
   });
 
-  app.delete('/api/session', { schema: { tags: ['session'], summary: 'Sign out: clears the cookie' } }, async (req, reply) => {
-    reply.header('set-cookie', cookie(req, '', 0));
-    return reply.status(204).send();
+  const signOut = { tags: ['session'], summary: 'Sign out: clears the cookie', response: { 204: NoBody, ...ERRORS } };
+  app.delete('/api/session', { config: { auth: 'public' }, schema: signOut }, async (req, reply) => {
+    setSessionCookie(req, reply, '', 0);
+    return reply.status(204).send(null);
   });
 
-  app.get('/api/whoami', { schema: { tags: ['session'], summary: 'The caller: actor, role and per-workspace grants' } }, async (req) => {
-    return describePrincipal(await ctx.auth.authenticate(req));
-  });
+  const whoami = { tags: ['session'], summary: 'The caller: actor, role and per-workspace grants', response: { 200: Caller, ...ERRORS } };
+  app.get('/api/whoami', { config: { auth: 'signed-in' }, schema: whoami }, async (req) => describePrincipal(principalOf(req)));
 }

@@ -1,13 +1,17 @@
 // /api/tokens: owners create, list and revoke tokens and grant roles on single workspaces.
-import type { Static } from 'typebox';
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
 import { validateWorkspaceName } from '../../core/names.js';
 import { validationError, WsmError } from '../../core/errors.js';
 import type { TokenRecord } from '../../core/types.js';
-import { hashToken, newTokenSecret, requireRole } from '../auth.js';
-import type { ServerContext } from '../context.js';
+import { hashToken, newTokenSecret } from '../auth.js';
+import { principalOf } from '../auth-hook.js';
+import type { ServerContext, WsmApp } from '../context.js';
+import { ERRORS, GrantEnvelope, GrantRemoved, NewToken, Revoked, TokenList } from '../responses.js';
 import { CreateTokenBody, GrantBody } from '../schemas.js';
+
+const TokenParams = Type.Object({ id: Type.String() });
+const GrantParams = Type.Object({ id: Type.String(), workspace: Type.String() });
 
 function presentToken(token: TokenRecord) {
   return {
@@ -27,13 +31,13 @@ function checkWorkspaceName(workspace: string): void {
   if (errors.length > 0) throw validationError(errors);
 }
 
-export async function tokenRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+export async function tokenRoutes(app: WsmApp, ctx: ServerContext): Promise<void> {
   const { store } = ctx;
 
-  app.post('/api/tokens', { schema: { body: CreateTokenBody, tags: ['tokens'], summary: 'Create a token (the secret is shown once)' } }, async (req, reply) => {
-    const principal = await ctx.auth.authenticate(req);
-    requireRole(principal, 'owner');
-    const body = req.body as Static<typeof CreateTokenBody>;
+  const create = { body: CreateTokenBody, tags: ['tokens'], summary: 'Create a token (the secret is shown once)', response: { 201: NewToken, ...ERRORS } };
+  app.post('/api/tokens', { config: { auth: 'owner' }, schema: create }, async (req, reply) => {
+    const principal = principalOf(req);
+    const body = req.body;
     if (body.workspace !== undefined) checkWorkspaceName(body.workspace);
     const secret = newTokenSecret();
     const now = new Date();
@@ -54,17 +58,15 @@ export async function tokenRoutes(app: FastifyInstance, ctx: ServerContext): Pro
     return reply.status(201).send({ token: { ...presentToken(token), secret } });
   });
 
-  app.get('/api/tokens', { schema: { tags: ['tokens'], summary: 'List tokens (without secrets)' } }, async (req) => {
-    const principal = await ctx.auth.authenticate(req);
-    requireRole(principal, 'owner');
+  app.get('/api/tokens', { config: { auth: 'owner' }, schema: { tags: ['tokens'], summary: 'List tokens (without secrets)', response: { 200: TokenList, ...ERRORS } } }, async () => {
     const tokens = await store.listTokens();
     return { tokens: tokens.map(presentToken), metadata: { count: tokens.length } };
   });
 
-  app.delete('/api/tokens/:id', { schema: { tags: ['tokens'], summary: 'Revoke a token' } }, async (req) => {
-    const principal = await ctx.auth.authenticate(req);
-    requireRole(principal, 'owner');
-    const { id } = req.params as { id: string };
+  const revoke = { params: TokenParams, tags: ['tokens'], summary: 'Revoke a token', response: { 200: Revoked, ...ERRORS } };
+  app.delete('/api/tokens/:id', { config: { auth: 'owner' }, schema: revoke }, async (req) => {
+    const principal = principalOf(req);
+    const { id } = req.params;
     const at = new Date().toISOString();
     if (!(await store.revokeToken(id, at))) throw new WsmError('not_found', `Token ${id} does not exist.`);
     await store.appendAudit({ at, actor: principal.actor, action: 'token_revoke', result: 'ok', detail: id, request_id: req.id });
@@ -72,11 +74,11 @@ export async function tokenRoutes(app: FastifyInstance, ctx: ServerContext): Pro
     return { revoked: id };
   });
 
-  app.put('/api/tokens/:id/grants/:workspace', { schema: { body: GrantBody, tags: ['tokens'], summary: 'Grant a token a role on one workspace' } }, async (req) => {
-    const principal = await ctx.auth.authenticate(req);
-    requireRole(principal, 'owner');
-    const { id, workspace } = req.params as { id: string; workspace: string };
-    const { role } = req.body as Static<typeof GrantBody>;
+  const grant = { params: GrantParams, body: GrantBody, tags: ['tokens'], summary: 'Grant a token a role on one workspace', response: { 200: GrantEnvelope, ...ERRORS } };
+  app.put('/api/tokens/:id/grants/:workspace', { config: { auth: 'owner' }, schema: grant }, async (req) => {
+    const principal = principalOf(req);
+    const { id, workspace } = req.params;
+    const { role } = req.body;
     checkWorkspaceName(workspace);
     const tokens = await store.listTokens();
     if (!tokens.some((t) => t.id === id)) throw new WsmError('not_found', `Token ${id} does not exist.`);
@@ -86,10 +88,10 @@ export async function tokenRoutes(app: FastifyInstance, ctx: ServerContext): Pro
     return { grant: { token_id: id, workspace, role } };
   });
 
-  app.delete('/api/tokens/:id/grants/:workspace', { schema: { tags: ['tokens'], summary: 'Remove a grant' } }, async (req) => {
-    const principal = await ctx.auth.authenticate(req);
-    requireRole(principal, 'owner');
-    const { id, workspace } = req.params as { id: string; workspace: string };
+  const ungrant = { params: GrantParams, tags: ['tokens'], summary: 'Remove a grant', response: { 200: GrantRemoved, ...ERRORS } };
+  app.delete('/api/tokens/:id/grants/:workspace', { config: { auth: 'owner' }, schema: ungrant }, async (req) => {
+    const principal = principalOf(req);
+    const { id, workspace } = req.params;
     await store.deleteGrant(id, workspace);
     await store.appendAudit({ at: new Date().toISOString(), actor: principal.actor, action: 'revoke_grant', workspace, result: 'ok', detail: id, request_id: req.id });
     ctx.auth.invalidate();

@@ -1,17 +1,41 @@
 // /api/workspaces: the Mage Pro workspace API.
-import type { Static } from 'typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import { WsmError } from '../../core/errors.js';
 import { CLUSTER_TYPES, INSTANCE_STATUSES, type ClusterType, type InstanceStatus } from '../../core/types.js';
 import type { CommandResult } from '../../controller/workspace-commands.js';
 import type { ConfigAccess } from '../../core/container-config-access.js';
-import { canView, requireRole, roleAtLeast, roleOn, type Principal } from '../auth.js';
+import { canView, roleAtLeast, roleOn, type Principal } from '../auth.js';
+import { principalOf } from '../auth-hook.js';
 import { etag, presentOperation, presentWorkspace } from '../presenter.js';
+import { ERRORS, OperationEnvelope, OperationList, WorkspaceChange, WorkspaceEnvelope, WorkspacePage } from '../responses.js';
 import { ActionBody, CreateWorkspaceBody, DeleteQuery, ListQuery, WorkspaceParams } from '../schemas.js';
-import type { ServerContext } from '../context.js';
-import { withIdempotency, type RouteAnswer } from '../idempotency.js';
+import type { ServerContext, WsmApp } from '../context.js';
+import { withIdempotency } from '../idempotency.js';
 
-type NameParams = { name: string };
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** What a refusal of the route is recorded as in the audit log. */
+    audit?: (req: FastifyRequest) => { action: string; workspace: string | undefined };
+  }
+}
+
+/** A string member of the body's `workspace` object (the body is valid by the time anything is refused). */
+function bodyField(req: FastifyRequest, key: string): string | undefined {
+  const body = req.body;
+  if (typeof body !== 'object' || body === null || !('workspace' in body)) return undefined;
+  const workspace = body.workspace;
+  if (typeof workspace !== 'object' || workspace === null || !(key in workspace)) return undefined;
+  const value: unknown = Object.entries(workspace).find(([k]) => k === key)?.[1];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function pathName(req: FastifyRequest): string | undefined {
+  const params = req.params;
+  return typeof params === 'object' && params !== null && 'name' in params && typeof params.name === 'string' ? params.name : undefined;
+}
+
+const OperationParams = Type.Object({ id: Type.String() });
 
 function splitList(value: string | undefined): string[] {
   return value ? value.split(',').map((s) => s.trim()).filter(Boolean) : [];
@@ -28,10 +52,10 @@ function parseIfMatch(req: FastifyRequest): string | undefined {
   return header.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
 }
 
-export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<void> {
   const { store, commands } = ctx;
 
-  const answer = (reply: FastifyReply, principal: Principal, result: CommandResult, status = 200): RouteAnswer => {
+  const answer = (reply: FastifyReply, principal: Principal, result: CommandResult, status = 200) => {
     reply.header('etag', etag(result.workspace));
     return {
       status,
@@ -43,20 +67,18 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
     };
   };
 
-  const audited = async <T>(action: string, name: string | undefined, principal: Principal, req: FastifyRequest, run: () => Promise<T>): Promise<T> => {
-    try {
-      return await run();
-    } catch (err) {
-      if (err instanceof WsmError && err.status < 500) {
-        await commands.auditRejection(action, name, { actor: principal.actor, requestId: req.id }, err);
-      }
-      throw err;
-    }
-  };
+  // A refused create, action or delete (the role missing, a conflict, a bad config) is audited like one carried out.
+  app.addHook('onError', async (req, _reply, err) => {
+    const audit = req.routeOptions.config.audit;
+    if (!audit || !req.principal || !(err instanceof WsmError) || err.status >= 500) return;
+    const { action, workspace } = audit(req);
+    await commands.auditRejection(action, workspace, { actor: req.principal.actor, requestId: req.id }, err);
+  });
 
-  app.get('/api/workspaces', { schema: { querystring: ListQuery, tags: ['workspaces'], summary: 'List workspaces' } }, async (req, reply) => {
-    const principal = await ctx.auth.authenticate(req);
-    const q = req.query as Static<typeof ListQuery>;
+  const list = { querystring: ListQuery, tags: ['workspaces'], summary: 'List workspaces', response: { 200: WorkspacePage, ...ERRORS } };
+  app.get('/api/workspaces', { config: { auth: 'signed-in' }, schema: list }, async (req) => {
+    const principal = principalOf(req);
+    const q = req.query;
     const clusterType = q.cluster_type?.toLowerCase();
     if (clusterType !== undefined && !CLUSTER_TYPES.includes(clusterType as ClusterType)) {
       throw new WsmError('validation_error', `cluster_type: must be one of ${CLUSTER_TYPES.join(', ')}`, [{ field: 'cluster_type', message: `must be one of ${CLUSTER_TYPES.join(', ')}` }]);
@@ -96,22 +118,21 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
     return { workspaces, metadata };
   });
 
-  app.post('/api/workspaces', { schema: { body: CreateWorkspaceBody, tags: ['workspaces'], summary: 'Create a workspace' } }, async (req, reply) => {
-    const principal = await ctx.auth.authenticate(req);
-    const body = req.body as Static<typeof CreateWorkspaceBody>;
-    return audited('create', body.workspace.name, principal, req, async () => {
-      requireRole(principal, 'owner');
-      return withIdempotency(ctx, req, reply, principal, async () => {
-        const result = await commands.create(body.workspace, { actor: principal.actor, requestId: req.id, configAccess: configAccessOf(principal) });
-        return answer(reply, principal, result, 201);
-      });
+  const create = { body: CreateWorkspaceBody, tags: ['workspaces'], summary: 'Create a workspace', response: { 201: WorkspaceChange, ...ERRORS } };
+  const createAudit = (req: FastifyRequest) => ({ action: 'create', workspace: bodyField(req, 'name') });
+  app.post('/api/workspaces', { config: { auth: 'owner', audit: createAudit }, schema: create }, async (req, reply) => {
+    const principal = principalOf(req);
+    const body = req.body;
+    return withIdempotency(ctx, req, reply, principal, async () => {
+      const result = await commands.create(body.workspace, { actor: principal.actor, requestId: req.id, configAccess: configAccessOf(principal) });
+      return answer(reply, principal, result, 201);
     });
   });
 
-  app.get('/api/workspaces/:name', { schema: { params: WorkspaceParams, tags: ['workspaces'], summary: 'Get a workspace' } }, async (req, reply) => {
-    const principal = await ctx.auth.authenticate(req);
-    const { name } = req.params as NameParams;
-    requireRole(principal, 'viewer', name);
+  const get = { params: WorkspaceParams, tags: ['workspaces'], summary: 'Get a workspace', response: { 200: WorkspaceEnvelope, ...ERRORS } };
+  app.get('/api/workspaces/:name', { config: { auth: 'viewer' }, schema: get }, async (req, reply) => {
+    const principal = principalOf(req);
+    const { name } = req.params;
     const ws = await store.getWorkspace(name);
     if (!ws) throw new WsmError('not_found', `Workspace ${name} does not exist.`);
     const [lastOperation] = await store.listOperations(name, 1);
@@ -119,44 +140,42 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
     return { workspace: presentWorkspace(ws, { access: roleOn(principal, name), lastOperation }), metadata: {} };
   });
 
-  app.put('/api/workspaces/:name', { schema: { params: WorkspaceParams, body: ActionBody, tags: ['workspaces'], summary: 'Act on a workspace: stop, resume, patch, add_to_ingress' } }, async (req, reply) => {
-    const principal = await ctx.auth.authenticate(req);
-    const { name } = req.params as NameParams;
-    const body = req.body as Static<typeof ActionBody>;
-    return audited(body.workspace.action, name, principal, req, async () => {
-      requireRole(principal, 'editor', name);
-      return withIdempotency(ctx, req, reply, principal, async () => {
-        const result = await commands.act(name, body.workspace, { actor: principal.actor, requestId: req.id, ifMatch: parseIfMatch(req), configAccess: configAccessOf(principal) });
-        return answer(reply, principal, result);
-      });
+  const act = { params: WorkspaceParams, body: ActionBody, tags: ['workspaces'], summary: 'Act on a workspace: stop, resume, patch, add_to_ingress', response: { 200: WorkspaceChange, ...ERRORS } };
+  const actAudit = (req: FastifyRequest) => ({ action: bodyField(req, 'action') ?? 'act', workspace: pathName(req) });
+  app.put('/api/workspaces/:name', { config: { auth: 'editor', audit: actAudit }, schema: act }, async (req, reply) => {
+    const principal = principalOf(req);
+    const { name } = req.params;
+    const body = req.body;
+    return withIdempotency(ctx, req, reply, principal, async () => {
+      const result = await commands.act(name, body.workspace, { actor: principal.actor, requestId: req.id, ifMatch: parseIfMatch(req), configAccess: configAccessOf(principal) });
+      return answer(reply, principal, result);
     });
   });
 
-  app.delete('/api/workspaces/:name', { schema: { params: WorkspaceParams, querystring: DeleteQuery, tags: ['workspaces'], summary: 'Delete a workspace' } }, async (req, reply) => {
-    const principal = await ctx.auth.authenticate(req);
-    const { name } = req.params as NameParams;
-    const q = req.query as Static<typeof DeleteQuery>;
-    return audited('delete', name, principal, req, async () => {
-      requireRole(principal, 'owner', name);
-      const result = await commands.remove(name, q.delete_volume ?? false, { actor: principal.actor, requestId: req.id, ifMatch: parseIfMatch(req) });
-      const { status, body } = answer(reply, principal, result);
-      return reply.status(status).send(body);
-    });
+  const remove = { params: WorkspaceParams, querystring: DeleteQuery, tags: ['workspaces'], summary: 'Delete a workspace', response: { 200: WorkspaceChange, ...ERRORS } };
+  const removeAudit = (req: FastifyRequest) => ({ action: 'delete', workspace: pathName(req) });
+  app.delete('/api/workspaces/:name', { config: { auth: 'owner', audit: removeAudit }, schema: remove }, async (req, reply) => {
+    const principal = principalOf(req);
+    const { name } = req.params;
+    const q = req.query;
+    const result = await commands.remove(name, q.delete_volume ?? false, { actor: principal.actor, requestId: req.id, ifMatch: parseIfMatch(req) });
+    const { status, body } = answer(reply, principal, result);
+    return reply.status(status).send(body);
   });
 
-  app.get('/api/workspaces/:name/operations', { schema: { params: WorkspaceParams, tags: ['workspaces'], summary: 'Recent operations of a workspace' } }, async (req) => {
-    const principal = await ctx.auth.authenticate(req);
-    const { name } = req.params as NameParams;
-    requireRole(principal, 'viewer', name);
-    const ops = await store.listOperations(name, 50);
-    return { operations: ops.map(presentOperation), metadata: { count: ops.length } };
+  const operations = { params: WorkspaceParams, tags: ['workspaces'], summary: 'Recent operations of a workspace', response: { 200: OperationList, ...ERRORS } };
+  app.get('/api/workspaces/:name/operations', { config: { auth: 'viewer' }, schema: operations }, async (req) => {
+    const ops = await store.listOperations(req.params.name, 50);
+    return { operations: ops.map(presentOperation).filter((op) => op !== null), metadata: { count: ops.length } };
   });
 
-  app.get('/api/operations/:id', { schema: { tags: ['operations'], summary: 'One operation' } }, async (req) => {
-    const principal = await ctx.auth.authenticate(req);
-    const { id } = req.params as { id: string };
+  const operation = { params: OperationParams, tags: ['operations'], summary: 'One operation', response: { 200: OperationEnvelope, ...ERRORS } };
+  app.get('/api/operations/:id', { config: { auth: 'signed-in' }, schema: operation }, async (req) => {
+    const principal = principalOf(req);
+    const { id } = req.params;
     const op = await store.getOperation(id);
-    if (!op || !canView(principal, op.workspace)) throw new WsmError('not_found', `Operation ${id} does not exist.`);
-    return { operation: presentOperation(op) };
+    const presented = op && canView(principal, op.workspace) ? presentOperation(op) : null;
+    if (!presented) throw new WsmError('not_found', `Operation ${id} does not exist.`);
+    return { operation: presented };
   });
 }

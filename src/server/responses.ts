@@ -1,0 +1,187 @@
+// Response schemas: Fastify serializes every answer with the one its route declares for the status,
+// so a field missing here never leaves the server, and the OpenAPI document shows what is returned.
+// Keep them in step with presenter.ts; test/server/openapi-conformance.test.ts checks both ways.
+import { Type, type TSchema } from 'typebox';
+import { ACTIONS, CLUSTER_TYPES, INSTANCE_STATUSES } from '../core/types.js';
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+/** An object whose keys are not fixed (hook output, the figures of an automatic stop): passed on whole. */
+const FreeObject = Type.Object({}, { additionalProperties: true });
+const Time = Type.String({ description: 'ISO 8601' });
+const RoleName = Type.Enum(['owner', 'editor', 'viewer']);
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.Integer({ description: 'The HTTP status' }),
+      type: Type.String({ description: 'validation_error, not_found, invalid_oauth_token, unauthorized_access, conflict, ...' }),
+      message: Type.String(),
+      errors: Type.Array(
+        Type.Object({
+          field: Type.String(),
+          message: Type.String(),
+          line: Type.Optional(Type.Integer({ description: 'The line of container_config YAML at fault' })),
+        }),
+      ),
+    }),
+  },
+  { description: 'Every 4xx and 5xx answer' },
+);
+
+/** 4xx and 5xx of every route: the error handler always answers with an ErrorBody. */
+export const ERRORS = { '4xx': ErrorBody, '5xx': ErrorBody } as const;
+
+export const Operation = Type.Object({
+  id: Type.String(),
+  action: Type.Enum([...ACTIONS, 'create', 'delete', 'auto_stop']),
+  actor: Type.String(),
+  state: Type.Enum(['pending', 'running', 'succeeded', 'failed']),
+  error: Nullable(Type.String()),
+  attempts: Type.Integer(),
+  target_generation: Type.Integer(),
+  target_state: Type.Enum(['running', 'stopped', 'deleted']),
+  details: Nullable(FreeObject),
+  created_at: Time,
+  started_at: Nullable(Time),
+  finished_at: Nullable(Time),
+});
+
+export const Activity = Type.Object({
+  last_activity_at: Nullable(Time),
+  last_activity_source: Nullable(Type.String({ description: 'api, heartbeat, probe, network, cpu or start' })),
+  idle_seconds: Nullable(Type.Integer()),
+  stops_at: Nullable(Time),
+  last_auto_stop: Nullable(FreeObject),
+  probe_error: Nullable(Type.String()),
+});
+
+const LifecycleConfig = Type.Object({
+  termination_policy: Type.Object({ enable_auto_termination: Type.Boolean(), max_idle_seconds: Type.Integer() }),
+  pre_start_script_path: Type.Optional(Type.String()),
+  post_start: Type.Optional(
+    Type.Object({
+      command: Type.Optional(Type.Array(Type.String())),
+      hook_path: Type.Optional(Type.String()),
+      fail_on_error: Type.Optional(Type.Boolean()),
+    }),
+  ),
+});
+
+const Condition = Type.Object({
+  type: Type.String(),
+  status: Type.Enum(['True', 'False', 'Unknown']),
+  reason: Type.Optional(Type.String()),
+  message: Type.Optional(Type.String()),
+  last_transition_time: Time,
+});
+
+export const Workspace = Type.Object({
+  name: Type.String(),
+  cluster_type: Type.Enum([...CLUSTER_TYPES]),
+  url: Nullable(Type.String()),
+  repo_path: Type.String({ description: 'Where the persistent volume is mounted' }),
+  success: Type.Boolean({ description: 'false when the instance has FAILED' }),
+  access: Nullable(RoleName),
+  instance: Type.Object({
+    name: Type.String(),
+    type: Type.String(),
+    status: Type.Enum([...INSTANCE_STATUSES]),
+    ip: Nullable(Type.String()),
+  }),
+  project_uuid: Type.String(),
+  uid: Type.String({ description: 'Never reused: a workspace made again under the same name has another' }),
+  lifecycle_config: LifecycleConfig,
+  container_config: Type.String({ description: 'YAML' }),
+  namespace: Nullable(Type.String()),
+  ingress_name: Nullable(Type.String()),
+  pvc_retention_policy: Type.String(),
+  service_account_name: Nullable(Type.String()),
+  storage_access_mode: Type.String(),
+  storage_class_name: Nullable(Type.String()),
+  storage_request_size: Type.String(),
+  ingress_enabled: Type.Boolean(),
+  desired_state: Type.Enum(['running', 'stopped']),
+  generation: Type.Integer(),
+  observed_generation: Type.Integer(),
+  resource_version: Type.Integer({ description: 'The ETag' }),
+  status_message: Nullable(Type.String()),
+  exit_code: Nullable(Type.Integer()),
+  conditions: Type.Array(Condition),
+  deletion: Nullable(Type.Object({ requested_at: Time, delete_volume: Type.Boolean() })),
+  last_operation: Nullable(Operation),
+  activity: Activity,
+  created_at: Time,
+  updated_at: Time,
+});
+
+const Empty = Type.Object({});
+
+export const WorkspaceEnvelope = Type.Object({ workspace: Workspace, metadata: Empty }, { description: 'The workspace' });
+export const WorkspaceChange = Type.Object(
+  { workspace: Workspace, operation: Nullable(Operation), metadata: Empty },
+  { description: 'The workspace as changed, and the operation that carries the change out' },
+);
+export const WorkspacePage = Type.Object({
+  workspaces: Type.Array(Workspace),
+  metadata: Type.Object({ count: Type.Integer(), limit: Type.Integer(), offset: Type.Integer(), next_offset: Nullable(Type.Integer()) }),
+}, { description: 'A page of the workspaces the token may view' });
+export const OperationList = Type.Object({ operations: Type.Array(Operation), metadata: Type.Object({ count: Type.Integer() }) }, { description: 'The latest operations, newest first' });
+export const OperationEnvelope = Type.Object({ operation: Operation }, { description: 'The operation' });
+export const ActivityEnvelope = Type.Object({ activity: Activity, metadata: Empty }, { description: 'The activity, with this heartbeat' });
+
+export const Status = Type.Object({ status: Type.Literal('ok'), version: Type.String(), cluster_types: Type.Array(Type.String()) }, { description: 'The server is ready' });
+
+export const Token = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  role: RoleName,
+  workspace: Nullable(Type.String()),
+  expires_at: Nullable(Time),
+  created_at: Time,
+  revoked_at: Nullable(Time),
+});
+export const NewToken = Type.Object({ token: Type.Object({ ...Token.properties, secret: Type.String({ description: 'Shown only here' }) }) });
+export const TokenList = Type.Object({ tokens: Type.Array(Token), metadata: Type.Object({ count: Type.Integer() }) });
+export const Revoked = Type.Object({ revoked: Type.String() });
+export const GrantEnvelope = Type.Object({ grant: Type.Object({ token_id: Type.String(), workspace: Type.String(), role: RoleName }) });
+export const GrantRemoved = Type.Object({ removed: Type.Object({ token_id: Type.String(), workspace: Type.String() }) });
+
+export const ClusterSettingsEnvelope = Type.Object({
+  cluster_settings: Type.Object({
+    env: Type.Array(Type.Object({ name: Type.String(), value: Type.String() })),
+    inherit_patterns: Type.Array(Type.String()),
+    default_image: Type.Optional(Type.String()),
+  }),
+});
+
+export const AuditPage = Type.Object({
+  events: Type.Array(
+    Type.Object({
+      id: Type.Optional(Type.Integer()),
+      at: Time,
+      actor: Type.String(),
+      action: Type.String(),
+      workspace: Type.Optional(Type.String()),
+      generation_before: Type.Optional(Type.Integer()),
+      generation_after: Type.Optional(Type.Integer()),
+      result: Type.Enum(['ok', 'error']),
+      detail: Type.Optional(Type.String()),
+      request_id: Type.Optional(Type.String()),
+    }),
+  ),
+  metadata: Type.Object({ count: Type.Integer() }),
+});
+
+export const Caller = Type.Object({
+  actor: Type.String(),
+  role: Nullable(RoleName),
+  grants: Type.Array(Type.Object({ workspace: Type.String(), role: RoleName })),
+});
+
+/** An answer with no body (204, or a redirect). */
+export const NoBody = Type.Null({ description: 'No body' });
+
+/** A body that is not JSON, by content type (the console's page and assets, the event stream). */
+export function textBody(contentType: string, description: string) {
+  return { description, content: { [contentType]: { schema: Type.String() } } };
+}
