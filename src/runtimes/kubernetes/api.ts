@@ -48,6 +48,14 @@ function statusOf(err: unknown): { code: number; message?: string; reason?: stri
   return { code: err.code, message: status?.message, reason: status?.reason };
 }
 
+/** The caller cancelled the call (its AbortSignal fired): neither the API server's answer nor a timeout. */
+export class RuntimeCancelledError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RuntimeCancelledError';
+  }
+}
+
 export function isNotFound(err: unknown): boolean {
   return err instanceof KubeStatusError && err.code === 404;
 }
@@ -56,30 +64,50 @@ export function isConflict(err: unknown): boolean {
   return err instanceof KubeStatusError && err.code === 409;
 }
 
+interface Clients {
+  apps: AppsV1Api;
+  core: CoreV1Api;
+  net: NetworkingV1Api;
+}
+
 export class KubeApi {
   readonly apps: AppsV1Api;
   readonly core: CoreV1Api;
   readonly net: NetworkingV1Api;
 
+  /**
+   * `signal`, when given, cancels every request made through this instance (the caller gave up, or the
+   * runtime is closing); each request also has its own deadline of `timeoutMs`.
+   */
   constructor(
     readonly kc: KubeConfig,
     private readonly timeoutMs: number,
+    readonly signal?: AbortSignal,
+    clients?: Clients,
   ) {
-    this.apps = kc.makeApiClient(AppsV1Api);
-    this.core = kc.makeApiClient(CoreV1Api);
-    this.net = kc.makeApiClient(NetworkingV1Api);
+    this.apps = clients?.apps ?? kc.makeApiClient(AppsV1Api);
+    this.core = clients?.core ?? kc.makeApiClient(CoreV1Api);
+    this.net = clients?.net ?? kc.makeApiClient(NetworkingV1Api);
   }
 
-  /** Options for one request: a deadline, and the content type of a patch. */
+  /** The same clients, with requests also cancelled by `signal`. */
+  withSignal(signal: AbortSignal | undefined): KubeApi {
+    if (!signal) return this;
+    return new KubeApi(this.kc, this.timeoutMs, this.signal ? AbortSignal.any([this.signal, signal]) : signal, this);
+  }
+
+  /** Options for one request: a deadline, cancellation, and the content type of a patch. */
   options(patch?: 'merge' | 'strategic' | 'json'): CallOptions {
     const timeoutMs = this.timeoutMs;
+    const cancel = this.signal;
     const contentType =
       patch === 'merge' ? PatchStrategy.MergePatch : patch === 'strategic' ? PatchStrategy.StrategicMergePatch : patch === 'json' ? PatchStrategy.JsonPatch : undefined;
     return {
       middleware: [
         {
           pre: (ctx) => {
-            ctx.setSignal(AbortSignal.timeout(timeoutMs));
+            const deadline = AbortSignal.timeout(timeoutMs);
+            ctx.setSignal(cancel ? AbortSignal.any([cancel, deadline]) : deadline);
             if (contentType) ctx.setHeaderParam('Content-Type', contentType);
             return new Observable(Promise.resolve(ctx));
           },
@@ -138,7 +166,8 @@ export class KubeApi {
       return new KubeStatusError(`Kubernetes API failed to ${what}: ${detail}`, status.code, status.reason);
     }
     const e = err as Error & { code?: string; type?: string };
-    const reason = e.name === 'AbortError' || e.type === 'aborted' ? 'timed out' : (e.code ?? e.message);
+    if (this.signal?.aborted) return new RuntimeCancelledError(`Cancelled while trying to ${what}: ${String(this.signal.reason?.message ?? this.signal.reason ?? 'aborted')}`);
+    const reason = e.name === 'AbortError' || e.type === 'aborted' ? `timed out after ${this.timeoutMs} ms` : (e.code ?? e.message);
     return new Error(`Kubernetes API unreachable while trying to ${what}: ${reason}`);
   }
 }
