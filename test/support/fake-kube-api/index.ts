@@ -5,6 +5,7 @@ import { FakeCluster, type PodHook } from './controller.js';
 import { RESOURCES } from './resources.js';
 import { FakeApiHttp, type ExecHandler, type InjectedResponse, type InvalidWrite, type ProxyHandler, type RecordedRequest } from './server.js';
 import { ObjectStore, type KubeObject } from './store.js';
+import { semanticProblems } from './rules.js';
 import { validateObject } from './validate.js';
 
 export type { PodHook, PodOutcome } from './controller.js';
@@ -119,7 +120,7 @@ export class FakeKubeApi {
     const resource = RESOURCES.find((r) => r.plural === plural);
     if (!resource) throw new Error(`unknown resource ${plural}`);
     const typed = { apiVersion: resource.apiVersion, kind: resource.kind, ...obj };
-    const problems = validateObject(resource.kind, typed);
+    const problems = [...validateObject(resource.kind, typed), ...semanticProblems(plural, typed as Record<string, any>)];
     if (problems.length > 0) throw new Error(`invalid ${resource.kind}: ${problems.join('; ')}`);
     const existing = this.store.get(plural, obj.metadata.namespace, obj.metadata.name);
     return existing ? this.store.update(plural, typed) : this.store.create(plural, typed);

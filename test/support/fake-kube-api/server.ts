@@ -5,6 +5,7 @@ import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { applyCreateDefaults, applyWriteDefaults, checkObject, checkUpdate, InvalidError, RESOURCES, type ResourceInfo } from './resources.js';
 import type { KubeObject, ObjectStore, StoredEvent } from './store.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { semanticProblems } from './rules.js';
 import { validateObject } from './validate.js';
 import { acceptWebSocket } from './websocket.js';
 
@@ -198,6 +199,8 @@ export class FakeApiHttp {
   }
 
   private dispatch(method: string, path: string, query: Record<string, string>, contentType: string | undefined, body: unknown, res: http.ServerResponse): unknown {
+    const served = RESOURCES.filter((x) => x.prefix === path);
+    if (method === 'GET' && served.length > 0) return discovery(served);
     const r = route(path);
     if (r === undefined) throw new HttpError(404, 'NotFound', `the server could not find the requested resource (${method} ${path})`);
     if (r === 'namespace') {
@@ -313,7 +316,7 @@ export class FakeApiHttp {
       if (err instanceof InvalidError) throw this.invalidWrite(method, path, [err.message], obj);
       throw err;
     }
-    const problems = validateObject(resource.kind, obj);
+    const problems = [...validateObject(resource.kind, obj), ...semanticProblems(resource.plural, obj as Obj)];
     if (problems.length > 0) throw this.invalidWrite(method, path, problems, obj);
   }
 
@@ -431,6 +434,16 @@ export class FakeApiHttp {
       this.watches.delete(res);
     });
   }
+}
+
+/** Discovery (`GET /api/v1`, `/apis/<group>/<version>`): generic clients find a kind's plural here. */
+function discovery(resources: ResourceInfo[]): Obj {
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: resources[0]!.apiVersion,
+    resources: resources.map((r) => ({ name: r.plural, singularName: r.kind.toLowerCase(), namespaced: true, kind: r.kind, verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] })),
+  };
 }
 
 function applyPatch(current: unknown, contentType: string | undefined, body: unknown): unknown {
