@@ -10,6 +10,7 @@ export type PodBehaviour =
   | { kind: 'image-pull-backoff'; image: string }
   | { kind: 'unschedulable'; message: string }
   | { kind: 'init-failed'; exitCode: number; logs: string }
+  /** `output` is what the hook printed (the wsm wrapper ends its record with a newline). */
   | { kind: 'post-start-failed'; exitCode: number; output: string }
   /** Leave the pod as the API server made it (Pending, no status). */
   | { kind: 'none' };
