@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { get as httpsGet } from 'node:https';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, KubeConfig, NetworkingV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
@@ -149,28 +149,54 @@ function readyz(admin: AdminClients): Promise<boolean> {
   });
 }
 
+/** The kube-apiserver started from this cluster's directory: found by its executable's path, not a name. */
+function apiServerProcess(): { pid: number; argv: string[] } | undefined {
+  const exe = join(kubeDir(), 'bin', 'kube-apiserver');
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter((a) => a.length > 0);
+      if (argv[0] === exe && running(Number(entry))) return { pid: Number(entry), argv };
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+function running(pid: number): boolean {
+  try {
+    // A zombie (exited, not yet reaped by whoever started it) is not running.
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Stops the kube-apiserver process (SIGTERM, waiting for it to exit) and returns a function that starts it
- * again with the same command line and waits until it is ready. etcd keeps the objects meanwhile.
+ * Stops the kube-apiserver process (SIGTERM; SIGKILL if it is still shutting down after 20 s, as
+ * stop-cluster.sh does) and returns a function that starts it again with the same command line and waits
+ * until it is ready. etcd keeps the objects meanwhile.
  */
 export async function stopApiServer(admin: AdminClients): Promise<() => Promise<void>> {
   const pidFile = join(kubeDir(), 'apiserver.pid');
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a.length > 0);
-  process.kill(pid, 'SIGTERM');
-  await until(() => {
-    try {
-      process.kill(pid, 0);
-      return false;
-    } catch {
-      return true;
-    }
-  }, 'the API server to exit', 60_000);
-  return async () => {
+  const found = apiServerProcess();
+  assert.ok(found, `no kube-apiserver of ${kubeDir()} is running`);
+  const { pid, argv } = found;
+  const startAgain = async () => {
     const log = join(kubeDir(), 'apiserver.log');
     const child = spawn('/bin/sh', ['-c', 'exec "$@" >>"$0" 2>&1', log, ...argv], { detached: true, stdio: 'ignore' });
     child.unref();
     writeFileSync(pidFile, `${child.pid}\n`);
     await until(() => readyz(admin), 'the API server to be ready again', 90_000);
   };
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 20_000;
+  while (running(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  if (running(pid)) process.kill(pid, 'SIGKILL');
+  await until(() => !running(pid), 'the API server to exit', 10_000).catch(async (err) => {
+    await startAgain();
+    throw err;
+  });
+  return startAgain;
 }

@@ -47,11 +47,18 @@ export async function startRealWsm(tag: string, env: Record<string, string> = {}
     srv,
     kubelet,
     ws,
-    waitFor: (name, check, what, timeoutMs = 60_000) =>
-      until(async () => {
-        const w = await ws(name);
-        return check(w) ? w : undefined;
-      }, `${name}: ${what}`, timeoutMs),
+    waitFor: async (name, check, what, timeoutMs = 60_000) => {
+      let last: any;
+      try {
+        return await until(async () => {
+          last = await ws(name);
+          return check(last) ? last : undefined;
+        }, `${name}: ${what}`, timeoutMs);
+      } catch (err) {
+        (err as Error).message += `; the workspace last showed ${JSON.stringify({ status: last?.instance?.status, message: last?.status_message, conditions: last?.conditions })}`;
+        throw err;
+      }
+    },
     async close() {
       try {
         await srv.close();
