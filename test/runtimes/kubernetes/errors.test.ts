@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { PermanentRuntimeError } from '../../../src/core/runtime.js';
-import { applyUntil, assertNoInvalidWrites, containerOf, harness, workspace, type Harness } from './helpers.js';
+import { applyUntil, assertNoInvalidWrites, containerOf, eventually, harness, workspace, type Harness } from './helpers.js';
 
 const STS = (name: string) => `/apis/apps/v1/namespaces/team/statefulsets/${name}`;
 
@@ -92,5 +92,30 @@ describe('Kubernetes API failures', () => {
       return true;
     });
     await applyUntil(h.runtime, workspace('slow'), 'RUNNING');
+  });
+
+  test('a call cancelled by its caller ends at once, well before its timeout, as a cancellation', async () => {
+    const runtime = h.newRuntime({ requestTimeoutMs: 60_000 });
+    h.fake.failNext({ method: 'GET', path: STS('cancelled') }, { hang: true });
+    const from = h.fake.requests.length;
+    const caller = new AbortController();
+    const applying = runtime.apply(workspace('cancelled'), caller.signal);
+    await eventually(() => h.fake.requests.slice(from).some((r) => r.path === STS('cancelled')), 'the request to hang in the API server');
+    caller.abort(new Error('the operation was cancelled'));
+    await assert.rejects(applying, (err: Error) => {
+      assert.equal(err.name, 'RuntimeCancelledError');
+      assert.match(err.message, /^Cancelled while trying to get statefulset cancelled in namespace team: the operation was cancelled$/);
+      return true;
+    });
+  });
+
+  test('close() ends the calls still under way', async () => {
+    const runtime = h.newRuntime({ requestTimeoutMs: 60_000 });
+    h.fake.failNext({ method: 'GET', path: STS('closing') }, { hang: true });
+    const from = h.fake.requests.length;
+    const observing = runtime.observe(workspace('closing'));
+    await eventually(() => h.fake.requests.slice(from).some((r) => r.path === STS('closing')), 'the request to hang');
+    await runtime.close();
+    await assert.rejects(observing, /Cancelled while trying to get statefulset closing in namespace team: the Kubernetes runtime is closing/);
   });
 });

@@ -55,3 +55,40 @@ describe('KubernetesRuntime.watch', () => {
     await eventually(() => seen.includes('far'), 'a change in the new namespace');
   });
 });
+
+describe('KubernetesRuntime.watch: a watch that stops delivering without closing', () => {
+  let h: Harness;
+  const seen: string[] = [];
+  let stop: () => void;
+  before(async () => {
+    // Bookmarks every 100 ms; a watch silent for 1.5 s is restarted.
+    h = await harness({ watchSilenceMs: 1500 }, { bookmarkMs: 100 });
+    stop = h.runtime.watch((name) => seen.push(name));
+  });
+  after(async () => {
+    stop();
+    await h.close();
+  });
+
+  test('asks for bookmarks and a server-side timeout on every watch', async () => {
+    await applyUntil(h.runtime, workspace('asked'), 'RUNNING');
+    const watches = h.fake.requests.filter((r) => r.query.watch === 'true');
+    assert.equal(watches.length, 5, 'statefulsets, pods, services, configmaps, ingresses');
+    for (const w of watches) {
+      assert.equal(w.query.allowWatchBookmarks, 'true', w.path);
+      assert.equal(w.query.timeoutSeconds, '300', w.path);
+    }
+  });
+
+  test('is noticed by its silence and started again from where it was; the change made meanwhile arrives', async () => {
+    await applyUntil(h.runtime, workspace('quiet'), 'RUNNING');
+    const from = h.fake.requests.length;
+    h.fake.stallWatches();
+    seen.length = 0;
+    h.fake.remove('services', 'team', 'quiet-service'); // not delivered by the stalled watches
+    await eventually(() => seen.includes('quiet'), 'the deletion, through a new watch', 10_000);
+    const resumed = h.fake.requests.slice(from).filter((r) => r.query.watch === 'true' && r.path === '/api/v1/namespaces/team/services');
+    assert.ok(resumed.length >= 1, 'a new services watch');
+    assert.ok(Number(resumed[0]!.query.resourceVersion) > 0, 'resumed from the last resourceVersion seen (bookmarks move it on), not re-listed');
+  });
+});

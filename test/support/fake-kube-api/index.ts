@@ -17,6 +17,8 @@ export interface FakeKubeApiOptions {
   tickMs?: number;
   /** How many events a watch can resume from. */
   historyLimit?: number;
+  /** How often a watch asked with allowWatchBookmarks gets a bookmark (the real server: about once a minute). */
+  bookmarkMs?: number;
 }
 
 export class FakeKubeApi {
@@ -27,6 +29,7 @@ export class FakeKubeApi {
   private constructor(options: FakeKubeApiOptions) {
     this.store = new ObjectStore(options.historyLimit ?? 500);
     this.http = new FakeApiHttp(this.store);
+    this.http.bookmarkMs = options.bookmarkMs ?? 1000;
     this.cluster = new FakeCluster(this.store, options.tickMs ?? 20);
     this.setExecHandler(undefined);
   }
@@ -90,6 +93,11 @@ export class FakeKubeApi {
   /** Answers GETs through the pod proxy (/api/v1/namespaces/{ns}/pods/{pod}:{port}/proxy/...); none: 503. */
   setProxyHandler(handler: ProxyHandler | undefined): void {
     this.http.proxyHandler = handler;
+  }
+
+  /** The watches open now stop delivering (events and bookmarks) without closing; new ones work. */
+  stallWatches(): void {
+    this.http.stallWatches();
   }
 
   /** Takes the API server offline: connections drop and new ones are refused. */

@@ -114,6 +114,9 @@ function route(path: string): Route | 'namespace' | undefined {
 export class FakeApiHttp {
   readonly requests: RecordedRequest[] = [];
   readonly invalid: InvalidWrite[] = [];
+  /** Open watches that deliver nothing more (not even bookmarks) but stay open. */
+  private readonly stalled = new Set<http.ServerResponse>();
+  bookmarkMs = 1000;
   private readonly injections: Injection[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly watches = new Set<http.ServerResponse>();
@@ -148,6 +151,11 @@ export class FakeApiHttp {
     this.watches.clear();
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Every watch open now stops delivering without closing, as behind a proxy that lost the stream. */
+  stallWatches(): void {
+    for (const res of this.watches) this.stalled.add(res);
   }
 
   inject(injection: Injection): void {
@@ -410,7 +418,9 @@ export class FakeApiHttp {
       e.plural === plural &&
       (namespace === undefined || e.object.metadata.namespace === namespace) &&
       selector(e.object.metadata.labels ?? {});
-    const write = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object })}\n`);
+    const write = (type: string, object: unknown) => {
+      if (!this.stalled.has(res)) res.write(`${JSON.stringify({ type, object })}\n`);
+    };
     const rv = query.resourceVersion;
     if (!rv || rv === '0') {
       for (const o of this.store.list(plural, namespace, query.labelSelector)) write('ADDED', this.withType(resource, o));
@@ -428,8 +438,15 @@ export class FakeApiHttp {
       if (matches(e)) write(e.type, this.withType(resource, e.object));
     });
     const timeout = query.timeoutSeconds ? setTimeout(() => res.end(), Number(query.timeoutSeconds) * 1000) : undefined;
+    // As the real server: with allowWatchBookmarks, a bookmark with the current resourceVersion now and then.
+    const bookmarks =
+      query.allowWatchBookmarks === 'true'
+        ? setInterval(() => write('BOOKMARK', { apiVersion: resource.apiVersion, kind: resource.kind, metadata: { resourceVersion: String(this.store.resourceVersion) } }), this.bookmarkMs)
+        : undefined;
     res.on('close', () => {
       unsubscribe();
+      clearInterval(bookmarks);
+      this.stalled.delete(res);
       clearTimeout(timeout);
       this.watches.delete(res);
     });
