@@ -53,6 +53,27 @@ describe('Kubernetes API failures', () => {
     });
   });
 
+  test('a 403 because the bound Role is not found (a restarted API server before its RBAC cache is synced) is retried', async () => {
+    const message = 'statefulsets.apps "rbac-late" is forbidden: User "system:serviceaccount:team:wsm" cannot get resource "statefulsets" in API group "apps" in the namespace "team": RBAC: role.rbac.authorization.k8s.io "wsm" not found';
+    h.fake.failNext({ method: 'GET', path: STS('rbac-late') }, { status: 403, message });
+    await assert.rejects(h.runtime.apply(workspace('rbac-late')), (err: Error) => {
+      assert.ok(!(err instanceof PermanentRuntimeError), 'not permanent');
+      assert.match(err.message, /If this lasts, check that the wsm Role and RoleBinding exist/);
+      return true;
+    });
+    await applyUntil(h.runtime, workspace('rbac-late'), 'RUNNING');
+  });
+
+  test('any 403 in the minute after the API server was unreachable is retried (its RBAC caches may still be loading)', async () => {
+    const runtime = h.newRuntime();
+    await h.fake.stop();
+    await assert.rejects(runtime.observe(workspace('rbac-warm')), /unreachable/);
+    await h.fake.restart();
+    h.fake.failNext({ method: 'GET', path: STS('rbac-warm') }, { status: 403, message: 'statefulsets.apps "rbac-warm" is forbidden: User "system:serviceaccount:team:wsm" cannot get resource "statefulsets"' });
+    await assert.rejects(runtime.apply(workspace('rbac-warm')), (err: Error) => !(err instanceof PermanentRuntimeError) && /If this lasts/.test(err.message));
+    await applyUntil(runtime, workspace('rbac-warm'), 'RUNNING');
+  });
+
   test('422 is a permanent Invalid error with the server message', async () => {
     h.fake.failNext({ method: 'POST', path: '/api/v1/namespaces/team/services' }, { status: 422, message: 'Service "invalid-service" is invalid: spec.ports[0].nodePort: Invalid value: 1: provided port is not in the valid range' });
     await assert.rejects(h.runtime.apply(workspace('invalid')), (err: Error) => {

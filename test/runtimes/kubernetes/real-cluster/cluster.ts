@@ -174,8 +174,8 @@ function running(pid: number): boolean {
 }
 
 /**
- * Stops the kube-apiserver process (SIGTERM; SIGKILL if it is still shutting down after 20 s, as
- * stop-cluster.sh does) and returns a function that starts it again with the same command line and waits
+ * Stops the kube-apiserver process (SIGTERM; SIGKILL if it is still shutting down after 5 s: its graceful
+ * shutdown waits for open watches) and returns a function that starts it again with the same command line and waits
  * until it is ready. etcd keeps the objects meanwhile.
  */
 export async function stopApiServer(admin: AdminClients): Promise<() => Promise<void>> {
@@ -191,7 +191,7 @@ export async function stopApiServer(admin: AdminClients): Promise<() => Promise<
     await until(() => readyz(admin), 'the API server to be ready again', 90_000);
   };
   process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 5_000;
   while (running(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
   if (running(pid)) process.kill(pid, 'SIGKILL');
   await until(() => !running(pid), 'the API server to exit', 10_000).catch(async (err) => {
