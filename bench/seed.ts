@@ -1,5 +1,6 @@
 // Fills a store with workspaces directly (one transaction, no HTTP), as if each had been created
 // and reconciled already: desired running, observed RUNNING at its generation.
+import { randomUUID } from 'node:crypto';
 import { buildSpec } from '../src/core/spec.js';
 import { DEFAULT_LIFECYCLE } from '../src/core/lifecycle.js';
 import type { ClusterType, WorkspaceRecord } from '../src/core/types.js';
@@ -31,7 +32,7 @@ export async function seedWorkspaces(options: SeedOptions): Promise<number> {
       lifecycle_config: {},
       storage: { access_mode: 'ReadWriteOnce', request_size: '1Gi', retention_policy: 'Retain', mount_path: '/home/src' },
     },
-    { inheritedEnv: [] },
+    { inheritedEnv: [], defaultImage: 'mageai/mageai:latest' },
   );
   template.lifecycle = { ...DEFAULT_LIFECYCLE, termination_policy: { enable_auto_termination: true, max_idle_seconds: maxIdle } };
   const iso = new Date(now).toISOString();
@@ -41,6 +42,7 @@ export async function seedWorkspaces(options: SeedOptions): Promise<number> {
         const idle = i < (options.idleDue ?? 0) ? maxIdle * 2 : 60;
         const ws: WorkspaceRecord = {
           name: benchName(i),
+          uid: randomUUID(),
           cluster_type: options.clusterType ?? 'local',
           project_uuid: `bench${String(i).padStart(27, '0')}`,
           spec: template,

@@ -1,9 +1,12 @@
 // The server's configuration: each setting from its flag, else its WSM_* environment variable,
 // else the default. Names are stable: operators and scripts depend on them.
+import { isIP } from 'node:net';
 import { resolve, join } from 'node:path';
 import type { ClusterType } from '../core/types.js';
 import { CLUSTER_TYPES } from '../core/types.js';
-import { DEFAULT_WORKSPACE_CACHE_SIZE } from '../store/kysely-store.js';
+import { parseBindRoots } from '../core/host-paths.js';
+import { DEFAULT_IMAGE, INSTALLATION_ID_PATTERN } from '../core/defaults.js';
+import { DEFAULT_EVENT_SETTINGS, type EventSettings } from '../server/routes/events.js';
 
 export interface ServeConfig {
   host: string;
@@ -17,7 +20,8 @@ export interface ServeConfig {
   actionWaitMs: number;
   resyncSeconds: number;
   stopGraceSeconds: number;
-  defaultImage?: string;
+  /** The image of a workspace that names none, unless the cluster settings name one: WSM_DEFAULT_IMAGE, else DEFAULT_IMAGE. */
+  defaultImage: string;
   publishAddress: string;
   kubeconfig?: string;
   kubeContext?: string;
@@ -35,8 +39,19 @@ export interface ServeConfig {
   activityNetBytesPerSecond: number;
   /** How long an Idempotency-Key's first answer is kept for retries. */
   idempotencyRetentionHours: number;
-  /** SQLite: how many decoded workspaces the store keeps in memory. */
-  workspaceCacheSize: number;
+  /** Host path prefixes Docker workspaces may bind (owners only); empty: no host path at all. */
+  dockerAllowedBindRoots: string[];
+  /** This installation's id, instead of the one kept in the store. */
+  installationId?: string;
+  /** The uids local workspaces run as, one each, when the server runs as root. */
+  localUidRange: { first: number; last: number };
+  /** Proxies whose X-Forwarded-For/-Proto/-Host are believed: addresses, CIDR ranges or loopback/linklocal/uniquelocal. */
+  trustedProxies: string[];
+  /** Failed authentications allowed per client within the window before 429; 0 turns the limit off. */
+  authFailureLimit: number;
+  authFailureWindowSeconds: number;
+  /** /api/events: per-client buffer, streams per token, replay window. */
+  events: Pick<EventSettings, 'bufferBytes' | 'maxStreamsPerToken' | 'replayEvents' | 'replayBytes'>;
 }
 
 export interface ServeFlags {
@@ -47,6 +62,10 @@ export interface ServeFlags {
   databaseUrl?: string;
   hooksDir?: string;
   logLevel?: string;
+  dockerAllowedBindRoots?: string;
+  installationId?: string;
+  localUidRange?: string;
+  trustedProxies?: string;
 }
 
 export class ConfigError extends Error {}
@@ -73,6 +92,55 @@ function oneOf<T extends string>(name: string, raw: string | undefined, allowed:
   return raw as T;
 }
 
+function bindRoots(raw: string | undefined): string[] {
+  try {
+    return parseBindRoots(raw);
+  } catch (err) {
+    throw new ConfigError(`--docker-allowed-bind-roots/WSM_DOCKER_ALLOWED_BIND_ROOTS must be comma-separated absolute paths: ${(err as Error).message}`);
+  }
+}
+
+function installationId(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!INSTALLATION_ID_PATTERN.test(raw)) {
+    throw new ConfigError(`--installation-id/WSM_INSTALLATION_ID must be 1 to 63 lower-case letters, digits and '-', starting and ending with a letter or digit (got "${raw}")`);
+  }
+  return raw;
+}
+
+/**
+ * Above the 16-bit ids and systemd's dynamic users (61184-65519), below the subordinate ids useradd
+ * hands out from 100000 for rootless containers: uids no account or container on a usual host holds.
+ */
+export const DEFAULT_LOCAL_UID_RANGE = '70000-99999';
+
+function uidRange(name: string, raw: string): { first: number; last: number } {
+  const match = /^(\d+)-(\d+)$/.exec(raw.trim());
+  const first = Number(match?.[1]);
+  const last = Number(match?.[2]);
+  // 0 is root, and 4294967295 is (uid_t)-1, which means "unchanged" to setuid.
+  if (!match || first < 1 || last > 4_294_967_294 || first > last) {
+    throw new ConfigError(`${name} must be two uids "first-last", 1 to 4294967294, first not above last (got "${raw}")`);
+  }
+  return { first, last };
+}
+
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** "10.0.0.1, 10.1.0.0/16, loopback" -> the entries, each checked, for Fastify's trustProxy. */
+function proxyList(name: string, raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw.split(',').map((entry) => {
+    const item = entry.trim();
+    const [address, bits, extra] = item.split('/');
+    const family = isIP(address ?? '');
+    const maxBits = family === 6 ? 128 : 32;
+    const bitsOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits);
+    if (PROXY_RANGE_NAMES.includes(item) || (family !== 0 && bitsOk && extra === undefined)) return item;
+    throw new ConfigError(`${name} must be a comma-separated list of IP addresses, CIDR ranges (10.0.0.0/8) or ${PROXY_RANGE_NAMES.join(', ')} (got "${item}")`);
+  });
+}
+
 export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
   const dataDir = resolve(flags.dataDir ?? env.WSM_DATA_DIR ?? '.wsm');
   const clusterRaw = (flags.clusterType ?? env.WSM_CLUSTER_TYPE)?.toLowerCase();
@@ -92,7 +160,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     actionWaitMs: integer('WSM_ACTION_WAIT_MS', env.WSM_ACTION_WAIT_MS, 30_000, 0, 600_000),
     resyncSeconds: integer('WSM_RESYNC_SECONDS', env.WSM_RESYNC_SECONDS, 60, 1, 86_400),
     stopGraceSeconds: integer('WSM_STOP_GRACE_SECONDS', env.WSM_STOP_GRACE_SECONDS, 10, 0, 3_600),
-    defaultImage: env.WSM_DEFAULT_IMAGE || undefined,
+    defaultImage: env.WSM_DEFAULT_IMAGE || DEFAULT_IMAGE,
     publishAddress: env.WSM_PUBLISH_ADDRESS ?? '127.0.0.1',
     kubeconfig: env.KUBECONFIG || undefined,
     kubeContext: env.WSM_KUBE_CONTEXT || undefined,
@@ -106,7 +174,18 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     postStartTimeoutSeconds: integer('WSM_POST_START_TIMEOUT_SECONDS', env.WSM_POST_START_TIMEOUT_SECONDS, 300, 1, 86_400),
     idempotencyRetentionHours: integer('WSM_IDEMPOTENCY_RETENTION_HOURS', env.WSM_IDEMPOTENCY_RETENTION_HOURS, 24, 1, 8_760),
     activityCpuCores: fraction('WSM_ACTIVITY_CPU_CORES', env.WSM_ACTIVITY_CPU_CORES, 0.1),
-    workspaceCacheSize: integer('WSM_WORKSPACE_CACHE', env.WSM_WORKSPACE_CACHE, DEFAULT_WORKSPACE_CACHE_SIZE, 1, 100_000_000),
     activityNetBytesPerSecond: integer('WSM_ACTIVITY_NET_BYTES_PER_SECOND', env.WSM_ACTIVITY_NET_BYTES_PER_SECOND, 10_240, 0, 1e12),
+    dockerAllowedBindRoots: bindRoots(flags.dockerAllowedBindRoots ?? env.WSM_DOCKER_ALLOWED_BIND_ROOTS),
+    installationId: installationId(flags.installationId ?? env.WSM_INSTALLATION_ID),
+    localUidRange: uidRange('--local-uid-range/WSM_LOCAL_UID_RANGE', flags.localUidRange || env.WSM_LOCAL_UID_RANGE || DEFAULT_LOCAL_UID_RANGE),
+    trustedProxies: proxyList('--trusted-proxies/WSM_TRUSTED_PROXIES', flags.trustedProxies ?? env.WSM_TRUSTED_PROXIES),
+    authFailureLimit: integer('WSM_AUTH_FAILURE_LIMIT', env.WSM_AUTH_FAILURE_LIMIT, 30, 0, 1_000_000),
+    authFailureWindowSeconds: integer('WSM_AUTH_FAILURE_WINDOW_SECONDS', env.WSM_AUTH_FAILURE_WINDOW_SECONDS, 60, 1, 86_400),
+    events: {
+      bufferBytes: integer('WSM_EVENTS_BUFFER_BYTES', env.WSM_EVENTS_BUFFER_BYTES, DEFAULT_EVENT_SETTINGS.bufferBytes, 16_384, 1024 ** 3),
+      maxStreamsPerToken: integer('WSM_EVENTS_MAX_STREAMS_PER_TOKEN', env.WSM_EVENTS_MAX_STREAMS_PER_TOKEN, DEFAULT_EVENT_SETTINGS.maxStreamsPerToken, 1, 100_000),
+      replayEvents: integer('WSM_EVENTS_REPLAY_EVENTS', env.WSM_EVENTS_REPLAY_EVENTS, DEFAULT_EVENT_SETTINGS.replayEvents, 1, 1_000_000),
+      replayBytes: integer('WSM_EVENTS_REPLAY_BYTES', env.WSM_EVENTS_REPLAY_BYTES, DEFAULT_EVENT_SETTINGS.replayBytes, 1024, 1024 ** 3),
+    },
   };
 }

@@ -13,7 +13,11 @@ export function registerServe(program: Command): void {
     .option('--cluster-type <type>', 'default cluster type: local, docker or k8s (WSM_CLUSTER_TYPE; default docker when an engine answers, else local)')
     .option('--database-url <url>', 'use PostgreSQL instead of SQLite (WSM_DATABASE_URL)')
     .option('--hooks-dir <dir>', 'directory of lifecycle scripts (WSM_HOOKS_DIR, default <data-dir>/hooks)')
+    .option('--local-uid-range <first-last>', 'uids local workspaces run as, one each, when wsm runs as root (WSM_LOCAL_UID_RANGE, default 70000-99999)')
+    .option('--trusted-proxies <list>', 'proxies whose X-Forwarded-For/-Proto/-Host are believed: IPs, CIDR ranges, loopback (WSM_TRUSTED_PROXIES, default none)')
     .option('--log-level <level>', 'trace, debug, info, warn or error (WSM_LOG_LEVEL, default info)')
+    .option('--docker-allowed-bind-roots <paths>', 'comma-separated host directories under which owners may bind paths into Docker workspaces (WSM_DOCKER_ALLOWED_BIND_ROOTS, default none)')
+    .option('--installation-id <id>', 'this installation\'s id, labelled on everything it creates (WSM_INSTALLATION_ID; default: made at first start and kept in the store)')
     .action(async (flags: ServeFlags) => {
       let config;
       try {

@@ -1,9 +1,9 @@
 // `wsm serve`: opens the store, picks the runtimes, starts the controller and the HTTP server.
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { DEFAULT_IMAGE } from '../core/defaults.js';
 import type { Runtime } from '../core/runtime.js';
 import type { ClusterType } from '../core/types.js';
 import { Controller } from '../controller/controller.js';
@@ -18,6 +18,7 @@ import { buildApp } from '../server/app.js';
 import { Authenticator } from '../server/auth.js';
 import { startIdempotencyCleanup } from '../server/idempotency.js';
 import type { ServeConfig } from './config.js';
+import { localIsolation, protectDataDir, protectStoreFiles, sqliteFiles, type LocalIsolation } from './local-isolation.js';
 import { VERSION } from './version.js';
 
 /** How often idempotency keys past their retention are removed. */
@@ -45,14 +46,15 @@ async function dockerAnswers(runtime: DockerRuntime): Promise<boolean> {
 }
 
 /** The runtimes this server offers: the configured (or detected) default first. */
-async function createRuntimes(config: ServeConfig, logger: Logger): Promise<Map<ClusterType, Runtime>> {
+async function createRuntimes(config: ServeConfig, installation: string, isolation: LocalIsolation, logger: Logger): Promise<Map<ClusterType, Runtime>> {
   const runtimes = new Map<ClusterType, Runtime>();
   const docker = new DockerRuntime({
     ...dockerOptionsFromEnv(),
+    installation,
     hostAddress: config.publishAddress,
-    defaultImage: config.defaultImage,
     stopGraceSeconds: config.stopGraceSeconds,
     preStartTimeoutSeconds: config.preStartTimeoutSeconds,
+    allowedBindRoots: config.dockerAllowedBindRoots,
     logger: logger.child({ runtime: 'docker' }),
   });
   const dockerUp = config.clusterType === 'docker' || (await dockerAnswers(docker));
@@ -62,6 +64,7 @@ async function createRuntimes(config: ServeConfig, logger: Logger): Promise<Map<
       rootDir: join(config.dataDir, 'workspaces'),
       stopGraceMs: config.stopGraceSeconds * 1000,
       preStartTimeoutMs: config.preStartTimeoutSeconds * 1000,
+      uidRange: isolation.uidRange,
       logger: logger.child({ runtime: 'local' }),
     });
   const k8s = () =>
@@ -73,9 +76,9 @@ async function createRuntimes(config: ServeConfig, logger: Logger): Promise<Map<
       ingressClassName: config.ingressClass,
       ingressPathType: config.ingressPathType,
       serviceType: config.serviceType,
-      defaultImage: config.defaultImage,
       preStartTimeoutSeconds: config.preStartTimeoutSeconds,
       postStartTimeoutSeconds: config.postStartTimeoutSeconds,
+      installation,
       logger: logger.child({ runtime: 'k8s' }),
     });
   const first: ClusterType = config.clusterType ?? (dockerUp ? 'docker' : 'local');
@@ -88,31 +91,59 @@ async function createRuntimes(config: ServeConfig, logger: Logger): Promise<Map<
   return runtimes;
 }
 
+/**
+ * The id labelled on everything this installation creates: made at first start and kept in the store
+ * (every replica and restart has the same), unless the configuration names one.
+ */
+async function installationOf(store: Store, config: ServeConfig, logger: Logger): Promise<string> {
+  const stored = await store.installationId(config.installationId ?? randomBytes(6).toString('hex'));
+  if (config.installationId !== undefined && config.installationId !== stored) {
+    logger.warn({ configured: config.installationId, stored }, 'the configured installation id differs from the stored one: objects labelled with the stored id are left alone');
+  }
+  return config.installationId ?? stored;
+}
+
 export interface StartOptions {
   logger?: Logger;
   /** Runtimes to use instead of those the config selects (benchmarks inject one that does nothing). */
   runtimes?: Map<ClusterType, Runtime>;
+  /** The user wsm counts as running as (tests of the non-root set-up pass one; default: the real one). */
+  serverUid?: number;
 }
 
 export async function startServer(config: ServeConfig, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'wsm' } });
   await mkdir(config.dataDir, { recursive: true });
   await mkdir(config.hooksDir, { recursive: true });
-  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, logger, workspaceCacheSize: config.workspaceCacheSize });
-  const runtimes = options.runtimes ?? (await createRuntimes(config, logger));
+  const isolation = await localIsolation(config, options.serverUid ?? process.getuid?.() ?? -1);
+  for (const warning of isolation.warnings) logger.warn({ runtime: 'local' }, warning);
+  await protectDataDir(config, isolation.uidRange !== undefined);
+  const sqlite = sqliteFiles(config.dataDir);
+  const store = await openStore({ sqlitePath: sqlite.path, databaseUrl: config.databaseUrl, logger });
+  // Opening made the -wal and -shm files; SQLite gave them the main file's mode, this makes sure of it.
+  if (!config.databaseUrl) await protectStoreFiles(sqlite.all);
+  const installation = await installationOf(store, config, logger);
+  const runtimes = options.runtimes ?? (await createRuntimes(config, installation, isolation, logger));
   const controller = new Controller(store, runtimes, logger.child({ component: 'controller' }), {
     hooksDir: config.hooksDir,
     resyncIntervalMs: config.resyncSeconds * 1000,
     postStartTimeoutMs: config.postStartTimeoutSeconds * 1000,
-    defaultImage: config.defaultImage ?? DEFAULT_IMAGE,
+    defaultImage: config.defaultImage,
   });
   const commands = new WorkspaceCommands(store, controller, {
     hooksDir: config.hooksDir,
     actionWaitMs: config.actionWaitMs,
-    defaultImage: config.defaultImage ?? DEFAULT_IMAGE,
+    defaultImage: config.defaultImage,
+    allowedBindRoots: config.dockerAllowedBindRoots,
+    localIsolated: isolation.uidRange !== undefined,
   });
   const auth = new Authenticator(store, config.adminToken);
-  const app = await buildApp({ store, controller, commands, auth, version: VERSION }, { logger });
+  const app = await buildApp({ store, controller, commands, auth, version: VERSION }, {
+    logger,
+    trustedProxies: config.trustedProxies,
+    authFailures: { limit: config.authFailureLimit, windowSeconds: config.authFailureWindowSeconds },
+    events: config.events,
+  });
   const culler = new Culler(store, commands, controller.activity, logger.child({ component: 'culler' }), {
     periodMs: config.cullerPeriodSeconds * 1000,
     probes: probeSettingsFromEnv(process.env, [...runtimes.keys()]),
@@ -136,7 +167,8 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-  logger.info({ url, clusterTypes: [...runtimes.keys()], dataDir: config.dataDir, hooksDir: config.hooksDir }, 'wsm is ready');
+  const localUsers = isolation.uidRange ? `${isolation.uidRange.first}-${isolation.uidRange.last}` : 'the server\'s own (single-tenant)';
+  logger.info({ url, clusterTypes: [...runtimes.keys()], dataDir: config.dataDir, hooksDir: config.hooksDir, installation, localUsers }, 'wsm is ready');
 
   let closing: Promise<void> | undefined;
   const close = () =>

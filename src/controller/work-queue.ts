@@ -2,6 +2,7 @@
 // worker at a time; adding a key that is being processed marks it dirty so it runs once more after;
 // failures are retried with exponential backoff; different keys proceed in parallel.
 
+import { backoffDelay } from '../lib/backoff.js';
 import { LoopSlice } from './loop-slice.js';
 
 export interface WorkQueueOptions {
@@ -74,14 +75,6 @@ export class WorkQueue {
     this.timers.set(key, timer);
   }
 
-  /** The delay before the next try of a key that has failed `attempt` times in a row. */
-  backoff(attempt: number): number {
-    const exp = this.options.baseDelayMs * 2 ** Math.min(attempt - 1, 20);
-    const capped = Math.min(exp, this.options.maxDelayMs);
-    // Jitter keeps many failing keys from retrying in lockstep against a recovering engine.
-    return Math.round(capped * (0.8 + Math.random() * 0.4));
-  }
-
   failureCount(key: string): number {
     return this.failures.get(key) ?? 0;
   }
@@ -145,7 +138,8 @@ export class WorkQueue {
     } catch (error) {
       const attempt = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, attempt);
-      retryDelay = this.backoff(attempt);
+      // ±20 %: many keys failing against one recovering engine do not all retry at once.
+      retryDelay = backoffDelay({ baseMs: this.options.baseDelayMs, maxMs: this.options.maxDelayMs, jitter: 0.2 }, attempt);
       this.onError(key, error, attempt);
     } finally {
       this.active.delete(key);

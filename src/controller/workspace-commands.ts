@@ -4,12 +4,16 @@ import { randomUUID } from 'node:crypto';
 import { selectInheritedEnv } from '../core/env.js';
 import { timeOrderedId } from '../core/ids.js';
 import { notFound, validationError, WsmError, type FieldError } from '../core/errors.js';
-import { applyPatch, buildSpec, parseActionRequest, parseCreateRequest, specEquals, type ActionRequest } from '../core/requests.js';
-import type { AuditEvent, DesiredState, LifecycleConfig, OperationAction, OperationRecord, WorkspaceRecord, WorkspaceSpec } from '../core/types.js';
+import { parseActionRequest, parseCreateRequest, type ActionRequest } from '../core/requests.js';
+import { applyPatch, buildSpec, specEquals } from '../core/spec.js';
+import { bindRootErrors, configAccessErrors, type ConfigAccess } from '../core/container-config-access.js';
+import type { ContainerConfigPatch } from '../core/container-config-check.js';
+import { specLimitErrors } from '../core/limits.js';
+import type { AuditEvent, ClusterType, ContainerConfig, DesiredState, LifecycleConfig, OperationAction, OperationRecord, WorkspaceRecord, WorkspaceSpec } from '../core/types.js';
 import type { Store, StoreOps } from '../store/store.js';
 import type { Controller, OperationWatch } from './controller.js';
 import { checkHookPath } from './hook-scripts.js';
-import { KeyedMutex } from './keyed-mutex.js';
+import { KeyedMutex } from '../lib/keyed-mutex.js';
 import { initialObserved } from './observed.js';
 
 /** The actor of stops the idle culler makes. */
@@ -20,6 +24,8 @@ export interface CommandContext {
   requestId?: string;
   /** The ETag the client sent in If-Match, without quotes. */
   ifMatch?: string;
+  /** Which container_config keys the caller may change (core/container-config-access.ts); editor when not said. */
+  configAccess?: ConfigAccess;
 }
 
 export interface CommandResult {
@@ -33,6 +39,10 @@ export interface CommandOptions {
   actionWaitMs: number;
   /** The image of workspaces whose container_config names none (when the cluster settings name none). */
   defaultImage: string;
+  /** Host path prefixes a workspace may bind (--docker-allowed-bind-roots); none when absent. */
+  allowedBindRoots?: readonly string[];
+  /** Local workspaces run as users of their own (wsm runs as root): their editors may set what they run. */
+  localIsolated?: boolean;
 }
 
 export class WorkspaceCommands {
@@ -53,11 +63,14 @@ export class WorkspaceCommands {
     }
     const { inheritedEnv, defaultImage } = await this.clusterDefaults();
     const spec = buildSpec(req, { inheritedEnv, defaultImage });
+    this.checkContainer(req.cluster_type, ctx, {}, spec.container, req.container_config);
+    this.checkLimits(req.cluster_type, spec);
     await this.checkScripts(spec.lifecycle);
     return this.locks.run(req.name, async () => {
       const now = new Date().toISOString();
       const ws: WorkspaceRecord = {
         name: req.name,
+        uid: randomUUID(),
         cluster_type: req.cluster_type,
         project_uuid: randomUUID().replaceAll('-', ''),
         spec,
@@ -101,6 +114,10 @@ export class WorkspaceCommands {
         ]);
       }
       const next = await this.nextState(current, req);
+      if (req.action === 'patch') {
+        this.checkContainer(current.cluster_type, ctx, current.spec.container, next.spec.container, req.container_config ?? {});
+        this.checkLimits(current.cluster_type, next.spec);
+      }
       const changed = !specEquals(current.spec, next.spec) || current.desired_state !== next.desired;
       const updated: WorkspaceRecord = {
         ...current,
@@ -220,6 +237,20 @@ export class WorkspaceCommands {
     if (ctx.ifMatch !== String(ws.resource_version)) {
       throw new WsmError('precondition_failed', `Workspace ${ws.name} has changed (its ETag is now "${ws.resource_version}", the request said "${ctx.ifMatch}").`);
     }
+  }
+
+  /** 403 for a key the caller may not change, or a host path the operator has not allowed (owners too). */
+  private checkContainer(clusterType: ClusterType, ctx: CommandContext, current: ContainerConfig, next: ContainerConfig, patch: ContainerConfigPatch): void {
+    const denied = configAccessErrors(clusterType, ctx.configAccess ?? 'editor', current, next, patch, this.options.localIsolated ?? false);
+    if (denied.length === 0) denied.push(...bindRootErrors(next, this.options.allowedBindRoots ?? []));
+    const first = denied[0];
+    if (first) throw new WsmError('unauthorized_access', `${first.field}: ${first.message}`, denied);
+  }
+
+  /** 400 for a spec that would be stored and then fail to run (too much env, a CPU quota Docker refuses). */
+  private checkLimits(clusterType: ClusterType, spec: WorkspaceSpec): void {
+    const errors = specLimitErrors(clusterType, spec);
+    if (errors.length > 0) throw validationError(errors);
   }
 
   private async checkScripts(lifecycle: LifecycleConfig): Promise<void> {

@@ -5,8 +5,9 @@ import { ENV_NAME_HELP, isEnvName } from './env.js';
 import { IMAGE_HELP, isImageReference, isImageTag, TAG_HELP } from './image.js';
 import { isDnsSubdomain, isLabelValue, isQualifiedName } from './names.js';
 import { isQuantity, QUANTITY_HELP } from './quantity.js';
+import { byteLength, LIMITS, quantityOutOfBound, resourceBound } from './limits.js';
 import { splitShellWords } from './shell-words.js';
-import { checkAffinity, checkList, checkStringMap, checkToleration, checkVolumes, isHttpUrl, isOneOf } from './container-config-fields.js';
+import { checkAffinity, checkEntryCount, checkList, checkStringMap, checkToleration, checkVolumes, isHttpUrl, isOneOf } from './container-config-fields.js';
 
 /** The keys of ContainerConfig, in the order they are rendered. */
 export const CONTAINER_CONFIG_KEYS = [
@@ -113,8 +114,8 @@ export function checkContainerConfig(value: unknown, field: string, c: Checker):
         break;
       }
       case 'working_dir':
-        if (typeof v === 'string' && v.startsWith('/') && !v.includes('\0')) patch.working_dir = v;
-        else c.fail(at, `must be an absolute path in the container such as /home/src, not ${describe(v)}.`);
+        if (typeof v === 'string' && v.startsWith('/') && !v.includes('\0') && byteLength(v) <= LIMITS.pathBytes) patch.working_dir = v;
+        else c.fail(at, `must be an absolute path in the container such as /home/src (at most ${LIMITS.pathBytes} bytes), not ${describe(v)}.`);
         break;
       case 'port':
       case 'host_port': {
@@ -136,6 +137,7 @@ export function checkContainerConfig(value: unknown, field: string, c: Checker):
         else c.fail(at, `must be one of ${oneOf(SERVICE_TYPES)}, not ${describe(v)}.`);
         break;
       case 'image_pull_secrets': {
+        if (!checkEntryCount(v, at, c)) break;
         const names = checkList(v, at, c, 'a list of secret names', (item, itemAt) => {
           const name = isPlainObject(item) && Object.keys(item).length === 1 ? item.name : item;
           if (typeof name === 'string' && isDnsSubdomain(name)) return name;
@@ -151,8 +153,8 @@ export function checkContainerConfig(value: unknown, field: string, c: Checker):
         break;
       }
       case 'public_url':
-        if (typeof v === 'string' && isHttpUrl(v)) patch.public_url = v;
-        else c.fail(at, `must be an http:// or https:// URL, not ${describe(v)}.`);
+        if (typeof v === 'string' && isHttpUrl(v) && byteLength(v) <= LIMITS.publicUrlBytes) patch.public_url = v;
+        else c.fail(at, `must be an http:// or https:// URL of at most ${LIMITS.publicUrlBytes} bytes, not ${describe(v)}.`);
         break;
       case 'nodeSelector':
       case 'labels': {
@@ -162,10 +164,13 @@ export function checkContainerConfig(value: unknown, field: string, c: Checker):
       }
       case 'annotations': {
         const map = checkStringMap(v, at, c, false, () => true, 'a string');
-        if (map) patch.annotations = map;
+        const bytes = map ? Object.entries(map).reduce((n, [k, text]) => n + byteLength(k) + byteLength(text), 0) : 0;
+        if (bytes > LIMITS.annotationBytes) c.fail(at, `add up to ${bytes} bytes; Kubernetes takes at most ${LIMITS.annotationBytes} (256 KiB).`);
+        else if (map) patch.annotations = map;
         break;
       }
       case 'tolerations': {
+        if (!checkEntryCount(v, at, c)) break;
         const list = checkList(v, at, c, 'a list of Kubernetes tolerations', (item, itemAt) => checkToleration(item, itemAt, c));
         if (list) patch.tolerations = list;
         break;
@@ -193,6 +198,9 @@ function checkEnvValue(v: unknown, at: string, c: Checker, name: string): string
   } else if (text.includes('\0')) {
     c.fail(at, 'must not contain NUL characters.');
     return undefined;
+  } else if (byteLength(name) + byteLength(text) + 1 > LIMITS.envValueBytes) {
+    c.fail(at, `is ${byteLength(text)} bytes; NAME=value may be at most ${LIMITS.envValueBytes} bytes (128 KiB), since Linux cannot start a process with a longer one.`);
+    return undefined;
   }
   return text;
 }
@@ -200,6 +208,10 @@ function checkEnvValue(v: unknown, at: string, c: Checker, name: string): string
 function checkEnvList(v: unknown, at: string, c: Checker, add: (e: EnvVar, at: string) => void): void {
   if (!Array.isArray(v)) {
     c.fail(at, `must be a list of {name, value} entries, not ${describe(v)}.`);
+    return;
+  }
+  if (v.length > LIMITS.envVars) {
+    c.fail(at, `has ${v.length} variables; at most ${LIMITS.envVars} are allowed.`);
     return;
   }
   v.forEach((item, i) => {
@@ -227,6 +239,11 @@ function checkEnvList(v: unknown, at: string, c: Checker, add: (e: EnvVar, at: s
 
 /** Mage's Docker `environment`: a map NAME: value, or (as docker-compose allows) a list of "NAME=value". */
 function checkEnvironment(v: unknown, at: string, c: Checker, add: (e: EnvVar, at: string) => void): void {
+  const count = Array.isArray(v) ? v.length : isPlainObject(v) ? Object.keys(v).length : 0;
+  if (count > LIMITS.envVars) {
+    c.fail(at, `has ${count} variables; at most ${LIMITS.envVars} are allowed.`);
+    return;
+  }
   if (Array.isArray(v)) {
     v.forEach((item, i) => {
       const itemAt = indexPath(at, i);
@@ -284,8 +301,13 @@ function checkResources(v: unknown, at: string, c: Checker): ResourcesPatch | un
         continue;
       }
       const text = c.scalarText(q, qAt);
-      if (text !== undefined && isQuantity(text)) entries.push([name, text]);
-      else c.fail(qAt, `must be ${QUANTITY_HELP} (or null to remove it), not ${describe(q)}.`);
+      if (text === undefined || !isQuantity(text)) {
+        c.fail(qAt, `must be ${QUANTITY_HELP} (or null to remove it), not ${describe(q)}.`);
+        continue;
+      }
+      const outOfBound = quantityOutOfBound(text, resourceBound(name));
+      if (outOfBound) c.fail(qAt, outOfBound);
+      else entries.push([name, text]);
     }
     out[kind] = Object.fromEntries(entries);
   }

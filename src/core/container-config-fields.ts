@@ -3,6 +3,8 @@ import type { VolumeBind } from './types.js';
 import { Checker, describe, indexPath, isPlainObject, keyPath, oneOf } from './checker.js';
 import { isQualifiedName } from './names.js';
 import { RESERVED_LABELS } from './defaults.js';
+import { byteLength, LIMITS } from './limits.js';
+import { isCanonicalHostPath } from './host-paths.js';
 
 const TOLERATION_KEYS = ['key', 'operator', 'value', 'effect', 'tolerationSeconds'];
 const TOLERATION_OPERATORS = ['Exists', 'Equal'];
@@ -21,6 +23,14 @@ export function isHttpUrl(s: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** False (and an error) when a list or mapping has more entries than any workspace needs. */
+export function checkEntryCount(v: unknown, at: string, c: Checker): boolean {
+  const count = Array.isArray(v) ? v.length : isPlainObject(v) ? Object.keys(v).length : 0;
+  if (count <= LIMITS.entries) return true;
+  c.fail(at, `has ${count} entries; at most ${LIMITS.entries} are allowed.`);
+  return false;
 }
 
 /** Checks each item; undefined when the value is not a list or any item is wrong. */
@@ -44,11 +54,13 @@ export function checkVolumes(v: unknown, at: string, c: Checker): Record<string,
     c.fail(at, `must be a mapping of host path to {bind, mode}, not ${describe(v)}.`);
     return undefined;
   }
+  if (!checkEntryCount(v, at, c)) return undefined;
   const entries: [string, VolumeBind][] = [];
   for (const [host, spec] of Object.entries(v)) {
     const hostAt = keyPath(at, host);
-    if (!(host.startsWith('/') || NAMED_VOLUME.test(host)) || host.includes('\0')) {
-      c.fail(hostAt, 'must be an absolute host path or a Docker volume name.');
+    if (host.startsWith('/') ? !isCanonicalHostPath(host) : !NAMED_VOLUME.test(host)) {
+      // Docker reads "host:container:mode", so a ':' in either path would be read as a different bind.
+      c.fail(hostAt, `must be an absolute host path written plainly (no '.', '..', '//', ':' or trailing '/'; at most ${LIMITS.pathBytes} bytes) or a Docker volume name.`);
       continue;
     }
     if (!isPlainObject(spec)) {
@@ -59,8 +71,8 @@ export function checkVolumes(v: unknown, at: string, c: Checker): Record<string,
     for (const k of extra) c.fail(keyPath(hostAt, k), 'is not allowed in a volume; the allowed keys are bind and mode.');
     const bind = spec.bind;
     const mode = spec.mode ?? 'rw';
-    const bindOk = typeof bind === 'string' && bind.startsWith('/') && !bind.includes('\0');
-    if (!bindOk) c.fail(`${hostAt}.bind`, `must be an absolute path in the container, not ${describe(bind)}.`);
+    const bindOk = typeof bind === 'string' && bind.startsWith('/') && !bind.includes('\0') && !bind.includes(':') && byteLength(bind) <= LIMITS.pathBytes;
+    if (!bindOk) c.fail(`${hostAt}.bind`, `must be an absolute path in the container without ':' (at most ${LIMITS.pathBytes} bytes), not ${describe(bind)}.`);
     if (mode !== 'rw' && mode !== 'ro') c.fail(`${hostAt}.mode`, `must be rw or ro, not ${describe(mode)}.`);
     if (bindOk && extra.length === 0 && (mode === 'rw' || mode === 'ro')) entries.push([host, { bind: bind as string, mode }]);
   }
@@ -79,6 +91,7 @@ export function checkStringMap(
     c.fail(at, `must be a mapping of names to strings, not ${describe(v)}.`);
     return undefined;
   }
+  if (!checkEntryCount(v, at, c)) return undefined;
   const entries: [string, string][] = [];
   for (const [key, raw] of Object.entries(v)) {
     const keyAt = keyPath(at, key);
@@ -111,8 +124,8 @@ export function checkToleration(v: unknown, at: string, c: Checker): Record<stri
   for (const [k, raw] of Object.entries(v)) {
     if (!TOLERATION_KEYS.includes(k)) bad(k, `is not allowed in a toleration; the allowed keys are ${TOLERATION_KEYS.join(', ')}.`);
     else if (k === 'tolerationSeconds') {
-      if (Number.isInteger(raw)) out[k] = raw;
-      else bad(k, `must be a whole number of seconds, not ${describe(raw)}.`);
+      if (Number.isInteger(raw) && (raw as number) >= 0 && (raw as number) <= LIMITS.tolerationSeconds) out[k] = raw;
+      else bad(k, `must be a whole number of seconds from 0 to ${LIMITS.tolerationSeconds} (a year), not ${describe(raw)}.`);
     } else if (k === 'operator' && !isOneOf(raw, TOLERATION_OPERATORS)) bad(k, `must be ${oneOf(TOLERATION_OPERATORS)}, not ${describe(raw)}.`);
     else if (k === 'effect' && !isOneOf(raw, TOLERATION_EFFECTS)) bad(k, `must be ${oneOf(TOLERATION_EFFECTS)}, not ${describe(raw)}.`);
     else {
@@ -139,5 +152,21 @@ export function checkAffinity(v: unknown, at: string, c: Checker): Record<string
       ok = false;
     }
   }
+  if (ok && !allFinite(v)) {
+    c.fail(at, 'must hold finite numbers only (a weight such as 1e309 or .inf is not one).');
+    ok = false;
+  }
+  const bytes = byteLength(JSON.stringify(v));
+  if (ok && bytes > LIMITS.affinityBytes) {
+    c.fail(at, `is ${bytes} bytes as JSON; at most ${LIMITS.affinityBytes} (64 KiB) are allowed.`);
+    ok = false;
+  }
   return ok ? structuredClone(v) : undefined;
+}
+
+function allFinite(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (Array.isArray(v)) return v.every(allFinite);
+  if (isPlainObject(v)) return Object.values(v).every(allFinite);
+  return true;
 }

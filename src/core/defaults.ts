@@ -17,8 +17,15 @@ export const LABEL_APP = 'app';
 export const LABEL_DEV_INSTANCE = 'dev-instance';
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'wsm';
-/** Labels wsm sets itself; a user's container_config may not override them (selectors depend on them). */
-export const RESERVED_LABELS: readonly string[] = [LABEL_APP, LABEL_DEV_INSTANCE, LABEL_MANAGED_BY];
+/**
+ * Which wsm installation made an object. Several installations may share a Docker engine or a
+ * namespace; a runtime never touches an object of another one (it reports NameConflict).
+ */
+export const LABEL_INSTALLATION = 'wsm.io/installation';
+/** The form of an installation id: a label value on Docker and Kubernetes alike. */
+export const INSTALLATION_ID_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** Labels wsm sets itself; a user's container_config may not override them (selectors and ownership depend on them). */
+export const RESERVED_LABELS: readonly string[] = [LABEL_APP, LABEL_DEV_INSTANCE, LABEL_MANAGED_BY, LABEL_INSTALLATION];
 
 /** The labels every object of a workspace carries. */
 export function workspaceLabels(name: string): Record<string, string> {

@@ -18,6 +18,8 @@ export type ErrorType =
   | 'invalid_oauth_token'
   | 'expired_oauth_token'
   | 'unauthorized_access'
+  | 'csrf_rejected'
+  | 'too_many_requests'
   | 'service_unavailable'
   | 'internal_error';
 
@@ -28,11 +30,13 @@ const STATUS_BY_TYPE: Record<ErrorType, number> = {
   invalid_oauth_token: 401,
   expired_oauth_token: 401,
   unauthorized_access: 403,
+  csrf_rejected: 403,
   not_found: 404,
   conflict: 409,
   precondition_failed: 412,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  too_many_requests: 429,
   internal_error: 500,
   service_unavailable: 503,
 };

@@ -11,8 +11,7 @@ import { DEFAULT_STORAGE } from './defaults.js';
 import { parseLifecycleConfig, type LifecycleConfigPatch } from './lifecycle.js';
 import { isDnsLabel, isDnsSubdomain, validateWorkspaceName } from './names.js';
 import { isPositiveQuantity } from './quantity.js';
-
-export { applyPatch, buildSpec, specEquals, type SpecContext } from './spec.js';
+import { quantityOutOfBound, STORAGE_SIZE_BOUND } from './limits.js';
 
 export interface CreateRequest {
   name: string;
@@ -114,7 +113,7 @@ export function parseCreateRequest(
   if (size !== undefined) {
     const parsed = parseStorageSize(size);
     if (parsed) value.storage.request_size = parsed;
-    else fail('storage_request_size', `must be a number of GB greater than 0 (such as 10) or a quantity such as 500Mi or 2Gi, not ${describe(size)}.`);
+    else fail('storage_request_size', `must be a number of GB greater than 0 (such as 10) or a quantity such as 500Mi or 2Gi, ${STORAGE_SIZE_BOUND.help}, not ${describe(size)}.`);
   }
   const mount = given('mount_path');
   if (mount !== undefined) {
@@ -125,12 +124,16 @@ export function parseCreateRequest(
   return { value, errors };
 }
 
-/** Mage stores a number of GB as "<n>Gi"; a digits-only string means the same. */
+/** Mage stores a number of GB as "<n>Gi"; a digits-only string means the same. Bounded: see limits.ts. */
 function parseStorageSize(v: unknown): string | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) && v > 0 ? `${v}Gi` : undefined;
-  if (typeof v !== 'string') return undefined;
-  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) > 0 ? `${v}Gi` : undefined;
-  return isPositiveQuantity(v) ? v : undefined;
+  let quantity: string | undefined;
+  // String(1e308) is "1e+308": only plain decimals make a quantity once "Gi" is appended.
+  const text = typeof v === 'number' ? String(v) : v;
+  if (typeof text !== 'string') return undefined;
+  if (/^\d+(\.\d+)?$/.test(text)) quantity = `${text}Gi`;
+  else if (typeof v === 'string') quantity = v;
+  if (quantity === undefined || !isPositiveQuantity(quantity)) return undefined;
+  return quantityOutOfBound(quantity, STORAGE_SIZE_BOUND) ? undefined : quantity;
 }
 
 export function parseActionRequest(body: unknown): { value: ActionRequest; errors: FieldError[] } {

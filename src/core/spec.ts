@@ -7,8 +7,8 @@ import type { CreateRequest, PatchRequest } from './requests.js';
 export interface SpecContext {
   /** The cluster env this workspace inherits now (selectInheritedEnv of the cluster settings). */
   inheritedEnv: EnvVar[];
-  /** The image image_tag retags when the workspace has none of its own (cluster default, else DEFAULT_IMAGE). */
-  defaultImage?: string;
+  /** The image image_tag retags when the workspace has none of its own (the cluster settings', else the server's). */
+  defaultImage: string;
 }
 
 export function buildSpec(req: CreateRequest, ctx: SpecContext): WorkspaceSpec {
@@ -39,7 +39,8 @@ export function specEquals(a: WorkspaceSpec, b: WorkspaceSpec): boolean {
   return deepEqual(a, b);
 }
 
-function deepEqual(a: unknown, b: unknown): boolean {
+/** Equality of JSON-like values; a key holding undefined is the same as a missing key. */
+export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;

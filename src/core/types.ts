@@ -152,6 +152,11 @@ export interface ActivityState {
 
 export interface WorkspaceRecord {
   name: string;
+  /**
+   * Made at create and never reused: a workspace deleted and created again under its name is another
+   * workspace, and what was bound to the first (a cached grant) must not carry over to the second.
+   */
+  uid: string;
   cluster_type: ClusterType;
   project_uuid: string;
   spec: WorkspaceSpec;

@@ -4,7 +4,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import type { Logger } from 'pino';
-import { installErrorHandling } from './errors.js';
+import { frameworkError, installErrorHandling } from './errors.js';
+import { DEFAULT_AUTH_FAILURE_LIMIT, limitAuthFailures, type AuthFailureLimit } from './auth-limits.js';
+import { checkCookieRequestOrigin } from './csrf.js';
 import { TurnBudget } from './turn-budget.js';
 import type { ServerContext } from './context.js';
 import { workspaceRoutes } from './routes/workspaces.js';
@@ -13,13 +15,18 @@ import { tokenRoutes } from './routes/tokens.js';
 import { adminRoutes } from './routes/admin.js';
 import { activityRoutes } from './routes/activity.js';
 import { sessionRoutes } from './routes/session.js';
-import { eventRoutes } from './routes/events.js';
+import { eventRoutes, type EventSettings } from './routes/events.js';
 import { consoleRoutes } from './routes/console.js';
 
 export interface AppOptions {
   logger: Logger | false;
   /** Largest accepted request body, in bytes. */
   bodyLimit?: number;
+  /** Proxies whose X-Forwarded-* headers are believed (Fastify's trustProxy); none by default. */
+  trustedProxies?: string[];
+  authFailures?: AuthFailureLimit;
+  /** /api/events settings not left at their defaults. */
+  events?: Partial<EventSettings>;
 }
 
 // Bodies are checked strictly (no coercion, unknown fields rejected, every error reported);
@@ -35,6 +42,9 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     return503OnClosing: true,
+    frameworkErrors: frameworkError,
+    // Without trusted proxies, X-Forwarded-* from whoever connects is ignored: it could be forged.
+    trustProxy: options.trustedProxies && options.trustedProxies.length > 0 ? options.trustedProxies : false,
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
 
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : queryAjv).compile(schema));
@@ -44,6 +54,8 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
     reply.header('x-request-id', req.id);
   });
   installErrorHandling(app);
+  await limitAuthFailures(app, options.authFailures ?? DEFAULT_AUTH_FAILURE_LIMIT);
+  app.addHook('onRequest', async (req) => checkCookieRequestOrigin(req));
 
   await app.register(swagger, {
     openapi: {
@@ -70,7 +82,7 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
     await adminRoutes(scope, ctx);
     await activityRoutes(scope, ctx);
     await sessionRoutes(scope, ctx);
-    await eventRoutes(scope, ctx);
+    await eventRoutes(scope, ctx, options.events);
     await consoleRoutes(scope, ctx);
   });
 

@@ -30,26 +30,66 @@ export function roleAtLeast(have: Role | undefined, need: Role): boolean {
   return ROLES.indexOf(have) >= ROLES.indexOf(need);
 }
 
-function readCookie(header: string | undefined, name: string): string | undefined {
+export const SESSION_COOKIE = 'oauth_token';
+
+/** Where a request's token came from: headers are set by scripts; a cookie is sent by the browser on its own. */
+export type CredentialSource = 'header' | 'cookie';
+
+export interface Credential {
+  secret: string;
+  source: CredentialSource;
+}
+
+function rawCookie(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
   }
   return undefined;
 }
 
-export function tokenFromRequest(req: FastifyRequest): string | undefined {
+function headerToken(req: Pick<FastifyRequest, 'headers'>): string | undefined {
   const header = req.headers['oauth-token'];
   if (typeof header === 'string' && header.length > 0) return header;
   const authorization = req.headers.authorization;
   if (authorization && /^bearer /i.test(authorization)) return authorization.slice(7).trim();
-  return readCookie(req.headers.cookie, 'oauth_token');
+  return undefined;
+}
+
+/** Where the token would be read from, without reading it (a malformed cookie is still the cookie). */
+export function credentialSource(req: Pick<FastifyRequest, 'headers'>): CredentialSource | undefined {
+  if (headerToken(req) !== undefined) return 'header';
+  return rawCookie(req.headers.cookie, SESSION_COOKIE) === undefined ? undefined : 'cookie';
+}
+
+/** The request's token and where it came from: OAUTH-TOKEN, then Authorization: Bearer, then the cookie. */
+export function credentialFromRequest(req: Pick<FastifyRequest, 'headers'>): Credential | undefined {
+  const fromHeader = headerToken(req);
+  if (fromHeader !== undefined) return { secret: fromHeader, source: 'header' };
+  const raw = rawCookie(req.headers.cookie, SESSION_COOKIE);
+  if (raw === undefined) return undefined;
+  try {
+    return { secret: decodeURIComponent(raw), source: 'cookie' };
+  } catch {
+    // A value no browser would send back from our Set-Cookie: refused like a wrong token, never a crash.
+    throw new WsmError('invalid_oauth_token', `The ${SESSION_COOKIE} cookie is not a validly %-encoded value; sign in again.`);
+  }
+}
+
+export function tokenFromRequest(req: Pick<FastifyRequest, 'headers'>): string | undefined {
+  return credentialFromRequest(req)?.secret;
 }
 
 interface CacheEntry {
   token: TokenRecord;
   grants: Grant[];
+  /**
+   * The uid of each workspace the token has a role on, as it was when the entry was read (undefined:
+   * none of that name existed). Deleting a workspace removes its grants and revokes its tokens; a
+   * workspace of that name made since is another one, and the entry is read again.
+   */
+  uids: Map<string, string | undefined>;
   until: number;
 }
 
@@ -70,7 +110,7 @@ export class Authenticator {
     this.cache.clear();
   }
 
-  async authenticate(req: FastifyRequest): Promise<Principal> {
+  async authenticate(req: Pick<FastifyRequest, 'headers'>): Promise<Principal> {
     const secret = tokenFromRequest(req);
     if (!secret) throw new WsmError('invalid_oauth_token', 'No token was given: send it in the OAUTH-TOKEN header, as Authorization: Bearer, or in the oauth_token cookie.');
     const hash = hashToken(secret);
@@ -79,10 +119,13 @@ export class Authenticator {
     }
     const now = Date.now();
     let entry = this.cache.get(hash);
-    if (!entry || entry.until < now) {
+    if (!entry || entry.until < now || !(await this.sameWorkspaces(entry.uids))) {
       const token = await this.store.findTokenByHash(hash);
       if (!token) throw new WsmError('invalid_oauth_token', 'The token is not valid.');
-      entry = { token, grants: await this.store.listGrants(token.id), until: now + this.cacheTtlMs };
+      const grants = await this.store.listGrants(token.id);
+      // Read after the grants: a delete committing in between shows as a changed uid next time.
+      const uids = await this.uidsOf([...grants.map((g) => g.workspace), ...(token.workspace ? [token.workspace] : [])]);
+      entry = { token, grants, uids, until: now + this.cacheTtlMs };
       this.cache.set(hash, entry);
     }
     const { token, grants } = entry;
@@ -98,6 +141,17 @@ export class Authenticator {
       role: token.workspace ? undefined : token.role,
       grants: grantMap,
     };
+  }
+
+  private async uidsOf(names: string[]): Promise<Map<string, string | undefined>> {
+    const uids = new Map<string, string | undefined>();
+    for (const name of names) uids.set(name, (await this.store.getWorkspace(name))?.uid);
+    return uids;
+  }
+
+  private async sameWorkspaces(uids: Map<string, string | undefined>): Promise<boolean> {
+    for (const [name, uid] of uids) if ((await this.store.getWorkspace(name))?.uid !== uid) return false;
+    return true;
   }
 }
 

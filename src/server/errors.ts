@@ -1,6 +1,6 @@
 // Maps every failure onto Mage's error body with the right HTTP status:
 // {"error": {"code", "type", "message", "errors": [{field, message}]}}.
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WsmError, type FieldError } from '../core/errors.js';
 
 export function errorBody(error: WsmError) {
@@ -39,6 +39,10 @@ function messageOf(issue: AjvIssue): string {
       return 'is required';
     case 'type':
       return `must be of type ${String(issue.params.type)}`;
+    case 'minimum':
+      return `must be at least ${String(issue.params.limit)}`;
+    case 'maximum':
+      return `must be at most ${String(issue.params.limit)}`;
     case 'enum':
       return `must be one of ${(issue.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     default:
@@ -59,6 +63,14 @@ export function fromValidation(issues: AjvIssue[], part: string): WsmError {
   }
   const first = errors[0];
   return new WsmError('validation_error', first ? `${first.field}: ${first.message}` : `The request ${part} is not valid.`, errors);
+}
+
+/** Fastify's own refusals before routing (a path with broken %-escapes, a path parameter too long), in our shape. */
+export function frameworkError(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const message = err.code === 'FST_ERR_BAD_URL'
+    ? 'The URL path is not valid: a %-escape in it does not decode to UTF-8 text.'
+    : `The URL path is not valid: ${err.message}.`;
+  void reply.status(400).send(errorBody(new WsmError('invalid_request', message, [{ field: 'path', message: 'is not a valid URL path' }])));
 }
 
 export function installErrorHandling(app: FastifyInstance): void {

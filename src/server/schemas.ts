@@ -65,7 +65,8 @@ export const ListQuery = Type.Object(
     q: Type.Optional(Type.String({ description: 'Text the name contains' })),
     user_id: Type.Optional(Type.String({ description: 'Accepted for Mage compatibility; wsm has no users' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
-    offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+    // Past 2^31 no store holds that many rows, and SQLite refuses integers past 2^63.
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647, default: 0 })),
   },
   { additionalProperties: false },
 );
@@ -88,12 +89,15 @@ export const ActivityBody = Type.Union([
   Type.Null(),
 ]);
 
+/** Ten years: longer is a token that never expires in all but name, and past year 275760 no date exists. */
+export const MAX_TOKEN_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;
+
 export const CreateTokenBody = Type.Object(
   {
     name: Type.Optional(Type.String({ maxLength: 200 })),
     role: Type.Enum(['owner', 'editor', 'viewer']),
     workspace: Type.Optional(Type.String()),
-    expires_in_seconds: Type.Optional(Type.Integer({ minimum: 1 })),
+    expires_in_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TOKEN_LIFETIME_SECONDS, description: 'From 1 second to 10 years' })),
   },
   { additionalProperties: false },
 );

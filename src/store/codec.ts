@@ -26,6 +26,7 @@ import { idleColumns } from './idle-columns.js';
 export function workspaceToRow(ws: WorkspaceRecord): WorkspacesTable {
   return {
     name: ws.name,
+    uid: ws.uid,
     cluster_type: ws.cluster_type,
     project_uuid: ws.project_uuid,
     desired_state: ws.desired_state,
@@ -46,6 +47,7 @@ export function workspaceToRow(ws: WorkspaceRecord): WorkspacesTable {
 export function rowToWorkspace(row: WorkspaceRow): WorkspaceRecord {
   const ws: WorkspaceRecord = {
     name: row.name,
+    uid: row.uid,
     cluster_type: row.cluster_type as ClusterType,
     project_uuid: row.project_uuid,
     spec: JSON.parse(row.spec),
@@ -68,6 +70,7 @@ export function rowToWorkspace(row: WorkspaceRow): WorkspaceRecord {
 export function replacedWorkspace(row: WorkspaceRow, before: WorkspaceRecord): WorkspaceRecord {
   const ws: WorkspaceRecord = {
     name: before.name,
+    uid: before.uid,
     cluster_type: before.cluster_type,
     project_uuid: before.project_uuid,
     spec: JSON.parse(row.spec),

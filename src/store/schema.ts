@@ -6,6 +6,7 @@ export type SqlDialect = 'sqlite' | 'postgres';
 /** The columns a workspace record is read from. */
 export interface WorkspaceRow {
   name: string;
+  uid: string;
   cluster_type: string;
   project_uuid: string;
   desired_state: string;
@@ -77,6 +78,7 @@ export interface AuditEventsTable {
   request_id: string | null;
 }
 
+/** Values by key: `cluster` (the cluster settings, JSON), `installation` (the installation id). */
 export interface ClusterSettingsTable {
   key: string;
   value: string;

@@ -86,9 +86,10 @@ export interface StoreOps {
   insertWorkspace(ws: WorkspaceRecord): Promise<void>;
   /**
    * Writes the record's spec, desired state, generation, resource_version, deletion and updated_at
-   * when the stored resource_version still equals `expectedVersion` (compare-and-swap). Returns
-   * false, writing nothing, when it does not. Identity (cluster type, project, namespace, created_at)
-   * is fixed at insert; observed state and activity have their own writers.
+   * when the stored row is still this workspace (its uid) at `expectedVersion` (compare-and-swap):
+   * a record read before its workspace was deleted and created again never overwrites the new one.
+   * Returns false, writing nothing, otherwise. Identity (uid, cluster type, project, namespace,
+   * created_at) is fixed at insert; observed state and activity have their own writers.
    */
   replaceWorkspace(ws: WorkspaceRecord, expectedVersion: number): Promise<boolean>;
   /** The controller's write: observed state only; does not change resource_version. */
@@ -101,6 +102,11 @@ export interface StoreOps {
    * stop. Newer activity known only in memory is the caller's to weigh.
    */
   listIdleCandidates(now: number, limit: number, after?: IdleCursor): Promise<IdleCandidatesPage>;
+  /**
+   * Removes the row and, with it, the grants on the workspace; tokens scoped to it are revoked. A
+   * later workspace of the same name is another workspace: nothing granted on this one reaches it.
+   * Nothing happens when no such row exists.
+   */
   deleteWorkspace(name: string): Promise<void>;
 
   insertOperation(op: OperationRecord): Promise<void>;
@@ -128,9 +134,14 @@ export interface StoreOps {
   appendAudit(event: AuditEvent): Promise<void>;
   listAudit(filter: AuditFilter): Promise<AuditEvent[]>;
 
-  /** May be shared with other callers and frozen: copy it to change it. */
   getClusterSettings(): Promise<ClusterSettings>;
   putClusterSettings(settings: ClusterSettings): Promise<void>;
+
+  /**
+   * This installation's id, kept in the store so that every replica of it (and every restart) has the
+   * same: the one stored, else `proposed`, stored now.
+   */
+  installationId(proposed: string): Promise<string>;
 
   getIdempotency(key: string, actor: string): Promise<IdempotencyRecord | undefined>;
   putIdempotency(record: IdempotencyRecord): Promise<void>;

@@ -8,14 +8,28 @@ export const envName = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,8}$/);
 // Any text but NUL, which no process environment can carry.
 export const envValue = fc.string({ unit: 'grapheme', maxLength: 20 }).filter((s) => !s.includes('\0'));
 export const envList = fc.uniqueArray(fc.record({ name: envName, value: envValue }, { noNullPrototype: true }), { selector: (v: EnvVar) => v.name, maxLength: 6 });
-const quantity = fc.constantFrom('500m', '1', '0.5', '2Gi', '512Mi', '1e3', '100k');
+// Within each resource's bounds (core/limits.ts): cores, bytes, a count.
+const QUANTITIES: Record<string, string[]> = {
+  cpu: ['500m', '1', '0.5', '2', '1e1'],
+  memory: ['2Gi', '512Mi', '1e9', '64Mi'],
+  'ephemeral-storage': ['1e3', '0', '10Gi', '100k'],
+  'nvidia.com/gpu': ['1', '2', '0'],
+};
 const resourceName = fc.constantFrom('cpu', 'memory', 'ephemeral-storage', 'nvidia.com/gpu');
-const quantities = fc.dictionary(resourceName, quantity, { minKeys: 1, maxKeys: 3, noNullPrototype: true });
+const resourceEntry = resourceName.chain((name) => fc.tuple(fc.constant(name), fc.constantFrom(...QUANTITIES[name]!)));
+const quantities = fc
+  .uniqueArray(resourceEntry, { minLength: 1, maxLength: 3, selector: ([name]) => name })
+  .map((entries) => Object.fromEntries(entries));
+const quantityOrNull = fc
+  .uniqueArray(resourceEntry.chain(([name, q]) => fc.constantFrom<[string, string | null]>([name, q], [name, null])), { maxLength: 3, selector: ([name]) => name })
+  .map((entries) => Object.fromEntries(entries));
 const image = fc
   .tuple(fc.constantFrom('', 'localhost:5000/', 'registry.example.com/'), fc.stringMatching(/^[a-z0-9]{1,6}(\/[a-z0-9]{1,6})?$/), fc.constantFrom('', ':latest', ':1.2', ':v2-rc'))
   .map(([registry, path, tag]) => `${registry}${path}${tag}`);
 const word = fc.string({ unit: 'grapheme', maxLength: 12 }).filter((s) => !s.includes('\0'));
 const absPath = fc.stringMatching(/^(\/[a-z0-9_.-]{1,8}){1,3}$/);
+/** Host paths as the API takes them: no '.' or '..' segments. */
+const hostPath = fc.stringMatching(/^(\/[a-z0-9_-][a-z0-9_.-]{0,7}){1,3}$/);
 const labelKey = fc.stringMatching(/^[a-z][a-z0-9-]{0,6}[a-z0-9]$/).filter((k) => !['app', 'dev-instance'].includes(k));
 const labelValue = fc.stringMatching(/^[A-Za-z0-9]([A-Za-z0-9._-]{0,6}[A-Za-z0-9])?$/);
 
@@ -32,7 +46,7 @@ export const containerConfig: fc.Arbitrary<ContainerConfig> = fc.record(
     restart_policy: fc.constantFrom('no', 'always', 'unless-stopped', 'on-failure'),
     image_pull_policy: fc.constantFrom('Always', 'IfNotPresent', 'Never'),
     image_pull_secrets: fc.array(fc.stringMatching(/^[a-z][a-z0-9-]{0,8}[a-z0-9]$/), { maxLength: 2 }),
-    volumes: fc.dictionary(absPath, fc.record({ bind: absPath, mode: fc.constantFrom('rw' as const, 'ro' as const) }, { noNullPrototype: true }), { maxKeys: 2, noNullPrototype: true }),
+    volumes: fc.dictionary(hostPath, fc.record({ bind: absPath, mode: fc.constantFrom('rw' as const, 'ro' as const) }, { noNullPrototype: true }), { maxKeys: 2, noNullPrototype: true }),
     public_url: fc.constantFrom('http://localhost:6789', 'https://mage.example.com/ws-1'),
     service_type: fc.constantFrom('ClusterIP', 'NodePort', 'LoadBalancer'),
     nodeSelector: fc.dictionary(labelKey, labelValue, { maxKeys: 2, noNullPrototype: true }),
@@ -49,7 +63,7 @@ export const containerPatch: fc.Arbitrary<ContainerConfigPatch> = fc
       base: containerConfig,
       image_tag: fc.stringMatching(/^[a-z0-9][a-z0-9.-]{0,6}$/),
       unset_env: fc.uniqueArray(envName, { maxLength: 3 }),
-      resources: fc.record({ limits: fc.dictionary(resourceName, fc.option(quantity, { nil: null }), { maxKeys: 3, noNullPrototype: true }) }, { requiredKeys: [], noNullPrototype: true }),
+      resources: fc.record({ limits: quantityOrNull }, { requiredKeys: [], noNullPrototype: true }),
       unset_keys: fc.uniqueArray(fc.constantFrom('command' as const, 'working_dir' as const, 'labels' as const, 'image' as const), { maxLength: 2 }),
     },
     { requiredKeys: ['base'], noNullPrototype: true },

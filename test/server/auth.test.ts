@@ -60,6 +60,13 @@ describe('who may do what', () => {
     assert.equal(cookie.status, 200);
   });
 
+  test('a cookie that is not valid %-encoding is a 401 like a wrong token, not a server error', async () => {
+    const res = await srv.request('GET', '/api/workspaces', { token: null, headers: { cookie: 'oauth_token=%E0%A4%A' } });
+    assert.equal(res.status, 401);
+    assert.equal(res.body.error.type, 'invalid_oauth_token');
+    assert.match(res.body.error.message, /oauth_token cookie/);
+  });
+
   test('a viewer reads but cannot act, create or delete', async () => {
     assert.equal((await srv.request('GET', '/api/workspaces/one', { token: viewer })).status, 200);
     const act = await srv.request('PUT', '/api/workspaces/one', { token: viewer, body: { workspace: { action: 'stop' } } });

@@ -4,6 +4,7 @@ import type { OperationRecord, TokenRecord, WorkspaceRecord } from '../../src/co
 export function workspace(name: string, overrides: Partial<WorkspaceRecord> = {}): WorkspaceRecord {
   return {
     name,
+    uid: `uid-${name}`,
     cluster_type: 'docker',
     project_uuid: 'proj-1',
     spec: {

@@ -19,8 +19,10 @@ import { watchEvents } from './events.js';
 import { ensureImage, type PullPolicy } from './images.js';
 import { missingInstance, toObserved, type PreStartFailure } from './observe.js';
 import { PRE_START_DONE, PRE_START_LOG, PRE_START_PATH, PRE_START_RC, firstFileOfTar, hookArchive, preStartFailureMessage } from './prestart.js';
+import { nameConflict, ownerOf } from './ownership.js';
 import {
   HASH_LABEL,
+  INSTALLATION_LABEL,
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
   WORKSPACE_LABEL,
@@ -47,8 +49,6 @@ export interface DockerRuntimeOptions extends DockerConnectionOptions {
   hostAddress?: string;
   /** The address reported in ip/url; default hostAddress, or the engine's host when that is 0.0.0.0. */
   advertiseAddress?: string;
-  /** Used when a workspace names no image. */
-  defaultImage?: string;
   stopGraceSeconds?: number;
   /** Docker restart policy for workspaces whose config names none: no, always, unless-stopped, on-failure. */
   restartPolicy?: string;
@@ -56,10 +56,21 @@ export interface DockerRuntimeOptions extends DockerConnectionOptions {
   pullTimeoutSeconds?: number;
   /** Extra labels on every container and volume; listInstances and watch only see containers with them. */
   labels?: Record<string, string>;
+  /** Host path prefixes a workspace may bind; none when absent. */
+  allowedBindRoots?: readonly string[];
+  /**
+   * This installation's id (DEFAULT_INSTALLATION when not given), labelled on everything the runtime
+   * makes. A container or volume of a workspace's name labelled by another installation is never
+   * touched: apply and observe report NameConflict, remove leaves it.
+   */
+  installation?: string;
   logger?: RuntimeLogger;
   /** An existing client, instead of one made from dockerHost. */
   docker?: Docker;
 }
+
+/** The installation of a runtime given none (tests, tools): serve always gives the store's. */
+export const DEFAULT_INSTALLATION = 'default';
 
 const NO_LOG: RuntimeLogger = { info() {}, warn() {} };
 const RESTART_POLICIES = new Set(['no', 'always', 'unless-stopped', 'on-failure']);
@@ -75,7 +86,6 @@ export class DockerRuntime implements Runtime {
   private readonly advertiseAddress: string;
   private readonly stopGraceSeconds: number;
   private readonly pullTimeoutMs: number;
-  private readonly defaultImage?: string;
   private readonly logger: RuntimeLogger;
   private readonly where: string;
   private readonly unsubscribers = new Set<() => void>();
@@ -91,19 +101,19 @@ export class DockerRuntime implements Runtime {
       restartPolicy,
       preStartTimeoutSeconds: options.preStartTimeoutSeconds ?? 300,
       extraLabels: { ...options.labels },
+      allowedBindRoots: options.allowedBindRoots ?? [],
+      installation: options.installation ?? DEFAULT_INSTALLATION,
     };
     const wildcard = hostAddress === '0.0.0.0' || hostAddress === '::';
     this.advertiseAddress =
       options.advertiseAddress ?? (wildcard ? remoteEngineHost(options.dockerHost) ?? '127.0.0.1' : hostAddress);
     this.stopGraceSeconds = options.stopGraceSeconds ?? 10;
     this.pullTimeoutMs = (options.pullTimeoutSeconds ?? 60) * 1000;
-    this.defaultImage = options.defaultImage;
     this.logger = options.logger ?? NO_LOG;
   }
 
   async apply(ws: RuntimeWorkspace): Promise<ObservedInstance> {
     return this.engine(async () => {
-      ws = this.withImage(ws);
       const info = await this.inspectOwned(ws);
       const hash = configHash(ws, this.settings);
 
@@ -113,12 +123,14 @@ export class DockerRuntime implements Runtime {
         await this.ensureVolume(ws);
         // Pull before touching the old container: a patch to a missing image leaves it running.
         const image = await ensureImage(this.docker, ws.image, this.pullPolicy(ws), this.pullTimeoutMs, this.logger);
+        // Built before the old container goes: a config the runtime refuses leaves it running.
+        const options = createOptions(ws, this.settings, hash, image);
         if (info) {
           this.logger.info({ workspace: ws.name, generation: ws.generation }, 'recreating container for a changed config');
           await this.stopContainer(info.Id);
           await this.removeContainer(info.Id);
         }
-        const container = await this.createContainer(ws, createOptions(ws, this.settings, hash, image));
+        const container = await this.createContainer(ws, options);
         if (ws.desired === 'running') await this.startContainer(ws, container);
         return this.observe(ws);
       }
@@ -137,7 +149,6 @@ export class DockerRuntime implements Runtime {
 
   async observe(ws: RuntimeWorkspace): Promise<ObservedInstance> {
     return this.engine(async () => {
-      ws = this.withImage(ws);
       const info = await this.inspectOwned(ws);
       if (!info) return missingInstance(ws);
       const status = info.State.Status;
@@ -157,8 +168,8 @@ export class DockerRuntime implements Runtime {
     return this.engine(async () => {
       const name = containerName(ws.name);
       const info = await this.inspect(name);
-      if (info && !isOurs(info.Config.Labels)) {
-        this.logger.warn({ container: name }, 'not removing a container wsm does not manage');
+      if (info && ownerOf(info.Config.Labels, this.settings.installation) !== 'ours') {
+        this.logger.warn({ container: name, installation: info.Config.Labels?.[INSTALLATION_LABEL] }, 'not removing a container this installation did not make');
       } else if (info) {
         await this.stopContainer(info.Id);
         await this.removeContainer(info.Id);
@@ -238,19 +249,13 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  private withImage(ws: RuntimeWorkspace): RuntimeWorkspace {
-    if (ws.image) return ws;
-    if (!this.defaultImage) throw new PermanentRuntimeError(`workspace ${ws.name} names no image and no default image is set`, 'InvalidConfig');
-    return { ...ws, image: this.defaultImage };
-  }
-
   private pullPolicy(ws: RuntimeWorkspace): PullPolicy {
     return ws.container.image_pull_policy ?? 'IfNotPresent';
   }
 
   private labelFilters(): string[] {
     const extra = Object.entries(this.settings.extraLabels).map(([k, v]) => `${k}=${v}`);
-    return [`${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`, ...extra];
+    return [`${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`, `${INSTALLATION_LABEL}=${this.settings.installation}`, ...extra];
   }
 
   private async inspect(name: string): Promise<Docker.ContainerInspectInfo | undefined> {
@@ -262,31 +267,39 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  /** The workspace's container, refusing one that has its name but is not wsm's. */
+  /**
+   * The workspace's container, refusing one that has its name but is not this installation's: another
+   * installation on the same engine, or a container made by hand. Every look at the container goes
+   * through here, so one replaced behind wsm's back is noticed at the next event or resync.
+   */
   private async inspectOwned(ws: RuntimeWorkspace): Promise<Docker.ContainerInspectInfo | undefined> {
     const name = containerName(ws.name);
     const info = await this.inspect(name);
-    if (info && !isOurs(info.Config.Labels)) {
-      throw new PermanentRuntimeError(
-        `a container named ${name} exists that wsm does not manage (no label ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}); ` +
-          'rename or remove it, or choose another workspace name',
-        'NameConflict',
-      );
+    if (info && ownerOf(info.Config.Labels, this.settings.installation) !== 'ours') {
+      throw nameConflict('container', name, info.Config.Labels, this.settings.installation);
     }
     return info;
   }
 
   /**
-   * An existing volume of the name is used as it is (an operator may pre-create it with another
-   * driver); remove() only deletes volumes that wsm labelled.
+   * An existing volume of the name is used as it is when wsm did not make it (an operator may
+   * pre-create it with another driver), or when a wsm from before installation labels did; one of
+   * another installation is that installation's data, and is refused. remove() deletes only volumes
+   * this installation labelled.
    */
   private async ensureVolume(ws: RuntimeWorkspace): Promise<void> {
     const name = volumeName(ws.name);
+    let labels: Record<string, string> | null | undefined;
     try {
-      await this.docker.getVolume(name).inspect();
+      labels = (await this.docker.getVolume(name).inspect()).Labels;
     } catch (err) {
       if (!isNotFound(err)) throw err;
       await this.docker.createVolume({ Name: name, Labels: baseLabels(ws, this.settings) });
+      return;
+    }
+    const other = labels?.[INSTALLATION_LABEL];
+    if (ownerOf(labels, this.settings.installation) === 'other-installation' && other !== undefined) {
+      throw nameConflict('volume', name, labels, this.settings.installation);
     }
   }
 
@@ -298,8 +311,8 @@ export class DockerRuntime implements Runtime {
       if (isNotFound(err)) return;
       throw err;
     }
-    if (!isOurs(labels)) {
-      this.logger.warn({ volume: name }, 'not removing a volume wsm did not create');
+    if (ownerOf(labels, this.settings.installation) !== 'ours') {
+      this.logger.warn({ volume: name, installation: labels[INSTALLATION_LABEL] }, 'not removing a volume this installation did not make');
       return;
     }
     try {
@@ -374,10 +387,6 @@ export class DockerRuntime implements Runtime {
     const output = (await this.readFile(id, PRE_START_LOG)) ?? '';
     return { exitCode, message: preStartFailureMessage(exitCode, output, this.settings.preStartTimeoutSeconds) };
   }
-}
-
-function isOurs(labels: Record<string, string> | undefined | null): boolean {
-  return labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
 }
 
 function hasWrapper(info: Docker.ContainerInspectInfo): boolean {

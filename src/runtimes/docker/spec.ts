@@ -2,8 +2,10 @@
 // hash of everything that shapes the container (a changed hash means the container is recreated).
 import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
-import type { RuntimeWorkspace } from '../../core/runtime.js';
-import { cpuShares, memoryBytes, nanoCpus } from './quantity.js';
+import { PermanentRuntimeError, type RuntimeWorkspace } from '../../core/runtime.js';
+import { isHostPath, isUnderRoots } from '../../core/host-paths.js';
+import { cpuShares, memoryBytes, parseQuantity } from './quantity.js';
+import { LABEL_INSTALLATION } from '../../core/defaults.js';
 import { wrappedEntrypoint } from './prestart.js';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
@@ -11,6 +13,7 @@ export const MANAGED_BY_VALUE = 'wsm';
 export const WORKSPACE_LABEL = 'wsm.workspace';
 export const HASH_LABEL = 'wsm.config-hash';
 export const GENERATION_LABEL = 'wsm.generation';
+export const INSTALLATION_LABEL = LABEL_INSTALLATION;
 export const DEFAULT_PORT = 6789;
 export const DEFAULT_MOUNT_PATH = '/home/src';
 
@@ -22,9 +25,16 @@ export interface ContainerSettings {
   hostAddress: string;
   restartPolicy: string;
   preStartTimeoutSeconds: number;
-  /** Extra labels on every container and volume (e.g. to tell several wsm installations apart). */
+  /** Extra labels on every container and volume. */
   extraLabels: Record<string, string>;
+  /** Host path prefixes a bind may use (the operator's --docker-allowed-bind-roots); none when absent. */
+  allowedBindRoots?: readonly string[];
+  /** This installation's id, on every container and volume it makes. */
+  installation: string;
 }
+
+/** The CFS period CPU limits are expressed in; Docker's default. */
+const CPU_PERIOD_US = 100_000;
 
 export const workspacePort = (ws: RuntimeWorkspace): number => ws.container.port ?? DEFAULT_PORT;
 
@@ -34,6 +44,7 @@ export function baseLabels(ws: RuntimeWorkspace, settings: ContainerSettings): R
     app: ws.name,
     'dev-instance': '1',
     [MANAGED_BY_LABEL]: MANAGED_BY_VALUE,
+    [INSTALLATION_LABEL]: settings.installation,
     [WORKSPACE_LABEL]: ws.name,
   };
 }
@@ -98,7 +109,12 @@ function hostConfigResources(ws: RuntimeWorkspace): Partial<Docker.HostConfig> {
     // No swap beyond the limit, as on Kubernetes: a limit means the workspace gets OOM-killed there.
     out.MemorySwap = out.Memory;
   }
-  if (limits.cpu !== undefined) out.NanoCpus = nanoCpus(limits.cpu, 'resources.limits.cpu');
+  if (limits.cpu !== undefined) {
+    // A quota per period rather than NanoCpus: the engine refuses NanoCpus above its own CPU count
+    // (after wsm removed the old container), while a quota above it simply never binds.
+    out.CpuPeriod = CPU_PERIOD_US;
+    out.CpuQuota = Math.max(1_000, Math.round(parseQuantity(limits.cpu, 'resources.limits.cpu') * CPU_PERIOD_US));
+  }
   if (requests.memory !== undefined) out.MemoryReservation = memoryBytes(requests.memory, 'resources.requests.memory');
   if (requests.cpu !== undefined) out.CpuShares = cpuShares(requests.cpu, 'resources.requests.cpu');
   return out;
@@ -131,7 +147,13 @@ export function createOptions(
   const port = `${workspacePort(ws)}/tcp`;
   const restart = restartPolicyOf(ws, settings);
   const binds = [`${volumeName(ws.name)}:${ws.storage.mount_path || DEFAULT_MOUNT_PATH}`];
-  for (const [hostPath, bind] of Object.entries(c.volumes ?? {})) binds.push(`${hostPath}:${bind.bind}:${bind.mode}`);
+  for (const [hostPath, bind] of Object.entries(c.volumes ?? {})) {
+    // The API refuses these already; a spec stored before the operator narrowed the roots is not run.
+    if (isHostPath(hostPath) && !isUnderRoots(hostPath, settings.allowedBindRoots ?? [])) {
+      throw new PermanentRuntimeError(`volumes: binding the host path ${hostPath} is not allowed on this server (--docker-allowed-bind-roots)`, 'InvalidConfig');
+    }
+    binds.push(`${hostPath}:${bind.bind}:${bind.mode}`);
+  }
 
   const options: Docker.ContainerCreateOptions = {
     name: containerName(ws.name),

@@ -1,18 +1,18 @@
 // The Kubernetes runtime: a workspace is a StatefulSet (one pod, one PVC), a Service, an optional hooks
 // ConfigMap, and optionally a path on a shared Ingress. Every call converges the cluster towards the workspace.
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
-import { DEFAULT_IMAGE } from '../../core/defaults.js';
 import type { ClusterType } from '../../core/types.js';
 import type { ExecResult, HttpAnswer, ObservedInstance, PostStartRecord, RemoveOptions, Runtime, RuntimeWorkspace } from '../../core/runtime.js';
 import { KubeApi } from './api.js';
 import { defaultNamespace, loadKubeConfig } from './config.js';
 import { execInPod } from './exec.js';
 import { addIngressPath, ingressUrl, removeIngressPath, type IngressPathType, type IngressSettings } from './ingress.js';
-import { MANAGED_BY, MAGE_PORT, names, PRE_START_TIMEOUT_SECONDS, type ManifestDefaults, type ServiceType } from './manifests.js';
-import { ensureHooks, ensureService, ensureStatefulSet } from './objects.js';
+import { MAGE_PORT, names, PRE_START_TIMEOUT_SECONDS, type ServiceType } from './manifests.js';
+import { ensureHooks, ensureService, ensureStatefulSet, type OwnedDefaults } from './objects.js';
 import { repairDrift, type Seen } from './repair.js';
 import { proxyGet, readPostStartRecord } from './pod-access.js';
 import { describeInstance } from './status.js';
+import { checkOurs, isOurs, ownedSelector } from './ownership.js';
 import { WorkspaceWatcher, type WatchLogger } from './watch.js';
 
 export interface KubernetesLogger extends WatchLogger {
@@ -33,12 +33,13 @@ export interface KubernetesRuntimeOptions {
   ingressName?: string;
   ingressClassName?: string;
   ingressPathType?: IngressPathType;
-  defaultImage?: string;
   /** How long a pre-start script may run before the init container is failed. */
   preStartTimeoutSeconds?: number;
   /** Bound of each post-start step in the postStart hook (the container is not Running before it ends). */
   postStartTimeoutSeconds?: number;
   requestTimeoutMs?: number;
+  /** This installation's id ('default' when not given): objects of another installation are never touched. */
+  installation?: string;
   /** First and longest wait between watch reconnects. */
   watchRetryMs?: { initial: number; max: number };
   /**
@@ -57,7 +58,7 @@ export class KubernetesRuntime implements Runtime {
   readonly namespace: string;
   private readonly kc: KubeConfig;
   private readonly api: KubeApi;
-  private readonly defaults: ManifestDefaults;
+  private readonly defaults: OwnedDefaults;
   private readonly namespaces = new Set<string>();
   private watcher: WorkspaceWatcher | undefined;
   /** Aborted by close(): requests still under way then end at once. */
@@ -77,6 +78,7 @@ export class KubernetesRuntime implements Runtime {
       imagePullSecrets: options.imagePullSecrets,
       preStartTimeoutSeconds: options.preStartTimeoutSeconds,
       postStartTimeoutSeconds: options.postStartTimeoutSeconds,
+      installation: options.installation ?? 'default',
     };
   }
 
@@ -93,11 +95,6 @@ export class KubernetesRuntime implements Runtime {
     return ws.ingress.name ?? this.options.ingressName ?? 'wsm-ingress';
   }
 
-  /** The workspace with the runtime's default image when it names none. */
-  private resolved(ws: RuntimeWorkspace): RuntimeWorkspace {
-    return ws.image ? ws : { ...ws, image: this.options.defaultImage ?? DEFAULT_IMAGE };
-  }
-
   /** The API for one call: cancelled by the caller's signal and by close(). */
   private apiFor(signal?: AbortSignal): KubeApi {
     return this.api.withSignal(signal);
@@ -112,31 +109,34 @@ export class KubernetesRuntime implements Runtime {
   }
 
   /** `signal` (optional, beyond the Runtime interface) cancels the call's requests. */
-  async apply(input: RuntimeWorkspace, signal?: AbortSignal): Promise<ObservedInstance> {
-    const ws = this.resolved(input);
+  async apply(ws: RuntimeWorkspace, signal?: AbortSignal): Promise<ObservedInstance> {
     const ns = this.ns(ws);
     const api = this.apiFor(signal);
     // The hooks go first: the pod mounts them and must not start without them.
-    await ensureHooks(api, ws, ns);
+    await ensureHooks(api, ws, ns, this.defaults.installation);
     await ensureStatefulSet(api, ws, ns, this.defaults, (msg) => this.options.logger?.info({ workspace: ws.name, namespace: ns }, msg));
     await ensureService(api, ws, ns, this.defaults);
     if (ws.ingress.enabled) await addIngressPath(api, ns, ws.name, this.ingressSettings(ws));
     return this.describe(ws, ns, await this.look(api, ws, ns));
   }
 
-  async remove(input: RuntimeWorkspace, options: RemoveOptions, signal?: AbortSignal): Promise<void> {
-    const ws = this.resolved(input);
+  async remove(ws: RuntimeWorkspace, options: RemoveOptions, signal?: AbortSignal): Promise<void> {
     const namespace = this.ns(ws);
     const api = this.apiFor(signal);
     const target = (resource: string) => ({ verb: 'delete', resource, namespace });
     await removeIngressPath(api, namespace, ws.name, this.ingressName(ws));
+    // Another installation's objects of these names stay; so does the claim, which holds its data.
     const sts = names.statefulSet(ws.name);
-    await api.deleteIfExists(target(`statefulset ${sts}`), (o) => api.apps.deleteNamespacedStatefulSet({ name: sts, namespace, propagationPolicy: 'Background' }, o));
+    const foundSts = await api.read({ verb: 'get', resource: `statefulset ${sts}`, namespace }, (o) => api.apps.readNamespacedStatefulSet({ name: sts, namespace }, o));
+    const stsOurs = foundSts === undefined || isOurs(foundSts.metadata, this.defaults.installation);
+    if (foundSts && stsOurs) await api.deleteIfExists(target(`statefulset ${sts}`), (o) => api.apps.deleteNamespacedStatefulSet({ name: sts, namespace, propagationPolicy: 'Background' }, o));
     const svc = names.service(ws.name);
-    await api.deleteIfExists(target(`service ${svc}`), (o) => api.core.deleteNamespacedService({ name: svc, namespace }, o));
+    const foundSvc = await api.read({ verb: 'get', resource: `service ${svc}`, namespace }, (o) => api.core.readNamespacedService({ name: svc, namespace }, o));
+    if (foundSvc && isOurs(foundSvc.metadata, this.defaults.installation)) await api.deleteIfExists(target(`service ${svc}`), (o) => api.core.deleteNamespacedService({ name: svc, namespace }, o));
     const cm = names.hooks(ws.name);
-    await api.deleteIfExists(target(`configmap ${cm}`), (o) => api.core.deleteNamespacedConfigMap({ name: cm, namespace }, o));
-    if (options.deleteVolume || ws.storage.retention_policy === 'Delete') {
+    const foundCm = await api.read({ verb: 'get', resource: `configmap ${cm}`, namespace }, (o) => api.core.readNamespacedConfigMap({ name: cm, namespace }, o));
+    if (foundCm && isOurs(foundCm.metadata, this.defaults.installation)) await api.deleteIfExists(target(`configmap ${cm}`), (o) => api.core.deleteNamespacedConfigMap({ name: cm, namespace }, o));
+    if (stsOurs && (options.deleteVolume || ws.storage.retention_policy === 'Delete')) {
       const claim = names.claim(ws.name);
       await api.deleteIfExists(target(`persistentvolumeclaim ${claim}`), (o) => api.core.deleteNamespacedPersistentVolumeClaim({ name: claim, namespace }, o));
     }
@@ -147,11 +147,12 @@ export class KubernetesRuntime implements Runtime {
    * What runs now. Level-triggered: objects of the workspace deleted or edited outside wsm since the last
    * apply are put back first (repair.ts), and the last repair is reported as the condition `Repaired`.
    */
-  async observe(input: RuntimeWorkspace, signal?: AbortSignal): Promise<ObservedInstance> {
-    const ws = this.resolved(input);
+  async observe(ws: RuntimeWorkspace, signal?: AbortSignal): Promise<ObservedInstance> {
     const namespace = this.ns(ws);
     const api = this.apiFor(signal);
     let seen = await this.look(api, ws, namespace);
+    // Another installation's StatefulSet of this name is reported, never repaired.
+    checkOurs(seen.sts, 'statefulset', this.defaults.installation);
     const repaired = await repairDrift(api, ws, namespace, seen, { defaults: this.defaults, ingress: ws.ingress.enabled ? this.ingressSettings(ws) : undefined });
     if (repaired.length > 0) {
       this.options.logger?.warn({ workspace: ws.name, namespace, repaired }, 'repaired objects changed outside wsm');
@@ -190,7 +191,7 @@ export class KubernetesRuntime implements Runtime {
     const found = new Set<string>();
     for (const namespace of this.namespaces) {
       const list = await this.api.call({ verb: 'list', resource: 'statefulsets', namespace }, (o) =>
-        this.api.apps.listNamespacedStatefulSet({ namespace, labelSelector: `${MANAGED_BY}=wsm` }, o),
+        this.api.apps.listNamespacedStatefulSet({ namespace, labelSelector: ownedSelector(this.defaults.installation) }, o),
       );
       for (const sts of list.items) {
         const app = sts.metadata?.labels?.app;
@@ -201,7 +202,7 @@ export class KubernetesRuntime implements Runtime {
   }
 
   watch(onChange: (name: string) => void): () => void {
-    const watcher = new WorkspaceWatcher(this.kc, this.api, onChange, this.options.logger, {
+    const watcher = new WorkspaceWatcher(this.kc, this.api, this.defaults.installation, onChange, this.options.logger, {
       retryMs: this.options.watchRetryMs ?? { initial: 1000, max: 30_000 },
       silenceMs: this.options.watchSilenceMs ?? 150_000,
       timeoutSeconds: this.options.watchTimeoutSeconds ?? 300,
@@ -219,14 +220,12 @@ export class KubernetesRuntime implements Runtime {
   }
 
   /** What the postStart hook of the current container recorded (its file, or the kubelet's failure event). */
-  async readPostStart(input: RuntimeWorkspace): Promise<PostStartRecord | undefined> {
-    const ws = this.resolved(input);
+  async readPostStart(ws: RuntimeWorkspace): Promise<PostStartRecord | undefined> {
     return readPostStartRecord(this.api, this.ns(ws), names.pod(ws.name), names.container(ws.name));
   }
 
   /** Through the API server's pod proxy: the control plane need not reach pod or ClusterIP addresses. */
-  async httpGet(input: RuntimeWorkspace, path: string, timeoutMs: number): Promise<HttpAnswer> {
-    const ws = this.resolved(input);
+  async httpGet(ws: RuntimeWorkspace, path: string, timeoutMs: number): Promise<HttpAnswer> {
     return proxyGet(this.kc, this.ns(ws), names.pod(ws.name), ws.container.port ?? MAGE_PORT, path, timeoutMs);
   }
 

@@ -6,6 +6,7 @@
 // again. Names of the workspaces concerned go to `onChange`, including on a re-list, where what changed
 // in between is unknown.
 import { Watch, type KubeConfig, type KubernetesObject, type KubernetesListObject } from '@kubernetes/client-node';
+import { Backoff } from '../../lib/backoff.js';
 
 export interface ListWatchLogger {
   warn(obj: object, msg?: string): void;
@@ -56,7 +57,8 @@ export class ListWatch {
   }
 
   private async run(): Promise<void> {
-    let delay = this.o.retryMs.initial;
+    // Jittered, so the watches of one runtime (and of several) do not all reconnect in the same instant.
+    const backoff = new Backoff({ baseMs: this.o.retryMs.initial, maxMs: this.o.retryMs.max, jitter: 0.2 });
     while (!this.stopped) {
       let ending: Ending;
       try {
@@ -71,19 +73,18 @@ export class ListWatch {
         continue;
       }
       if (ending.kind === 'closed' && ending.delivered) {
-        delay = this.o.retryMs.initial;
+        backoff.reset();
         continue;
       }
       if (ending.kind === 'closed') {
         // Ended before anything came (not even a bookmark): reconnecting at once could spin.
-        await this.sleep(delay);
-        delay = Math.min(delay * 2, this.o.retryMs.max);
+        await this.sleep(backoff.next());
         continue;
       }
+      const delay = ending.kind === 'silent' ? 0 : backoff.next();
       const why = ending.kind === 'silent' ? `no event or bookmark for ${this.o.silenceMs} ms` : String((ending.error as Error)?.message ?? ending.error);
       this.o.logger?.warn({ path: this.o.path, err: why, retryInMs: delay }, ending.kind === 'silent' ? 'kubernetes watch went silent; restarting it' : 'kubernetes watch failed; reconnecting');
-      await this.sleep(ending.kind === 'silent' ? 0 : delay);
-      if (ending.kind !== 'silent') delay = Math.min(delay * 2, this.o.retryMs.max);
+      await this.sleep(delay);
     }
   }
 

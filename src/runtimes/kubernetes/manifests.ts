@@ -1,6 +1,7 @@
 // The objects a workspace is made of on Kubernetes, named as Mage names them (DESIGN.md section 4).
 import { createHash } from 'node:crypto';
 import type { V1ConfigMap, V1Container, V1PodTemplateSpec, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import { LABEL_INSTALLATION } from '../../core/defaults.js';
 import type { RuntimeWorkspace } from '../../core/runtime.js';
 import { POST_START_RESULT_PATH, POST_START_WRAPPER, POST_START_WRAPPER_KEY } from './post-start.js';
 
@@ -27,6 +28,8 @@ export interface ManifestDefaults {
   imagePullSecrets?: string[];
   preStartTimeoutSeconds?: number;
   postStartTimeoutSeconds?: number;
+  /** This installation's id, labelled on the StatefulSet, Service and ConfigMap it makes. */
+  installation?: string;
 }
 
 export const names = {
@@ -40,6 +43,14 @@ export const names = {
 
 export function labels(name: string): Record<string, string> {
   return { app: name, 'dev-instance': '1', [MANAGED_BY]: 'wsm' };
+}
+
+/**
+ * The labels of the objects themselves: also the installation that made them. Not on the pod template
+ * (it would roll every pod once) nor the claim template (immutable in a StatefulSet).
+ */
+export function objectLabels(name: string, installation: string | undefined): Record<string, string> {
+  return installation === undefined ? labels(name) : { ...labels(name), [LABEL_INSTALLATION]: installation };
 }
 
 /** POSIX shell quoting, so a command list survives being joined into one `sh -c` string. */
@@ -56,11 +67,11 @@ export function hooksData(ws: RuntimeWorkspace): Record<string, string> | undefi
   return Object.keys(data).length > 0 ? data : undefined;
 }
 
-export function buildHooksConfigMap(ws: RuntimeWorkspace, namespace: string, data: Record<string, string>): V1ConfigMap {
+export function buildHooksConfigMap(ws: RuntimeWorkspace, namespace: string, data: Record<string, string>, installation?: string): V1ConfigMap {
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name: names.hooks(ws.name), namespace, labels: labels(ws.name) },
+    metadata: { name: names.hooks(ws.name), namespace, labels: objectLabels(ws.name, installation) },
     data,
   };
 }
@@ -163,7 +174,7 @@ export function buildStatefulSet(ws: RuntimeWorkspace, namespace: string, defaul
     metadata: {
       name: names.statefulSet(ws.name),
       namespace,
-      labels: labels(ws.name),
+      labels: objectLabels(ws.name, defaults.installation),
       annotations: { [HASH_ANNOTATION]: hash, [GENERATION_ANNOTATION]: String(ws.generation) },
     },
     spec: {
@@ -194,7 +205,7 @@ export function buildService(ws: RuntimeWorkspace, namespace: string, defaults: 
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: names.service(ws.name), namespace, labels: labels(ws.name) },
+    metadata: { name: names.service(ws.name), namespace, labels: objectLabels(ws.name, defaults.installation) },
     spec: {
       type: serviceType(ws, defaults),
       selector: { app: ws.name },

@@ -1,6 +1,7 @@
 // Converging each object a workspace owns (hooks ConfigMap, StatefulSet, Service) to what it should be.
 // apply() runs all of them; the drift repair (repair.ts) runs them for objects found missing or changed.
-// Each says what it changed, so a repair can report it.
+// Each says what it changed, so a repair can report it. Each reads the object first and changes it only
+// when it carries this installation's label (ownership.ts): anything else of that name is a NameConflict.
 import type { V1ConfigMap, V1Service, V1StatefulSet } from '@kubernetes/client-node';
 import type { RuntimeWorkspace } from '../../core/runtime.js';
 import { isConflict, type KubeApi } from './api.js';
@@ -11,12 +12,16 @@ import {
   GENERATION_ANNOTATION,
   HASH_ANNOTATION,
   hooksData,
-  labels,
   MAGE_PORT,
   names,
+  objectLabels,
   serviceType,
   type ManifestDefaults,
 } from './manifests.js';
+import { checkOurs } from './ownership.js';
+
+/** The manifest defaults with the installation whose objects these are. */
+export type OwnedDefaults = ManifestDefaults & { installation: string };
 
 /** Bounded retries of read-modify-write on 409 Conflict. */
 export const CONFLICT_RETRIES = 5;
@@ -36,22 +41,24 @@ export interface StatefulSetChange {
   scaledFrom?: number;
 }
 
-export async function ensureHooks(api: KubeApi, ws: RuntimeWorkspace, namespace: string): Promise<Change> {
+export async function ensureHooks(api: KubeApi, ws: RuntimeWorkspace, namespace: string, installation: string): Promise<Change> {
   const name = names.hooks(ws.name);
   const target = { verb: 'update', resource: `configmap ${name}`, namespace };
   const data = hooksData(ws);
   if (!data) {
     // Read before deleting: most workspaces have no hooks, and a reconcile should not be a stream of failed writes.
     const stale = await api.read({ ...target, verb: 'get' }, (o) => api.core.readNamespacedConfigMap({ name, namespace }, o));
+    checkOurs(stale, 'configmap', installation);
     if (!stale) return undefined;
     await api.deleteIfExists({ ...target, verb: 'delete' }, (o) => api.core.deleteNamespacedConfigMap({ name, namespace }, o));
     return 'deleted';
   }
   for (let attempt = 1; ; attempt++) {
     const current = await api.read({ ...target, verb: 'get' }, (o) => api.core.readNamespacedConfigMap({ name, namespace }, o));
+    checkOurs(current, 'configmap', installation);
     try {
       if (!current) {
-        const body = buildHooksConfigMap(ws, namespace, data);
+        const body = buildHooksConfigMap(ws, namespace, data, installation);
         await api.call({ ...target, verb: 'create' }, (o) => api.core.createNamespacedConfigMap({ namespace, body }, o));
         return 'created';
       }
@@ -77,7 +84,7 @@ export async function ensureStatefulSet(
   api: KubeApi,
   ws: RuntimeWorkspace,
   namespace: string,
-  defaults: ManifestDefaults,
+  defaults: OwnedDefaults,
   log?: (msg: string) => void,
 ): Promise<StatefulSetChange> {
   const name = names.statefulSet(ws.name);
@@ -89,6 +96,7 @@ export async function ensureStatefulSet(
   let templateChanged = false;
   for (let attempt = 1; ; attempt++) {
     current = await api.read({ ...target, verb: 'get' }, (o) => api.apps.readNamespacedStatefulSet({ name, namespace }, o));
+    checkOurs(current, 'statefulset', defaults.installation);
     try {
       if (!current) {
         await api.call({ ...target, verb: 'create' }, (o) => api.apps.createNamespacedStatefulSet({ namespace, body: desired }, o));
@@ -109,7 +117,7 @@ export async function ensureStatefulSet(
         // count asked for is recorded here, before the scale below.
         const body: V1StatefulSet = {
           ...current,
-          metadata: { ...current.metadata, labels: { ...current.metadata?.labels, ...labels(ws.name) }, annotations: { ...annotations, ...desired.metadata!.annotations } },
+          metadata: { ...current.metadata, labels: { ...current.metadata?.labels, ...objectLabels(ws.name, defaults.installation) }, annotations: { ...annotations, ...desired.metadata!.annotations } },
           spec: { ...current.spec!, persistentVolumeClaimRetentionPolicy: retention, ...(templateChanged ? { template: desired.spec!.template } : {}) },
         };
         current = await api.call(target, (o) => api.apps.replaceNamespacedStatefulSet({ name, namespace, body }, o));
@@ -145,16 +153,19 @@ export function serviceDrifted(current: V1Service, ws: RuntimeWorkspace, default
   );
 }
 
-export async function ensureService(api: KubeApi, ws: RuntimeWorkspace, namespace: string, defaults: ManifestDefaults): Promise<Change> {
+export async function ensureService(api: KubeApi, ws: RuntimeWorkspace, namespace: string, defaults: OwnedDefaults): Promise<Change> {
   const name = names.service(ws.name);
   const target = { verb: 'get', resource: `service ${name}`, namespace };
   const body = buildService(ws, namespace, defaults);
   const current = await api.read(target, (o) => api.core.readNamespacedService({ name, namespace }, o));
+  checkOurs(current, 'service', defaults.installation);
   if (!current) {
     try {
       await api.call({ ...target, verb: 'create' }, (o) => api.core.createNamespacedService({ namespace, body }, o));
     } catch (err) {
-      if (!isConflict(err)) throw err; // created meanwhile: fine
+      if (!isConflict(err)) throw err;
+      // Created meanwhile: fine if by this installation.
+      checkOurs(await api.read(target, (o) => api.core.readNamespacedService({ name, namespace }, o)), 'service', defaults.installation);
     }
     return 'created';
   }

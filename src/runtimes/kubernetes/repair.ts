@@ -6,12 +6,17 @@
 // built from (a new generation, changed hook scripts), bringing it in is apply's job, which may roll the
 // pod; a repair never does. A StatefulSet that is gone is not recreated here: the workspace then shows
 // UNAVAILABLE until an action applies it again (its claim and data are kept by Kubernetes).
+//
+// Only what is this installation's: a missing object is made again with the installation's label; one
+// present under the name but not labelled as ours (another installation's, or a person's) is never
+// changed: the repair stops with a NameConflict.
 import type { V1Ingress, V1Service, V1StatefulSet } from '@kubernetes/client-node';
 import type { RuntimeWorkspace } from '../../core/runtime.js';
 import type { KubeApi } from './api.js';
 import { addIngressPath, hasIngressPath, type IngressSettings } from './ingress.js';
-import { buildPodTemplate, GENERATION_ANNOTATION, HASH_ANNOTATION, hooksData, names, type ManifestDefaults } from './manifests.js';
-import { ensureHooks, ensureService, REPLICAS_ANNOTATION, scaleStatefulSet, serviceDrifted } from './objects.js';
+import { buildPodTemplate, GENERATION_ANNOTATION, HASH_ANNOTATION, hooksData, names } from './manifests.js';
+import { ensureHooks, ensureService, REPLICAS_ANNOTATION, scaleStatefulSet, serviceDrifted, type OwnedDefaults } from './objects.js';
+import { checkOurs } from './ownership.js';
 
 export interface Seen {
   sts?: V1StatefulSet;
@@ -21,7 +26,7 @@ export interface Seen {
 }
 
 export interface RepairOptions {
-  defaults: ManifestDefaults;
+  defaults: OwnedDefaults;
   /** Set when the workspace is to be on the shared Ingress. */
   ingress?: IngressSettings;
 }
@@ -30,6 +35,9 @@ export interface RepairOptions {
 export async function repairDrift(api: KubeApi, ws: RuntimeWorkspace, namespace: string, seen: Seen, options: RepairOptions): Promise<string[]> {
   const { sts } = seen;
   if (!sts || sts.metadata?.deletionTimestamp) return [];
+  const { installation } = options.defaults;
+  checkOurs(sts, 'statefulset', installation);
+  checkOurs(seen.svc, 'service', installation);
   const annotations = sts.metadata?.annotations ?? {};
   if (annotations[GENERATION_ANNOTATION] !== String(ws.generation)) return [];
   if (annotations[HASH_ANNOTATION] !== buildPodTemplate(ws, options.defaults).hash) return [];
@@ -40,7 +48,7 @@ export async function repairDrift(api: KubeApi, ws: RuntimeWorkspace, namespace:
   if (service === 'updated') repaired.push(`restored service ${names.service(ws.name)} (its type, port or selector had been changed)`);
 
   // Read only for workspaces that have hook scripts (a stale ConfigMap is apply's to remove).
-  const hooks = hooksData(ws) ? await ensureHooks(api, ws, namespace) : undefined;
+  const hooks = hooksData(ws) ? await ensureHooks(api, ws, namespace, installation) : undefined;
   if (hooks === 'created') repaired.push(`recreated configmap ${names.hooks(ws.name)} (it had been deleted)`);
   if (hooks === 'updated') repaired.push(`restored configmap ${names.hooks(ws.name)} (its scripts had been changed)`);
 

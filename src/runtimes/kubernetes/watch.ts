@@ -1,11 +1,15 @@
-// Follows what wsm manages in each namespace it uses, and says which workspace changed: StatefulSets and
-// Pods (the instance), Services and ConfigMaps (labelled managed-by=wsm), and Ingresses (any: a shared
-// Ingress may be an operator's; a path `/<name>` to `<name>-service` names the workspace). A Service or
+// Follows what wsm manages in each namespace it uses, and says which workspace changed: StatefulSets,
+// Services and ConfigMaps of this installation (labelled managed-by=wsm and with its installation), Pods
+// (labelled managed-by=wsm: the pod template carries no installation label, so another installation's
+// pod of the same name only gets this workspace looked at, which then reports the NameConflict), and
+// Ingresses (any: a shared Ingress may be an operator's or several installations'; a path `/<name>` to
+// `<name>-service` names the workspace). A Service or
 // ConfigMap deleted, or a path removed, outside wsm thus gets the workspace looked at, and repaired, at once.
 import type { KubeConfig, KubernetesObject, V1Ingress } from '@kubernetes/client-node';
 import type { KubeApi } from './api.js';
 import { ListWatch, type ListWatchLogger, type ListWatchOptions } from './list-watch.js';
 import { MANAGED_BY, names } from './manifests.js';
+import { ownedSelector } from './ownership.js';
 
 export type WatchLogger = ListWatchLogger;
 
@@ -18,7 +22,7 @@ export interface WatchTiming {
   timeoutSeconds: number;
 }
 
-const SELECTOR = `${MANAGED_BY}=wsm`;
+const POD_SELECTOR = `${MANAGED_BY}=wsm`;
 
 const byAppLabel = (obj: KubernetesObject): string[] => {
   const app = obj.metadata?.labels?.app;
@@ -45,6 +49,7 @@ export class WorkspaceWatcher {
   constructor(
     private readonly kc: KubeConfig,
     private readonly api: KubeApi,
+    private readonly installation: string,
     private readonly onChange: (name: string) => void,
     private readonly logger: WatchLogger | undefined,
     private readonly timing: WatchTiming,
@@ -55,10 +60,10 @@ export class WorkspaceWatcher {
     if (this.stopped || this.namespaces.has(namespace)) return;
     this.namespaces.add(namespace);
     const api = this.api;
-    const labelSelector = SELECTOR;
+    const labelSelector = ownedSelector(this.installation);
     const o = () => api.options();
     this.follow(`/apis/apps/v1/namespaces/${namespace}/statefulsets`, () => api.apps.listNamespacedStatefulSet({ namespace, labelSelector }, o()), byAppLabel, labelSelector);
-    this.follow(`/api/v1/namespaces/${namespace}/pods`, () => api.core.listNamespacedPod({ namespace, labelSelector }, o()), byAppLabel, labelSelector);
+    this.follow(`/api/v1/namespaces/${namespace}/pods`, () => api.core.listNamespacedPod({ namespace, labelSelector: POD_SELECTOR }, o()), byAppLabel, POD_SELECTOR);
     this.follow(`/api/v1/namespaces/${namespace}/services`, () => api.core.listNamespacedService({ namespace, labelSelector }, o()), byAppLabel, labelSelector);
     this.follow(`/api/v1/namespaces/${namespace}/configmaps`, () => api.core.listNamespacedConfigMap({ namespace, labelSelector }, o()), byAppLabel, labelSelector);
     this.follow(`/apis/networking.k8s.io/v1/namespaces/${namespace}/ingresses`, () => api.net.listNamespacedIngress({ namespace }, o()), workspacesOnIngress);

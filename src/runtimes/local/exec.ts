@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { ExecResult } from '../../core/runtime.js';
 import { signalGroup } from './procfs.js';
+import type { Owner } from './users.js';
 
 export const EXEC_OUTPUT_LIMIT = 64 * 1024;
 /** The exit code reported for a command killed at its timeout, as timeout(1) reports it. */
@@ -34,6 +35,8 @@ export interface RunOptions {
   cwd: string;
   env: Record<string, string>;
   timeoutMs: number;
+  /** The user to run as; absent = the control plane's own user. */
+  owner?: Owner;
 }
 
 export function runCaptured(command: string[], options: RunOptions): Promise<ExecResult> {
@@ -51,6 +54,7 @@ export function runCaptured(command: string[], options: RunOptions): Promise<Exe
         env: options.env,
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
+        ...(options.owner ?? {}),
       });
     } catch (err) {
       // e.g. an argument holding a NUL byte: refused before anything runs

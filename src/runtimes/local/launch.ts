@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { PermanentRuntimeError, type RuntimeWorkspace } from '../../core/runtime.js';
+import type { Owner } from './users.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -40,6 +41,11 @@ export function resolveWorkDir(home: string, workingDir: string | undefined): st
   return full;
 }
 
+/** working_dir as a path relative to home ("" for home itself), checked as resolveWorkDir checks it. */
+export function workDirInHome(home: string, workingDir: string | undefined): string {
+  return relative(home, resolveWorkDir(home, workingDir));
+}
+
 /** The port the config asks for: host_port (what users reach) before port (what the process listens on). */
 export function requestedPort(ws: RuntimeWorkspace): number | undefined {
   return ws.container.host_port ?? ws.container.port;
@@ -64,15 +70,20 @@ export function configHash(ws: RuntimeWorkspace): string {
 /** The exit code recorded for a pre-start script killed at its timeout, as timeout(1) reports it. */
 export const PRE_START_TIMEOUT_CODE = 124;
 
-// $1 exit-code file, $2 pre-start script or "", $3 its timeout in seconds, $4 its log file, then the
-// command. Runs the command as a child (not exec) so the shell survives it to write the code; a stop by
+// $1 exit-code file, $2 pre-start script or "", $3 its timeout in seconds, $4 its log file, $5 the working
+// directory relative to home (the wrapper starts in home; "" = stay there), then the command.
+// The working directory is created and entered here, as the workspace's user: done by the control plane,
+// a link the workspace put in its home would take it (as root) wherever the link points. Runs the command as a child (not exec) so the shell survives it to write the code; a stop by
 // us kills the shell too, and is recorded as a stop in state.json, never read from here.
 // The pre-start script's output goes to its own file (kept for the failure message, then copied to the
 // main log); a watchdog ends it at the timeout. Builtins only, except `sleep` for the watchdog: the
 // user's PATH may not hold coreutils, and without sleep there is no timeout rather than no start.
 // A failed script's leftovers (children it started) are ended with the group; the wrapper ignores that signal.
 const WRAPPER = [
-  'f=$1; p=$2; t=$3; l=$4; shift 4',
+  'f=$1; p=$2; t=$3; l=$4; w=$5; shift 5',
+  'if [ -n "$w" ]; then',
+  '  { [ -d "$w" ] || mkdir -p -- "$w"; } && cd -- "$w" || { echo "wsm: cannot enter working_dir $w" >&2; echo "126 main" > "$f"; exit 126; }',
+  'fi',
   'if [ -n "$p" ]; then',
   '  rm -f "$l.timedout" "$l.done"',
   '  "$p" >"$l" 2>&1 </dev/null &',
@@ -97,7 +108,12 @@ const WRAPPER = [
 
 export interface LaunchSpec {
   command: string[];
-  cwd: string;
+  /** The workspace's home: where the wrapper starts. */
+  home: string;
+  /** The working directory relative to home ("" for home itself). */
+  workDir: string;
+  /** The user to run as; absent = the control plane's own user. */
+  owner?: Owner;
   env: Record<string, string>;
   exitCodePath: string;
   preStartPath?: string;
@@ -117,8 +133,9 @@ export interface LaunchSpec {
 export function launch(spec: LaunchSpec): ChildProcess {
   const child = spawn(
     '/bin/sh',
-    ['-c', WRAPPER, 'wsm-launch', spec.exitCodePath, spec.preStartPath ?? '', String(Math.max(1, Math.ceil(spec.preStartTimeoutSeconds))), spec.preStartLogPath, ...spec.command],
-    { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', spec.logFd, spec.logFd] },
+    ['-c', WRAPPER, 'wsm-launch', spec.exitCodePath, spec.preStartPath ?? '', String(Math.max(1, Math.ceil(spec.preStartTimeoutSeconds))), spec.preStartLogPath, spec.workDir, ...spec.command],
+    // With uid and gid, libuv also drops every supplementary group before switching user.
+    { cwd: spec.home, env: spec.env, detached: true, stdio: ['ignore', spec.logFd, spec.logFd], ...(spec.owner ?? {}) },
   );
   child.unref();
   return child;

@@ -1,13 +1,18 @@
 // The on-disk layout of one local workspace, <rootDir>/<name>/:
 //   home/        the workspace's "volume": cwd and HOME of the process, kept across stop/resume/patch
-//   state.json   what this runtime started (pid, start time, port, config hash, generation)
-//   exit_code    written by the launch wrapper when the process exits on its own
+//   state.json   what this runtime started (pid, start time, port, config hash, generation, uid)
 //   output.log   stdout and stderr of every start, appended
 //   hooks/       the pre-start script, when the lifecycle config names one
-//   pre_start.log  that script's output at the last start (and pre_start.log.timedout if it ran too long)
+//   run/         written by the workspace's own processes (the launch wrapper):
+//     exit_code      when the process exits on its own
+//     pre_start.log  the pre-start script's output at the last start (.done when it finished, .timedout)
 // Everything a later control-plane process needs to adopt a running workspace is on disk, never only in memory.
-import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+// When workspaces run as their own users, home/ and run/ are the workspace's; the rest stays the control
+// plane's, so a workspace can never rewrite the state (a pid in state.json is a process we would signal).
+import { constants } from 'node:fs';
+import { chmod, chown, lstat, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { chownTree, removeTree, type Owner } from './users.js';
 
 export interface LocalState {
   version: 1;
@@ -26,6 +31,8 @@ export interface LocalState {
   requested_port?: number;
   generation: number;
   config_hash?: string;
+  /** The user the process runs as; absent when workspaces run as the control plane's user. */
+  uid?: number;
 }
 
 export interface ExitRecord {
@@ -41,16 +48,41 @@ export class WorkspaceDir {
   readonly exitCodePath: string;
   readonly logPath: string;
   readonly hooksDir: string;
+  readonly runDir: string;
   readonly preStartLogPath: string;
 
   constructor(rootDir: string, readonly name: string) {
     this.dir = join(rootDir, name);
     this.home = join(this.dir, 'home');
     this.statePath = join(this.dir, 'state.json');
-    this.exitCodePath = join(this.dir, 'exit_code');
     this.logPath = join(this.dir, 'output.log');
     this.hooksDir = join(this.dir, 'hooks');
-    this.preStartLogPath = join(this.dir, 'pre_start.log');
+    this.runDir = join(this.dir, 'run');
+    this.exitCodePath = join(this.runDir, 'exit_code');
+    this.preStartLogPath = join(this.runDir, 'pre_start.log');
+  }
+
+  /**
+   * Creates the directories. With an owner: the workspace directory stays ours and only the owner's
+   * group may enter it (mode 0710), home/ and run/ become the owner's (0700). A home that belonged to
+   * someone else (an earlier uid, or a control plane that did not switch users) is handed over whole;
+   * run/ holds nothing worth keeping, so it is made afresh.
+   */
+  async prepare(owner: Owner | undefined): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    if (!owner) {
+      await mkdir(this.home, { recursive: true });
+      await mkdir(this.runDir, { recursive: true });
+      return;
+    }
+    await chown(this.dir, process.getuid!(), owner.gid);
+    await chmod(this.dir, 0o710);
+    await ownedDir(this.home, owner, async () => chownTree(this.home, owner));
+    await ownedDir(this.runDir, owner, async () => {
+      await removeTree(this.runDir);
+      await mkdir(this.runDir, { mode: 0o700 });
+      await chown(this.runDir, owner.uid, owner.gid);
+    });
   }
 
   async readState(): Promise<LocalState | undefined> {
@@ -67,17 +99,14 @@ export class WorkspaceDir {
   /** Written through a rename so a reader (or a crash) never sees half a file. */
   async writeState(state: LocalState): Promise<void> {
     const tmp = `${this.statePath}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(state, null, 2) + '\n');
+    await writeFile(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
     await rename(tmp, this.statePath);
   }
 
-  async readExit(): Promise<ExitRecord | undefined> {
-    let text: string;
-    try {
-      text = await readFile(this.exitCodePath, 'utf8');
-    } catch {
-      return undefined;
-    }
+  /** `uid`: the workspace's user, who alone may have written the file (see readWorkspaceFile). */
+  async readExit(uid?: number): Promise<ExitRecord | undefined> {
+    const text = await readWorkspaceFile(this.exitCodePath, 64, uid);
+    if (text === undefined) return undefined;
     const [code, phase] = text.trim().split(/\s+/);
     const n = Number(code);
     if (code === undefined || code === '' || !Number.isInteger(n)) return undefined;
@@ -89,9 +118,9 @@ export class WorkspaceDir {
   }
 
   /** The last lines of the pre-start script's output of the last start, and whether it timed out. */
-  async preStartOutcome(): Promise<{ tail: string; timedOut: boolean }> {
-    const text = await readFile(this.preStartLogPath, 'utf8').catch(() => '');
-    const timedOut = await stat(`${this.preStartLogPath}.timedout`).then(() => true, () => false);
+  async preStartOutcome(uid?: number): Promise<{ tail: string; timedOut: boolean }> {
+    const text = (await readWorkspaceFile(this.preStartLogPath, 16 * 1024, uid)) ?? '';
+    const timedOut = await lstat(`${this.preStartLogPath}.timedout`).then(() => true, () => false);
     const lines = text.replace(/\s+$/, '').split('\n').slice(-10).join('\n');
     return { tail: lines.length > 1000 ? `…${lines.slice(-1000)}` : lines, timedOut };
   }
@@ -115,5 +144,42 @@ export class WorkspaceDir {
     } finally {
       await handle.close();
     }
+  }
+}
+
+/** Makes `path` a directory of `owner` with mode 0700, calling `handOver` when it belongs to someone else. */
+async function ownedDir(path: string, owner: Owner, handOver: () => Promise<void>): Promise<void> {
+  const info = await lstat(path).catch(() => undefined);
+  if (!info) {
+    await mkdir(path, { mode: 0o700 });
+    await chown(path, owner.uid, owner.gid);
+    return;
+  }
+  if (!info.isDirectory()) throw new Error(`${path} is not a directory; move it away so the workspace can start.`);
+  if (info.uid !== owner.uid || info.gid !== owner.gid) await handOver();
+  await chmod(path, 0o700);
+}
+
+/**
+ * Reads at most the last `maxBytes` of a file the workspace's own processes write. The workspace could
+ * have put a link there to a file only we may read, or a FIFO that blocks forever: links are not
+ * followed, opening never blocks, and only a regular file owned by `uid` (when given) is read.
+ */
+async function readWorkspaceFile(path: string, maxBytes: number, uid: number | undefined): Promise<string | undefined> {
+  let handle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile() || (uid !== undefined && info.uid !== uid)) return undefined;
+    const length = Math.min(info.size, maxBytes);
+    const buf = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buf, 0, length, info.size - length);
+    return buf.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
   }
 }

@@ -12,10 +12,11 @@ import {
 } from '../../core/runtime.js';
 import type { UsageSample } from '../../core/usage.js';
 import { runCaptured } from './exec.js';
-import { configHash, launch, processEnv, requestedPort, resolveWorkDir } from './launch.js';
+import { configHash, launch, processEnv, requestedPort, resolveWorkDir, workDirInHome } from './launch.js';
 import { WorkspaceDir, type LocalState } from './layout.js';
 import { canConnect, isPortFree, pickFreePort } from './ports.js';
 import { groupCpuSeconds, isSameProcessAlive, readProcStat, stopGroup } from './procfs.js';
+import { removeTree, UidAllocator, type Owner, type UidRange } from './users.js';
 
 export interface LocalRuntimeLogger {
   info(...a: unknown[]): void;
@@ -31,6 +32,11 @@ export interface LocalRuntimeOptions {
   hostAddress?: string;
   /** How long the pre-start script may run before the start fails (whole seconds, rounded up). */
   preStartTimeoutMs?: number;
+  /**
+   * Run each workspace as a user of its own from this range (needs root). Absent: workspaces run as
+   * the control plane's user and can read everything it can (single-tenant).
+   */
+  uidRange?: UidRange;
   logger?: LocalRuntimeLogger;
 }
 
@@ -48,6 +54,8 @@ export class LocalRuntime implements Runtime {
   private readonly preStartTimeoutMs: number;
   private readonly host: string;
   private readonly log: LocalRuntimeLogger;
+  private readonly users: UidAllocator | undefined;
+  private rootReady: Promise<void> | undefined;
   private readonly listeners = new Set<(name: string) => void>();
   /** `<name>:<pid>:<start>` of exits already reported, so a dead process is announced once. */
   private readonly reportedExits = new Set<string>();
@@ -62,6 +70,7 @@ export class LocalRuntime implements Runtime {
     this.preStartTimeoutMs = options.preStartTimeoutMs ?? 300_000;
     this.host = options.hostAddress ?? '127.0.0.1';
     this.log = options.logger ?? silent;
+    this.users = options.uidRange ? new UidAllocator(this.rootDir, options.uidRange) : undefined;
   }
 
   async apply(ws: RuntimeWorkspace): Promise<ObservedInstance> {
@@ -89,14 +98,17 @@ export class LocalRuntime implements Runtime {
     const state = await dir.readState();
     if (state) await this.stopProcess(dir, state);
     if (options.deleteVolume) {
+      // What the workspace could write goes first, deleted as the workspace's user; then the rest is ours.
+      await removeTree(dir.home);
+      await removeTree(dir.runDir);
       await rm(dir.dir, { recursive: true, force: true });
+      this.users?.release(ws.name);
       this.log.info({ workspace: ws.name }, 'local workspace removed with its home directory');
       return;
     }
     // home/ stays, so a workspace created again under this name finds its files, as a retained volume would.
     await rm(dir.hooksDir, { recursive: true, force: true });
-    await rm(dir.preStartLogPath, { force: true });
-    await rm(`${dir.preStartLogPath}.timedout`, { force: true });
+    await removeTree(dir.runDir);
     await rm(dir.logPath, { force: true });
     await rm(`${dir.logPath}.1`, { force: true });
     await dir.clearExit();
@@ -150,13 +162,37 @@ export class LocalRuntime implements Runtime {
     if (!state || state.status !== 'running' || !isSameProcessAlive(state.pid, state.start_ticks)) {
       throw new Error(`Workspace ${ws.name} is not running, so nothing can be run in it.`);
     }
-    const cwd = resolveWorkDir(dir.home, ws.container.working_dir);
-    return runCaptured(command, { cwd, env: processEnv(ws, dir.home, state.port!), timeoutMs });
+    const env = processEnv(ws, dir.home, state.port!);
+    if (state.uid === undefined) {
+      return runCaptured(command, { cwd: resolveWorkDir(dir.home, ws.container.working_dir), env, timeoutMs });
+    }
+    // As in the launch wrapper, the working dir is entered as the workspace's user, never by us.
+    const workDir = workDirInHome(dir.home, ws.container.working_dir);
+    const inWorkDir = workDir ? ['/bin/sh', '-c', 'cd -- "$1" && shift && exec "$@"', 'wsm-exec', workDir, ...command] : command;
+    return runCaptured(command.length ? inWorkDir : [], { cwd: dir.home, env, timeoutMs, owner: { uid: state.uid, gid: state.uid } });
   }
 
   async close(): Promise<void> {
     this.listeners.clear();
     this.stopPolling();
+  }
+
+  /** The user `name` runs as, or undefined when workspaces run as ours. */
+  private ownerFor(name: string): Promise<Owner | undefined> {
+    return this.users ? this.users.ownerFor(name) : Promise.resolve(undefined);
+  }
+
+  /** The workspace's directories, under a root that others may pass through but not list. */
+  private async prepare(dir: WorkspaceDir, owner: Owner | undefined): Promise<void> {
+    this.rootReady ??= (async () => {
+      await mkdir(this.rootDir, { recursive: true });
+      if (this.users) await chmod(this.rootDir, 0o711);
+    })().catch((err) => {
+      this.rootReady = undefined; // tried again at the next start
+      throw err;
+    });
+    await this.rootReady;
+    await dir.prepare(owner);
   }
 
   private dirFor(name: string): WorkspaceDir {
@@ -175,19 +211,25 @@ export class LocalRuntime implements Runtime {
         'MissingCommand',
       );
     }
-    const cwd = resolveWorkDir(dir.home, ws.container.working_dir);
+    const workDir = workDirInHome(dir.home, ws.container.working_dir);
     const hash = configHash(ws);
+    const owner = await this.ownerFor(ws.name);
     const state = await dir.readState();
-    if (state?.status === 'running' && isSameProcessAlive(state.pid, state.start_ticks) && state.config_hash === hash) {
+    if (
+      state?.status === 'running' &&
+      isSameProcessAlive(state.pid, state.start_ticks) &&
+      state.config_hash === hash &&
+      state.uid === owner?.uid // a process started as another user (or as ours, before users were separated) is replaced
+    ) {
       // Nothing the process depends on changed (e.g. only lifecycle settings): it already is this generation.
       if (state.generation !== ws.generation) await dir.writeState({ ...state, generation: ws.generation });
       return this.running(ws.name, { ...state, generation: ws.generation }, dir);
     }
     if (state) await this.stopProcess(dir, state);
-    await mkdir(cwd, { recursive: true });
+    await this.prepare(dir, owner);
     const port = await this.choosePort(ws, state);
     try {
-      return await this.start(ws, dir, { command, cwd, hash, port });
+      return await this.start(ws, dir, { command, workDir, hash, port, owner });
     } finally {
       this.reservedPorts.delete(port);
     }
@@ -196,11 +238,12 @@ export class LocalRuntime implements Runtime {
   private async start(
     ws: RuntimeWorkspace,
     dir: WorkspaceDir,
-    p: { command: string[]; cwd: string; hash: string; port: number },
+    p: { command: string[]; workDir: string; hash: string; port: number; owner: Owner | undefined },
   ): Promise<ObservedInstance> {
     let preStartPath: string | undefined;
     const preStart = ws.hooks?.pre_start;
     if (preStart) {
+      // Ours, not the workspace's (it must not swap the script we write); it may read and run it.
       await mkdir(dir.hooksDir, { recursive: true });
       preStartPath = join(dir.hooksDir, 'pre_start');
       await writeFile(preStartPath, preStart.content);
@@ -211,14 +254,16 @@ export class LocalRuntime implements Runtime {
     await dir.clearExit();
     await rotateLog(dir.logPath);
     const startedAt = new Date().toISOString();
-    const logFile = await open(dir.logPath, 'a');
+    const logFile = await open(dir.logPath, 'a', 0o600);
     let state: LocalState;
     let written: Promise<void>;
     try {
       await logFile.write(`--- wsm: ${startedAt} start of generation ${ws.generation} on port ${p.port}: ${JSON.stringify(p.command)}\n`);
       const child = launch({
         command: p.command,
-        cwd: p.cwd,
+        home: dir.home,
+        workDir: p.workDir,
+        owner: p.owner,
         env: processEnv(ws, dir.home, p.port),
         exitCodePath: dir.exitCodePath,
         preStartPath,
@@ -241,6 +286,7 @@ export class LocalRuntime implements Runtime {
         requested_port: requestedPort(ws),
         generation: ws.generation,
         config_hash: p.hash,
+        ...(p.owner ? { uid: p.owner.uid } : {}),
       };
       written = dir.writeState(state);
       // The exit is announced only once state.json says the process ran, or a listener would read the old state.
@@ -255,7 +301,7 @@ export class LocalRuntime implements Runtime {
   }
 
   private async ensureStopped(ws: RuntimeWorkspace, dir: WorkspaceDir): Promise<ObservedInstance> {
-    await mkdir(dir.home, { recursive: true });
+    await this.prepare(dir, await this.ownerFor(ws.name));
     const state: LocalState = (await dir.readState()) ?? { version: 1, status: 'stopped', generation: ws.generation };
     await this.stopProcess(dir, state);
     const next: LocalState = { ...state, status: 'stopped', generation: ws.generation };
@@ -350,9 +396,9 @@ export class LocalRuntime implements Runtime {
   }
 
   private async failed(dir: WorkspaceDir, state: LocalState): Promise<ObservedInstance> {
-    const exit = await dir.readExit();
+    const exit = await dir.readExit(state.uid);
     if (exit?.phase === 'pre_start') {
-      const { tail, timedOut } = await dir.preStartOutcome();
+      const { tail, timedOut } = await dir.preStartOutcome(state.uid);
       const what = timedOut
         ? `pre-start script timed out after ${Math.ceil(this.preStartTimeoutMs / 1000)} s (exit code ${exit.code})`
         : `pre-start script failed with code ${exit.code}`;

@@ -1,5 +1,5 @@
 // Cluster settings (the env workspaces inherit) and the audit log: owners only.
-import type { Static } from 'typebox';
+import { Type, type Static } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import { validationError, type FieldError } from '../../core/errors.js';
 import type { ClusterSettings } from '../../core/types.js';
@@ -8,6 +8,14 @@ import type { ServerContext } from '../context.js';
 import { ClusterSettingsBody } from '../schemas.js';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const AuditQuery = Type.Object(
+  {
+    workspace: Type.Optional(Type.String({ description: 'Only the events of this workspace' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  },
+  { additionalProperties: false },
+);
 
 export async function adminRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const { store } = ctx;
@@ -47,12 +55,11 @@ export async function adminRoutes(app: FastifyInstance, ctx: ServerContext): Pro
     return { cluster_settings: next };
   });
 
-  app.get('/api/audit', { schema: { tags: ['cluster'], summary: 'The audit log, newest first' } }, async (req) => {
+  app.get('/api/audit', { schema: { querystring: AuditQuery, tags: ['cluster'], summary: 'The audit log, newest first' } }, async (req) => {
     const principal = await ctx.auth.authenticate(req);
     requireRole(principal, 'owner');
-    const q = req.query as { workspace?: string; limit?: string };
-    const limit = Math.min(Math.max(Number(q.limit ?? 100) || 100, 1), 1000);
-    const events = await store.listAudit({ workspace: q.workspace, limit });
+    const q = req.query as Static<typeof AuditQuery>;
+    const events = await store.listAudit({ workspace: q.workspace, limit: q.limit ?? 100 });
     return { events, metadata: { count: events.length } };
   });
 }

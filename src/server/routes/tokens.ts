@@ -21,6 +21,12 @@ function presentToken(token: TokenRecord) {
   };
 }
 
+/** A grant or token limited to a workspace must name one that could exist. */
+function checkWorkspaceName(workspace: string): void {
+  const errors = validateWorkspaceName(workspace).map((e) => ({ ...e, field: 'workspace' }));
+  if (errors.length > 0) throw validationError(errors);
+}
+
 export async function tokenRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const { store } = ctx;
 
@@ -28,10 +34,7 @@ export async function tokenRoutes(app: FastifyInstance, ctx: ServerContext): Pro
     const principal = await ctx.auth.authenticate(req);
     requireRole(principal, 'owner');
     const body = req.body as Static<typeof CreateTokenBody>;
-    if (body.workspace !== undefined) {
-      const errors = validateWorkspaceName(body.workspace).map((e) => ({ ...e, field: 'workspace' }));
-      if (errors.length > 0) throw validationError(errors);
-    }
+    if (body.workspace !== undefined) checkWorkspaceName(body.workspace);
     const secret = newTokenSecret();
     const now = new Date();
     const token: TokenRecord = {
@@ -74,6 +77,7 @@ export async function tokenRoutes(app: FastifyInstance, ctx: ServerContext): Pro
     requireRole(principal, 'owner');
     const { id, workspace } = req.params as { id: string; workspace: string };
     const { role } = req.body as Static<typeof GrantBody>;
+    checkWorkspaceName(workspace);
     const tokens = await store.listTokens();
     if (!tokens.some((t) => t.id === id)) throw new WsmError('not_found', `Token ${id} does not exist.`);
     await store.putGrant({ token_id: id, workspace, role });

@@ -4,22 +4,22 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WsmError } from '../../core/errors.js';
 import { CLUSTER_TYPES, INSTANCE_STATUSES, type ClusterType, type InstanceStatus } from '../../core/types.js';
 import type { CommandResult } from '../../controller/workspace-commands.js';
+import type { ConfigAccess } from '../../core/container-config-access.js';
 import { canView, requireRole, roleAtLeast, roleOn, type Principal } from '../auth.js';
-import { appendWorkspaceJson, etag, presentOperation, presentWorkspace } from '../presenter.js';
-import { JsonBytes } from '../json-bytes.js';
+import { etag, presentOperation, presentWorkspace } from '../presenter.js';
 import { ActionBody, CreateWorkspaceBody, DeleteQuery, ListQuery, WorkspaceParams } from '../schemas.js';
 import type { ServerContext } from '../context.js';
 import { withIdempotency, type RouteAnswer } from '../idempotency.js';
 
 type NameParams = { name: string };
 
-const PAGE_OPEN = Buffer.from('{"workspaces":[');
-const COMMA = Buffer.from(',');
-const ONE_OPEN = Buffer.from('{"workspace":');
-const ONE_CLOSE = Buffer.from(',"metadata":{}}');
-
 function splitList(value: string | undefined): string[] {
   return value ? value.split(',').map((s) => s.trim()).filter(Boolean) : [];
+}
+
+/** Keys that reach outside a workspace take an owner of every workspace, not a token scoped to one. */
+function configAccessOf(principal: Principal): ConfigAccess {
+  return roleAtLeast(roleOn(principal), 'owner') ? 'owner' : 'editor';
 }
 
 function parseIfMatch(req: FastifyRequest): string | undefined {
@@ -30,7 +30,6 @@ function parseIfMatch(req: FastifyRequest): string | undefined {
 
 export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const { store, commands } = ctx;
-  const sendJson = (reply: FastifyReply, body: JsonBytes) => reply.type('application/json; charset=utf-8').send(body.toBuffer());
 
   const answer = (reply: FastifyReply, principal: Principal, result: CommandResult, status = 200): RouteAnswer => {
     reply.header('etag', etag(result.workspace));
@@ -87,21 +86,14 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
       offset,
       next_offset: offset + page.workspaces.length < page.total ? offset + page.workspaces.length : null,
     };
-    // { workspaces: [presentWorkspace(...)], metadata } as JSON, from each record's kept rendering.
     const now = Date.now();
-    const body = new JsonBytes().bytes(PAGE_OPEN);
     // Without grants a principal has one role on every workspace: looked up once, not per item.
     const sameRole = principal.grants.size === 0;
     const role = roleOn(principal);
-    let first = true;
-    for (const ws of page.workspaces) {
-      if (sameRole ? !roleAtLeast(role, 'viewer') : !canView(principal, ws.name)) continue;
-      if (!first) body.bytes(COMMA);
-      first = false;
-      appendWorkspaceJson(body, ws, sameRole ? role : roleOn(principal, ws.name), now);
-    }
-    body.text(`],"metadata":${JSON.stringify(metadata)}}`);
-    return sendJson(reply, body);
+    const workspaces = page.workspaces
+      .filter((ws) => (sameRole ? roleAtLeast(role, 'viewer') : canView(principal, ws.name)))
+      .map((ws) => presentWorkspace(ws, { access: sameRole ? role : roleOn(principal, ws.name), now }));
+    return { workspaces, metadata };
   });
 
   app.post('/api/workspaces', { schema: { body: CreateWorkspaceBody, tags: ['workspaces'], summary: 'Create a workspace' } }, async (req, reply) => {
@@ -110,7 +102,7 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
     return audited('create', body.workspace.name, principal, req, async () => {
       requireRole(principal, 'owner');
       return withIdempotency(ctx, req, reply, principal, async () => {
-        const result = await commands.create(body.workspace, { actor: principal.actor, requestId: req.id });
+        const result = await commands.create(body.workspace, { actor: principal.actor, requestId: req.id, configAccess: configAccessOf(principal) });
         return answer(reply, principal, result, 201);
       });
     });
@@ -124,8 +116,7 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
     if (!ws) throw new WsmError('not_found', `Workspace ${name} does not exist.`);
     const [lastOperation] = await store.listOperations(name, 1);
     reply.header('etag', etag(ws));
-    // { workspace: presentWorkspace(...), metadata: {} } as JSON, from the record's kept rendering.
-    return sendJson(reply, appendWorkspaceJson(new JsonBytes().bytes(ONE_OPEN), ws, roleOn(principal, name), Date.now(), lastOperation).bytes(ONE_CLOSE));
+    return { workspace: presentWorkspace(ws, { access: roleOn(principal, name), lastOperation }), metadata: {} };
   });
 
   app.put('/api/workspaces/:name', { schema: { params: WorkspaceParams, body: ActionBody, tags: ['workspaces'], summary: 'Act on a workspace: stop, resume, patch, add_to_ingress' } }, async (req, reply) => {
@@ -135,7 +126,7 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
     return audited(body.workspace.action, name, principal, req, async () => {
       requireRole(principal, 'editor', name);
       return withIdempotency(ctx, req, reply, principal, async () => {
-        const result = await commands.act(name, body.workspace, { actor: principal.actor, requestId: req.id, ifMatch: parseIfMatch(req) });
+        const result = await commands.act(name, body.workspace, { actor: principal.actor, requestId: req.id, ifMatch: parseIfMatch(req), configAccess: configAccessOf(principal) });
         return answer(reply, principal, result);
       });
     });

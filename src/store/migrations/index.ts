@@ -5,12 +5,14 @@ import type { SqlDialect } from '../schema.js';
 import { initialMigration } from './0001-initial.js';
 import { idleColumnsMigration } from './0002-idle-columns.js';
 import { leanIndexesMigration } from './0003-lean-indexes.js';
+import { workspaceUidMigration } from './0004-workspace-uid.js';
 
 export function migrationProvider(dialect: SqlDialect): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '0001-initial': initialMigration(dialect),
     '0002-idle-columns': idleColumnsMigration(dialect),
     '0003-lean-indexes': leanIndexesMigration(),
+    '0004-workspace-uid': workspaceUidMigration(),
   };
   return { getMigrations: async () => migrations };
 }

@@ -69,7 +69,8 @@ describe('DockerRuntime on a real engine: lifecycle', { skip: dockerSkipReason()
     assert.equal(info.Config.Labels['dev-instance'], '1');
     assert.ok(info.Config.Env.includes('GREETING=hello'));
     assert.equal(info.HostConfig.Memory, 64 * 1024 * 1024);
-    assert.equal(info.HostConfig.NanoCpus, 500_000_000);
+    assert.equal(info.HostConfig.CpuQuota, 50_000, 'half of each 100 ms period');
+    assert.equal(info.HostConfig.CpuPeriod, 100_000);
     assert.ok(info.Mounts.some((m) => m.Name === `wsm-${name}-data` && m.Destination === '/home/src'));
 
     await writeFile(rt, ws, '/home/src/hello.txt', 'from the volume');

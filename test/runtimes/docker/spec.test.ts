@@ -4,7 +4,7 @@ import { configHash, createOptions, type ContainerSettings } from '../../../src/
 import { PRE_START_PATH } from '../../../src/runtimes/docker/prestart.js';
 import { testWorkspace } from '../../support/docker.js';
 
-const settings: ContainerSettings = { hostAddress: '127.0.0.1', restartPolicy: 'no', preStartTimeoutSeconds: 300, extraLabels: {} };
+const settings: ContainerSettings = { hostAddress: '127.0.0.1', restartPolicy: 'no', preStartTimeoutSeconds: 300, extraLabels: {}, allowedBindRoots: ['/srv'], installation: 'test' };
 const image = { entrypoint: ['/entry'], cmd: ['serve', '--port', '6789'] };
 
 describe('container create options', () => {
@@ -44,12 +44,27 @@ describe('container create options', () => {
     assert.equal(o.HostConfig?.Memory, 64 * 2 ** 20);
     assert.equal(o.HostConfig?.MemorySwap, 64 * 2 ** 20);
     assert.equal(o.HostConfig?.MemoryReservation, 32 * 2 ** 20);
-    assert.equal(o.HostConfig?.NanoCpus, 5e8);
+    assert.equal(o.HostConfig?.CpuQuota, 50_000);
+    assert.equal(o.HostConfig?.CpuPeriod, 100_000);
     assert.equal(o.HostConfig?.CpuShares, 256);
     assert.deepEqual(o.HostConfig?.Binds, ['wsm-beta-data:/home/src', '/srv/data:/data:ro']);
     assert.deepEqual(o.HostConfig?.PortBindings, { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '18080' }] });
     assert.equal(o.WorkingDir, '/work');
     assert.deepEqual(o.HostConfig?.RestartPolicy, { Name: 'unless-stopped' });
+  });
+
+  test('a host path outside the allowed roots is refused, not bound; a CPU limit past the engine is a quota that never binds', () => {
+    const bind = (host: string, roots: string[] | undefined = ['/srv']) =>
+      createOptions(testWorkspace('gamma', { container: { volumes: { [host]: { bind: '/data', mode: 'rw' } } } }), { ...settings, allowedBindRoots: roots }, 'h', image);
+    assert.throws(() => bind('/'), /not allowed/);
+    assert.throws(() => bind('/srvx/data'), /not allowed/, '/srv does not cover /srvx');
+    assert.throws(() => bind('/srv/data', []), /not allowed/, 'no roots: no host path');
+    assert.throws(() => createOptions(testWorkspace('g', { container: { volumes: { '/srv/data': { bind: '/d', mode: 'ro' } } } }), { ...settings, allowedBindRoots: undefined }, 'h', image), /not allowed/, 'roots not given: none');
+    assert.deepEqual(bind('/srv/data').HostConfig?.Binds, ['wsm-gamma-data:/home/src', '/srv/data:/data:rw']);
+    assert.deepEqual(bind('other-volume').HostConfig?.Binds, ['wsm-gamma-data:/home/src', 'other-volume:/data:rw'], 'a named volume is not a host path');
+    const many = createOptions(testWorkspace('delta', { container: { resources: { limits: { cpu: '256' } } } }), settings, 'h', image);
+    assert.equal(many.HostConfig?.CpuQuota, 25_600_000);
+    assert.equal(many.HostConfig?.NanoCpus, undefined);
   });
 
   test('a pre-start hook wraps the main command, taken from the image when config does not set it', () => {

@@ -39,6 +39,8 @@ describe('wsm on a real API server: the actions', { skip }, () => {
       assert.equal(sts.spec!.template.spec!.containers[0]!.name, 'life-container');
       assert.equal(sts.metadata!.labels!['app.kubernetes.io/managed-by'], 'wsm');
       const svc = await core.readNamespacedService({ name: 'life-service', namespace });
+      // Whose they are: the installation id wsm was given, so another installation leaves them alone.
+      assert.deepEqual([sts, svc].map((o) => o.metadata!.labels!['wsm.io/installation']), ['real-life', 'real-life']);
       assert.equal(`${svc.spec!.clusterIP}:6789`, ws.instance.ip);
       assert.ok(await core.readNamespacedPersistentVolumeClaim({ name: 'mage-data-life-0', namespace }));
 
@@ -82,7 +84,7 @@ describe('wsm on a real API server: the actions', { skip }, () => {
       assert.ok(await gone(() => apps.readNamespacedStatefulSet({ name: 'life', namespace })));
       assert.ok(await gone(() => core.readNamespacedService({ name: 'life-service', namespace })));
       assert.ok(await core.readNamespacedPersistentVolumeClaim({ name: 'mage-data-life-0', namespace }), 'the claim is kept (retention Retain, no delete_volume)');
-    });
+    }, { WSM_INSTALLATION_ID: 'real-life' });
   });
 
   test('add_to_ingress twice gives one path; two workspaces share the Ingress; deleting the last leaves a valid Ingress; delete_volume deletes the claim', async () => {
@@ -146,6 +148,9 @@ describe('wsm on a real API server: repairs what was changed behind its back', {
 
       await core.deleteNamespacedConfigMap({ name: 'fix-hooks', namespace });
       await until(async () => (await core.readNamespacedConfigMap({ name: 'fix-hooks', namespace }).catch(() => undefined))?.data?.['pre-start'] === original.data!['pre-start'], 'the ConfigMap to be recreated', 30_000);
+      const installation = (await apps.readNamespacedStatefulSet({ name: 'fix', namespace })).metadata!.labels!['wsm.io/installation'];
+      assert.ok(installation);
+      assert.equal((await core.readNamespacedConfigMap({ name: 'fix-hooks', namespace })).metadata!.labels!['wsm.io/installation'], installation, 'the repair made it with the installation label');
 
       await core.replaceNamespacedConfigMap({ name: 'fix-hooks', namespace, body: { ...(await core.readNamespacedConfigMap({ name: 'fix-hooks', namespace })), data: { 'pre-start': 'rm -rf /home/src\n' } } });
       await until(async () => (await core.readNamespacedConfigMap({ name: 'fix-hooks', namespace })).data?.['pre-start'] === original.data!['pre-start'], 'the edited ConfigMap to be restored', 30_000);

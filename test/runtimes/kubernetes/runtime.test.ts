@@ -26,7 +26,7 @@ describe('KubernetesRuntime against the fake API server', () => {
 
     const sts = h.fake.get('statefulsets', 'team', 'create-me')!;
     const spec = sts.spec as Obj;
-    assert.deepEqual(sts.metadata.labels, { app: 'create-me', 'dev-instance': '1', 'app.kubernetes.io/managed-by': 'wsm' });
+    assert.deepEqual(sts.metadata.labels, { app: 'create-me', 'dev-instance': '1', 'app.kubernetes.io/managed-by': 'wsm', 'wsm.io/installation': 'default' });
     assert.equal(spec.serviceName, 'create-me-service');
     assert.deepEqual(spec.selector, { matchLabels: { app: 'create-me' } });
     assert.deepEqual(spec.persistentVolumeClaimRetentionPolicy, { whenDeleted: 'Retain', whenScaled: 'Retain' });

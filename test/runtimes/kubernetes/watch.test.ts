@@ -44,9 +44,15 @@ describe('KubernetesRuntime.watch', () => {
     seen.length = 0;
     await applyUntil(h.runtime, workspace('after-restart'), 'RUNNING');
     await eventually(() => seen.includes('after-restart'), 'a change after the restart', 15_000);
-    const relisted = (path: string) =>
-      h.fake.requests.slice(from).some((r) => r.path === path && r.query.watch === undefined && r.query.labelSelector === 'app.kubernetes.io/managed-by=wsm');
-    await eventually(() => relisted('/api/v1/namespaces/team/pods') && relisted('/apis/apps/v1/namespaces/team/statefulsets'), 'both informers to list again');
+    const relisted = (path: string, labelSelector: string) =>
+      h.fake.requests.slice(from).some((r) => r.path === path && r.query.watch === undefined && r.query.labelSelector === labelSelector);
+    // The pod template carries no installation label; the StatefulSet does, and only this installation's are followed.
+    await eventually(
+      () =>
+        relisted('/api/v1/namespaces/team/pods', 'app.kubernetes.io/managed-by=wsm') &&
+        relisted('/apis/apps/v1/namespaces/team/statefulsets', 'app.kubernetes.io/managed-by=wsm,wsm.io/installation=default'),
+      'both informers to list again',
+    );
   });
 
   test('follows a namespace first used after watch started', async () => {

@@ -1,0 +1,50 @@
+// A limit on failed authentication per client: guessing tokens gets slow. Only answers of 401 count;
+// once a client (req.ip, which honours the trusted proxies) has had `limit` of them within the window,
+// every further API request from it is answered 429 with Retry-After until the window ends, even with a
+// valid token, so a guesser learns nothing from a lucky hit. Public routes (status, OpenAPI, the console
+// page) stay open. Counts live in this process: each replica counts on its own.
+import rateLimit, { normalizeIP } from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { WsmError } from '../core/errors.js';
+import { errorBody } from './errors.js';
+
+export interface AuthFailureLimit {
+  /** Failed authentications allowed per client within the window; 0 turns the limit off. */
+  limit: number;
+  windowSeconds: number;
+}
+
+export const DEFAULT_AUTH_FAILURE_LIMIT: AuthFailureLimit = { limit: 30, windowSeconds: 60 };
+
+const PUBLIC_ROUTES = new Set(['/api/status', '/api/openapi.json', '/api/docs']);
+
+function limited(req: FastifyRequest): boolean {
+  const url = req.routeOptions.url ?? req.url;
+  return url.startsWith('/api/') && !PUBLIC_ROUTES.has(url);
+}
+
+export async function limitAuthFailures(app: FastifyInstance, options: AuthFailureLimit): Promise<void> {
+  if (options.limit === 0) return;
+  // global: false: the plugin's own hook would count every request; here only failures are counted.
+  await app.register(rateLimit, {
+    global: false,
+    max: options.limit,
+    timeWindow: options.windowSeconds * 1000,
+    // IPv6 clients by /64, as the plugin does; a request whose socket already closed has no address.
+    keyGenerator: (req) => (req.ip ? normalizeIP(req.ip) : 'unknown'),
+  });
+  const failures = app.createRateLimit();
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (!limited(req)) return;
+    const seen = await failures(req, { increment: false });
+    if (seen.isAllowed || seen.remaining > 0) return;
+    const error = new WsmError('too_many_requests', `Too many failed authentications from ${req.ip}: ${options.limit} within ${options.windowSeconds} s. Try again in ${seen.ttlInSeconds} s.`);
+    return reply.status(429).header('retry-after', String(Math.max(1, seen.ttlInSeconds))).send(errorBody(error));
+  });
+
+  // Counted as the 401 is sent; requests already past the check when the limit is reached still finish.
+  app.addHook('onSend', async (req, reply) => {
+    if (reply.statusCode === 401) await failures(req);
+  });
+}
