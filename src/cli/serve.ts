@@ -76,7 +76,6 @@ async function createRuntimes(config: ServeConfig, installation: string, isolati
       ingressClassName: config.ingressClass,
       ingressPathType: config.ingressPathType,
       serviceType: config.serviceType,
-      defaultImage: config.defaultImage,
       preStartTimeoutSeconds: config.preStartTimeoutSeconds,
       postStartTimeoutSeconds: config.postStartTimeoutSeconds,
       installation,

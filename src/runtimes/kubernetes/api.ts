@@ -14,6 +14,12 @@ import { PermanentRuntimeError } from '../../core/runtime.js';
 
 type CallOptions = ConfigurationOptions;
 
+/** How long after the API server was last unreachable a 403 is taken for its RBAC caches still loading. */
+const RBAC_WARMUP_MS = 60_000;
+
+/** A 403 because the bound Role was not found: what a restarted API server answers until its RBAC cache is synced. */
+const RBAC_NOT_SYNCED = /RBAC: (cluster)?role\.rbac\.authorization\.k8s\.io "[^"]+" not found/;
+
 /** What a failed call was doing, for messages a person can act on. */
 export interface CallTarget {
   verb: string;
@@ -48,6 +54,14 @@ function statusOf(err: unknown): { code: number; message?: string; reason?: stri
   return { code: err.code, message: status?.message, reason: status?.reason };
 }
 
+/** The caller cancelled the call (its AbortSignal fired): neither the API server's answer nor a timeout. */
+export class RuntimeCancelledError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RuntimeCancelledError';
+  }
+}
+
 export function isNotFound(err: unknown): boolean {
   return err instanceof KubeStatusError && err.code === 404;
 }
@@ -56,30 +70,52 @@ export function isConflict(err: unknown): boolean {
   return err instanceof KubeStatusError && err.code === 409;
 }
 
+interface Clients {
+  apps: AppsV1Api;
+  core: CoreV1Api;
+  net: NetworkingV1Api;
+}
+
 export class KubeApi {
   readonly apps: AppsV1Api;
   readonly core: CoreV1Api;
   readonly net: NetworkingV1Api;
 
+  /**
+   * `signal`, when given, cancels every request made through this instance (the caller gave up, or the
+   * runtime is closing); each request also has its own deadline of `timeoutMs`.
+   */
   constructor(
     readonly kc: KubeConfig,
     private readonly timeoutMs: number,
+    readonly signal?: AbortSignal,
+    clients?: Clients,
+    /** Shared by the instances made with withSignal: when the API server was last unreachable. */
+    private readonly health: { unreachableAt: number } = { unreachableAt: -Infinity },
   ) {
-    this.apps = kc.makeApiClient(AppsV1Api);
-    this.core = kc.makeApiClient(CoreV1Api);
-    this.net = kc.makeApiClient(NetworkingV1Api);
+    this.apps = clients?.apps ?? kc.makeApiClient(AppsV1Api);
+    this.core = clients?.core ?? kc.makeApiClient(CoreV1Api);
+    this.net = clients?.net ?? kc.makeApiClient(NetworkingV1Api);
   }
 
-  /** Options for one request: a deadline, and the content type of a patch. */
+  /** The same clients, with requests also cancelled by `signal`. */
+  withSignal(signal: AbortSignal | undefined): KubeApi {
+    if (!signal) return this;
+    return new KubeApi(this.kc, this.timeoutMs, this.signal ? AbortSignal.any([this.signal, signal]) : signal, this, this.health);
+  }
+
+  /** Options for one request: a deadline, cancellation, and the content type of a patch. */
   options(patch?: 'merge' | 'strategic' | 'json'): CallOptions {
     const timeoutMs = this.timeoutMs;
+    const cancel = this.signal;
     const contentType =
       patch === 'merge' ? PatchStrategy.MergePatch : patch === 'strategic' ? PatchStrategy.StrategicMergePatch : patch === 'json' ? PatchStrategy.JsonPatch : undefined;
     return {
       middleware: [
         {
           pre: (ctx) => {
-            ctx.setSignal(AbortSignal.timeout(timeoutMs));
+            const deadline = AbortSignal.timeout(timeoutMs);
+            ctx.setSignal(cancel ? AbortSignal.any([cancel, deadline]) : deadline);
             if (contentType) ctx.setHeaderParam('Content-Type', contentType);
             return new Observable(Promise.resolve(ctx));
           },
@@ -131,6 +167,12 @@ export class KubeApi {
     const status = statusOf(err);
     if (status) {
       const detail = status.message ?? `HTTP ${status.code}`;
+      const sinceOutageMs = Date.now() - this.health.unreachableAt;
+      if (status.code === 403 && (RBAC_NOT_SYNCED.test(detail) || sinceOutageMs < RBAC_WARMUP_MS)) {
+        // A restarted API server refuses everything until its RBAC caches are filled: retried like an
+        // outage. If the Role really is gone, the retries say so until it is back.
+        return new KubeStatusError(`Kubernetes refused to ${what}: ${detail}. If this lasts, check that the wsm Role and RoleBinding exist.`, 403, status.reason);
+      }
       if (status.code === 403) {
         return new PermanentRuntimeError(`Kubernetes refused to ${what}: ${detail}. Grant the wsm service account this permission.`, 'Forbidden');
       }
@@ -138,7 +180,9 @@ export class KubeApi {
       return new KubeStatusError(`Kubernetes API failed to ${what}: ${detail}`, status.code, status.reason);
     }
     const e = err as Error & { code?: string; type?: string };
-    const reason = e.name === 'AbortError' || e.type === 'aborted' ? 'timed out' : (e.code ?? e.message);
+    if (!this.signal?.aborted) this.health.unreachableAt = Date.now();
+    if (this.signal?.aborted) return new RuntimeCancelledError(`Cancelled while trying to ${what}: ${String(this.signal.reason?.message ?? this.signal.reason ?? 'aborted')}`);
+    const reason = e.name === 'AbortError' || e.type === 'aborted' ? `timed out after ${this.timeoutMs} ms` : (e.code ?? e.message);
     return new Error(`Kubernetes API unreachable while trying to ${what}: ${reason}`);
   }
 }

@@ -1,32 +1,18 @@
 // The Kubernetes runtime: a workspace is a StatefulSet (one pod, one PVC), a Service, an optional hooks
 // ConfigMap, and optionally a path on a shared Ingress. Every call converges the cluster towards the workspace.
-import type { KubeConfig, V1ConfigMap, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
-import { DEFAULT_IMAGE, LABEL_INSTALLATION } from '../../core/defaults.js';
+import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import type { ClusterType } from '../../core/types.js';
 import type { ExecResult, HttpAnswer, ObservedInstance, PostStartRecord, RemoveOptions, Runtime, RuntimeWorkspace } from '../../core/runtime.js';
-import { isConflict, KubeApi } from './api.js';
+import { KubeApi } from './api.js';
 import { defaultNamespace, loadKubeConfig } from './config.js';
 import { execInPod } from './exec.js';
-import { addIngressPath, ingressUrl, removeIngressPath, type IngressPathType } from './ingress.js';
-import {
-  buildHooksConfigMap,
-  buildService,
-  buildStatefulSet,
-  GENERATION_ANNOTATION,
-  HASH_ANNOTATION,
-  hooksData,
-  MANAGED_BY,
-  MAGE_PORT,
-  names,
-  objectLabels,
-  PRE_START_TIMEOUT_SECONDS,
-  serviceType,
-  type ManifestDefaults,
-  type ServiceType,
-} from './manifests.js';
+import { addIngressPath, ingressUrl, removeIngressPath, type IngressPathType, type IngressSettings } from './ingress.js';
+import { MAGE_PORT, names, PRE_START_TIMEOUT_SECONDS, type ServiceType } from './manifests.js';
+import { ensureHooks, ensureService, ensureStatefulSet, type OwnedDefaults } from './objects.js';
+import { repairDrift, type Seen } from './repair.js';
 import { proxyGet, readPostStartRecord } from './pod-access.js';
 import { describeInstance } from './status.js';
-import { checkOurs, isOurs } from './ownership.js';
+import { checkOurs, isOurs, ownedSelector } from './ownership.js';
 import { WorkspaceWatcher, type WatchLogger } from './watch.js';
 
 export interface KubernetesLogger extends WatchLogger {
@@ -47,7 +33,6 @@ export interface KubernetesRuntimeOptions {
   ingressName?: string;
   ingressClassName?: string;
   ingressPathType?: IngressPathType;
-  defaultImage?: string;
   /** How long a pre-start script may run before the init container is failed. */
   preStartTimeoutSeconds?: number;
   /** Bound of each post-start step in the postStart hook (the container is not Running before it ends). */
@@ -57,11 +42,15 @@ export interface KubernetesRuntimeOptions {
   installation?: string;
   /** First and longest wait between watch reconnects. */
   watchRetryMs?: { initial: number; max: number };
+  /**
+   * A watch that delivered nothing, not even a bookmark, for this long is restarted (default 150 s: the API
+   * server sends a bookmark about once a minute).
+   */
+  watchSilenceMs?: number;
+  /** The API server ends each watch after this long, and it is resumed (default 300). */
+  watchTimeoutSeconds?: number;
   logger?: KubernetesLogger;
 }
-
-/** Bounded retries of read-modify-write on 409 Conflict. */
-const CONFLICT_RETRIES = 5;
 
 export class KubernetesRuntime implements Runtime {
   readonly clusterType: ClusterType = 'k8s';
@@ -69,15 +58,19 @@ export class KubernetesRuntime implements Runtime {
   readonly namespace: string;
   private readonly kc: KubeConfig;
   private readonly api: KubeApi;
-  private readonly defaults: ManifestDefaults & { installation: string };
+  private readonly defaults: OwnedDefaults;
   private readonly namespaces = new Set<string>();
   private watcher: WorkspaceWatcher | undefined;
+  /** Aborted by close(): requests still under way then end at once. */
+  private readonly closing = new AbortController();
+  /** The last repair per `namespace/name`, as reported in the `Repaired` condition. */
+  private readonly repairs = new Map<string, string>();
 
   constructor(private readonly options: KubernetesRuntimeOptions = {}) {
     this.kc = loadKubeConfig(options);
     this.namespace = defaultNamespace(this.kc, options.namespace);
     this.namespaces.add(this.namespace);
-    this.api = new KubeApi(this.kc, options.requestTimeoutMs ?? 30_000);
+    this.api = new KubeApi(this.kc, options.requestTimeoutMs ?? 30_000, this.closing.signal);
     this.defaults = {
       serviceType: options.serviceType ?? 'ClusterIP',
       storageClassName: options.storageClassName,
@@ -102,130 +95,34 @@ export class KubernetesRuntime implements Runtime {
     return ws.ingress.name ?? this.options.ingressName ?? 'wsm-ingress';
   }
 
-  /** The workspace with the runtime's default image when it names none. */
-  private resolved(ws: RuntimeWorkspace): RuntimeWorkspace {
-    return ws.image ? ws : { ...ws, image: this.options.defaultImage ?? DEFAULT_IMAGE };
+  /** The API for one call: cancelled by the caller's signal and by close(). */
+  private apiFor(signal?: AbortSignal): KubeApi {
+    return this.api.withSignal(signal);
   }
 
-  async apply(input: RuntimeWorkspace): Promise<ObservedInstance> {
-    const ws = this.resolved(input);
+  private ingressSettings(ws: RuntimeWorkspace): IngressSettings {
+    return {
+      ingressName: this.ingressName(ws),
+      ingressClassName: this.options.ingressClassName,
+      pathType: this.options.ingressPathType ?? 'ImplementationSpecific',
+    };
+  }
+
+  /** `signal` (optional, beyond the Runtime interface) cancels the call's requests. */
+  async apply(ws: RuntimeWorkspace, signal?: AbortSignal): Promise<ObservedInstance> {
     const ns = this.ns(ws);
+    const api = this.apiFor(signal);
     // The hooks go first: the pod mounts them and must not start without them.
-    await this.ensureHooks(ws, ns);
-    await this.ensureStatefulSet(ws, ns);
-    await this.ensureService(ws, ns);
-    if (ws.ingress.enabled) {
-      await addIngressPath(this.api, ns, ws.name, {
-        ingressName: this.ingressName(ws),
-        ingressClassName: this.options.ingressClassName,
-        pathType: this.options.ingressPathType ?? 'ImplementationSpecific',
-      });
-    }
-    return this.observe(ws);
+    await ensureHooks(api, ws, ns, this.defaults.installation);
+    await ensureStatefulSet(api, ws, ns, this.defaults, (msg) => this.options.logger?.info({ workspace: ws.name, namespace: ns }, msg));
+    await ensureService(api, ws, ns, this.defaults);
+    if (ws.ingress.enabled) await addIngressPath(api, ns, ws.name, this.ingressSettings(ws));
+    return this.describe(ws, ns, await this.look(api, ws, ns));
   }
 
-  private async ensureHooks(ws: RuntimeWorkspace, namespace: string): Promise<void> {
-    const name = names.hooks(ws.name);
-    const target = { verb: 'update', resource: `configmap ${name}`, namespace };
-    const data = hooksData(ws);
-    if (!data) {
-      // Read before deleting: most workspaces have no hooks, and a reconcile should not be a stream of failed writes.
-      const stale = await this.api.read({ ...target, verb: 'get' }, (o) => this.api.core.readNamespacedConfigMap({ name, namespace }, o));
-      checkOurs(stale, 'configmap', this.defaults.installation);
-      if (stale) await this.api.deleteIfExists({ ...target, verb: 'delete' }, (o) => this.api.core.deleteNamespacedConfigMap({ name, namespace }, o));
-      return;
-    }
-    for (let attempt = 1; ; attempt++) {
-      const current = await this.api.read({ ...target, verb: 'get' }, (o) => this.api.core.readNamespacedConfigMap({ name, namespace }, o));
-      checkOurs(current, 'configmap', this.defaults.installation);
-      try {
-        if (!current) {
-          const body = buildHooksConfigMap(ws, namespace, data, this.defaults.installation);
-          await this.api.call({ ...target, verb: 'create' }, (o) => this.api.core.createNamespacedConfigMap({ namespace, body }, o));
-        } else if (JSON.stringify(current.data ?? {}) !== JSON.stringify(data)) {
-          const body: V1ConfigMap = { ...current, data };
-          await this.api.call(target, (o) => this.api.core.replaceNamespacedConfigMap({ name, namespace, body }, o));
-        }
-        return;
-      } catch (err) {
-        if (!isConflict(err) || attempt >= CONFLICT_RETRIES) throw err;
-      }
-    }
-  }
-
-  private async ensureStatefulSet(ws: RuntimeWorkspace, namespace: string): Promise<void> {
-    const name = names.statefulSet(ws.name);
-    const target = { verb: 'update', resource: `statefulset ${name}`, namespace };
-    const desired = buildStatefulSet(ws, namespace, this.defaults);
-    const wantHash = desired.metadata!.annotations![HASH_ANNOTATION]!;
-    const wantReplicas = desired.spec!.replicas!;
-    let current: V1StatefulSet | undefined;
-    for (let attempt = 1; ; attempt++) {
-      current = await this.api.read({ ...target, verb: 'get' }, (o) => this.api.apps.readNamespacedStatefulSet({ name, namespace }, o));
-      checkOurs(current, 'statefulset', this.defaults.installation);
-      try {
-        if (!current) {
-          await this.api.call({ ...target, verb: 'create' }, (o) => this.api.apps.createNamespacedStatefulSet({ namespace, body: desired }, o));
-          this.options.logger?.info({ workspace: ws.name, namespace }, 'created statefulset');
-          return;
-        }
-        const annotations = current.metadata?.annotations ?? {};
-        const templateChanged = annotations[HASH_ANNOTATION] !== wantHash;
-        const retention = desired.spec!.persistentVolumeClaimRetentionPolicy!;
-        const stale =
-          templateChanged ||
-          annotations[GENERATION_ANNOTATION] !== String(ws.generation) ||
-          JSON.stringify(current.spec?.persistentVolumeClaimRetentionPolicy) !== JSON.stringify(retention);
-        if (stale) {
-          // A replace guarded by resourceVersion: the whole pod template is ours, so removed env vars,
-          // volumes or pod-level keys really disappear (a strategic merge would keep them).
-          const body: V1StatefulSet = {
-            ...current,
-            metadata: { ...current.metadata, labels: { ...current.metadata?.labels, ...objectLabels(ws.name, this.defaults.installation) }, annotations: { ...annotations, ...desired.metadata!.annotations } },
-            spec: { ...current.spec!, persistentVolumeClaimRetentionPolicy: retention, ...(templateChanged ? { template: desired.spec!.template } : {}) },
-          };
-          current = await this.api.call(target, (o) => this.api.apps.replaceNamespacedStatefulSet({ name, namespace, body }, o));
-          if (templateChanged) this.options.logger?.info({ workspace: ws.name, namespace }, 'updated pod template; the pod rolls');
-        }
-        break;
-      } catch (err) {
-        if (!isConflict(err) || attempt >= CONFLICT_RETRIES) throw err;
-      }
-    }
-    if ((current.spec?.replicas ?? 1) !== wantReplicas) {
-      await this.api.patch({ verb: 'scale', resource: `statefulset ${name}`, namespace }, 'merge', (o) =>
-        this.api.apps.patchNamespacedStatefulSetScale({ name, namespace, body: { spec: { replicas: wantReplicas } } }, o),
-      );
-    }
-  }
-
-  private async ensureService(ws: RuntimeWorkspace, namespace: string): Promise<void> {
-    const name = names.service(ws.name);
-    const target = { verb: 'get', resource: `service ${name}`, namespace };
-    const body = buildService(ws, namespace, this.defaults);
-    const current = await this.api.read(target, (o) => this.api.core.readNamespacedService({ name, namespace }, o));
-    checkOurs(current, 'service', this.defaults.installation);
-    if (!current) {
-      try {
-        await this.api.call({ ...target, verb: 'create' }, (o) => this.api.core.createNamespacedService({ namespace, body }, o));
-      } catch (err) {
-        if (!isConflict(err)) throw err; // created meanwhile: fine
-      }
-      return;
-    }
-    const want = body.spec!.ports![0]!;
-    const have = current.spec?.ports?.[0];
-    if (current.spec?.type !== serviceType(ws, this.defaults) || String(have?.targetPort) !== String(want.targetPort) || have?.port !== MAGE_PORT) {
-      await this.api.patch({ ...target, verb: 'patch' }, 'merge', (o) =>
-        this.api.core.patchNamespacedService({ name, namespace, body: { spec: { type: body.spec!.type, ports: [want] } } }, o),
-      );
-    }
-  }
-
-  async remove(input: RuntimeWorkspace, options: RemoveOptions): Promise<void> {
-    const ws = this.resolved(input);
+  async remove(ws: RuntimeWorkspace, options: RemoveOptions, signal?: AbortSignal): Promise<void> {
     const namespace = this.ns(ws);
-    const api = this.api;
+    const api = this.apiFor(signal);
     const target = (resource: string) => ({ verb: 'delete', resource, namespace });
     await removeIngressPath(api, namespace, ws.name, this.ingressName(ws));
     // Another installation's objects of these names stay; so does the claim, which holds its data.
@@ -243,33 +140,58 @@ export class KubernetesRuntime implements Runtime {
       const claim = names.claim(ws.name);
       await api.deleteIfExists(target(`persistentvolumeclaim ${claim}`), (o) => api.core.deleteNamespacedPersistentVolumeClaim({ name: claim, namespace }, o));
     }
+    this.repairs.delete(`${namespace}/${ws.name}`);
   }
 
-  async observe(input: RuntimeWorkspace): Promise<ObservedInstance> {
-    const ws = this.resolved(input);
+  /**
+   * What runs now. Level-triggered: objects of the workspace deleted or edited outside wsm since the last
+   * apply are put back first (repair.ts), and the last repair is reported as the condition `Repaired`.
+   */
+  async observe(ws: RuntimeWorkspace, signal?: AbortSignal): Promise<ObservedInstance> {
     const namespace = this.ns(ws);
-    const api = this.api;
+    const api = this.apiFor(signal);
+    let seen = await this.look(api, ws, namespace);
+    // Another installation's StatefulSet of this name is reported, never repaired.
+    checkOurs(seen.sts, 'statefulset', this.defaults.installation);
+    const repaired = await repairDrift(api, ws, namespace, seen, { defaults: this.defaults, ingress: ws.ingress.enabled ? this.ingressSettings(ws) : undefined });
+    if (repaired.length > 0) {
+      this.options.logger?.warn({ workspace: ws.name, namespace, repaired }, 'repaired objects changed outside wsm');
+      this.repairs.set(`${namespace}/${ws.name}`, `${new Date().toISOString()}: ${repaired.join('; ')}`);
+      seen = await this.look(api, ws, namespace);
+    }
+    return this.describe(ws, namespace, seen);
+  }
+
+  /** One read of everything the status is made of. */
+  private async look(api: KubeApi, ws: RuntimeWorkspace, namespace: string): Promise<Seen & { pods: V1Pod[] }> {
     const name = ws.name;
+    const ingressName = this.ingressName(ws);
     const [sts, pods, svc, ing] = await Promise.all([
       api.read({ verb: 'get', resource: `statefulset ${name}`, namespace }, (o) => api.apps.readNamespacedStatefulSet({ name, namespace }, o)),
       api.call({ verb: 'list', resource: 'pods', namespace }, (o) => api.core.listNamespacedPod({ namespace, labelSelector: `app=${name}` }, o)),
       api.read({ verb: 'get', resource: `service ${names.service(name)}`, namespace }, (o) => api.core.readNamespacedService({ name: names.service(name), namespace }, o)),
       ws.ingress.enabled
-        ? api.read({ verb: 'get', resource: `ingress ${this.ingressName(ws)}`, namespace }, (o) => api.net.readNamespacedIngress({ name: this.ingressName(ws), namespace }, o))
+        ? api.read({ verb: 'get', resource: `ingress ${ingressName}`, namespace }, (o) => api.net.readNamespacedIngress({ name: ingressName, namespace }, o))
         : Promise.resolve(undefined),
     ]);
-    checkOurs(sts, 'statefulset', this.defaults.installation);
-    const pod: V1Pod | undefined = pods.items.find((p) => p.metadata?.name === names.pod(name)) ?? pods.items[0];
-    const observed = describeInstance(name, sts, pod, svc, this.options.preStartTimeoutSeconds ?? PRE_START_TIMEOUT_SECONDS);
-    const url = sts ? ingressUrl(ing, name) : undefined;
-    return url ? { ...observed, url } : observed;
+    return { sts, svc, ing, pods: pods.items };
+  }
+
+  private describe(ws: RuntimeWorkspace, namespace: string, seen: Seen & { pods: V1Pod[] }): ObservedInstance {
+    const name = ws.name;
+    const pod = seen.pods.find((p) => p.metadata?.name === names.pod(name)) ?? seen.pods[0];
+    const observed = describeInstance(name, seen.sts, pod, seen.svc, this.options.preStartTimeoutSeconds ?? PRE_START_TIMEOUT_SECONDS);
+    const repair = this.repairs.get(`${namespace}/${name}`);
+    const withRepair = repair ? { ...observed, conditions: [...(observed.conditions ?? []), { type: 'Repaired', status: 'True' as const, reason: 'DriftRepaired', message: repair }] } : observed;
+    const url = seen.sts ? ingressUrl(seen.ing, name) : undefined;
+    return url ? { ...withRepair, url } : withRepair;
   }
 
   async listInstances(): Promise<string[]> {
     const found = new Set<string>();
     for (const namespace of this.namespaces) {
       const list = await this.api.call({ verb: 'list', resource: 'statefulsets', namespace }, (o) =>
-        this.api.apps.listNamespacedStatefulSet({ namespace, labelSelector: `${MANAGED_BY}=wsm,${LABEL_INSTALLATION}=${this.defaults.installation}` }, o),
+        this.api.apps.listNamespacedStatefulSet({ namespace, labelSelector: ownedSelector(this.defaults.installation) }, o),
       );
       for (const sts of list.items) {
         const app = sts.metadata?.labels?.app;
@@ -280,7 +202,11 @@ export class KubernetesRuntime implements Runtime {
   }
 
   watch(onChange: (name: string) => void): () => void {
-    const watcher = new WorkspaceWatcher(this.kc, this.api, onChange, this.options.logger, this.options.watchRetryMs ?? { initial: 1000, max: 30_000 });
+    const watcher = new WorkspaceWatcher(this.kc, this.api, this.defaults.installation, onChange, this.options.logger, {
+      retryMs: this.options.watchRetryMs ?? { initial: 1000, max: 30_000 },
+      silenceMs: this.options.watchSilenceMs ?? 150_000,
+      timeoutSeconds: this.options.watchTimeoutSeconds ?? 300,
+    });
     for (const ns of this.namespaces) watcher.addNamespace(ns);
     this.watcher = watcher;
     return () => {
@@ -294,18 +220,17 @@ export class KubernetesRuntime implements Runtime {
   }
 
   /** What the postStart hook of the current container recorded (its file, or the kubelet's failure event). */
-  async readPostStart(input: RuntimeWorkspace): Promise<PostStartRecord | undefined> {
-    const ws = this.resolved(input);
+  async readPostStart(ws: RuntimeWorkspace): Promise<PostStartRecord | undefined> {
     return readPostStartRecord(this.api, this.ns(ws), names.pod(ws.name), names.container(ws.name));
   }
 
   /** Through the API server's pod proxy: the control plane need not reach pod or ClusterIP addresses. */
-  async httpGet(input: RuntimeWorkspace, path: string, timeoutMs: number): Promise<HttpAnswer> {
-    const ws = this.resolved(input);
+  async httpGet(ws: RuntimeWorkspace, path: string, timeoutMs: number): Promise<HttpAnswer> {
     return proxyGet(this.kc, this.ns(ws), names.pod(ws.name), ws.container.port ?? MAGE_PORT, path, timeoutMs);
   }
 
   async close(): Promise<void> {
+    this.closing.abort(new Error('the Kubernetes runtime is closing'));
     this.watcher?.stop();
     this.watcher = undefined;
   }

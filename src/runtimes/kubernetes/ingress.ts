@@ -74,7 +74,11 @@ export async function addIngressPath(api: KubeApi, namespace: string, name: stri
   }
 }
 
-/** Removes exactly the workspace's path; the Ingress itself stays (other workspaces may use it). */
+/**
+ * Removes exactly the workspace's path; the Ingress itself stays (other workspaces may use it, and an
+ * operator's annotations on it are kept). A rule left without paths loses its `http` block: the API
+ * server requires at least one path in `http.paths`, while a rule with neither host nor http is valid.
+ */
 export async function removeIngressPath(api: KubeApi, namespace: string, name: string, ingressName: string): Promise<void> {
   await editIngress(api, namespace, ingressName, (ing) => {
     let changed = false;
@@ -82,7 +86,8 @@ export async function removeIngressPath(api: KubeApi, namespace: string, name: s
       if (!rule.http) continue;
       const kept = rule.http.paths.filter((p) => !isOurs(p, name));
       if (kept.length !== rule.http.paths.length) {
-        rule.http.paths = kept;
+        if (kept.length > 0) rule.http.paths = kept;
+        else delete rule.http;
         changed = true;
       }
     }
@@ -90,10 +95,14 @@ export async function removeIngressPath(api: KubeApi, namespace: string, name: s
   });
 }
 
+/** Whether the Ingress routes `/<name>` to the workspace's Service. */
+export function hasIngressPath(ing: V1Ingress | undefined, name: string): boolean {
+  return ing?.spec?.rules?.some((r) => r.http?.paths?.some((p) => isOurs(p, name))) ?? false;
+}
+
 /** `http(s)://<host>/<name>`: the first rule's host (https when TLS covers it), else the load balancer's. */
 export function ingressUrl(ing: V1Ingress | undefined, name: string): string | undefined {
-  if (!ing) return undefined;
-  if (!ing.spec?.rules?.some((r) => r.http?.paths?.some((p) => isOurs(p, name)))) return undefined;
+  if (!ing?.spec?.rules || !hasIngressPath(ing, name)) return undefined;
   const ruleHost = ing.spec.rules[0]?.host;
   if (ruleHost) {
     const tls = ing.spec.tls?.some((t) => t.hosts?.includes(ruleHost)) ?? false;

@@ -9,6 +9,11 @@ export function isOurs(metadata: V1ObjectMeta | undefined, installation: string)
   return labels?.[LABEL_MANAGED_BY] === MANAGED_BY && labels[LABEL_INSTALLATION] === installation;
 }
 
+/** The label selector of this installation's objects (the pods carry no installation label: see manifests.ts). */
+export function ownedSelector(installation: string): string {
+  return `${LABEL_MANAGED_BY}=${MANAGED_BY},${LABEL_INSTALLATION}=${installation}`;
+}
+
 /** Throws NameConflict when the object exists and is not this installation's. */
 export function checkOurs(object: { metadata?: V1ObjectMeta } | undefined, kind: string, installation: string): void {
   if (object === undefined || isOurs(object.metadata, installation)) return;

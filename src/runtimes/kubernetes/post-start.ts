@@ -104,10 +104,13 @@ export function parseRecord(text: string, runId: string): PostStartRecord | unde
 export function recordFromEvent(message: string, runId: string, at: string): PostStartRecord {
   const start = message.indexOf(RESULT_MARKER);
   if (start >= 0) {
+    // The kubelet quotes the output again after it (`, message: "..."`): the record is the shortest
+    // prefix of the line that reads as one.
     const line = message.slice(start + RESULT_MARKER.length).split('\n')[0]!;
-    const end = line.lastIndexOf('}');
-    const parsed = end > 0 ? parseRecord(line.slice(0, end + 1), runId) : undefined;
-    if (parsed) return { ...parsed, fail_on_error: true };
+    for (let end = line.indexOf('}'); end > 0; end = line.indexOf('}', end + 1)) {
+      const parsed = parseRecord(line.slice(0, end + 1), runId);
+      if (parsed) return { ...parsed, fail_on_error: true };
+    }
   }
   const code = /exited with (\d+)/.exec(message);
   return {

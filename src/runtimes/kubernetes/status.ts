@@ -70,6 +70,13 @@ function toDate(value: Date | string | undefined): Date | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
+/** How often the kubelet restarted the container and how its last run ended, when it has restarted. */
+function restarts(s: V1ContainerStatus): string {
+  if (!s.restartCount) return '';
+  const last = s.lastState?.terminated;
+  return ` (restarted ${s.restartCount} time${s.restartCount === 1 ? '' : 's'}${last ? `, last exit code ${last.exitCode}${last.reason ? ` ${last.reason}` : ''}` : ''})`;
+}
+
 function waitingProblems(statuses: V1ContainerStatus[] | undefined): Condition[] {
   return (statuses ?? [])
     .filter((s) => s.state?.waiting?.reason && WAITING_PROBLEMS.has(s.state.waiting.reason))
@@ -77,7 +84,7 @@ function waitingProblems(statuses: V1ContainerStatus[] | undefined): Condition[]
       type: 'ContainersReady',
       status: 'False' as const,
       reason: s.state!.waiting!.reason!,
-      message: `${s.name}: ${s.state!.waiting!.message ?? s.state!.waiting!.reason}`,
+      message: `${s.name}: ${s.state!.waiting!.message ?? s.state!.waiting!.reason}${restarts(s)}`,
     }));
 }
 

@@ -1,27 +1,58 @@
-// Follows StatefulSets and Pods that wsm manages, informer-style (list, then watch from the list's
-// resourceVersion; a 410 Gone re-lists), and reconnects with backoff when the API server goes away.
-import { makeInformer, type Informer, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+// Follows what wsm manages in each namespace it uses, and says which workspace changed: StatefulSets,
+// Services and ConfigMaps of this installation (labelled managed-by=wsm and with its installation), Pods
+// (labelled managed-by=wsm: the pod template carries no installation label, so another installation's
+// pod of the same name only gets this workspace looked at, which then reports the NameConflict), and
+// Ingresses (any: a shared Ingress may be an operator's or several installations'; a path `/<name>` to
+// `<name>-service` names the workspace). A Service or
+// ConfigMap deleted, or a path removed, outside wsm thus gets the workspace looked at, and repaired, at once.
+import type { KubeConfig, KubernetesObject, V1Ingress } from '@kubernetes/client-node';
 import type { KubeApi } from './api.js';
-import { MANAGED_BY } from './manifests.js';
+import { ListWatch, type ListWatchLogger, type ListWatchOptions } from './list-watch.js';
+import { MANAGED_BY, names } from './manifests.js';
+import { ownedSelector } from './ownership.js';
 
-export interface WatchLogger {
-  warn(obj: object, msg?: string): void;
+export type WatchLogger = ListWatchLogger;
+
+export interface WatchTiming {
+  /** First and longest wait between reconnects. */
+  retryMs: { initial: number; max: number };
+  /** A watch silent (no event, no bookmark) for this long is restarted. */
+  silenceMs: number;
+  /** How long the API server keeps each watch before it is resumed. */
+  timeoutSeconds: number;
 }
 
-const SELECTOR = `${MANAGED_BY}=wsm`;
+const POD_SELECTOR = `${MANAGED_BY}=wsm`;
+
+const byAppLabel = (obj: KubernetesObject): string[] => {
+  const app = obj.metadata?.labels?.app;
+  return app ? [app] : [];
+};
+
+/** Workspaces routed by an Ingress: paths `/<name>` whose backend is `<name>-service`. */
+export function workspacesOnIngress(obj: KubernetesObject): string[] {
+  const out: string[] = [];
+  for (const rule of (obj as V1Ingress).spec?.rules ?? []) {
+    for (const p of rule.http?.paths ?? []) {
+      const name = p.path?.startsWith('/') ? p.path.slice(1) : undefined;
+      if (name && p.backend?.service?.name === names.service(name)) out.push(name);
+    }
+  }
+  return out;
+}
 
 export class WorkspaceWatcher {
-  private readonly informers: Informer<KubernetesObject>[] = [];
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly watches: ListWatch[] = [];
   private readonly namespaces = new Set<string>();
   private stopped = false;
 
   constructor(
     private readonly kc: KubeConfig,
     private readonly api: KubeApi,
+    private readonly installation: string,
     private readonly onChange: (name: string) => void,
     private readonly logger: WatchLogger | undefined,
-    private readonly retryMs: { initial: number; max: number },
+    private readonly timing: WatchTiming,
   ) {}
 
   /** Starts following a namespace (once). */
@@ -29,44 +60,38 @@ export class WorkspaceWatcher {
     if (this.stopped || this.namespaces.has(namespace)) return;
     this.namespaces.add(namespace);
     const api = this.api;
-    this.follow(
-      `/apis/apps/v1/namespaces/${namespace}/statefulsets`,
-      () => api.apps.listNamespacedStatefulSet({ namespace, labelSelector: SELECTOR }, api.options()),
-      namespace,
-    );
-    this.follow(`/api/v1/namespaces/${namespace}/pods`, () => api.core.listNamespacedPod({ namespace, labelSelector: SELECTOR }, api.options()), namespace);
+    const labelSelector = ownedSelector(this.installation);
+    const o = () => api.options();
+    this.follow(`/apis/apps/v1/namespaces/${namespace}/statefulsets`, () => api.apps.listNamespacedStatefulSet({ namespace, labelSelector }, o()), byAppLabel, labelSelector);
+    this.follow(`/api/v1/namespaces/${namespace}/pods`, () => api.core.listNamespacedPod({ namespace, labelSelector: POD_SELECTOR }, o()), byAppLabel, POD_SELECTOR);
+    this.follow(`/api/v1/namespaces/${namespace}/services`, () => api.core.listNamespacedService({ namespace, labelSelector }, o()), byAppLabel, labelSelector);
+    this.follow(`/api/v1/namespaces/${namespace}/configmaps`, () => api.core.listNamespacedConfigMap({ namespace, labelSelector }, o()), byAppLabel, labelSelector);
+    this.follow(`/apis/networking.k8s.io/v1/namespaces/${namespace}/ingresses`, () => api.net.listNamespacedIngress({ namespace }, o()), workspacesOnIngress);
   }
 
-  private follow(path: string, list: () => Promise<{ items: KubernetesObject[] }>, namespace: string): void {
-    const informer = makeInformer(this.kc, path, list as never, SELECTOR);
-    let delay = this.retryMs.initial;
-    const notify = (obj: KubernetesObject) => {
-      delay = this.retryMs.initial;
-      const name = obj.metadata?.labels?.app;
-      if (name) this.onChange(name);
-    };
-    informer.on('add', notify);
-    informer.on('update', notify);
-    informer.on('delete', notify);
-    informer.on('error', (err: unknown) => {
-      if (this.stopped) return;
-      this.logger?.warn({ err: String((err as Error)?.message ?? err), path, namespace, retryInMs: delay }, 'kubernetes watch failed; reconnecting');
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        if (!this.stopped) void informer.start().catch(() => undefined);
-      }, delay);
-      this.timers.add(timer);
-      delay = Math.min(delay * 2, this.retryMs.max);
+  private follow(path: string, list: () => Promise<unknown>, namesOf: (obj: KubernetesObject) => string[], labelSelector?: string): void {
+    const watch = new ListWatch({
+      kc: this.kc,
+      path,
+      labelSelector,
+      list: list as ListWatchOptions['list'],
+      namesOf,
+      onChange: this.onChange,
+      logger: this.logger,
+      ...this.timing,
     });
-    this.informers.push(informer);
-    void informer.start().catch(() => undefined);
+    this.watches.push(watch);
+    watch.start();
+  }
+
+  /** Watch requests started so far, over all resources (tests read it). */
+  get watchesStarted(): number {
+    return this.watches.reduce((n, w) => n + w.watchesStarted, 0);
   }
 
   stop(): void {
     this.stopped = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    for (const informer of this.informers) void informer.stop().catch(() => undefined);
-    this.informers.length = 0;
+    for (const w of this.watches) w.stop();
+    this.watches.length = 0;
   }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { PermanentRuntimeError } from '../../../src/core/runtime.js';
-import { applyUntil, assertNoInvalidWrites, containerOf, harness, workspace, type Harness } from './helpers.js';
+import { applyUntil, assertNoInvalidWrites, containerOf, eventually, harness, workspace, type Harness } from './helpers.js';
 
 const STS = (name: string) => `/apis/apps/v1/namespaces/team/statefulsets/${name}`;
 
@@ -53,6 +53,27 @@ describe('Kubernetes API failures', () => {
     });
   });
 
+  test('a 403 because the bound Role is not found (a restarted API server before its RBAC cache is synced) is retried', async () => {
+    const message = 'statefulsets.apps "rbac-late" is forbidden: User "system:serviceaccount:team:wsm" cannot get resource "statefulsets" in API group "apps" in the namespace "team": RBAC: role.rbac.authorization.k8s.io "wsm" not found';
+    h.fake.failNext({ method: 'GET', path: STS('rbac-late') }, { status: 403, message });
+    await assert.rejects(h.runtime.apply(workspace('rbac-late')), (err: Error) => {
+      assert.ok(!(err instanceof PermanentRuntimeError), 'not permanent');
+      assert.match(err.message, /If this lasts, check that the wsm Role and RoleBinding exist/);
+      return true;
+    });
+    await applyUntil(h.runtime, workspace('rbac-late'), 'RUNNING');
+  });
+
+  test('any 403 in the minute after the API server was unreachable is retried (its RBAC caches may still be loading)', async () => {
+    const runtime = h.newRuntime();
+    await h.fake.stop();
+    await assert.rejects(runtime.observe(workspace('rbac-warm')), /unreachable/);
+    await h.fake.restart();
+    h.fake.failNext({ method: 'GET', path: STS('rbac-warm') }, { status: 403, message: 'statefulsets.apps "rbac-warm" is forbidden: User "system:serviceaccount:team:wsm" cannot get resource "statefulsets"' });
+    await assert.rejects(runtime.apply(workspace('rbac-warm')), (err: Error) => !(err instanceof PermanentRuntimeError) && /If this lasts/.test(err.message));
+    await applyUntil(runtime, workspace('rbac-warm'), 'RUNNING');
+  });
+
   test('422 is a permanent Invalid error with the server message', async () => {
     h.fake.failNext({ method: 'POST', path: '/api/v1/namespaces/team/services' }, { status: 422, message: 'Service "invalid-service" is invalid: spec.ports[0].nodePort: Invalid value: 1: provided port is not in the valid range' });
     await assert.rejects(h.runtime.apply(workspace('invalid')), (err: Error) => {
@@ -92,5 +113,30 @@ describe('Kubernetes API failures', () => {
       return true;
     });
     await applyUntil(h.runtime, workspace('slow'), 'RUNNING');
+  });
+
+  test('a call cancelled by its caller ends at once, well before its timeout, as a cancellation', async () => {
+    const runtime = h.newRuntime({ requestTimeoutMs: 60_000 });
+    h.fake.failNext({ method: 'GET', path: STS('cancelled') }, { hang: true });
+    const from = h.fake.requests.length;
+    const caller = new AbortController();
+    const applying = runtime.apply(workspace('cancelled'), caller.signal);
+    await eventually(() => h.fake.requests.slice(from).some((r) => r.path === STS('cancelled')), 'the request to hang in the API server');
+    caller.abort(new Error('the operation was cancelled'));
+    await assert.rejects(applying, (err: Error) => {
+      assert.equal(err.name, 'RuntimeCancelledError');
+      assert.match(err.message, /^Cancelled while trying to get statefulset cancelled in namespace team: the operation was cancelled$/);
+      return true;
+    });
+  });
+
+  test('close() ends the calls still under way', async () => {
+    const runtime = h.newRuntime({ requestTimeoutMs: 60_000 });
+    h.fake.failNext({ method: 'GET', path: STS('closing') }, { hang: true });
+    const from = h.fake.requests.length;
+    const observing = runtime.observe(workspace('closing'));
+    await eventually(() => h.fake.requests.slice(from).some((r) => r.path === STS('closing')), 'the request to hang');
+    await runtime.close();
+    await assert.rejects(observing, /Cancelled while trying to get statefulset closing in namespace team: the Kubernetes runtime is closing/);
   });
 });

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import type { RuntimeWorkspace } from '../../../src/core/runtime.js';
 import { KubernetesRuntime, type KubernetesRuntimeOptions } from '../../../src/runtimes/kubernetes/index.js';
-import { FakeKubeApi } from '../../support/fake-kube-api/index.js';
+import { FakeKubeApi, type FakeKubeApiOptions } from '../../support/fake-kube-api/index.js';
 
 export function workspace(name: string, overrides: Partial<RuntimeWorkspace> = {}): RuntimeWorkspace {
   return {
@@ -27,8 +27,8 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function harness(options: Partial<KubernetesRuntimeOptions> = {}): Promise<Harness> {
-  const fake = await FakeKubeApi.start();
+export async function harness(options: Partial<KubernetesRuntimeOptions> = {}, fakeOptions: FakeKubeApiOptions = {}): Promise<Harness> {
+  const fake = await FakeKubeApi.start(fakeOptions);
   const runtimes: KubernetesRuntime[] = [];
   const newRuntime = (extra: Partial<KubernetesRuntimeOptions> = {}) => {
     const r = new KubernetesRuntime({ kubeConfig: fake.kubeConfig('team'), requestTimeoutMs: 2000, watchRetryMs: { initial: 50, max: 200 }, ...options, ...extra });

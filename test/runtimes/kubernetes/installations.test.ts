@@ -45,3 +45,34 @@ test('another installation reports NameConflict for a taken name and leaves the 
   await a.remove(workspace('shared'), { deleteVolume: true });
   assert.equal(h.fake.get('statefulsets', 'team', 'shared'), undefined);
 });
+
+test('the repair recreates a deleted object with the installation label, and never takes over one that is not ours', async () => {
+  const a = h.newRuntime({ installation: 'inst-a' });
+  const hooks = { post_start: { path: 'p.sh', content: Buffer.from('true') } };
+  const ws = workspace('guarded', { hooks });
+  await a.apply(ws);
+  h.fake.remove('services', 'team', 'guarded-service');
+  h.fake.remove('configmaps', 'team', 'guarded-hooks');
+  const repaired = await a.observe(ws);
+  assert.match(repaired.conditions?.find((c) => c.type === 'Repaired')?.message ?? '', /recreated service guarded-service/);
+  assert.equal(h.fake.get('services', 'team', 'guarded-service')?.metadata.labels?.['wsm.io/installation'], 'inst-a');
+  assert.equal(h.fake.get('configmaps', 'team', 'guarded-hooks')?.metadata.labels?.['wsm.io/installation'], 'inst-a');
+
+  // Someone else's Service, and a hooks ConfigMap that lost its installation label: both stay as they are.
+  const svc = h.fake.get('services', 'team', 'guarded-service')!;
+  h.fake.remove('services', 'team', 'guarded-service');
+  h.fake.put('services', { ...svc, metadata: { name: 'guarded-service', namespace: 'team', labels: { app: 'guarded', 'app.kubernetes.io/managed-by': 'wsm', 'wsm.io/installation': 'inst-b' } }, spec: { ...(svc.spec as object), selector: { app: 'elsewhere' } } });
+  const foreignSvc = structuredClone(h.fake.get('services', 'team', 'guarded-service')!);
+  await assert.rejects(a.observe(ws), (err) => isConflict(err) && /service named guarded-service .*inst-b/.test((err as Error).message));
+  assert.deepEqual(h.fake.get('services', 'team', 'guarded-service'), foreignSvc);
+
+  h.fake.remove('services', 'team', 'guarded-service');
+  const cm = h.fake.get('configmaps', 'team', 'guarded-hooks')!;
+  h.fake.put('configmaps', { ...cm, metadata: { ...cm.metadata, labels: { app: 'guarded' } }, data: { 'p.sh': 'changed by hand' } });
+  const unlabelled = structuredClone(h.fake.get('configmaps', 'team', 'guarded-hooks')!);
+  await assert.rejects(a.observe(ws), (err) => isConflict(err) && /configmap named guarded-hooks .*does not manage/.test((err as Error).message));
+  assert.deepEqual(h.fake.get('configmaps', 'team', 'guarded-hooks'), unlabelled);
+  await a.remove(ws, { deleteVolume: true });
+  assert.deepEqual(h.fake.get('configmaps', 'team', 'guarded-hooks'), unlabelled, 'remove leaves an object that is not ours');
+  h.fake.remove('configmaps', 'team', 'guarded-hooks');
+});

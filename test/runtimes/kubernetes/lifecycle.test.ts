@@ -148,6 +148,13 @@ describe('the post-start wrapper', () => {
     });
   }
 
+  test('a record the kubelet quotes twice on one line (no newline after it) is still read', () => {
+    const record = '{"ok":false,"fail_on_error":true,"started_ms":1,"finished_ms":2,"steps":[{"step":"command","exit_code":2,"duration_ms":1,"timed_out":false,"output":"migration failed"}]}';
+    const message = `... exited with 2: wsm-post-start-result: ${record}, message: ${JSON.stringify(`wsm-post-start-result: ${record}`)}`;
+    const r = recordFromEvent(message, 'r', '2026-01-01T00:00:00.000Z');
+    assert.deepEqual(r.steps.map((s) => [s.step, s.exit_code, s.output]), [['command', 2, 'migration failed']]);
+  });
+
   test('a kubelet message without a readable record still gives the exit code and what it said', () => {
     const r = recordFromEvent("Exec lifecycle hook ([/bin/sh x]) failed - error: command '/bin/sh x' exited with 126: /bin/sh: x: Permission denied", 'r', '2026-01-01T00:00:00.000Z');
     assert.equal(r.ok, false);

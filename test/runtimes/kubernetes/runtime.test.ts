@@ -4,6 +4,8 @@ import { applyUntil, assertNoInvalidWrites, containerOf, eventually, harness, po
 
 type Obj = Record<string, any>;
 
+const ingressPaths = (ing: any): string[] => (ing?.spec?.rules ?? []).flatMap((r: any) => r.http?.paths ?? []).map((p: any) => p.path);
+
 describe('KubernetesRuntime against the fake API server', () => {
   let h: Harness;
   before(async () => {
@@ -217,21 +219,59 @@ describe('KubernetesRuntime against the fake API server', () => {
     assert.equal(observed.message, 'statefulset ghost not found');
   });
 
-  test('objects deleted behind our back are recreated by the next apply', async () => {
-    const ws = workspace('fragile', { hooks: { post_start: { path: 'p.sh', content: Buffer.from('true') } } });
+  test('objects deleted or edited behind our back are put back when the runtime looks, and it says what it repaired', async () => {
+    const ws = workspace('fragile', { ingress: { enabled: true }, hooks: { post_start: { path: 'p.sh', content: Buffer.from('true') } } });
     await applyUntil(h.runtime, ws, 'RUNNING');
     h.fake.remove('services', 'team', 'fragile-service');
     h.fake.remove('configmaps', 'team', 'fragile-hooks');
-    const noService = await h.runtime.observe(ws);
-    assert.ok(noService.conditions?.some((c) => c.reason === 'ServiceMissing'));
-    await h.runtime.apply(ws);
+    const repaired = await h.runtime.observe(ws);
+    assert.equal(repaired.status, 'RUNNING');
+    assert.ok(!repaired.conditions?.some((c) => c.reason === 'ServiceMissing'), JSON.stringify(repaired.conditions));
+    const said = repaired.conditions?.find((c) => c.type === 'Repaired');
+    assert.match(said?.message ?? '', /recreated service fragile-service \(it had been deleted\); recreated configmap fragile-hooks/);
     assert.ok(h.fake.get('services', 'team', 'fragile-service'));
     assert.ok(h.fake.get('configmaps', 'team', 'fragile-hooks'));
 
+    const svc = h.fake.get('services', 'team', 'fragile-service') as any;
+    h.fake.put('services', { ...svc, spec: { ...svc.spec, selector: { app: 'someone-else' } } });
+    const ing = h.fake.get('ingresses', 'team', 'wsm-ingress') as any;
+    h.fake.put('ingresses', { ...ing, spec: { rules: [{ host: 'kept.example.com' }] } });
+    const sts = h.fake.get('statefulsets', 'team', 'fragile') as any;
+    h.fake.put('statefulsets', { ...sts, spec: { ...sts.spec, replicas: 0 } });
+    const again = await h.runtime.observe(ws);
+    assert.match(again.conditions?.find((c) => c.type === 'Repaired')?.message ?? '', /restored service fragile-service .*restored path \/fragile on ingress wsm-ingress \(it had been removed\); scaled statefulset fragile back to 1 replicas \(found 0\)/);
+    assert.deepEqual((h.fake.get('services', 'team', 'fragile-service') as any).spec.selector, { app: 'fragile' });
+    assert.equal((h.fake.get('statefulsets', 'team', 'fragile') as any).spec.replicas, 1);
+    assert.ok(ingressPaths(h.fake.get('ingresses', 'team', 'wsm-ingress')).includes('/fragile'));
+
+    // Nothing drifted: looking writes nothing.
+    const from = h.fake.requests.length;
+    await applyUntil(h.runtime, ws, 'RUNNING');
+    await h.runtime.observe(ws);
+    assert.deepEqual(h.fake.requests.slice(from).filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.path}`), []);
+
     h.fake.remove('statefulsets', 'team', 'fragile');
-    assert.equal((await h.runtime.observe(ws)).status, 'UNAVAILABLE');
+    assert.equal((await h.runtime.observe(ws)).status, 'UNAVAILABLE', 'a StatefulSet deleted by hand is reported, not recreated by a look');
     await applyUntil(h.runtime, ws, 'RUNNING');
     assert.ok(h.fake.get('statefulsets', 'team', 'fragile'));
+  });
+
+  test('what wsm itself scaled down (a fatal post-start) is not scaled back by the repair', async () => {
+    const ws = workspace('halted');
+    await applyUntil(h.runtime, ws, 'RUNNING');
+    await h.runtime.apply({ ...ws, desired: 'stopped' }); // what the controller does, the workspace staying desired running
+    const seen = await h.runtime.observe(ws);
+    assert.equal((h.fake.get('statefulsets', 'team', 'halted') as any).spec.replicas, 0);
+    assert.ok(!seen.conditions?.some((c) => c.type === 'Repaired'), JSON.stringify(seen.conditions));
+  });
+
+  test('a spec not applied yet is left to apply: a look does not repair against it', async () => {
+    const ws = workspace('newer');
+    await applyUntil(h.runtime, ws, 'RUNNING');
+    h.fake.remove('services', 'team', 'newer-service');
+    const seen = await h.runtime.observe({ ...ws, generation: 2, env: [] });
+    assert.ok(seen.conditions?.some((c) => c.reason === 'ServiceMissing'));
+    assert.equal(h.fake.get('services', 'team', 'newer-service'), undefined);
   });
 
   test('a new runtime instance (a control-plane restart) converges without rewriting anything', async () => {

@@ -44,14 +44,57 @@ describe('KubernetesRuntime.watch', () => {
     seen.length = 0;
     await applyUntil(h.runtime, workspace('after-restart'), 'RUNNING');
     await eventually(() => seen.includes('after-restart'), 'a change after the restart', 15_000);
-    const relisted = (path: string) =>
-      h.fake.requests.slice(from).some((r) => r.path === path && r.query.watch === undefined && r.query.labelSelector === 'app.kubernetes.io/managed-by=wsm');
-    await eventually(() => relisted('/api/v1/namespaces/team/pods') && relisted('/apis/apps/v1/namespaces/team/statefulsets'), 'both informers to list again');
+    const relisted = (path: string, labelSelector: string) =>
+      h.fake.requests.slice(from).some((r) => r.path === path && r.query.watch === undefined && r.query.labelSelector === labelSelector);
+    // The pod template carries no installation label; the StatefulSet does, and only this installation's are followed.
+    await eventually(
+      () =>
+        relisted('/api/v1/namespaces/team/pods', 'app.kubernetes.io/managed-by=wsm') &&
+        relisted('/apis/apps/v1/namespaces/team/statefulsets', 'app.kubernetes.io/managed-by=wsm,wsm.io/installation=default'),
+      'both informers to list again',
+    );
   });
 
   test('follows a namespace first used after watch started', async () => {
     seen.length = 0;
     await applyUntil(h.runtime, workspace('far', { namespace: 'far-away' }), 'RUNNING');
     await eventually(() => seen.includes('far'), 'a change in the new namespace');
+  });
+});
+
+describe('KubernetesRuntime.watch: a watch that stops delivering without closing', () => {
+  let h: Harness;
+  const seen: string[] = [];
+  let stop: () => void;
+  before(async () => {
+    // Bookmarks every 100 ms; a watch silent for 1.5 s is restarted.
+    h = await harness({ watchSilenceMs: 1500 }, { bookmarkMs: 100 });
+    stop = h.runtime.watch((name) => seen.push(name));
+  });
+  after(async () => {
+    stop();
+    await h.close();
+  });
+
+  test('asks for bookmarks and a server-side timeout on every watch', async () => {
+    await applyUntil(h.runtime, workspace('asked'), 'RUNNING');
+    const watches = h.fake.requests.filter((r) => r.query.watch === 'true');
+    assert.equal(watches.length, 5, 'statefulsets, pods, services, configmaps, ingresses');
+    for (const w of watches) {
+      assert.equal(w.query.allowWatchBookmarks, 'true', w.path);
+      assert.equal(w.query.timeoutSeconds, '300', w.path);
+    }
+  });
+
+  test('is noticed by its silence and started again from where it was; the change made meanwhile arrives', async () => {
+    await applyUntil(h.runtime, workspace('quiet'), 'RUNNING');
+    const from = h.fake.requests.length;
+    h.fake.stallWatches();
+    seen.length = 0;
+    h.fake.remove('services', 'team', 'quiet-service'); // not delivered by the stalled watches
+    await eventually(() => seen.includes('quiet'), 'the deletion, through a new watch', 10_000);
+    const resumed = h.fake.requests.slice(from).filter((r) => r.query.watch === 'true' && r.path === '/api/v1/namespaces/team/services');
+    assert.ok(resumed.length >= 1, 'a new services watch');
+    assert.ok(Number(resumed[0]!.query.resourceVersion) > 0, 'resumed from the last resourceVersion seen (bookmarks move it on), not re-listed');
   });
 });

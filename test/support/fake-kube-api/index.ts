@@ -5,6 +5,7 @@ import { FakeCluster, type PodHook } from './controller.js';
 import { RESOURCES } from './resources.js';
 import { FakeApiHttp, type ExecHandler, type InjectedResponse, type InvalidWrite, type ProxyHandler, type RecordedRequest } from './server.js';
 import { ObjectStore, type KubeObject } from './store.js';
+import { semanticProblems } from './rules.js';
 import { validateObject } from './validate.js';
 
 export type { PodHook, PodOutcome } from './controller.js';
@@ -16,6 +17,8 @@ export interface FakeKubeApiOptions {
   tickMs?: number;
   /** How many events a watch can resume from. */
   historyLimit?: number;
+  /** How often a watch asked with allowWatchBookmarks gets a bookmark (the real server: about once a minute). */
+  bookmarkMs?: number;
 }
 
 export class FakeKubeApi {
@@ -26,6 +29,7 @@ export class FakeKubeApi {
   private constructor(options: FakeKubeApiOptions) {
     this.store = new ObjectStore(options.historyLimit ?? 500);
     this.http = new FakeApiHttp(this.store);
+    this.http.bookmarkMs = options.bookmarkMs ?? 1000;
     this.cluster = new FakeCluster(this.store, options.tickMs ?? 20);
     this.setExecHandler(undefined);
   }
@@ -91,6 +95,11 @@ export class FakeKubeApi {
     this.http.proxyHandler = handler;
   }
 
+  /** The watches open now stop delivering (events and bookmarks) without closing; new ones work. */
+  stallWatches(): void {
+    this.http.stallWatches();
+  }
+
   /** Takes the API server offline: connections drop and new ones are refused. */
   async stop(): Promise<void> {
     await this.http.stop();
@@ -119,7 +128,7 @@ export class FakeKubeApi {
     const resource = RESOURCES.find((r) => r.plural === plural);
     if (!resource) throw new Error(`unknown resource ${plural}`);
     const typed = { apiVersion: resource.apiVersion, kind: resource.kind, ...obj };
-    const problems = validateObject(resource.kind, typed);
+    const problems = [...validateObject(resource.kind, typed), ...semanticProblems(plural, typed as Record<string, any>)];
     if (problems.length > 0) throw new Error(`invalid ${resource.kind}: ${problems.join('; ')}`);
     const existing = this.store.get(plural, obj.metadata.namespace, obj.metadata.name);
     return existing ? this.store.update(plural, typed) : this.store.create(plural, typed);

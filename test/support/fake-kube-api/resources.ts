@@ -1,4 +1,5 @@
 // The resources the fake serves, and the defaulting/immutability rules of the real API server that matter to wsm.
+import { STATEFULSET_MUTABLE } from './rules.js';
 import { canonical, type KubeObject } from './store.js';
 
 export interface ResourceInfo {
@@ -58,12 +59,11 @@ export function applyWriteDefaults(plural: string, obj: KubeObject): void {
   }
 }
 
-const STS_MUTABLE = ['replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy', 'minReadySeconds'];
 
 /** Throws InvalidError for updates the real server forbids. */
 export function checkUpdate(plural: string, old: KubeObject, next: KubeObject): void {
   if (plural === 'statefulsets') {
-    const strip = (spec: Obj) => Object.fromEntries(Object.entries(spec ?? {}).filter(([k]) => !STS_MUTABLE.includes(k)));
+    const strip = (spec: Obj) => Object.fromEntries(Object.entries(spec ?? {}).filter(([k]) => !STATEFULSET_MUTABLE.includes(k)));
     if (canonical(strip(old.spec as Obj)) !== canonical(strip(next.spec as Obj))) {
       throw new InvalidError(
         `StatefulSet.apps "${old.metadata.name}" is invalid: spec: Forbidden: updates to statefulset spec for fields other than ` +

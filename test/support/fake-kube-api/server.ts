@@ -5,6 +5,7 @@ import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { applyCreateDefaults, applyWriteDefaults, checkObject, checkUpdate, InvalidError, RESOURCES, type ResourceInfo } from './resources.js';
 import type { KubeObject, ObjectStore, StoredEvent } from './store.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { semanticProblems } from './rules.js';
 import { validateObject } from './validate.js';
 import { acceptWebSocket } from './websocket.js';
 
@@ -113,6 +114,9 @@ function route(path: string): Route | 'namespace' | undefined {
 export class FakeApiHttp {
   readonly requests: RecordedRequest[] = [];
   readonly invalid: InvalidWrite[] = [];
+  /** Open watches that deliver nothing more (not even bookmarks) but stay open. */
+  private readonly stalled = new Set<http.ServerResponse>();
+  bookmarkMs = 1000;
   private readonly injections: Injection[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly watches = new Set<http.ServerResponse>();
@@ -147,6 +151,11 @@ export class FakeApiHttp {
     this.watches.clear();
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Every watch open now stops delivering without closing, as behind a proxy that lost the stream. */
+  stallWatches(): void {
+    for (const res of this.watches) this.stalled.add(res);
   }
 
   inject(injection: Injection): void {
@@ -198,6 +207,8 @@ export class FakeApiHttp {
   }
 
   private dispatch(method: string, path: string, query: Record<string, string>, contentType: string | undefined, body: unknown, res: http.ServerResponse): unknown {
+    const served = RESOURCES.filter((x) => x.prefix === path);
+    if (method === 'GET' && served.length > 0) return discovery(served);
     const r = route(path);
     if (r === undefined) throw new HttpError(404, 'NotFound', `the server could not find the requested resource (${method} ${path})`);
     if (r === 'namespace') {
@@ -313,7 +324,7 @@ export class FakeApiHttp {
       if (err instanceof InvalidError) throw this.invalidWrite(method, path, [err.message], obj);
       throw err;
     }
-    const problems = validateObject(resource.kind, obj);
+    const problems = [...validateObject(resource.kind, obj), ...semanticProblems(resource.plural, obj as Obj)];
     if (problems.length > 0) throw this.invalidWrite(method, path, problems, obj);
   }
 
@@ -407,7 +418,9 @@ export class FakeApiHttp {
       e.plural === plural &&
       (namespace === undefined || e.object.metadata.namespace === namespace) &&
       selector(e.object.metadata.labels ?? {});
-    const write = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object })}\n`);
+    const write = (type: string, object: unknown) => {
+      if (!this.stalled.has(res)) res.write(`${JSON.stringify({ type, object })}\n`);
+    };
     const rv = query.resourceVersion;
     if (!rv || rv === '0') {
       for (const o of this.store.list(plural, namespace, query.labelSelector)) write('ADDED', this.withType(resource, o));
@@ -425,12 +438,29 @@ export class FakeApiHttp {
       if (matches(e)) write(e.type, this.withType(resource, e.object));
     });
     const timeout = query.timeoutSeconds ? setTimeout(() => res.end(), Number(query.timeoutSeconds) * 1000) : undefined;
+    // As the real server: with allowWatchBookmarks, a bookmark with the current resourceVersion now and then.
+    const bookmarks =
+      query.allowWatchBookmarks === 'true'
+        ? setInterval(() => write('BOOKMARK', { apiVersion: resource.apiVersion, kind: resource.kind, metadata: { resourceVersion: String(this.store.resourceVersion) } }), this.bookmarkMs)
+        : undefined;
     res.on('close', () => {
       unsubscribe();
+      clearInterval(bookmarks);
+      this.stalled.delete(res);
       clearTimeout(timeout);
       this.watches.delete(res);
     });
   }
+}
+
+/** Discovery (`GET /api/v1`, `/apis/<group>/<version>`): generic clients find a kind's plural here. */
+function discovery(resources: ResourceInfo[]): Obj {
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: resources[0]!.apiVersion,
+    resources: resources.map((r) => ({ name: r.plural, singularName: r.kind.toLowerCase(), namespaced: true, kind: r.kind, verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] })),
+  };
 }
 
 function applyPatch(current: unknown, contentType: string | undefined, body: unknown): unknown {
