@@ -1,6 +1,6 @@
 // How a reconcile changes its workspace's operations, as patches decided in memory: the reconciler
-// then writes them in one transaction with the observed state, and emits the records it wrote
-// without reading them back.
+// then writes them in one transaction with the observed state (the store's change feed tells whoever
+// waits for them).
 import type { InstanceStatus, OperationRecord } from '../core/types.js';
 import type { OperationPatch, Store, StoreOps } from '../store/store.js';
 import { statusMatchesDesired } from './observed.js';
@@ -8,21 +8,8 @@ import { statusMatchesDesired } from './observed.js';
 export interface PlannedPatch {
   op: OperationRecord;
   patch: OperationPatch;
-  /** Closed by this patch: listeners hear of it. */
+  /** Closed by this patch. */
   settles: boolean;
-}
-
-/** The record as it stands after the patch is written (error: null removes the error). */
-export function withPatch(op: OperationRecord, patch: OperationPatch): OperationRecord {
-  const next: OperationRecord = { ...op };
-  if (patch.state !== undefined) next.state = patch.state;
-  if (patch.error === null) delete next.error;
-  else if (patch.error !== undefined) next.error = patch.error;
-  if (patch.attempts !== undefined) next.attempts = patch.attempts;
-  if (patch.details !== undefined) next.details = patch.details;
-  if (patch.started_at !== undefined) next.started_at = patch.started_at;
-  if (patch.finished_at !== undefined) next.finished_at = patch.finished_at;
-  return next;
 }
 
 /**

@@ -1,18 +1,33 @@
 // A keyed work queue in the manner of Kubernetes controllers: a key is processed by at most one
 // worker at a time; adding a key that is being processed marks it dirty so it runs once more after;
-// failures are retried with exponential backoff; different keys proceed in parallel.
+// a handler says when its key should be looked at again; failures are retried with backoff; each run
+// has a deadline its signal carries; different keys proceed in parallel.
 
+import { Backoff } from '../lib/backoff.js';
 import { LoopSlice } from './loop-slice.js';
 
 export interface WorkQueueOptions {
   concurrency: number;
+  /** The delay after a key's first failure in a row; it doubles with each further one, up to maxDelayMs. */
   baseDelayMs: number;
   maxDelayMs: number;
-  /** How soon a key whose handler asked to be looked at again (still converging) is processed again. */
-  requeueDelayMs: number;
+  /** A run still going after this long has its signal aborted (every runtime call it makes then ends). */
+  deadlineMs: number;
 }
 
-export type Handler = (key: string) => Promise<'done' | 'requeue'>;
+/** What a run asks for: to be looked at again after a while (still converging), or nothing (done). */
+export interface HandlerResult {
+  requeueAfterMs?: number;
+}
+
+export type Handler = (key: string, signal: AbortSignal) => Promise<HandlerResult>;
+
+export class DeadlineExceeded extends Error {
+  constructor(key: string, ms: number) {
+    super(`${key}: not done within ${ms} ms; cancelled, retried with backoff`);
+    this.name = 'DeadlineExceeded';
+  }
+}
 
 /**
  * How long keys may be started one after another before the queue lets the event loop run. A handler
@@ -35,6 +50,9 @@ export class WorkQueue {
   private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly idleWaiters: (() => void)[] = [];
+  /** The cancellation of each run in progress (stop() aborts them). */
+  private readonly runs = new Map<string, AbortController>();
+  private readonly retries: Backoff;
   private running = 0;
   private stopped = false;
   private readonly slice = new LoopSlice(SLICE_MS);
@@ -44,7 +62,9 @@ export class WorkQueue {
     private readonly handler: Handler,
     private readonly options: WorkQueueOptions,
     private readonly onError: (key: string, error: unknown, attempt: number) => void = () => {},
-  ) {}
+  ) {
+    this.retries = new Backoff({ initialMs: options.baseDelayMs, maxMs: options.maxDelayMs });
+  }
 
   add(key: string): void {
     if (this.stopped) return;
@@ -74,14 +94,6 @@ export class WorkQueue {
     this.timers.set(key, timer);
   }
 
-  /** The delay before the next try of a key that has failed `attempt` times in a row. */
-  backoff(attempt: number): number {
-    const exp = this.options.baseDelayMs * 2 ** Math.min(attempt - 1, 20);
-    const capped = Math.min(exp, this.options.maxDelayMs);
-    // Jitter keeps many failing keys from retrying in lockstep against a recovering engine.
-    return Math.round(capped * (0.8 + Math.random() * 0.4));
-  }
-
   failureCount(key: string): number {
     return this.failures.get(key) ?? 0;
   }
@@ -96,8 +108,10 @@ export class WorkQueue {
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /** Nothing more is started; runs in progress are cancelled through their signal. */
   stop(): void {
     this.stopped = true;
+    for (const run of this.runs.values()) run.abort(new Error('the work queue stopped'));
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     this.order = [];
@@ -138,16 +152,22 @@ export class WorkQueue {
 
   private async process(key: string): Promise<void> {
     let retryDelay: number | undefined;
+    const run = new AbortController();
+    this.runs.set(key, run);
+    const deadline = setTimeout(() => run.abort(new DeadlineExceeded(key, this.options.deadlineMs)), this.options.deadlineMs);
+    deadline.unref();
     try {
-      const result = await this.handler(key);
+      const result = await this.handler(key, run.signal);
       this.failures.delete(key);
-      if (result === 'requeue') retryDelay = this.options.requeueDelayMs;
+      retryDelay = result.requeueAfterMs;
     } catch (error) {
       const attempt = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, attempt);
-      retryDelay = this.backoff(attempt);
+      retryDelay = this.retries.nextDelay(attempt);
       this.onError(key, error, attempt);
     } finally {
+      clearTimeout(deadline);
+      this.runs.delete(key);
       this.active.delete(key);
       this.running--;
       if (this.dirty.delete(key)) this.add(key);

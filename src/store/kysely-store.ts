@@ -12,7 +12,7 @@ import { WorkspaceCache } from './workspace-cache.js';
 import { deepFreeze } from './deep-freeze.js';
 import { NameIndex } from './name-index.js';
 import { GroupCommitter } from './group-commit.js';
-import type { Store, StoreOps, WorkspaceFilter, WorkspacePage } from './store.js';
+import type { StoreBackend, StoreOps, WorkspaceFilter, WorkspacePage } from './store.js';
 
 export interface StoreLogger {
   info(obj: object, msg?: string): void;
@@ -49,7 +49,7 @@ function isUnfiltered(filter: WorkspaceFilter): boolean {
  */
 export const DEFAULT_WORKSPACE_CACHE_SIZE = 200_000;
 
-export class KyselyStore extends KyselyOps implements Store {
+export class KyselyStore extends KyselyOps implements StoreBackend {
   private readonly logger: StoreLogger | undefined;
   private readonly afterClose: (() => Promise<void>) | undefined;
   /**

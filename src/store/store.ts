@@ -11,6 +11,7 @@ import type {
   TokenRecord,
   WorkspaceRecord,
 } from '../core/types.js';
+import type { ChangeFeed } from './change-feed.js';
 
 export interface WorkspaceFilter {
   cluster_type?: ClusterType;
@@ -150,10 +151,16 @@ export interface StoreOps {
   deleteIdempotencyBefore(before: string): Promise<number>;
 }
 
-export interface Store extends StoreOps {
+/** A database behind the store (change-feed.ts makes it publish what it commits). */
+export interface StoreBackend extends StoreOps {
   /** Creates or upgrades the schema. Safe to call on every start. */
   migrate(): Promise<void>;
   /** Runs fn in one transaction: all of its writes land, or none do. */
   transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+export interface Store extends StoreBackend {
+  /** Workspace and operation writes, published once committed. */
+  readonly changes: ChangeFeed;
 }

@@ -68,14 +68,15 @@ describe('GET /api/events', () => {
   });
 
   // First in the file: no earlier stream may still be closing.
-  test('closing the stream removes its listeners from the controller', async () => {
-    const before = srv.server.controller.listenerCount('workspace');
+  test("closing the stream removes its listener from the store's change feed", async () => {
+    const feed = srv.server.store.changes;
+    const before = feed.listenerCount;
     const stream = await listen({ 'OAUTH-TOKEN': srv.adminToken });
-    assert.equal(srv.server.controller.listenerCount('workspace'), before + 1);
+    assert.equal(feed.listenerCount, before + 1);
     await stream.close();
     const until = Date.now() + 10_000;
-    while (srv.server.controller.listenerCount('workspace') !== before && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(srv.server.controller.listenerCount('workspace'), before);
+    while (feed.listenerCount !== before && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(feed.listenerCount, before);
   });
 
   test('a stop is seen as an operation and a workspace event with the new status', async () => {

@@ -107,7 +107,8 @@ export class KubernetesRuntime implements Runtime {
     return ws.image ? ws : { ...ws, image: this.options.defaultImage ?? DEFAULT_IMAGE };
   }
 
-  async apply(input: RuntimeWorkspace): Promise<ObservedInstance> {
+  async apply(input: RuntimeWorkspace, signal?: AbortSignal): Promise<ObservedInstance> {
+    signal?.throwIfAborted();
     const ws = this.resolved(input);
     const ns = this.ns(ws);
     // The hooks go first: the pod mounts them and must not start without them.
@@ -222,7 +223,8 @@ export class KubernetesRuntime implements Runtime {
     }
   }
 
-  async remove(input: RuntimeWorkspace, options: RemoveOptions): Promise<void> {
+  async remove(input: RuntimeWorkspace, options: RemoveOptions, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
     const ws = this.resolved(input);
     const namespace = this.ns(ws);
     const api = this.api;
@@ -245,7 +247,8 @@ export class KubernetesRuntime implements Runtime {
     }
   }
 
-  async observe(input: RuntimeWorkspace): Promise<ObservedInstance> {
+  async observe(input: RuntimeWorkspace, signal?: AbortSignal): Promise<ObservedInstance> {
+    signal?.throwIfAborted();
     const ws = this.resolved(input);
     const namespace = this.ns(ws);
     const api = this.api;
@@ -289,18 +292,21 @@ export class KubernetesRuntime implements Runtime {
     };
   }
 
-  async exec(ws: RuntimeWorkspace, command: string[], timeoutMs: number): Promise<ExecResult> {
+  async exec(ws: RuntimeWorkspace, command: string[], timeoutMs: number, signal?: AbortSignal): Promise<ExecResult> {
+    signal?.throwIfAborted();
     return execInPod(this.kc, this.ns(ws), names.pod(ws.name), names.container(ws.name), command, timeoutMs);
   }
 
   /** What the postStart hook of the current container recorded (its file, or the kubelet's failure event). */
-  async readPostStart(input: RuntimeWorkspace): Promise<PostStartRecord | undefined> {
+  async readPostStart(input: RuntimeWorkspace, signal?: AbortSignal): Promise<PostStartRecord | undefined> {
+    signal?.throwIfAborted();
     const ws = this.resolved(input);
     return readPostStartRecord(this.api, this.ns(ws), names.pod(ws.name), names.container(ws.name));
   }
 
   /** Through the API server's pod proxy: the control plane need not reach pod or ClusterIP addresses. */
-  async httpGet(input: RuntimeWorkspace, path: string, timeoutMs: number): Promise<HttpAnswer> {
+  async httpGet(input: RuntimeWorkspace, path: string, timeoutMs: number, signal?: AbortSignal): Promise<HttpAnswer> {
+    signal?.throwIfAborted();
     const ws = this.resolved(input);
     return proxyGet(this.kc, this.ns(ws), names.pod(ws.name), ws.container.port ?? MAGE_PORT, path, timeoutMs);
   }

@@ -12,7 +12,7 @@ export async function activityRoutes(app: FastifyInstance, ctx: ServerContext): 
     const principal = await ctx.auth.authenticate(req);
     const { name } = req.params as { name: string };
     requireRole(principal, 'editor', name);
-    const ws = await ctx.commands.heartbeat(name);
+    const ws = await ctx.actions.heartbeat(name);
     const latest = ctx.controller.activity.peek(name);
     // The write to the store may be debounced: the answer shows the heartbeat just taken.
     const activity = latest ? { ...ws.activity, last_activity_at: new Date(latest.at).toISOString(), last_activity_source: latest.source } : ws.activity;

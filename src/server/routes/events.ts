@@ -2,6 +2,7 @@
 // caller may view. EventSource sends cookies, so the console's session works here too.
 import type { FastifyInstance } from 'fastify';
 import type { OperationRecord } from '../../core/types.js';
+import type { StoreChange } from '../../store/change-feed.js';
 import { canView, roleOn } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { presentOperation, presentWorkspace } from '../presenter.js';
@@ -31,7 +32,7 @@ export async function eventRoutes(app: FastifyInstance, ctx: ServerContext, opti
     const send = (event: string, data: unknown) => {
       if (!res.writableEnded) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     };
-    // Store reads finish out of order; a chain keeps events in the order the controller emitted them.
+    // Store reads finish out of order; a chain keeps events in the order the store committed them.
     let chain = Promise.resolve();
     const enqueue = (work: () => Promise<void>) => {
       chain = chain.then(work).catch((err: unknown) => req.log.warn({ err }, 'event not sent'));
@@ -51,15 +52,25 @@ export async function eventRoutes(app: FastifyInstance, ctx: ServerContext, opti
       const presented = { ...presentOperation(op), workspace: op.workspace };
       enqueue(async () => send('operation', presented));
     };
-    ctx.controller.on('workspace', onWorkspace);
-    ctx.controller.on('operation', onOperation);
+    const onChange = (change: StoreChange) => {
+      if (change.kind === 'workspace') {
+        if (change.write !== 'activity') onWorkspace(change.name);
+      } else if (change.kind === 'operation-inserted') {
+        onOperation(change.operation);
+      } else {
+        enqueue(async () => {
+          const op = await ctx.store.getOperation(change.id);
+          if (op && canView(principal, op.workspace)) send('operation', { ...presentOperation(op), workspace: op.workspace });
+        });
+      }
+    };
+    const unsubscribe = ctx.store.changes.subscribe(onChange);
     const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), options.heartbeatMs ?? HEARTBEAT_MS);
 
     const end = () => {
       if (!open.delete(end)) return;
       clearInterval(heartbeat);
-      ctx.controller.off('workspace', onWorkspace);
-      ctx.controller.off('operation', onOperation);
+      unsubscribe();
       if (!res.writableEnded) res.end();
     };
     open.add(end);

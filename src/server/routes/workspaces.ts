@@ -3,7 +3,7 @@ import type { Static } from 'typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WsmError } from '../../core/errors.js';
 import { CLUSTER_TYPES, INSTANCE_STATUSES, type ClusterType, type InstanceStatus } from '../../core/types.js';
-import type { CommandResult } from '../../controller/workspace-commands.js';
+import type { ActionResult } from '../../app/workspace-actions.js';
 import type { ConfigAccess } from '../../core/container-config-access.js';
 import { canView, requireRole, roleAtLeast, roleOn, type Principal } from '../auth.js';
 import { appendWorkspaceJson, etag, presentOperation, presentWorkspace } from '../presenter.js';
@@ -35,10 +35,10 @@ function parseIfMatch(req: FastifyRequest): string | undefined {
 }
 
 export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
-  const { store, commands } = ctx;
+  const { store, actions } = ctx;
   const sendJson = (reply: FastifyReply, body: JsonBytes) => reply.type('application/json; charset=utf-8').send(body.toBuffer());
 
-  const answer = (reply: FastifyReply, principal: Principal, result: CommandResult, status = 200): RouteAnswer => {
+  const answer = (reply: FastifyReply, principal: Principal, result: ActionResult, status = 200): RouteAnswer => {
     reply.header('etag', etag(result.workspace));
     return {
       status,
@@ -55,7 +55,7 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
       return await run();
     } catch (err) {
       if (err instanceof WsmError && err.status < 500) {
-        await commands.auditRejection(action, name, { actor: principal.actor, requestId: req.id }, err);
+        await actions.auditRejection(action, name, { actor: principal.actor, requestId: req.id }, err);
       }
       throw err;
     }
@@ -116,7 +116,7 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
     return audited('create', body.workspace.name, principal, req, async () => {
       requireRole(principal, 'owner');
       return withIdempotency(ctx, req, reply, principal, async () => {
-        const result = await commands.create(body.workspace, { actor: principal.actor, requestId: req.id, configAccess: configAccessOf(principal) });
+        const result = await actions.create(body.workspace, { actor: principal.actor, requestId: req.id, configAccess: configAccessOf(principal) });
         return answer(reply, principal, result, 201);
       });
     });
@@ -141,7 +141,7 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
     return audited(body.workspace.action, name, principal, req, async () => {
       requireRole(principal, 'editor', name);
       return withIdempotency(ctx, req, reply, principal, async () => {
-        const result = await commands.act(name, body.workspace, { actor: principal.actor, requestId: req.id, ifMatch: parseIfMatch(req), configAccess: configAccessOf(principal) });
+        const result = await actions.act(name, body.workspace, { actor: principal.actor, requestId: req.id, ifMatch: parseIfMatch(req), configAccess: configAccessOf(principal) });
         return answer(reply, principal, result);
       });
     });
@@ -153,7 +153,7 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
     const q = req.query as Static<typeof DeleteQuery>;
     return audited('delete', name, principal, req, async () => {
       requireRole(principal, 'owner', name);
-      const result = await commands.remove(name, q.delete_volume ?? false, { actor: principal.actor, requestId: req.id, ifMatch: parseIfMatch(req) });
+      const result = await actions.remove(name, q.delete_volume ?? false, { actor: principal.actor, requestId: req.id, ifMatch: parseIfMatch(req) });
       const { status, body } = answer(reply, principal, result);
       return reply.status(status).send(body);
     });
