@@ -8,8 +8,6 @@ import { statusMatchesDesired } from './observed.js';
 export interface PlannedPatch {
   op: OperationRecord;
   patch: OperationPatch;
-  /** Closed by this patch. */
-  settles: boolean;
 }
 
 /**
@@ -31,15 +29,15 @@ export function planSettle(
     const attempts = op.attempts + 1;
     const reached = op.target_state !== 'deleted' && observedGeneration >= op.target_generation && statusMatchesDesired(status, op.target_state);
     if (reached) {
-      patches.push({ op, patch: { state: 'succeeded', error: null, finished_at: at, attempts }, settles: true });
+      patches.push({ op, patch: { state: 'succeeded', error: null, finished_at: at, attempts } });
     } else if (status === 'FAILED' && newest) {
-      patches.push({ op, patch: { state: 'failed', error: message ?? 'the workspace failed', finished_at: at, attempts }, settles: true });
+      patches.push({ op, patch: { state: 'failed', error: message ?? 'the workspace failed', finished_at: at, attempts } });
     } else if (!newest) {
       const last = ops[ops.length - 1]!;
-      patches.push({ op, patch: { state: 'failed', error: `superseded by operation ${last.id} (${last.action})`, finished_at: at, attempts }, settles: true });
+      patches.push({ op, patch: { state: 'failed', error: `superseded by operation ${last.id} (${last.action})`, finished_at: at, attempts } });
     } else {
       open++;
-      patches.push({ op, patch: { attempts }, settles: false });
+      patches.push({ op, patch: { attempts } });
     }
   }
   return { patches, open };
