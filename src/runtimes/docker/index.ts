@@ -151,7 +151,7 @@ export class DockerRuntime implements Runtime {
         await this.stopContainer(info.Id, signal);
       }
       return this.observe(ws, signal);
-    });
+    }, signal);
   }
 
   async observe(ws: RuntimeWorkspace, signal?: AbortSignal): Promise<ObservedInstance> {
@@ -169,7 +169,7 @@ export class DockerRuntime implements Runtime {
         preStartFailure,
         preStartRunning,
       });
-    });
+    }, signal);
   }
 
   async remove(ws: RuntimeWorkspace, options: RemoveOptions, signal?: AbortSignal): Promise<void> {
@@ -183,7 +183,7 @@ export class DockerRuntime implements Runtime {
         await this.removeContainer(info.Id, signal);
       }
       if (options.deleteVolume) await this.removeVolume(volumeName(ws.name), signal);
-    });
+    }, signal);
   }
 
   async listInstances(): Promise<string[]> {
@@ -216,7 +216,7 @@ export class DockerRuntime implements Runtime {
       if (info.State.Status !== 'running') throw new Error(`container ${containerName(ws.name)} is not running (${info.State.Status})`);
       const env = ws.env.map((e) => `${e.name}=${e.value}`);
       return execInContainer(this.docker, this.docker.getContainer(info.Id), command, env, timeoutMs);
-    });
+    }, signal);
   }
 
   /**
@@ -248,10 +248,12 @@ export class DockerRuntime implements Runtime {
   // --- helpers -------------------------------------------------------------------------------
 
   /** Engine-unreachable errors get a sentence that says so; the controller shows it as UNAVAILABLE. */
-  private async engine<T>(fn: () => Promise<T>): Promise<T> {
+  private async engine<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     try {
       return await fn();
     } catch (err) {
+      // A cancelled call says why it was cancelled, not the client's generic "aborted".
+      if (signal?.aborted) throw signal.reason;
       if (isConnectionError(err)) {
         throw new Error(`docker engine unreachable at ${this.where}: ${(err as Error).message}`, { cause: err });
       }
