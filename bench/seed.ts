@@ -32,7 +32,7 @@ export async function seedWorkspaces(options: SeedOptions): Promise<number> {
       lifecycle_config: {},
       storage: { access_mode: 'ReadWriteOnce', request_size: '1Gi', retention_policy: 'Retain', mount_path: '/home/src' },
     },
-    { inheritedEnv: [] },
+    { inheritedEnv: [], defaultImage: 'mageai/mageai:latest' },
   );
   template.lifecycle = { ...DEFAULT_LIFECYCLE, termination_policy: { enable_auto_termination: true, max_idle_seconds: maxIdle } };
   const iso = new Date(now).toISOString();

@@ -1,5 +1,8 @@
-// The live feed: EventSource on /api/events, reconnecting with backoff when the stream ends, and a
-// full reload after each reconnect so changes missed while away are not lost.
+// The live feed: EventSource on /api/events. The browser reconnects by itself after a dropped
+// stream and sends the id of the last event it got; the server then replays what was missed, or
+// sends `reset` when it no longer can, and only then is the list reloaded. When the server refused
+// the stream (the source is CLOSED) or ended it for the token (`auth`), a new source is opened with
+// backoff, resuming from the last id seen; without one, a full reload follows so nothing is lost.
 import { publish } from './state.js';
 import type { Operation, Workspace } from './types.js';
 
@@ -11,33 +14,52 @@ export function connectLive(onState: (s: LiveState) => void): () => void {
   let delay = 1000;
   let stopped = false;
   let everOpen = false;
+  let lastId = '';
+
+  const reopenLater = () => {
+    source?.close();
+    onState('reconnecting');
+    if (stopped) return;
+    clearTimeout(timer);
+    timer = window.setTimeout(open, delay);
+    delay = Math.min(delay * 2, 30_000);
+  };
+
+  const on = (name: string, handle: (data: string) => void) =>
+    source!.addEventListener(name, (e) => {
+      const message = e as MessageEvent<string>;
+      if (message.lastEventId) lastId = message.lastEventId;
+      handle(message.data);
+    });
 
   const open = () => {
-    source = new EventSource('/api/events');
+    const resumeFrom = lastId;
+    source = new EventSource(resumeFrom ? `/api/events?last_event_id=${encodeURIComponent(resumeFrom)}` : '/api/events');
     source.addEventListener('open', () => {
       delay = 1000;
       onState('live');
-      if (everOpen) publish({ reload: true });
+      // A new source with nothing to resume from cannot know what it missed.
+      if (everOpen && !resumeFrom) publish({ reload: true });
       everOpen = true;
     });
-    source.addEventListener('workspace', (e) => publish({ workspace: JSON.parse((e as MessageEvent).data) as Workspace }));
-    source.addEventListener('deleted', (e) => publish({ deleted: (JSON.parse((e as MessageEvent).data) as { name: string }).name }));
-    source.addEventListener('operation', (e) => publish({ operation: JSON.parse((e as MessageEvent).data) as Operation }));
+    on('workspace', (data) => publish({ workspace: JSON.parse(data) as Workspace }));
+    on('deleted', (data) => publish({ deleted: (JSON.parse(data) as { name: string }).name }));
+    on('operation', (data) => publish({ operation: JSON.parse(data) as Operation }));
+    // The server could not replay what was missed.
+    on('reset', () => publish({ reload: true }));
+    // The token was revoked or expired: the browser's own retry would only be refused.
+    on('auth', reopenLater);
     source.addEventListener('error', () => {
       onState('reconnecting');
       // The browser retries by itself unless the server refused (then the source is CLOSED).
-      if (source?.readyState === EventSource.CLOSED && !stopped) {
-        source.close();
-        timer = window.setTimeout(open, delay);
-        delay = Math.min(delay * 2, 30_000);
-      }
+      if (source?.readyState === EventSource.CLOSED) reopenLater();
     });
   };
   onState('connecting');
   open();
   return () => {
     stopped = true;
-    if (timer) clearTimeout(timer);
+    clearTimeout(timer);
     source?.close();
   };
 }

@@ -3,8 +3,7 @@
 // operation's writes from the store's change feed, so the answer needs no read of the store; one
 // subscription serves every wait, and a wait leaves nothing behind once it has ended.
 import type { OperationRecord } from '../core/types.js';
-import type { ChangeFeed, StoreChange } from '../store/change-feed.js';
-import type { OperationPatch } from '../store/store.js';
+import type { ChangeSource, OperationPatch, StoreChange } from '../store/store.js';
 
 export interface OperationWait {
   /**
@@ -42,7 +41,7 @@ export class OperationWaiter {
   private readonly watched = new Map<string, Watched>();
   private unsubscribe: (() => void) | undefined;
 
-  constructor(private readonly changes: ChangeFeed) {}
+  constructor(private readonly changes: ChangeSource) {}
 
   /** Operations being waited for (or watched and not yet waited for). */
   get watching(): number {

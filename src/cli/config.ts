@@ -5,8 +5,8 @@ import { resolve, join } from 'node:path';
 import type { ClusterType } from '../core/types.js';
 import { CLUSTER_TYPES } from '../core/types.js';
 import { parseBindRoots } from '../core/host-paths.js';
-import { INSTALLATION_ID_PATTERN } from '../core/defaults.js';
-import { DEFAULT_WORKSPACE_CACHE_SIZE } from '../store/kysely-store.js';
+import { DEFAULT_IMAGE, INSTALLATION_ID_PATTERN } from '../core/defaults.js';
+import { DEFAULT_EVENT_SETTINGS, type EventSettings } from '../server/routes/events.js';
 
 export interface ServeConfig {
   host: string;
@@ -20,7 +20,8 @@ export interface ServeConfig {
   actionWaitMs: number;
   resyncSeconds: number;
   stopGraceSeconds: number;
-  defaultImage?: string;
+  /** The image of a workspace that names none, unless the cluster settings name one: WSM_DEFAULT_IMAGE, else DEFAULT_IMAGE. */
+  defaultImage: string;
   publishAddress: string;
   kubeconfig?: string;
   kubeContext?: string;
@@ -38,8 +39,6 @@ export interface ServeConfig {
   activityNetBytesPerSecond: number;
   /** How long an Idempotency-Key's first answer is kept for retries. */
   idempotencyRetentionHours: number;
-  /** SQLite: how many decoded workspaces the store keeps in memory. */
-  workspaceCacheSize: number;
   /** Host path prefixes Docker workspaces may bind (owners only); empty: no host path at all. */
   dockerAllowedBindRoots: string[];
   /** This installation's id, instead of the one kept in the store. */
@@ -51,6 +50,8 @@ export interface ServeConfig {
   /** Failed authentications allowed per client within the window before 429; 0 turns the limit off. */
   authFailureLimit: number;
   authFailureWindowSeconds: number;
+  /** /api/events: per-client buffer, streams per token, replay window. */
+  events: Pick<EventSettings, 'bufferBytes' | 'maxStreamsPerToken' | 'replayEvents' | 'replayBytes'>;
 }
 
 export interface ServeFlags {
@@ -159,7 +160,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     actionWaitMs: integer('WSM_ACTION_WAIT_MS', env.WSM_ACTION_WAIT_MS, 30_000, 0, 600_000),
     resyncSeconds: integer('WSM_RESYNC_SECONDS', env.WSM_RESYNC_SECONDS, 60, 1, 86_400),
     stopGraceSeconds: integer('WSM_STOP_GRACE_SECONDS', env.WSM_STOP_GRACE_SECONDS, 10, 0, 3_600),
-    defaultImage: env.WSM_DEFAULT_IMAGE || undefined,
+    defaultImage: env.WSM_DEFAULT_IMAGE || DEFAULT_IMAGE,
     publishAddress: env.WSM_PUBLISH_ADDRESS ?? '127.0.0.1',
     kubeconfig: env.KUBECONFIG || undefined,
     kubeContext: env.WSM_KUBE_CONTEXT || undefined,
@@ -173,7 +174,6 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     postStartTimeoutSeconds: integer('WSM_POST_START_TIMEOUT_SECONDS', env.WSM_POST_START_TIMEOUT_SECONDS, 300, 1, 86_400),
     idempotencyRetentionHours: integer('WSM_IDEMPOTENCY_RETENTION_HOURS', env.WSM_IDEMPOTENCY_RETENTION_HOURS, 24, 1, 8_760),
     activityCpuCores: fraction('WSM_ACTIVITY_CPU_CORES', env.WSM_ACTIVITY_CPU_CORES, 0.1),
-    workspaceCacheSize: integer('WSM_WORKSPACE_CACHE', env.WSM_WORKSPACE_CACHE, DEFAULT_WORKSPACE_CACHE_SIZE, 1, 100_000_000),
     activityNetBytesPerSecond: integer('WSM_ACTIVITY_NET_BYTES_PER_SECOND', env.WSM_ACTIVITY_NET_BYTES_PER_SECOND, 10_240, 0, 1e12),
     dockerAllowedBindRoots: bindRoots(flags.dockerAllowedBindRoots ?? env.WSM_DOCKER_ALLOWED_BIND_ROOTS),
     installationId: installationId(flags.installationId ?? env.WSM_INSTALLATION_ID),
@@ -181,5 +181,11 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     trustedProxies: proxyList('--trusted-proxies/WSM_TRUSTED_PROXIES', flags.trustedProxies ?? env.WSM_TRUSTED_PROXIES),
     authFailureLimit: integer('WSM_AUTH_FAILURE_LIMIT', env.WSM_AUTH_FAILURE_LIMIT, 30, 0, 1_000_000),
     authFailureWindowSeconds: integer('WSM_AUTH_FAILURE_WINDOW_SECONDS', env.WSM_AUTH_FAILURE_WINDOW_SECONDS, 60, 1, 86_400),
+    events: {
+      bufferBytes: integer('WSM_EVENTS_BUFFER_BYTES', env.WSM_EVENTS_BUFFER_BYTES, DEFAULT_EVENT_SETTINGS.bufferBytes, 16_384, 1024 ** 3),
+      maxStreamsPerToken: integer('WSM_EVENTS_MAX_STREAMS_PER_TOKEN', env.WSM_EVENTS_MAX_STREAMS_PER_TOKEN, DEFAULT_EVENT_SETTINGS.maxStreamsPerToken, 1, 100_000),
+      replayEvents: integer('WSM_EVENTS_REPLAY_EVENTS', env.WSM_EVENTS_REPLAY_EVENTS, DEFAULT_EVENT_SETTINGS.replayEvents, 1, 1_000_000),
+      replayBytes: integer('WSM_EVENTS_REPLAY_BYTES', env.WSM_EVENTS_REPLAY_BYTES, DEFAULT_EVENT_SETTINGS.replayBytes, 1024, 1024 ** 3),
+    },
   };
 }

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { WorkspaceActions } from '../app/workspace-actions.js';
-import { DEFAULT_IMAGE } from '../core/defaults.js';
 import type { Runtime } from '../core/runtime.js';
 import type { ClusterType } from '../core/types.js';
 import { Controller } from '../controller/controller.js';
@@ -54,7 +53,6 @@ async function createRuntimes(config: ServeConfig, installation: string, isolati
     ...dockerOptionsFromEnv(),
     installation,
     hostAddress: config.publishAddress,
-    defaultImage: config.defaultImage,
     stopGraceSeconds: config.stopGraceSeconds,
     preStartTimeoutSeconds: config.preStartTimeoutSeconds,
     allowedBindRoots: config.dockerAllowedBindRoots,
@@ -123,7 +121,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   for (const warning of isolation.warnings) logger.warn({ runtime: 'local' }, warning);
   await protectDataDir(config, isolation.uidRange !== undefined);
   const sqlite = sqliteFiles(config.dataDir);
-  const store = await openStore({ sqlitePath: sqlite.path, databaseUrl: config.databaseUrl, logger, workspaceCacheSize: config.workspaceCacheSize });
+  const store = await openStore({ sqlitePath: sqlite.path, databaseUrl: config.databaseUrl, logger });
   // Opening made the -wal and -shm files; SQLite gave them the main file's mode, this makes sure of it.
   if (!config.databaseUrl) await protectStoreFiles(sqlite.all);
   const installation = await installationOf(store, config, logger);
@@ -132,14 +130,14 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     hooksDir: config.hooksDir,
     resyncIntervalMs: config.resyncSeconds * 1000,
     postStartTimeoutMs: config.postStartTimeoutSeconds * 1000,
-    defaultImage: config.defaultImage ?? DEFAULT_IMAGE,
+    defaultImage: config.defaultImage,
   });
   const actions = new WorkspaceActions(store, controller.activity, {
     clusterTypes: controller.clusterTypes,
     ingressClusterTypes: controller.ingressClusterTypes,
     hooksDir: config.hooksDir,
     actionWaitMs: config.actionWaitMs,
-    defaultImage: config.defaultImage ?? DEFAULT_IMAGE,
+    defaultImage: config.defaultImage,
     allowedBindRoots: config.dockerAllowedBindRoots,
     localIsolated: isolation.uidRange !== undefined,
   });
@@ -148,6 +146,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     logger,
     trustedProxies: config.trustedProxies,
     authFailures: { limit: config.authFailureLimit, windowSeconds: config.authFailureWindowSeconds },
+    events: config.events,
   });
   const culler = new Culler(store, actions, controller.activity, logger.child({ component: 'culler' }), {
     periodMs: config.cullerPeriodSeconds * 1000,

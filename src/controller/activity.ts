@@ -6,7 +6,7 @@
 import { latestSignal, type ActivitySignal } from '../core/idle.js';
 import type { ActivitySource, ActivityState } from '../core/types.js';
 import type { Store } from '../store/store.js';
-import type { Logger } from './controller.js';
+import type { Logger } from '../lib/logger.js';
 
 export interface ActivityRecorderOptions {
   /** At most one store write per workspace per this many ms. */

@@ -3,7 +3,6 @@
 // It wakes for a workspace when the store's change feed says a request changed it (or wrote it an
 // operation), when the engine reports a change, and on resync. Nothing lives only in memory: after a
 // restart, start() requeues everything and it converges.
-import { DEFAULT_IMAGE } from '../core/defaults.js';
 import { effectiveEnv } from '../core/env.js';
 import type { UsageSample } from '../core/usage.js';
 import { PermanentRuntimeError, type Runtime, type RuntimeWorkspace } from '../core/runtime.js';
@@ -18,16 +17,11 @@ import { enginePostStart } from './post-start-engine.js';
 import type { WorkspaceHttpGet } from './probe.js';
 import { planSettle, writeTogether, type StoreWrite } from './operation-writes.js';
 import { WorkQueue, type HandlerResult } from './work-queue.js';
-
-export interface Logger {
-  info(obj: unknown, msg?: string): void;
-  warn(obj: unknown, msg?: string): void;
-  error(obj: unknown, msg?: string): void;
-  debug?(obj: unknown, msg?: string): void;
-}
+import type { Logger } from '../lib/logger.js';
 
 export interface ControllerOptions {
   hooksDir: string;
+  /** The image of a workspace that names none when the cluster settings name none (decided by the config). */
   defaultImage: string;
   /** Parallel reconciles across workspaces. */
   concurrency: number;
@@ -43,16 +37,9 @@ export interface ControllerOptions {
   postStartTimeoutMs: number;
   /** At most one activity write per workspace per this many ms (heartbeats, probes). */
   activityDebounceMs: number;
-  /**
-   * How long the runtime may take before the reconcile writes that it has begun (operations running,
-   * a transitional status such as STOPPING). A runtime that is done sooner is recorded in one write
-   * with its outcome: nobody could have seen the in-between state, and it would cost a commit.
-   */
-  startAnnounceDelayMs: number;
 }
 
-export const DEFAULT_CONTROLLER_OPTIONS: Omit<ControllerOptions, 'hooksDir'> = {
-  defaultImage: DEFAULT_IMAGE,
+export const DEFAULT_CONTROLLER_OPTIONS: Omit<ControllerOptions, 'hooksDir' | 'defaultImage'> = {
   concurrency: 8,
   resyncIntervalMs: 60_000,
   retryBaseMs: 500,
@@ -61,7 +48,6 @@ export const DEFAULT_CONTROLLER_OPTIONS: Omit<ControllerOptions, 'hooksDir'> = {
   reconcileDeadlineMs: 120_000,
   postStartTimeoutMs: 300_000,
   activityDebounceMs: 5_000,
-  startAnnounceDelayMs: 20,
 };
 
 /** What a reconcile is woken for: a workspace a request created or changed, or wrote an operation for. */
@@ -89,7 +75,7 @@ export class Controller {
     private readonly store: Store,
     private readonly runtimes: Map<ClusterType, Runtime>,
     private readonly logger: Logger,
-    options: Partial<ControllerOptions> & { hooksDir: string },
+    options: Partial<ControllerOptions> & Pick<ControllerOptions, 'hooksDir' | 'defaultImage'>,
   ) {
     this.options = { ...DEFAULT_CONTROLLER_OPTIONS, ...options };
     this.activity = new ActivityRecorder(store, logger, { debounceMs: this.options.activityDebounceMs });
@@ -243,8 +229,7 @@ export class Controller {
     const showTransitional = transitional !== undefined && transitional !== ws.observed.status;
     const starting = openOps.filter((op) => op.state === 'pending');
     const startedAt = now();
-    // The operations' start and the transitional status land together, once the runtime has taken
-    // longer than startAnnounceDelayMs (at once when there is nothing to wait for).
+    // The operations' start and the transitional status land together, before the runtime is asked.
     let announced: Promise<void> | undefined;
     const announce = (): Promise<void> => {
       announced ??= (async () => {
@@ -261,17 +246,10 @@ export class Controller {
       })();
       return announced;
     };
-    const announceTimer = mustApply && (starting.length > 0 || showTransitional) ? setTimeout(() => void announce().catch(() => {}), this.options.startAnnounceDelayMs) : undefined;
-    /** Called before any other write: what was announced is written first, and nothing is announced after. */
-    const settleAnnouncement = async (): Promise<boolean> => {
-      clearTimeout(announceTimer);
-      if (announced === undefined) return false;
-      await announced;
-      return true;
-    };
 
     let rws: RuntimeWorkspace;
     try {
+      if (mustApply && (starting.length > 0 || showTransitional)) await announce();
       rws = await this.toRuntimeWorkspace(ws);
       if (ws.deletion) {
         await announce();
@@ -289,7 +267,7 @@ export class Controller {
         return {};
       }
       const instance = mustApply ? await runtime.apply(rws, signal) : await runtime.observe(rws, signal);
-      const announcedStart = await settleAnnouncement();
+      const announcedStart = announced !== undefined;
       if (mustApply && newestOp) this.appliedOps.set(name, newestOp.id);
       const reported = observedFromInstance(ws.observed, instance, ws.desired_state, ws.generation, now());
       const { observed, startPostStart, recheck, recorded } = await this.withPostStart(ws, runtime, rws, reported, signal);
@@ -319,7 +297,6 @@ export class Controller {
       return (settled && statusMatchesDesired(observed.status, ws.desired_state)) || observed.status === 'FAILED' ? {} : again;
     } catch (err) {
       // A failure is recorded on operations that are shown as begun.
-      clearTimeout(announceTimer);
       if (starting.length > 0 || showTransitional) await announce();
       const error = err instanceof Error ? err : new Error(String(err));
       const permanent = error instanceof PermanentRuntimeError;

@@ -8,7 +8,7 @@ import type { ClusterType, WorkspaceRecord } from '../core/types.js';
 import { DEFAULT_USAGE_THRESHOLDS, usageActivity, type UsageSample, type UsageThresholds } from '../core/usage.js';
 import type { IdleCursor, Store } from '../store/store.js';
 import type { ActivityRecorder } from './activity.js';
-import type { Logger } from './controller.js';
+import type { Logger } from '../lib/logger.js';
 import { probeVia, probeWorkspace, type ProbeResult, type ProbeSettings, type WorkspaceHttpGet } from './probe.js';
 
 /** At most how far ahead of being due a workspace's usage is sampled. */
@@ -50,7 +50,8 @@ function storedSignal(ws: WorkspaceRecord): ActivitySignal | undefined {
 
 export class Culler {
   private timer?: NodeJS.Timeout;
-  private readonly inFlight = new Set<string>();
+  /** The checks running now, of any pass, by workspace. */
+  private readonly inFlight = new Map<string, Promise<void>>();
   /** The last usage sample of each workspace near its limit, to compare the next one with. */
   private readonly samples = new Map<string, UsageSample>();
   private readonly waiting: (() => void)[] = [];
@@ -125,13 +126,12 @@ export class Culler {
           continue;
         }
         summary.checked++;
-        this.inFlight.add(ws.name);
-        checks.push(
-          this.bounded(() => this.check(ws))
-            .then((stopped) => void (stopped && summary.stopped.push(ws.name)))
-            .catch((err) => this.logger.error({ workspace: ws.name, err }, 'idle check failed'))
-            .finally(() => this.inFlight.delete(ws.name)),
-        );
+        const checking = this.bounded(() => this.check(ws))
+          .then((stopped) => void (stopped && summary.stopped.push(ws.name)))
+          .catch((err) => this.logger.error({ workspace: ws.name, err }, 'idle check failed'))
+          .finally(() => this.inFlight.delete(ws.name));
+        this.inFlight.set(ws.name, checking);
+        checks.push(checking);
       }
     }
     await Promise.all(checks);
@@ -140,6 +140,15 @@ export class Culler {
     const oldest = now - 3 * this.options.periodMs - 60_000;
     for (const [name, sample] of this.samples) if (sample.at < oldest) this.samples.delete(name);
     return summary;
+  }
+
+  /**
+   * Resolves once the checks running now, begun by any pass, are done. After `await pass()` and then
+   * this, every workspace that was due has been decided on, including one the pass skipped because an
+   * earlier pass was still checking it.
+   */
+  async settled(): Promise<void> {
+    await Promise.all(this.inFlight.values());
   }
 
   /**

@@ -8,7 +8,7 @@
 // that fails with fail_on_error gets the container killed, so that start never becomes RUNNING.
 import type { PostStartRecord, Runtime, RuntimeWorkspace } from '../core/runtime.js';
 import type { ObservedState, OperationRecord, WorkspaceRecord } from '../core/types.js';
-import type { Logger } from './controller.js';
+import type { Logger } from '../lib/logger.js';
 import { isPostStartCondition, POST_START, resultCondition, wantsPostStart, withPostStartConditions, type PostStartResult } from './post-start.js';
 
 /** How long a RUNNING start may go without a readable record before that is reported (as a warning). */

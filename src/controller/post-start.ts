@@ -11,7 +11,7 @@ import { createConnection } from 'node:net';
 import type { ExecResult, PostStartStepRecord, Runtime, RuntimeWorkspace } from '../core/runtime.js';
 import type { Condition, ObservedState, OperationRecord, WorkspaceRecord } from '../core/types.js';
 import type { Store } from '../store/store.js';
-import type { Logger } from './controller.js';
+import type { Logger } from '../lib/logger.js';
 
 export const POST_START = 'PostStart';
 export const POST_START_FAILED = 'PostStartFailed';

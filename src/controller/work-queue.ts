@@ -3,7 +3,7 @@
 // a handler says when its key should be looked at again; failures are retried with backoff; each run
 // has a deadline its signal carries; different keys proceed in parallel.
 
-import { Backoff } from '../lib/backoff.js';
+import { backoffDelay, type BackoffPolicy } from '../lib/backoff.js';
 import { LoopSlice } from './loop-slice.js';
 
 export interface WorkQueueOptions {
@@ -52,7 +52,7 @@ export class WorkQueue {
   private readonly idleWaiters: (() => void)[] = [];
   /** The cancellation of each run in progress (stop() aborts them). */
   private readonly runs = new Map<string, AbortController>();
-  private readonly retries: Backoff;
+  private readonly retries: BackoffPolicy;
   private running = 0;
   private stopped = false;
   private readonly slice = new LoopSlice(SLICE_MS);
@@ -63,7 +63,8 @@ export class WorkQueue {
     private readonly options: WorkQueueOptions,
     private readonly onError: (key: string, error: unknown, attempt: number) => void = () => {},
   ) {
-    this.retries = new Backoff({ initialMs: options.baseDelayMs, maxMs: options.maxDelayMs });
+    // ±20 %: many keys failing against one recovering engine do not all retry at once.
+    this.retries = { baseMs: options.baseDelayMs, maxMs: options.maxDelayMs, jitter: 0.2 };
   }
 
   add(key: string): void {
@@ -163,7 +164,7 @@ export class WorkQueue {
     } catch (error) {
       const attempt = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, attempt);
-      retryDelay = this.retries.nextDelay(attempt);
+      retryDelay = backoffDelay(this.retries, attempt);
       this.onError(key, error, attempt);
     } finally {
       clearTimeout(deadline);

@@ -1,7 +1,6 @@
 // How a container_config patch changes a workspace's config: env by name, resources key by key, the rest replaced.
 import type { ContainerConfig, EnvVar, ResourceRequirements } from './types.js';
 import { CONTAINER_CONFIG_KEYS, type ContainerConfigPatch, type ResourcesPatch } from './container-config-check.js';
-import { DEFAULT_IMAGE } from './defaults.js';
 import { applyImageTag } from './image.js';
 
 /** Keys merged specially; every other key of a patch replaces the current value. */
@@ -14,7 +13,7 @@ const MERGED = new Set(['env', 'resources']);
 export function mergeContainerConfig(
   current: ContainerConfig,
   patch: ContainerConfigPatch,
-  defaultImage: string = DEFAULT_IMAGE,
+  defaultImage: string,
 ): ContainerConfig {
   const out = structuredClone(current) as Record<string, unknown>;
   for (const key of patch.unset_keys ?? []) delete out[key];

@@ -1,13 +1,10 @@
-// container_config: the YAML the API takes and shows. Parsing (with lines for errors), create, and rendering.
+// container_config: the YAML the API takes and shows. Parsing (with lines for errors) and rendering.
 import { stringify } from 'yaml';
 import type { FieldError } from './errors.js';
 import type { ContainerConfig } from './types.js';
 import { Checker } from './checker.js';
 import { checkContainerConfig, CONTAINER_CONFIG_KEYS, type ContainerConfigPatch } from './container-config-check.js';
-import { mergeContainerConfig } from './container-config-merge.js';
-import { DEFAULT_IMAGE } from './defaults.js';
 import { parseYaml } from './yaml-source.js';
-import { renderSimpleYaml, YAML_RENDER_OPTIONS } from './simple-yaml-render.js';
 
 export { mergeContainerConfig, mergeEnv } from './container-config-merge.js';
 export { ALLOWED_KEYS, CONTAINER_CONFIG_KEYS, type ContainerConfigKey, type ContainerConfigPatch, type ResourcesPatch } from './container-config-check.js';
@@ -36,17 +33,10 @@ export function parseContainerConfigInput(input: unknown, field = 'container_con
 }
 
 /**
- * The config a new workspace starts with. A create has nothing to merge into, so image_tag retags the
- * default image (and unset_env has nothing to remove).
+ * lineWidth 0: never fold long values, so what a user copies back is what was stored. No aliases:
+ * two equal lists stay two lists, as the user wrote them.
  */
-export function containerConfigFromCreate(
-  input: unknown,
-  options: { defaultImage?: string; field?: string } = {},
-): { config: ContainerConfig; errors: FieldError[] } {
-  const { patch, errors } = parseContainerConfigInput(input ?? '', options.field);
-  if (errors.length > 0) return { config: {}, errors };
-  return { config: mergeContainerConfig({}, patch, options.defaultImage ?? DEFAULT_IMAGE), errors: [] };
-}
+const YAML_RENDER_OPTIONS = { lineWidth: 0, aliasDuplicateObjects: false } as const;
 
 /** YAML for the API's container_config field: documented key order, env as a list of {name, value}. */
 export function renderContainerConfig(config: ContainerConfig): string {
@@ -56,6 +46,5 @@ export function renderContainerConfig(config: ContainerConfig): string {
     if (value !== undefined) ordered[key] = key === 'env' ? config.env!.map(({ name, value: v }) => ({ name, value: v })) : value;
   }
   if (Object.keys(ordered).length === 0) return '';
-  // lineWidth 0: never fold long values, so what a user copies back is what was stored.
-  return renderSimpleYaml(ordered) ?? stringify(ordered, YAML_RENDER_OPTIONS);
+  return stringify(ordered, YAML_RENDER_OPTIONS);
 }

@@ -13,8 +13,6 @@ import { isDnsLabel, isDnsSubdomain, validateWorkspaceName } from './names.js';
 import { isPositiveQuantity } from './quantity.js';
 import { quantityOutOfBound, STORAGE_SIZE_BOUND } from './limits.js';
 
-export { applyPatch, buildSpec, specEquals, type SpecContext } from './spec.js';
-
 export interface CreateRequest {
   name: string;
   cluster_type: ClusterType;

@@ -7,8 +7,8 @@ import type { CreateRequest, PatchRequest } from './requests.js';
 export interface SpecContext {
   /** The cluster env this workspace inherits now (selectInheritedEnv of the cluster settings). */
   inheritedEnv: EnvVar[];
-  /** The image image_tag retags when the workspace has none of its own (cluster default, else DEFAULT_IMAGE). */
-  defaultImage?: string;
+  /** The image image_tag retags when the workspace has none of its own (the cluster settings', else the server's). */
+  defaultImage: string;
 }
 
 export function buildSpec(req: CreateRequest, ctx: SpecContext): WorkspaceSpec {

@@ -1,8 +1,8 @@
-// Parses one YAML document into plain data plus a SourceMap, so later checks can name the line of a field.
+// Parses one YAML document with the yaml library into plain data plus a SourceMap, so later checks can
+// name the line of a field and see a plain scalar as it was written (`1.10`, not the number 1.1).
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, Parser, Scalar, type Node } from 'yaml';
 import type { FieldError } from './errors.js';
 import { indexPath, keyPath, type SourceMap } from './checker.js';
-import { parseSimpleYaml } from './simple-yaml-parse.js';
 
 export interface ParsedYaml {
   value: unknown;
@@ -13,26 +13,12 @@ export interface ParsedYaml {
 /** Aliases can multiply a small text into a huge value; nobody needs more than this in a container_config. */
 const MAX_ALIAS_COUNT = 100;
 
+const NO_SOURCE: SourceMap = { line: () => undefined, text: () => undefined };
+
 export function parseYaml(text: string, field: string): ParsedYaml {
   const tagError = yamlTagError(text, field);
-  if (tagError) return { value: undefined, source: { line: () => undefined, text: () => undefined }, errors: [tagError] };
-  const reading: YamlReading = parseSimpleYaml(text, field) ?? parseYamlWithLibrary(text, field);
-  const { lines, texts } = reading;
-  return { value: reading.value, source: { line: (f) => lines.get(f), text: (f) => texts.get(f) }, errors: reading.errors ?? [] };
-}
-
-interface YamlReading {
-  value: unknown;
-  lines: Map<string, number>;
-  texts: Map<string, string>;
-  errors?: FieldError[];
-}
-
-/** Any YAML, by the library: what parseSimpleYaml does not take, and the reference it is tested against. */
-export function parseYamlWithLibrary(text: string, field: string): YamlReading {
+  if (tagError) return { value: undefined, source: NO_SOURCE, errors: [tagError] };
   const lineCounter = new LineCounter();
-  const lines = new Map<string, number>();
-  const texts = new Map<string, string>();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
 
   const first = doc.errors[0];
@@ -40,9 +26,22 @@ export function parseYamlWithLibrary(text: string, field: string): YamlReading {
     const line = first.linePos?.[0]?.line ?? 1;
     // The library appends "at line N, column M:" and a code excerpt; keep the one sentence before it.
     const reason = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    return { value: undefined, lines, texts, errors: [{ field, line, message: `line ${line}: ${reason} (the YAML is not valid).` }] };
+    return { value: undefined, source: NO_SOURCE, errors: [{ field, line, message: `line ${line}: ${reason} (the YAML is not valid).` }] };
   }
 
+  const source = sourceMapOf(doc.contents as Node | null, lineCounter, field);
+  try {
+    return { value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }), source, errors: [] };
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    return { value: undefined, source, errors: [{ field, message: `${reason} (the YAML is not valid).` }] };
+  }
+}
+
+/** The line of every key and list item (the document's under the field's own name), and plain scalars as written. */
+function sourceMapOf(root: Node | null, lineCounter: LineCounter, field: string): SourceMap {
+  const lines = new Map<string, number>();
+  const texts = new Map<string, string>();
   const lineOf = (node: { range?: [number, number, number] | null } | null | undefined): number | undefined =>
     node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
 
@@ -66,24 +65,17 @@ export function parseYamlWithLibrary(text: string, field: string): YamlReading {
       texts.set(path, node.source);
     }
   };
-  const root = doc.contents as Node | null;
   const rootLine = lineOf(root);
   if (rootLine !== undefined) lines.set(field, rootLine);
   walk(root, field);
-
-  try {
-    return { value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }), lines, texts, errors: [] };
-  } catch (err) {
-    const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    return { value: undefined, lines, texts, errors: [{ field, message: `${reason} (the YAML is not valid).` }] };
-  }
+  return { line: (f) => lines.get(f), text: (f) => texts.get(f) };
 }
 
 /**
  * A tag (`!!python/object/apply:os.system`, `!!binary`, `!custom`) asks the reader to build a typed
  * object; the library would quietly drop the ones it does not know and keep the rest of the
- * document. A container_config holds plain values only, so any tag is refused, whichever parser
- * would have read the text. Tags start with '!', so text without one needs no look.
+ * document. A container_config holds plain values only, so any tag is refused.
+ * Tags start with '!', so text without one needs no look.
  */
 export function yamlTagError(text: string, field: string): FieldError | undefined {
   if (!text.includes('!')) return undefined;

@@ -15,7 +15,7 @@ import { tokenRoutes } from './routes/tokens.js';
 import { adminRoutes } from './routes/admin.js';
 import { activityRoutes } from './routes/activity.js';
 import { sessionRoutes } from './routes/session.js';
-import { eventRoutes } from './routes/events.js';
+import { eventRoutes, type EventSettings } from './routes/events.js';
 import { consoleRoutes } from './routes/console.js';
 
 export interface AppOptions {
@@ -25,6 +25,8 @@ export interface AppOptions {
   /** Proxies whose X-Forwarded-* headers are believed (Fastify's trustProxy); none by default. */
   trustedProxies?: string[];
   authFailures?: AuthFailureLimit;
+  /** /api/events settings not left at their defaults. */
+  events?: Partial<EventSettings>;
 }
 
 // Bodies are checked strictly (no coercion, unknown fields rejected, every error reported);
@@ -80,7 +82,7 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
     await adminRoutes(scope, ctx);
     await activityRoutes(scope, ctx);
     await sessionRoutes(scope, ctx);
-    await eventRoutes(scope, ctx);
+    await eventRoutes(scope, ctx, options.events);
     await consoleRoutes(scope, ctx);
   });
 

@@ -2,7 +2,6 @@
 // wsm's own (desired state, generation, conditions, last operation, activity).
 import { renderContainerConfig } from '../core/container-config.js';
 import type { ContainerConfig, OperationRecord, Role, WorkspaceRecord } from '../core/types.js';
-import { JsonBytes } from './json-bytes.js';
 
 // Rendering YAML costs about as much as the rest of a request; the config changes rarely, so the YAML
 // is kept by the config's JSON text (the key is the content, so a changed config never gets a stale
@@ -114,94 +113,6 @@ export function presentWorkspace(ws: WorkspaceRecord, options: { access?: Role; 
     created_at: ws.created_at,
     updated_at: ws.updated_at,
   };
-}
-
-/**
- * Appends the JSON of presentWorkspace(ws, { access, lastOperation, now }). Only the access, the last
- * operation and the activity's idle time (it moves with the clock) differ between two answers about
- * the same record, so for a frozen record (the store's kept ones never change) the rest is rendered
- * once, as UTF-8 bytes, and kept with the record.
- */
-const renderedParts = new WeakMap<WorkspaceRecord, RenderedParts>();
-
-/** The record's JSON cut where the per-answer values go: `access`, `last_operation`, `idle_seconds`. */
-interface RenderedParts {
-  /** From the opening brace to `"access":`. */
-  beforeAccess: Buffer;
-  /** From after the access to `"last_operation":`. */
-  beforeOperation: Buffer;
-  /** From after the operation to `"idle_seconds":`. */
-  beforeIdle: Buffer;
-  /** From after idle_seconds to the closing brace. */
-  rest: Buffer;
-  lastActivityMs: number | undefined;
-  /**
-   * Everything before idle_seconds with no last operation (as in a list), joined, for the access it
-   * was last asked for (one principal reads a page): each chunk costs the final copy a call of its
-   * own, and a page has hundreds.
-   */
-  headWithoutOperation?: { access: Role | undefined; bytes: Buffer };
-}
-
-function renderParts(ws: WorkspaceRecord): RenderedParts {
-  const { access: _access, last_operation: _operation, activity, ...fixed } = presentWorkspace(ws);
-  const { idle_seconds: _idle, ...activityFixed } = activity;
-  const keys = Object.keys(fixed);
-  const activityKeys = Object.keys(activityFixed);
-  // The JSON of keys [from, to) of an object, without its braces.
-  const members = (object: Record<string, unknown>, names: string[], from: number, to: number) =>
-    JSON.stringify(Object.fromEntries(names.slice(from, to).map((k) => [k, object[k]]))).slice(1, -1);
-  // presentWorkspace's key order: ... success, access, instance ... deletion, last_operation, activity, created_at ...
-  const afterSuccess = keys.indexOf('success') + 1;
-  const afterDeletion = keys.indexOf('deletion') + 1;
-  const afterSource = activityKeys.indexOf('last_activity_source') + 1;
-  return {
-    beforeAccess: Buffer.from(`{${members(fixed, keys, 0, afterSuccess)},"access":`),
-    beforeOperation: Buffer.from(`,${members(fixed, keys, afterSuccess, afterDeletion)},"last_operation":`),
-    beforeIdle: Buffer.from(`,"activity":{${members(activityFixed, activityKeys, 0, afterSource)},"idle_seconds":`),
-    rest: Buffer.from(`,${members(activityFixed, activityKeys, afterSource, activityKeys.length)}},${members(fixed, keys, afterDeletion, keys.length)}}`),
-    lastActivityMs: parseTime(ws.activity.last_activity_at),
-  };
-}
-
-const NULL = Buffer.from('null');
-const ACCESS = new Map<Role | undefined, Buffer>([[undefined, NULL]]);
-
-function accessBytes(access: Role | undefined): Buffer {
-  let bytes = ACCESS.get(access);
-  if (bytes === undefined) {
-    bytes = Buffer.from(JSON.stringify(access));
-    ACCESS.set(access, bytes);
-  }
-  return bytes;
-}
-
-export function appendWorkspaceJson(out: JsonBytes, ws: WorkspaceRecord, access: Role | undefined, now = Date.now(), lastOperation?: OperationRecord): JsonBytes {
-  let parts = renderedParts.get(ws);
-  if (parts === undefined) {
-    parts = renderParts(ws);
-    if (Object.isFrozen(ws)) renderedParts.set(ws, parts);
-  }
-  if (lastOperation === undefined) {
-    let head = parts.headWithoutOperation;
-    if (head === undefined || head.access !== access) {
-      head = { access, bytes: Buffer.concat([parts.beforeAccess, accessBytes(access), parts.beforeOperation, NULL, parts.beforeIdle]) };
-      parts.headWithoutOperation = head;
-    }
-    out.bytes(head.bytes);
-  } else {
-    out.bytes(parts.beforeAccess).bytes(accessBytes(access)).bytes(parts.beforeOperation);
-    out.text(JSON.stringify(presentOperation(lastOperation))).bytes(parts.beforeIdle);
-  }
-  const last = parts.lastActivityMs;
-  if (last === undefined) out.bytes(NULL);
-  else out.integer(Math.max(0, Math.floor((now - last) / 1000)));
-  return out.bytes(parts.rest);
-}
-
-/** The JSON of presentWorkspace(ws, { access, lastOperation, now }), from the record's kept rendering. */
-export function workspaceJson(ws: WorkspaceRecord, access: Role | undefined, now = Date.now(), lastOperation?: OperationRecord): Buffer {
-  return appendWorkspaceJson(new JsonBytes(), ws, access, now, lastOperation).toBuffer();
 }
 
 export function etag(ws: WorkspaceRecord): string {

@@ -3,21 +3,11 @@
 // A change is published only once its transaction has committed (never for one rolled back), so a
 // listener that reads the store finds at least what it heard of. In one process for now: replicas
 // sharing PostgreSQL would carry the same changes between them.
-import type { OperationRecord } from '../core/types.js';
-import type { OperationPatch, StoreBackend, Store, StoreOps } from './store.js';
+import type { ChangeListener, ChangeSource, StoreBackend, Store, StoreChange, StoreOps } from './store.js';
 
-/** Which part of a workspace a write changed: spec and desired state, what runs, activity, or all of it. */
-export type WorkspaceWrite = 'created' | 'desired' | 'observed' | 'activity' | 'deleted';
+export type { ChangeListener, StoreChange, WorkspaceWrite } from './store.js';
 
-export type StoreChange =
-  | { kind: 'workspace'; name: string; write: WorkspaceWrite }
-  | { kind: 'operation-inserted'; operation: OperationRecord }
-  /** The fields the write set; `error: null` removed the error. */
-  | { kind: 'operation-updated'; id: string; patch: OperationPatch };
-
-export type ChangeListener = (change: StoreChange) => void;
-
-export class ChangeFeed {
+export class ChangeFeed implements ChangeSource {
   private readonly listeners = new Set<ChangeListener>();
 
   /** Hears every change committed from now on, synchronously, in commit order; returns unsubscribe. */

@@ -5,7 +5,6 @@ import pg from 'pg';
 import { KyselyStore, type StoreLogger } from './kysely-store.js';
 import { publishingStore } from './change-feed.js';
 import { openSqlite } from './sqlite.js';
-import type { CheckpointerOptions } from './sqlite-checkpointer.js';
 import type { Store } from './store.js';
 
 export type { Store, StoreOps } from './store.js';
@@ -22,10 +21,6 @@ export interface OpenStoreOptions {
   logger?: unknown;
   /** PostgreSQL pool size (default 10). */
   poolSize?: number;
-  /** SQLite's checkpoint thresholds (smaller in tests than a server's), and who hears of its quiet moments. */
-  wal?: Pick<CheckpointerOptions, 'tuning' | 'onQuietMoment'>;
-  /** SQLite: how many decoded workspaces are kept in memory. */
-  workspaceCacheSize?: number;
 }
 
 export function isPostgresUrl(url: string | undefined): url is string {
@@ -38,11 +33,10 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   let store: KyselyStore;
   if (isPostgresUrl(options.databaseUrl)) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
-    store = KyselyStore.create({ dialect: 'postgres', driver: new PostgresDialect({ pool }), logger, pgPool: pool });
+    store = KyselyStore.create({ dialect: 'postgres', driver: new PostgresDialect({ pool }), logger });
   } else {
     const path = options.sqlitePath ?? join(options.dataDir ?? '.wsm', 'wsm.sqlite');
-    const sqlite = openSqlite(path, options.wal);
-    store = KyselyStore.create({ dialect: 'sqlite', driver: sqlite.dialect, logger, afterClose: sqlite.closed, readIfIdle: sqlite.readIfIdle, workspaceCacheSize: options.workspaceCacheSize });
+    store = KyselyStore.create({ dialect: 'sqlite', driver: openSqlite(path), logger });
   }
   try {
     await store.migrate();

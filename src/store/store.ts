@@ -11,7 +11,6 @@ import type {
   TokenRecord,
   WorkspaceRecord,
 } from '../core/types.js';
-import type { ChangeFeed } from './change-feed.js';
 
 export interface WorkspaceFilter {
   cluster_type?: ClusterType;
@@ -135,7 +134,6 @@ export interface StoreOps {
   appendAudit(event: AuditEvent): Promise<void>;
   listAudit(filter: AuditFilter): Promise<AuditEvent[]>;
 
-  /** May be shared with other callers and frozen: copy it to change it. */
   getClusterSettings(): Promise<ClusterSettings>;
   putClusterSettings(settings: ClusterSettings): Promise<void>;
 
@@ -160,7 +158,26 @@ export interface StoreBackend extends StoreOps {
   close(): Promise<void>;
 }
 
+/** Which part of a workspace a write changed: spec and desired state, what runs, activity, or all of it. */
+export type WorkspaceWrite = 'created' | 'desired' | 'observed' | 'activity' | 'deleted';
+
+/** A committed write, as the store's change feed (change-feed.ts) tells it. */
+export type StoreChange =
+  | { kind: 'workspace'; name: string; write: WorkspaceWrite }
+  | { kind: 'operation-inserted'; operation: OperationRecord }
+  /** The fields the write set; `error: null` removed the error. */
+  | { kind: 'operation-updated'; id: string; patch: OperationPatch };
+
+export type ChangeListener = (change: StoreChange) => void;
+
+/** Where the committed changes are heard; only the store publishes them. */
+export interface ChangeSource {
+  /** Hears every change committed from now on, synchronously, in commit order; returns unsubscribe. */
+  subscribe(listener: ChangeListener): () => void;
+  readonly listenerCount: number;
+}
+
 export interface Store extends StoreBackend {
   /** Workspace and operation writes, published once committed. */
-  readonly changes: ChangeFeed;
+  readonly changes: ChangeSource;
 }

@@ -36,15 +36,14 @@ test('an operation not yet tried keeps the caller waiting; its first attempt ans
   const waiter = new OperationWaiter(feed);
   const op = operation('op-later', 'w');
   const watch = waiter.watch(op);
-  let answered = false;
-  const waiting = watch.wait(60_000).then((record) => {
-    answered = true;
-    return record;
-  });
+  // wait() weighs the record at once, and each later change as it is published (all synchronously);
+  // an answer ends the watch. So a watch still there after a publish means: not answered.
+  const waiting = watch.wait(60_000);
+  assert.equal(waiter.watching, 1, 'pending and never tried: not taken yet');
   feed.publish({ kind: 'operation-updated', id: op.id, patch: { state: 'running', started_at: '2024-01-01T00:00:00.500Z' } });
-  await new Promise((resolve) => setImmediate(resolve));
-  assert.equal(answered, false, 'running but never tried: not taken yet');
+  assert.equal(waiter.watching, 1, 'running but never tried: not taken either');
   feed.publish({ kind: 'operation-updated', id: op.id, patch: { attempts: 1, error: 'engine away' } });
+  assert.equal(waiter.watching, 0, 'the first attempt answers at once');
   const record = await waiting;
   assert.equal(record.state, 'running');
   assert.equal(record.attempts, 1);

@@ -2,15 +2,32 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, resolveServeConfig } from '../../src/cli/config.js';
-import { DEFAULT_WORKSPACE_CACHE_SIZE } from '../../src/store/kysely-store.js';
 
-test('WSM_WORKSPACE_CACHE sets how many workspaces the store keeps decoded, with a default', () => {
-  assert.equal(resolveServeConfig({}, {}).workspaceCacheSize, DEFAULT_WORKSPACE_CACHE_SIZE);
-  assert.equal(resolveServeConfig({}, { WSM_WORKSPACE_CACHE: '5000' }).workspaceCacheSize, 5000);
+test('WSM_IDEMPOTENCY_RETENTION_HOURS sets how long retries get the first answer, with a default', () => {
+  assert.equal(resolveServeConfig({}, {}).idempotencyRetentionHours, 24);
+  assert.equal(resolveServeConfig({}, { WSM_IDEMPOTENCY_RETENTION_HOURS: '48' }).idempotencyRetentionHours, 48);
   for (const bad of ['0', '-1', '2.5', 'lots']) {
     assert.throws(
-      () => resolveServeConfig({}, { WSM_WORKSPACE_CACHE: bad }),
-      (err: Error) => err instanceof ConfigError && err.message.includes('WSM_WORKSPACE_CACHE') && err.message.includes(`"${bad}"`),
+      () => resolveServeConfig({}, { WSM_IDEMPOTENCY_RETENTION_HOURS: bad }),
+      (err: Error) => err instanceof ConfigError && err.message.includes('WSM_IDEMPOTENCY_RETENTION_HOURS') && err.message.includes(`"${bad}"`),
     );
   }
+});
+
+test('WSM_EVENTS_* set the event streams\' buffer, streams per token and replay window, with defaults', () => {
+  assert.deepEqual(resolveServeConfig({}, {}).events, { bufferBytes: 1_048_576, maxStreamsPerToken: 10, replayEvents: 1_000, replayBytes: 16_777_216 });
+  const set = resolveServeConfig({}, { WSM_EVENTS_BUFFER_BYTES: '65536', WSM_EVENTS_MAX_STREAMS_PER_TOKEN: '2', WSM_EVENTS_REPLAY_EVENTS: '50', WSM_EVENTS_REPLAY_BYTES: '4096' });
+  assert.deepEqual(set.events, { bufferBytes: 65_536, maxStreamsPerToken: 2, replayEvents: 50, replayBytes: 4096 });
+  for (const [name, bad] of [['WSM_EVENTS_BUFFER_BYTES', '100'], ['WSM_EVENTS_MAX_STREAMS_PER_TOKEN', '0'], ['WSM_EVENTS_REPLAY_EVENTS', 'many'], ['WSM_EVENTS_REPLAY_BYTES', '-1']] as const) {
+    assert.throws(
+      () => resolveServeConfig({}, { [name]: bad }),
+      (err: Error) => err instanceof ConfigError && err.message.includes(name) && err.message.includes(`"${bad}"`),
+    );
+  }
+});
+
+test('the default image is decided here: WSM_DEFAULT_IMAGE, else mageai/mageai:latest', () => {
+  assert.equal(resolveServeConfig({}, {}).defaultImage, 'mageai/mageai:latest');
+  assert.equal(resolveServeConfig({}, { WSM_DEFAULT_IMAGE: '' }).defaultImage, 'mageai/mageai:latest');
+  assert.equal(resolveServeConfig({}, { WSM_DEFAULT_IMAGE: 'registry.local/mage:1' }).defaultImage, 'registry.local/mage:1');
 });

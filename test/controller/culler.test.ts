@@ -108,7 +108,10 @@ describe('culler pass', () => {
     const second = await culler.pass();
     assert.equal(second.running, 3);
     assert.equal(hits.get('slow'), 1);
+    // settled() waits for the check the second pass skipped: once it resolves, 'slow' is decided on.
+    const settled = culler.settled().then(() => [...stops]);
     releaseSlow();
+    assert.deepEqual((await settled).sort(), ['idle', 'slow']);
     const summary = await first;
     assert.equal(summary.running, 3);
     assert.equal(summary.checked, 2);

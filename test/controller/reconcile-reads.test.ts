@@ -7,7 +7,7 @@ import pino from 'pino';
 import { Controller } from '../../src/controller/controller.js';
 import type { ObservedInstance, Runtime, RuntimeWorkspace } from '../../src/core/runtime.js';
 import type { Store } from '../../src/store/index.js';
-import { KyselyOps } from '../../src/store/ops.js';
+import { KyselyOps } from '../../src/store/kysely-ops.js';
 import { operation, workspace } from '../store/fixtures.js';
 import { sqliteStores } from '../store/sqlite-stores.js';
 
@@ -36,11 +36,7 @@ class RecordingRuntime implements Runtime {
   async close(): Promise<void> {}
 }
 
-/**
- * The store as it reads a workspace and its operations when its connection is busy (two reads, one
- * after the other; idle, SQLite makes both in one synchronous step), with `between` run once right
- * after the first of them.
- */
+/** The store's two reads of a workspace and its operations, with `between` run once right after the first. */
 function interleaved(store: Store, between: () => Promise<void>): Store {
   let armed = true;
   const once = async <T>(read: Promise<T>): Promise<T> => {
@@ -77,7 +73,7 @@ test("a resume committed between the reconcile's two reads is carried out, not a
         await tx.insertOperation(resume);
       });
     };
-    const controller = new Controller(interleaved(store, request), new Map([['docker', runtime]]), logger, { hooksDir: dataDir, progressRequeueMs: 20 });
+    const controller = new Controller(interleaved(store, request), new Map([['docker', runtime]]), logger, { hooksDir: dataDir, defaultImage: 'wsm-test/busybox:1', progressRequeueMs: 20 });
     await controller.start();
     try {
       controller.enqueue('r'); // a reconcile already under way (a resync, an engine event) when the request lands

@@ -39,7 +39,7 @@ class ScriptedRuntime implements Runtime {
 test('a workspace still converging asks to be looked at again; a settled one asks for nothing', async () => {
   await withStore(async (store, dataDir) => {
     const runtime = new ScriptedRuntime();
-    const controller = new Controller(store, new Map([['docker', runtime]]), logger, { hooksDir: dataDir, progressRequeueMs: 1_234 });
+    const controller = new Controller(store, new Map([['docker', runtime]]), logger, { hooksDir: dataDir, defaultImage: 'wsm-test/busybox:1', progressRequeueMs: 1_234 });
     try {
       await store.insertWorkspace(workspace('w'));
       await store.insertOperation(operation('op-w', 'w'));
@@ -59,7 +59,7 @@ test('a workspace still converging asks to be looked at again; a settled one ask
 test('an aborted signal ends the reconcile with its reason, to be retried', async () => {
   await withStore(async (store, dataDir) => {
     const runtime = new ScriptedRuntime();
-    const controller = new Controller(store, new Map([['docker', runtime]]), logger, { hooksDir: dataDir });
+    const controller = new Controller(store, new Map([['docker', runtime]]), logger, { hooksDir: dataDir, defaultImage: 'wsm-test/busybox:1' });
     try {
       await store.insertWorkspace(workspace('a'));
       await store.insertOperation(operation('op-a', 'a'));
@@ -77,7 +77,7 @@ test("a request's write wakes the reconciler through the change feed, with no ca
   await withStore(async (store, dataDir) => {
     const runtime = new ScriptedRuntime();
     runtime.status = 'RUNNING';
-    const controller = new Controller(store, new Map([['docker', runtime]]), logger, { hooksDir: dataDir, resyncIntervalMs: 3_600_000 });
+    const controller = new Controller(store, new Map([['docker', runtime]]), logger, { hooksDir: dataDir, defaultImage: 'wsm-test/busybox:1', resyncIntervalMs: 3_600_000 });
     await controller.start();
     try {
       // What POST /api/workspaces writes, in one transaction; nobody tells the controller.

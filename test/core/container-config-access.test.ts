@@ -10,6 +10,9 @@ import { ALLOWED_KEYS, mergeContainerConfig, parseContainerConfig } from '../../
 import { isCanonicalHostPath, isUnderRoots, parseBindRoots } from '../../src/core/host-paths.js';
 import type { ClusterType, ContainerConfig } from '../../src/core/types.js';
 
+/** The image image_tag retags when a config names none (the server's default). */
+const DEFAULT_IMAGE = 'mageai/mageai:latest';
+
 const patchOf = (yaml: string) => {
   const { patch, errors } = parseContainerConfig(yaml);
   assert.deepEqual(errors, []);
@@ -17,7 +20,7 @@ const patchOf = (yaml: string) => {
 };
 const denied = (clusterType: ClusterType, current: ContainerConfig, yaml: string) => {
   const patch = patchOf(yaml);
-  return configAccessErrors(clusterType, 'editor', current, mergeContainerConfig(current, patch), patch).map((e) => e.field);
+  return configAccessErrors(clusterType, 'editor', current, mergeContainerConfig(current, patch, DEFAULT_IMAGE), patch).map((e) => e.field);
 };
 
 describe('which role may change which key', () => {
@@ -58,7 +61,7 @@ describe('which role may change which key', () => {
     assert.deepEqual(denied('docker', {}, 'command: [sh]\nenv: [{name: A, value: b}]'), []);
     const isolated = (yaml: string) => {
       const patch = patchOf(yaml);
-      return configAccessErrors('local', 'editor', {}, mergeContainerConfig({}, patch), patch, true).map((e) => e.field);
+      return configAccessErrors('local', 'editor', {}, mergeContainerConfig({}, patch, DEFAULT_IMAGE), patch, true).map((e) => e.field);
     };
     assert.deepEqual(isolated('command: [sh]\nenv: [{name: A, value: b}]\nworking_dir: /tmp'), []);
     assert.deepEqual(isolated('port: 22\nhost_port: 80'), ['container_config.port', 'container_config.host_port'], 'ports stay the host\'s');
@@ -66,7 +69,7 @@ describe('which role may change which key', () => {
 
   test('an owner may change every key', () => {
     const patch = patchOf('volumes:\n  /:\n    bind: /host\nhost_port: 22\nlabels: {a: b}\ncommand: [sh]');
-    for (const type of ['docker', 'k8s', 'local'] as const) assert.deepEqual(configAccessErrors(type, 'owner', {}, mergeContainerConfig({}, patch), patch), []);
+    for (const type of ['docker', 'k8s', 'local'] as const) assert.deepEqual(configAccessErrors(type, 'owner', {}, mergeContainerConfig({}, patch, DEFAULT_IMAGE), patch), []);
   });
 });
 

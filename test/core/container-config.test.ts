@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { containerConfigFromCreate, parseContainerConfig, parseContainerConfigInput } from '../../src/core/container-config.js';
+import { parseContainerConfig, parseContainerConfigInput } from '../../src/core/container-config.js';
 
 const ok = (yaml: string) => {
   const r = parseContainerConfig(yaml);
@@ -206,25 +206,5 @@ describe('parseContainerConfig: what is refused, and how it is said', () => {
 
   test('the field prefix can be chosen', () => {
     assert.equal(parseContainerConfig('nope: 1', 'workspace.container_config').errors[0]!.field, 'workspace.container_config.nope');
-  });
-});
-
-describe('containerConfigFromCreate', () => {
-  test('image_tag without an image retags the default image', () => {
-    assert.deepEqual(containerConfigFromCreate('image_tag: "1.2"', { defaultImage: 'mageai/mageai:latest' }), {
-      config: { image: 'mageai/mageai:1.2' },
-      errors: [],
-    });
-  });
-
-  test('image_tag with an image retags that image; unset_env has nothing to remove', () => {
-    const r = containerConfigFromCreate('image: busybox:1\nimage_tag: "2"\nunset_env: [X]\nenv: [{name: Y, value: y}]');
-    assert.deepEqual(r, { config: { image: 'busybox:2', env: [{ name: 'Y', value: 'y' }] }, errors: [] });
-  });
-
-  test('errors come back and no config is made', () => {
-    const r = containerConfigFromCreate('port: -1');
-    assert.deepEqual(r.config, {});
-    assert.equal(r.errors[0]!.field, 'container_config.port');
   });
 });

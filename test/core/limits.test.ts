@@ -95,7 +95,7 @@ describe('sizes and counts', () => {
 
 describe('limits of the whole spec', () => {
   const spec = (container: WorkspaceSpec['container'], inherited: WorkspaceSpec['inherited_env'] = []): WorkspaceSpec =>
-    ({ ...buildSpec({ name: 'a', cluster_type: 'docker', container_config: {}, lifecycle_config: {}, storage: { access_mode: 'ReadWriteOnce', request_size: '1Gi', retention_policy: 'Retain', mount_path: '/home/src' } }, { inheritedEnv: inherited }), container });
+    ({ ...buildSpec({ name: 'a', cluster_type: 'docker', container_config: {}, lifecycle_config: {}, storage: { access_mode: 'ReadWriteOnce', request_size: '1Gi', retention_policy: 'Retain', mount_path: '/home/src' } }, { inheritedEnv: inherited, defaultImage: 'mageai/mageai:latest' }), container });
 
   test('env (inherited included) and command together must fit in 128 KiB', () => {
     const half = 'x'.repeat(70_000);

@@ -22,6 +22,21 @@ async function create(name: string, policy: { enable_auto_termination: boolean; 
   return waitForWs(srv, name, (ws) => ws.instance.status === 'RUNNING', 'RUNNING');
 }
 
+/**
+ * One whole pass of the server's culler, begun now, and any check an earlier pass still runs: when it
+ * resolves, every workspace that was due has been decided on. A workspace still running then was
+ * looked at and kept, not merely not reached yet.
+ */
+async function cullerPass(): Promise<void> {
+  await srv.server.culler.pass();
+  await srv.server.culler.settled();
+}
+
+/** Waits until the wall clock is past `ms` (a limit a test wants passed before the culler looks). */
+async function past(ms: number): Promise<void> {
+  await sleep(Math.max(0, ms - Date.now() + 50));
+}
+
 const stopped = (ws: any) => ws.desired_state === 'stopped' && ws.instance.status === 'STOPPED';
 
 /** Keeps calling `beat` every 300 ms until the returned function is called. */
@@ -71,7 +86,8 @@ describe('auto-termination', () => {
     await create('never-idle', { enable_auto_termination: false, max_idle_seconds: 1 });
     const first = await getWs(srv, 'never-idle');
     assert.equal(first.activity.stops_at, null);
-    await sleep(3_000);
+    await waitForWs(srv, 'never-idle', (ws) => ws.activity.idle_seconds >= 2, 'idle past its limit');
+    await cullerPass();
     const later = await getWs(srv, 'never-idle');
     assert.equal(later.instance.status, 'RUNNING');
     assert.equal(later.activity.last_activity_at, first.activity.last_activity_at, 'GETs did not count as activity');
@@ -95,8 +111,11 @@ describe('auto-termination', () => {
     assert.equal(first.body.activity.last_activity_source, 'heartbeat');
     assert.ok(first.body.activity.stops_at);
 
+    const firstBeatAt = Date.now();
     const stop = keepBeating(() => beat(editor));
-    await sleep(5_000); // two and a half limits
+    // Without the beats after the first it would be due now; a whole pass then finds it kept alive.
+    await past(firstBeatAt + 2_000);
+    await cullerPass();
     const alive = await getWs(srv, 'beating');
     await stop();
     assert.equal(alive.instance.status, 'RUNNING');
@@ -110,8 +129,11 @@ describe('auto-termination', () => {
     const home = localHome(srv, 'probed');
     await setStatus(home, { last_user_request: 'NOW' });
     await create('probed', { enable_auto_termination: true, max_idle_seconds: 2 });
-    await sleep(5_000);
+    // The culler asks the workspace only once it is due: a probe-sourced activity says it was, and asked.
+    await waitForWs(srv, 'probed', (ws) => ws.activity.last_activity_source === 'probe', 'activity from the probe');
+    await cullerPass();
     const alive = await getWs(srv, 'probed');
+    assert.equal(alive.desired_state, 'running');
     assert.equal(alive.instance.status, 'RUNNING');
     assert.equal(alive.activity.last_activity_source, 'probe');
     assert.equal(alive.activity.probe_error, null);
@@ -124,8 +146,10 @@ describe('auto-termination', () => {
     const home = localHome(srv, 'pipeline');
     await setStatus(home, { last_user_request: '2020-01-01T00:00:00Z', active_pipeline_run_count: 1 });
     await create('pipeline', { enable_auto_termination: true, max_idle_seconds: 1 });
-    await sleep(4_000);
+    await waitForWs(srv, 'pipeline', (ws) => ws.activity.last_activity_source === 'probe', 'activity from the probe');
+    await cullerPass();
     const alive = await getWs(srv, 'pipeline');
+    assert.equal(alive.desired_state, 'running');
     assert.equal(alive.instance.status, 'RUNNING');
     assert.equal(alive.activity.last_activity_source, 'probe');
     await setStatus(home, { last_user_request: '2020-01-01T00:00:00Z', active_pipeline_run_count: 0 });
@@ -153,8 +177,10 @@ describe('auto-termination', () => {
     });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     await waitForWs(srv, 'cpu-busy', (ws) => ws.activity.last_activity_source === 'cpu', 'activity from CPU use', 30_000);
-    // Well past its limit, it still runs: each pass sees the CPU it used since the previous one.
-    await sleep(4000);
+    const busyAt = Date.now();
+    // Past its limit since that activity, a whole pass keeps it: each pass sees the CPU used since the previous one.
+    await past(busyAt + 2_000);
+    await cullerPass();
     const later = await getWs(srv, 'cpu-busy');
     assert.equal(later.desired_state, 'running');
     assert.equal(later.instance.status, 'RUNNING');
@@ -178,9 +204,11 @@ describe('auto-termination', () => {
     assert.ok(Date.parse(ws2.activity.stops_at) < Date.now() + 5_000, 'stops_at recomputed at once');
 
     const off = await patch({ enable_auto_termination: false });
+    const offAt = Date.now();
     assert.equal(off.status, 200);
     assert.equal((await getWs(srv, 'policy')).activity.stops_at, null, 'turning it off cancels the pending stop');
-    await sleep(4_000);
+    await past(offAt + 2_000);
+    await cullerPass();
     assert.equal((await getWs(srv, 'policy')).instance.status, 'RUNNING');
 
     await patch({ enable_auto_termination: true, max_idle_seconds: 1 });

@@ -13,6 +13,7 @@ after(async () => {
 });
 
 interface SseEvent {
+  id?: string;
   event: string;
   data: any;
 }
@@ -32,9 +33,10 @@ async function listen(headers: Record<string, string>) {
         while ((end = text.indexOf('\n\n')) >= 0) {
           const block = text.slice(0, end);
           text = text.slice(end + 2);
+          const id = /^id: (.*)$/m.exec(block)?.[1];
           const event = /^event: (.*)$/m.exec(block)?.[1];
           const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (event && data) events.push({ event, data: JSON.parse(data) });
+          if (event && data) events.push({ id, event, data: JSON.parse(data) });
         }
       }
     } catch {
@@ -67,16 +69,20 @@ describe('GET /api/events', () => {
     assert.equal(((await res.json()) as any).error.type, 'invalid_oauth_token');
   });
 
-  // First in the file: no earlier stream may still be closing.
-  test("closing the stream removes its listener from the store's change feed", async () => {
-    const feed = srv.server.store.changes;
-    const before = feed.listenerCount;
+  // Releasing a closed stream (its place among the token's streams, its memory) is proven in
+  // test/security/events.test.ts.
+  test('every event carries an id from one increasing sequence', async () => {
+    const created = await srv.request('POST', '/api/workspaces', { body: { workspace: { name: 'counted', container_config: localContainerConfig() } } });
+    assert.equal(created.status, 201);
     const stream = await listen({ 'OAUTH-TOKEN': srv.adminToken });
-    assert.equal(feed.listenerCount, before + 1);
-    await stream.close();
-    const until = Date.now() + 10_000;
-    while (feed.listenerCount !== before && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(feed.listenerCount, before);
+    try {
+      const stop = await srv.request('PUT', '/api/workspaces/counted', { body: { workspace: { action: 'stop' } } });
+      await stream.waitFor((e) => e.event === 'operation' && e.data.id === stop.body.operation.id && e.data.state === 'succeeded', 'succeeded stop');
+      const seqs = stream.events.map((e) => Number(/^[0-9a-f]+-(\d+)$/.exec(e.id ?? '')?.[1]));
+      assert.ok(seqs.length >= 2 && seqs.every((n, i) => Number.isInteger(n) && (i === 0 || n > seqs[i - 1]!)), `ids ${stream.events.map((e) => e.id).join(', ')}`);
+    } finally {
+      await stream.close();
+    }
   });
 
   test('a stop is seen as an operation and a workspace event with the new status', async () => {

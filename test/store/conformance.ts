@@ -307,6 +307,39 @@ export function storeConformance(label: string, makeHarness: () => Promise<Store
         }
       }));
 
+    test('two handles on one database (two replicas) each read what the other wrote, at once', () =>
+      withStore(async (store, harness) => {
+        const ws = workspace('shared', { observed: { status: 'STOPPED', observed_generation: 1, conditions: [], updated_at: at(1) } });
+        await store.insertWorkspace(ws);
+        await store.putClusterSettings({ env: [{ name: 'A', value: '1' }], inherit_patterns: [] });
+        const other = await harness.open();
+        try {
+          // Each reads first, so that anything it kept would now be old.
+          assert.equal((await other.getWorkspace('shared'))?.desired_state, 'running');
+          assert.equal((await store.listWorkspaces({ limit: 10, offset: 0 })).total, 1);
+          assert.deepEqual((await other.getClusterSettings()).env, [{ name: 'A', value: '1' }]);
+
+          assert.equal(await store.replaceWorkspace({ ...ws, desired_state: 'stopped', resource_version: 2 }, 1), true);
+          await store.setObserved('shared', { ...ws.observed, status: 'RUNNING' });
+          await store.putClusterSettings({ env: [], inherit_patterns: ['B*'] });
+          const seen = await other.getWorkspace('shared');
+          assert.equal(seen?.desired_state, 'stopped');
+          assert.equal(seen?.observed.status, 'RUNNING');
+          assert.deepEqual((await other.listWorkspaces({ status: ['RUNNING'], limit: 10, offset: 0 })).workspaces.map((w) => w.resource_version), [2]);
+          assert.deepEqual((await other.getClusterSettings()).inherit_patterns, ['B*']);
+
+          await other.insertWorkspace(workspace('from-other'));
+          await other.transaction((tx) => tx.setActivity('shared', { last_activity_at: at(9), last_activity_source: 'api' }));
+          assert.deepEqual((await store.listWorkspaces({ limit: 10, offset: 0 })).workspaces.map((w) => w.name), ['from-other', 'shared']);
+          assert.equal((await store.getWorkspace('shared'))?.activity.last_activity_at, at(9));
+          await other.deleteWorkspace('shared');
+          assert.equal(await store.getWorkspace('shared'), undefined);
+          assert.deepEqual(await store.listWorkspaceNames(), ['from-other']);
+        } finally {
+          await other.close();
+        }
+      }));
+
     operationsAndAccessConformance(withStore);
     identityConformance(withStore);
   });

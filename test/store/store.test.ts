@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, SqliteDialect } from 'kysely';
+import { SqliteDialect, type SqliteDatabase } from 'kysely';
 import { openStore } from '../../src/store/index.js';
-import { compileHotQueries } from '../../src/store/hot-queries.js';
-import type { Database } from '../../src/store/schema.js';
+import { KyselyStore } from '../../src/store/kysely-store.js';
 import { storeConformance, type StoreHarness } from './conformance.js';
 import { token, workspace } from './fixtures.js';
+import { postgresTestUrl } from './postgres-url.js';
 
 const tempRoot = mkdtempSync(join(tmpdir(), 'wsm-store-test-'));
 after(() => rmSync(tempRoot, { recursive: true, force: true }));
@@ -93,48 +93,66 @@ describe('SQLite specifics', () => {
     }
   });
 
+  /** A store over `raw` that records each statement it runs, with its parameters. */
+  async function recordingStore(raw: BetterSqlite3.Database) {
+    const statements: { sql: string; parameters: unknown[] }[] = [];
+    const database: SqliteDatabase = {
+      prepare(sql) {
+        const statement = raw.prepare(sql);
+        const record = (parameters: readonly unknown[]) => statements.push({ sql, parameters: [...parameters] });
+        return {
+          reader: statement.reader,
+          all: (parameters) => (record(parameters), statement.all(...parameters)),
+          run: (parameters) => (record(parameters), statement.run(...parameters)),
+          iterate: (parameters) => (record(parameters), statement.iterate(...parameters)),
+        };
+      },
+      close: () => raw.close(),
+    };
+    const store = KyselyStore.create({ dialect: 'sqlite', driver: new SqliteDialect({ database }) });
+    await store.migrate();
+    return { store, statements };
+  }
+
   test('the culler and the open operations are read through their partial indexes', async () => {
-    const dataDir = freshDataDir();
-    const store = await openStore({ dataDir });
-    await store.close();
-    const raw = new BetterSqlite3(join(dataDir, 'wsm.sqlite'), { readonly: true });
+    const file = join(freshDataDir(), 'wsm.sqlite');
+    const { store, statements } = await recordingStore(new BetterSqlite3(file));
     try {
-      const hot = compileHotQueries(new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) }), 'sqlite');
-      const plan = (query: { compiled: { sql: string; parameters: readonly unknown[] } }) => queryPlan(raw, query.compiled.sql, query.compiled.parameters);
-      assert.match(plan(hot.idleCandidates(200)), /USING INDEX workspaces_running_cull_at/);
-      assert.match(plan(hot.listOpenOperationsOf), /USING INDEX operations_open/);
+      await store.listIdleCandidates(Date.now(), 200);
+      await store.listOpenOperations('w');
+    } finally {
+      await store.close();
+    }
+    const [idle, open] = statements.slice(-2);
+    const raw = new BetterSqlite3(file, { readonly: true });
+    try {
+      assert.match(queryPlan(raw, idle!.sql, idle!.parameters), /USING INDEX workspaces_running_cull_at/);
+      assert.match(queryPlan(raw, open!.sql, open!.parameters), /USING INDEX operations_open/);
     } finally {
       raw.close();
     }
   });
 
-  test('hot statements with a LIMIT carry it in their text, not as a parameter SQLite would re-plan on', () => {
-    const raw = new BetterSqlite3(':memory:');
+  test('statements with a LIMIT carry it in their text, not as a parameter SQLite would plan anew on every run', async () => {
+    const { store, statements } = await recordingStore(new BetterSqlite3(':memory:'));
     try {
-      const hot = compileHotQueries(new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) }), 'sqlite');
-      for (const [query, parameters] of [
-        [hot.listOperations(1), 1],
-        [hot.listOperations(50), 1],
-        [hot.idleCandidates(200), 4],
-      ] as const) {
-        assert.match(query.compiled.sql, /limit \d+$/);
-        assert.equal(query.compiled.parameters.length, parameters, query.compiled.sql);
-      }
-      assert.match(hot.listOperations(50).compiled.sql, /limit 50$/);
-      assert.equal(hot.listOperations(1), hot.listOperations(1), 'compiled once per limit');
-      assert.notEqual(hot.listOperations(1).name, hot.listOperations(50).name, 'a prepared statement name per limit on PostgreSQL');
-      assert.throws(() => hot.listOperations(-1), /non-negative integer/);
+      await store.listOperations('w', 1);
+      assert.match(statements.at(-1)!.sql, /limit 1$/);
+      assert.deepEqual(statements.at(-1)!.parameters, ['w']);
+      await store.listIdleCandidates(0, 200);
+      assert.match(statements.at(-1)!.sql, /limit 200$/);
+      await store.listWorkspaces({ limit: 50, offset: 100 });
+      assert.match(statements.at(-1)!.sql, /limit 50 offset 100/);
+      await assert.rejects(store.listOperations('w', -1), /non-negative integer/);
+      await assert.rejects(store.listWorkspaces({ limit: 1.5, offset: 0 }), /non-negative integer/);
     } finally {
-      raw.close();
+      await store.close();
     }
   });
 });
 
-const pgUrl = process.env.WSM_TEST_DATABASE_URL;
-if (pgUrl === undefined || pgUrl === '') {
-  test('PostgreSQL store conformance', { skip: 'WSM_TEST_DATABASE_URL is not set; run scripts/ci/start-postgres.sh' }, () => {});
-  console.log('# SKIP PostgreSQL store tests: WSM_TEST_DATABASE_URL is not set (scripts/ci/start-postgres.sh starts a server)');
-} else {
+const pgUrl = postgresTestUrl('store conformance');
+if (pgUrl !== undefined) {
   const admin = new pg.Pool({ connectionString: pgUrl, max: 2 });
   after(() => admin.end());
 

@@ -15,6 +15,7 @@ import type { SqlDialect } from '../../src/store/schema.js';
 import type { Store } from '../../src/store/store.js';
 import { workspaceToRow } from '../../src/store/codec.js';
 import { workspace } from './fixtures.js';
+import { postgresTestUrl } from './postgres-url.js';
 
 const BEFORE_UIDS = '0003-lean-indexes';
 
@@ -53,10 +54,10 @@ test('SQLite: workspaces stored before uids get one each', async () => {
   }
 });
 
-const pgUrl = process.env.WSM_TEST_DATABASE_URL;
-test('PostgreSQL: workspaces stored before uids get one each', { skip: pgUrl ? false : 'WSM_TEST_DATABASE_URL is not set' }, async () => {
+const pgUrl = postgresTestUrl('workspaces stored before uids get one each');
+if (pgUrl !== undefined) test('PostgreSQL: workspaces stored before uids get one each', async () => {
   const schema = `wsm_test_${randomBytes(6).toString('hex')}`;
-  const url = new URL(pgUrl!);
+  const url = new URL(pgUrl);
   url.searchParams.set('options', `-c search_path=${schema}`);
   const admin = new pg.Pool({ connectionString: pgUrl, max: 1 });
   await admin.query(`create schema ${schema}`);

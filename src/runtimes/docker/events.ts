@@ -2,6 +2,7 @@
 // behind wsm's back is noticed within seconds instead of at the next resync.
 import type Docker from 'dockerode';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, WORKSPACE_LABEL } from './spec.js';
+import { Backoff } from '../../lib/backoff.js';
 
 /** Container events that change what observe() reports; exec_* and attach events do not. */
 const RELEVANT = new Set([
@@ -46,9 +47,7 @@ export function isRelevantAction(action: string): boolean {
 
 /** Subscribes, and keeps resubscribing with backoff while the engine is away. Returns unsubscribe. */
 export function watchEvents(docker: Docker, onChange: (name: string) => void, options: WatchOptions = {}): () => void {
-  const initial = options.initialBackoffMs ?? 500;
-  const max = options.maxBackoffMs ?? 30_000;
-  let backoff = initial;
+  const backoff = new Backoff({ baseMs: options.initialBackoffMs ?? 500, maxMs: options.maxBackoffMs ?? 30_000, jitter: 0.2 });
   let stopped = false;
   let current: NodeJS.ReadableStream | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -72,10 +71,10 @@ export function watchEvents(docker: Docker, onChange: (name: string) => void, op
   const reconnect = (reason: unknown) => {
     current = undefined;
     if (stopped) return;
-    options.logger?.warn({ err: reason instanceof Error ? reason.message : reason, retryInMs: backoff }, 'docker event stream lost');
-    timer = setTimeout(connect, backoff);
+    const delay = backoff.next();
+    options.logger?.warn({ err: reason instanceof Error ? reason.message : reason, retryInMs: delay }, 'docker event stream lost');
+    timer = setTimeout(connect, delay);
     timer.unref?.();
-    backoff = Math.min(backoff * 2, max);
   };
 
   const connect = () => {
@@ -89,7 +88,7 @@ export function watchEvents(docker: Docker, onChange: (name: string) => void, op
         return;
       }
       current = stream;
-      backoff = initial;
+      backoff.reset();
       let buffered = '';
       stream.on('data', (chunk: Buffer) => {
         buffered += chunk.toString('utf8');

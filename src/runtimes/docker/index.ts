@@ -49,8 +49,6 @@ export interface DockerRuntimeOptions extends DockerConnectionOptions {
   hostAddress?: string;
   /** The address reported in ip/url; default hostAddress, or the engine's host when that is 0.0.0.0. */
   advertiseAddress?: string;
-  /** Used when a workspace names no image. */
-  defaultImage?: string;
   stopGraceSeconds?: number;
   /** Docker restart policy for workspaces whose config names none: no, always, unless-stopped, on-failure. */
   restartPolicy?: string;
@@ -88,7 +86,6 @@ export class DockerRuntime implements Runtime {
   private readonly advertiseAddress: string;
   private readonly stopGraceSeconds: number;
   private readonly pullTimeoutMs: number;
-  private readonly defaultImage?: string;
   private readonly logger: RuntimeLogger;
   private readonly where: string;
   private readonly unsubscribers = new Set<() => void>();
@@ -112,14 +109,12 @@ export class DockerRuntime implements Runtime {
       options.advertiseAddress ?? (wildcard ? remoteEngineHost(options.dockerHost) ?? '127.0.0.1' : hostAddress);
     this.stopGraceSeconds = options.stopGraceSeconds ?? 10;
     this.pullTimeoutMs = (options.pullTimeoutSeconds ?? 60) * 1000;
-    this.defaultImage = options.defaultImage;
     this.logger = options.logger ?? NO_LOG;
   }
 
   /** Every engine call is made with `signal`: aborted, the call in flight ends and apply rejects. */
   async apply(ws: RuntimeWorkspace, signal?: AbortSignal): Promise<ObservedInstance> {
     return this.engine(async () => {
-      ws = this.withImage(ws);
       const info = await this.inspectOwned(ws, signal);
       const hash = configHash(ws, this.settings);
 
@@ -156,7 +151,6 @@ export class DockerRuntime implements Runtime {
 
   async observe(ws: RuntimeWorkspace, signal?: AbortSignal): Promise<ObservedInstance> {
     return this.engine(async () => {
-      ws = this.withImage(ws);
       const info = await this.inspectOwned(ws, signal);
       if (!info) return missingInstance(ws);
       const status = info.State.Status;
@@ -259,12 +253,6 @@ export class DockerRuntime implements Runtime {
       }
       throw err;
     }
-  }
-
-  private withImage(ws: RuntimeWorkspace): RuntimeWorkspace {
-    if (ws.image) return ws;
-    if (!this.defaultImage) throw new PermanentRuntimeError(`workspace ${ws.name} names no image and no default image is set`, 'InvalidConfig');
-    return { ...ws, image: this.defaultImage };
   }
 
   private pullPolicy(ws: RuntimeWorkspace): PullPolicy {

@@ -1,81 +1,95 @@
 // GET /api/events: server-sent events of workspace and operation changes, filtered to what the
-// caller may view. EventSource sends cookies, so the console's session works here too.
+// caller may view when each is sent. EventSource sends cookies, so the console's session works here
+// too. Events are recorded once in an EventLog; each client reads it through an EventStream with a
+// bounded buffer. docs/security.md ("Server-sent events") says what a client can rely on.
 import type { FastifyInstance } from 'fastify';
-import type { OperationRecord } from '../../core/types.js';
-import type { StoreChange } from '../../store/change-feed.js';
-import { canView, roleOn } from '../auth.js';
+import { WsmError } from '../../core/errors.js';
 import type { ServerContext } from '../context.js';
-import { presentOperation, presentWorkspace } from '../presenter.js';
+import { DEFAULT_EVENT_LOG_LIMITS, EventLog } from '../event-log.js';
+import { EventStream } from '../event-stream.js';
 
-export const HEARTBEAT_MS = 15_000;
+export interface EventSettings {
+  /** Bytes buffered for one client before writing to it waits for its socket to drain. */
+  bufferBytes: number;
+  /** Open streams one token may have at once; one more is a 429. */
+  maxStreamsPerToken: number;
+  /** The replay window for Last-Event-ID: this many events, and at most this many bytes of them. */
+  replayEvents: number;
+  replayBytes: number;
+  heartbeatMs: number;
+  reverifyMs: number;
+  /** A client whose full buffer has not shrunk for this long is disconnected. */
+  stallMs: number;
+  /** Recording goes on this long after the last stream closed. */
+  lingerMs: number;
+}
 
-export async function eventRoutes(app: FastifyInstance, ctx: ServerContext, options: { heartbeatMs?: number } = {}): Promise<void> {
-  const open = new Set<() => void>();
+export const DEFAULT_EVENT_SETTINGS: EventSettings = {
+  bufferBytes: 1024 * 1024,
+  maxStreamsPerToken: 10,
+  replayEvents: DEFAULT_EVENT_LOG_LIMITS.maxEvents,
+  replayBytes: DEFAULT_EVENT_LOG_LIMITS.maxBytes,
+  heartbeatMs: 15_000,
+  // Expiry is checked against the clock on every verification, so this bounds how long a stream
+  // outlives its token when no events come; events themselves are checked as they are sent.
+  reverifyMs: 1_000,
+  stallMs: 10_000,
+  lingerMs: DEFAULT_EVENT_LOG_LIMITS.lingerMs,
+};
+
+const LastEventQuery = {
+  type: 'object',
+  properties: { last_event_id: { type: 'string', maxLength: 64, description: 'As the Last-Event-ID header, for clients that cannot set it' } },
+} as const;
+
+export async function eventRoutes(app: FastifyInstance, ctx: ServerContext, options: Partial<EventSettings> = {}): Promise<void> {
+  const settings = { ...DEFAULT_EVENT_SETTINGS, ...options };
+  const log = new EventLog(ctx.store, { maxEvents: settings.replayEvents, maxBytes: settings.replayBytes, lingerMs: settings.lingerMs }, (err) =>
+    app.log.warn({ err }, 'event not recorded'),
+  );
+  const open = new Set<EventStream>();
+  const perToken = new Map<string, number>();
   // Hijacked responses would keep app.close() waiting forever; end them first.
   app.addHook('preClose', async () => {
-    for (const end of [...open]) end();
+    for (const stream of [...open]) stream.close();
+    log.close();
   });
 
-  app.get('/api/events', { schema: { tags: ['events'], summary: 'Server-sent events: workspace, deleted, operation' } }, async (req, reply) => {
-    const principal = await ctx.auth.authenticate(req);
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-      'x-request-id': req.id,
-    });
-    res.write(': connected\nretry: 2000\n\n');
-
-    const send = (event: string, data: unknown) => {
-      if (!res.writableEnded) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    };
-    // Store reads finish out of order; a chain keeps events in the order the store committed them.
-    let chain = Promise.resolve();
-    const enqueue = (work: () => Promise<void>) => {
-      chain = chain.then(work).catch((err: unknown) => req.log.warn({ err }, 'event not sent'));
-    };
-
-    const onWorkspace = (name: string) => {
-      if (!canView(principal, name)) return;
-      enqueue(async () => {
-        const ws = await ctx.store.getWorkspace(name);
-        if (!ws) return send('deleted', { name });
-        const [lastOperation] = await ctx.store.listOperations(name, 1);
-        send('workspace', presentWorkspace(ws, { access: roleOn(principal, name), lastOperation }));
-      });
-    };
-    const onOperation = (op: OperationRecord) => {
-      if (!canView(principal, op.workspace)) return;
-      const presented = { ...presentOperation(op), workspace: op.workspace };
-      enqueue(async () => send('operation', presented));
-    };
-    const onChange = (change: StoreChange) => {
-      if (change.kind === 'workspace') {
-        if (change.write !== 'activity') onWorkspace(change.name);
-      } else if (change.kind === 'operation-inserted') {
-        onOperation(change.operation);
-      } else {
-        enqueue(async () => {
-          const op = await ctx.store.getOperation(change.id);
-          if (op && canView(principal, op.workspace)) send('operation', { ...presentOperation(op), workspace: op.workspace });
-        });
+  app.get(
+    '/api/events',
+    { schema: { tags: ['events'], summary: 'Server-sent events: workspace, deleted, operation; reset and auth', querystring: LastEventQuery } },
+    async (req, reply) => {
+      const principal = await ctx.auth.authenticate(req);
+      const key = principal.tokenId ?? principal.actor;
+      const count = perToken.get(key) ?? 0;
+      if (count >= settings.maxStreamsPerToken) {
+        reply.header('retry-after', '5');
+        throw new WsmError('too_many_requests', `This token already has ${count} open event streams, the most allowed (WSM_EVENTS_MAX_STREAMS_PER_TOKEN); close one first.`);
       }
-    };
-    const unsubscribe = ctx.store.changes.subscribe(onChange);
-    const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), options.heartbeatMs ?? HEARTBEAT_MS);
+      perToken.set(key, count + 1);
+      const header = req.headers['last-event-id'];
+      const lastEventId = (typeof header === 'string' ? header : undefined) ?? (req.query as { last_event_id?: string }).last_event_id;
 
-    const end = () => {
-      if (!open.delete(end)) return;
-      clearInterval(heartbeat);
-      unsubscribe();
-      if (!res.writableEnded) res.end();
-    };
-    open.add(end);
-    req.raw.on('close', end);
-    res.on('close', end);
-    res.on('error', end);
-  });
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        'x-accel-buffering': 'no',
+        'x-request-id': req.id,
+      });
+      log.retain();
+      const resume = log.resume(lastEventId?.trim());
+      const cursor = 'seq' in resume ? resume.seq : log.latestSeq;
+      const stream = new EventStream(res, log, cursor, () => ctx.auth.authenticate(req), settings, () => {
+        open.delete(stream);
+        const left = (perToken.get(key) ?? 1) - 1;
+        if (left > 0) perToken.set(key, left);
+        else perToken.delete(key);
+        log.release();
+      });
+      open.add(stream);
+      stream.start('reset' in resume ? resume.reset : undefined);
+    },
+  );
 }

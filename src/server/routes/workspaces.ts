@@ -6,18 +6,12 @@ import { CLUSTER_TYPES, INSTANCE_STATUSES, type ClusterType, type InstanceStatus
 import type { ActionResult } from '../../app/workspace-actions.js';
 import type { ConfigAccess } from '../../core/container-config-access.js';
 import { canView, requireRole, roleAtLeast, roleOn, type Principal } from '../auth.js';
-import { appendWorkspaceJson, etag, presentOperation, presentWorkspace } from '../presenter.js';
-import { JsonBytes } from '../json-bytes.js';
+import { etag, presentOperation, presentWorkspace } from '../presenter.js';
 import { ActionBody, CreateWorkspaceBody, DeleteQuery, ListQuery, WorkspaceParams } from '../schemas.js';
 import type { ServerContext } from '../context.js';
 import { withIdempotency, type RouteAnswer } from '../idempotency.js';
 
 type NameParams = { name: string };
-
-const PAGE_OPEN = Buffer.from('{"workspaces":[');
-const COMMA = Buffer.from(',');
-const ONE_OPEN = Buffer.from('{"workspace":');
-const ONE_CLOSE = Buffer.from(',"metadata":{}}');
 
 function splitList(value: string | undefined): string[] {
   return value ? value.split(',').map((s) => s.trim()).filter(Boolean) : [];
@@ -36,7 +30,6 @@ function parseIfMatch(req: FastifyRequest): string | undefined {
 
 export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const { store, actions } = ctx;
-  const sendJson = (reply: FastifyReply, body: JsonBytes) => reply.type('application/json; charset=utf-8').send(body.toBuffer());
 
   const answer = (reply: FastifyReply, principal: Principal, result: ActionResult, status = 200): RouteAnswer => {
     reply.header('etag', etag(result.workspace));
@@ -93,21 +86,14 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
       offset,
       next_offset: offset + page.workspaces.length < page.total ? offset + page.workspaces.length : null,
     };
-    // { workspaces: [presentWorkspace(...)], metadata } as JSON, from each record's kept rendering.
     const now = Date.now();
-    const body = new JsonBytes().bytes(PAGE_OPEN);
     // Without grants a principal has one role on every workspace: looked up once, not per item.
     const sameRole = principal.grants.size === 0;
     const role = roleOn(principal);
-    let first = true;
-    for (const ws of page.workspaces) {
-      if (sameRole ? !roleAtLeast(role, 'viewer') : !canView(principal, ws.name)) continue;
-      if (!first) body.bytes(COMMA);
-      first = false;
-      appendWorkspaceJson(body, ws, sameRole ? role : roleOn(principal, ws.name), now);
-    }
-    body.text(`],"metadata":${JSON.stringify(metadata)}}`);
-    return sendJson(reply, body);
+    const workspaces = page.workspaces
+      .filter((ws) => (sameRole ? roleAtLeast(role, 'viewer') : canView(principal, ws.name)))
+      .map((ws) => presentWorkspace(ws, { access: sameRole ? role : roleOn(principal, ws.name), now }));
+    return { workspaces, metadata };
   });
 
   app.post('/api/workspaces', { schema: { body: CreateWorkspaceBody, tags: ['workspaces'], summary: 'Create a workspace' } }, async (req, reply) => {
@@ -130,8 +116,7 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
     if (!ws) throw new WsmError('not_found', `Workspace ${name} does not exist.`);
     const [lastOperation] = await store.listOperations(name, 1);
     reply.header('etag', etag(ws));
-    // { workspace: presentWorkspace(...), metadata: {} } as JSON, from the record's kept rendering.
-    return sendJson(reply, appendWorkspaceJson(new JsonBytes().bytes(ONE_OPEN), ws, roleOn(principal, name), Date.now(), lastOperation).bytes(ONE_CLOSE));
+    return { workspace: presentWorkspace(ws, { access: roleOn(principal, name), lastOperation }), metadata: {} };
   });
 
   app.put('/api/workspaces/:name', { schema: { params: WorkspaceParams, body: ActionBody, tags: ['workspaces'], summary: 'Act on a workspace: stop, resume, patch, add_to_ingress' } }, async (req, reply) => {

@@ -55,8 +55,16 @@ describe('DockerRuntime on a real engine: failures', { skip: dockerSkipReason() 
       unsubscribe();
     }
     const before = changed.length;
-    await rt.apply({ ...ws, desired: 'stopped' });
-    await new Promise((r) => setTimeout(r, 1000));
+    // A second watcher, still subscribed, proves the stop's events were sent and delivered: by the
+    // time it has them, the first one would have had them too.
+    const witness: string[] = [];
+    const unsubscribeWitness = rt.watch((n) => witness.push(n));
+    try {
+      await rt.apply({ ...ws, desired: 'stopped' });
+      await waitFor('the stop events, at a watcher still subscribed', () => (witness.includes(name) ? true : undefined), 20_000);
+    } finally {
+      unsubscribeWitness();
+    }
     assert.equal(changed.length, before, 'no callbacks after unsubscribe');
   });
 
