@@ -1,15 +1,16 @@
-// `wsm serve`: opens the store, picks the runtimes, starts the controller and the HTTP server.
+// `wsm serve`: opens the store, picks the runtimes, starts the controller and the HTTP server, and
+// gives the routes the use cases (app) they call.
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
+import { WorkspaceActions } from '../app/workspace-actions.js';
 import type { Runtime } from '../core/runtime.js';
 import type { ClusterType } from '../core/types.js';
 import { Controller } from '../controller/controller.js';
 import { Culler } from '../controller/culler.js';
 import { probeSettingsFromEnv } from '../controller/probe.js';
-import { WorkspaceCommands } from '../controller/workspace-commands.js';
 import { DockerRuntime, dockerOptionsFromEnv } from '../runtimes/docker/index.js';
 import { KubernetesRuntime } from '../runtimes/kubernetes/index.js';
 import { LocalRuntime } from '../runtimes/local/index.js';
@@ -130,7 +131,9 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     postStartTimeoutMs: config.postStartTimeoutSeconds * 1000,
     defaultImage: config.defaultImage,
   });
-  const commands = new WorkspaceCommands(store, controller, {
+  const actions = new WorkspaceActions(store, controller.activity, {
+    clusterTypes: controller.clusterTypes,
+    ingressClusterTypes: controller.ingressClusterTypes,
     hooksDir: config.hooksDir,
     actionWaitMs: config.actionWaitMs,
     defaultImage: config.defaultImage,
@@ -138,13 +141,13 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     localIsolated: isolation.uidRange !== undefined,
   });
   const auth = new Authenticator(store, config.adminToken);
-  const app = await buildApp({ store, controller, commands, auth, version: VERSION }, {
+  const app = await buildApp({ store, controller, actions, auth, version: VERSION }, {
     logger,
     trustedProxies: config.trustedProxies,
     authFailures: { limit: config.authFailureLimit, windowSeconds: config.authFailureWindowSeconds },
     events: config.events,
   });
-  const culler = new Culler(store, commands, controller.activity, logger.child({ component: 'culler' }), {
+  const culler = new Culler(store, actions, controller.activity, logger.child({ component: 'culler' }), {
     periodMs: config.cullerPeriodSeconds * 1000,
     probes: probeSettingsFromEnv(process.env, [...runtimes.keys()]),
     concurrency: 8,

@@ -1,20 +1,22 @@
 // The reconciler: level-triggered, it reads the workspace from the store, asks the runtime to make
 // the instance match it, writes what it observed, and settles the operations that asked for it.
-// Nothing lives only in memory: after a restart, start() requeues everything and it converges.
-import { EventEmitter } from 'node:events';
+// It wakes for a workspace when the store's change feed says a request changed it (or wrote it an
+// operation), when the engine reports a change, and on resync. Nothing lives only in memory: after a
+// restart, start() requeues everything and it converges.
 import { effectiveEnv } from '../core/env.js';
 import type { UsageSample } from '../core/usage.js';
 import { PermanentRuntimeError, type Runtime, type RuntimeWorkspace } from '../core/runtime.js';
 import type { ClusterType, ObservedState, OperationRecord, WorkspaceRecord } from '../core/types.js';
+import type { StoreChange } from '../store/change-feed.js';
 import type { Store } from '../store/store.js';
 import { ActivityRecorder } from './activity.js';
-import { loadHookScripts } from './hook-scripts.js';
+import { loadHookScripts } from '../lib/hook-scripts.js';
 import { observedFromError, observedFromInstance, sameObserved, statusMatchesDesired, transitionalStatus } from './observed.js';
 import { isPostStartCondition, PostStartRunner, resultCondition, wantsPostStart, withPostStartConditions, POST_START } from './post-start.js';
 import { enginePostStart } from './post-start-engine.js';
 import type { WorkspaceHttpGet } from './probe.js';
-import { planSettle, withPatch, writeTogether, type StoreWrite } from './operation-writes.js';
-import { WorkQueue } from './work-queue.js';
+import { planSettle, writeTogether, type StoreWrite } from './operation-writes.js';
+import { WorkQueue, type HandlerResult } from './work-queue.js';
 import type { Logger } from '../lib/logger.js';
 
 export interface ControllerOptions {
@@ -29,6 +31,8 @@ export interface ControllerOptions {
   retryMaxMs: number;
   /** How soon a workspace that is still converging (e.g. a pod starting) is looked at again. */
   progressRequeueMs: number;
+  /** A reconcile still running after this long is cancelled (its runtime calls end) and retried with backoff. */
+  reconcileDeadlineMs: number;
   /** Bound of each post-start step (Docker and local), and of the wait for the workspace to answer first. */
   postStartTimeoutMs: number;
   /** At most one activity write per workspace per this many ms (heartbeats, probes). */
@@ -41,18 +45,22 @@ export const DEFAULT_CONTROLLER_OPTIONS: Omit<ControllerOptions, 'hooksDir' | 'd
   retryBaseMs: 500,
   retryMaxMs: 60_000,
   progressRequeueMs: 500,
+  reconcileDeadlineMs: 120_000,
   postStartTimeoutMs: 300_000,
   activityDebounceMs: 5_000,
 };
 
-export interface ControllerEvents {
-  workspace: [name: string];
-  operation: [op: OperationRecord];
+/** What a reconcile is woken for: a workspace a request created or changed, or wrote an operation for. */
+function wakes(change: StoreChange): string | undefined {
+  if (change.kind === 'operation-inserted') return change.operation.workspace;
+  if (change.kind === 'workspace' && (change.write === 'created' || change.write === 'desired')) return change.name;
+  return undefined;
 }
 
-export class Controller extends EventEmitter<ControllerEvents> {
+export class Controller {
   private readonly queue: WorkQueue;
   private readonly unwatch: (() => void)[] = [];
+  private readonly unsubscribe: () => void;
   /** The newest operation of each workspace that the runtime has already been asked to carry out. */
   private readonly appliedOps = new Map<string, string>();
   private resyncTimer?: NodeJS.Timeout;
@@ -69,21 +77,19 @@ export class Controller extends EventEmitter<ControllerEvents> {
     private readonly logger: Logger,
     options: Partial<ControllerOptions> & Pick<ControllerOptions, 'hooksDir' | 'defaultImage'>,
   ) {
-    super();
-    this.setMaxListeners(0);
     this.options = { ...DEFAULT_CONTROLLER_OPTIONS, ...options };
     this.activity = new ActivityRecorder(store, logger, { debounceMs: this.options.activityDebounceMs });
     this.postStart = new PostStartRunner(store, logger, { timeoutMs: this.options.postStartTimeoutMs }, (name) => this.enqueue(name));
-    this.queue = new WorkQueue((name) => this.reconcile(name), {
+    this.queue = new WorkQueue((name, signal) => this.reconcile(name, signal), {
       concurrency: this.options.concurrency,
       baseDelayMs: this.options.retryBaseMs,
       maxDelayMs: this.options.retryMaxMs,
-      requeueDelayMs: this.options.progressRequeueMs,
+      deadlineMs: this.options.reconcileDeadlineMs,
     }, (name, error, attempt) => this.logger.warn({ workspace: name, attempt, err: error }, 'reconcile failed; retrying with backoff'));
-  }
-
-  runtimeFor(clusterType: ClusterType): Runtime | undefined {
-    return this.runtimes.get(clusterType);
+    this.unsubscribe = store.changes.subscribe((change) => {
+      const name = wakes(change);
+      if (name !== undefined) this.enqueue(name);
+    });
   }
 
   /** A GET inside the workspace through its runtime, when the runtime offers one (the culler's probe on Kubernetes). */
@@ -91,7 +97,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
     const runtime = this.runtimes.get(ws.cluster_type);
     if (!runtime?.httpGet) return undefined;
     const rws = await this.toRuntimeWorkspace(ws);
-    return (path, timeoutMs) => runtime.httpGet!(rws, path, timeoutMs);
+    return (path, timeoutMs) => runtime.httpGet!(rws, path, timeoutMs, AbortSignal.timeout(timeoutMs));
   }
 
   /** Whether any configured runtime reports resource counters (usageFor can answer). */
@@ -103,11 +109,16 @@ export class Controller extends EventEmitter<ControllerEvents> {
   async usageFor(ws: WorkspaceRecord): Promise<UsageSample | undefined> {
     const runtime = this.runtimes.get(ws.cluster_type);
     if (!runtime?.usage) return undefined;
-    return runtime.usage(await this.toRuntimeWorkspace(ws));
+    return runtime.usage(await this.toRuntimeWorkspace(ws), AbortSignal.timeout(this.options.reconcileDeadlineMs));
   }
 
   get clusterTypes(): ClusterType[] {
     return [...this.runtimes.keys()];
+  }
+
+  /** The cluster types whose runtime can add a workspace to an Ingress. */
+  get ingressClusterTypes(): ClusterType[] {
+    return [...this.runtimes.values()].filter((runtime) => runtime.supportsIngress).map((runtime) => runtime.clusterType);
   }
 
   async start(): Promise<void> {
@@ -121,6 +132,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
   }
 
   async stop(): Promise<void> {
+    this.unsubscribe();
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     for (const stop of this.unwatch.splice(0)) stop();
     this.queue.stop();
@@ -176,13 +188,19 @@ export class Controller extends EventEmitter<ControllerEvents> {
     };
   }
 
-  private async reconcile(name: string): Promise<'done' | 'requeue'> {
+  /**
+   * Makes what runs match what the store asks for, as far as one pass can. Returns when to look at the
+   * workspace again (still converging); nothing when it has settled. Throws to be retried with
+   * backoff. Every runtime call gets `signal`, aborted at the reconcile's deadline or on stop().
+   */
+  async reconcile(name: string, signal: AbortSignal): Promise<HandlerResult> {
+    const again: HandlerResult = { requeueAfterMs: this.options.progressRequeueMs };
     // A request writes the workspace and its operation in one transaction, which may commit between
     // two reads: read separately, a new operation could be applied (and counted as applied) with the
     // workspace as it was before it, and a resume was lost. The workspace comes at least as new as the
     // operations; newer is harmless, as the request that wrote it queues the workspace again.
     const { workspace: ws, operations: openOps } = await this.store.getWorkspaceAndOpenOperations(name);
-    if (!ws) return 'done';
+    if (!ws) return {};
     const runtime = this.runtimes.get(ws.cluster_type);
     const now = () => new Date().toISOString();
 
@@ -191,8 +209,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
       const error = new Error(`cluster type ${ws.cluster_type} is not configured on this server`);
       await this.store.setObserved(name, observedFromError(ws.observed, error, 'ClusterTypeUnavailable', 'UNAVAILABLE', now()));
       await this.failOperations(openOps, error.message);
-      this.emit('workspace', name);
-      return 'done';
+      return {};
     }
 
     // Act only when something was asked (an open operation), the spec is not yet applied, or the
@@ -225,9 +242,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
         for (const op of starting) {
           op.state = 'running';
           op.started_at = startedAt;
-          this.emit('operation', { ...op });
         }
-        if (transitionalObserved) this.emit('workspace', name);
       })();
       return announced;
     };
@@ -238,7 +253,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
       rws = await this.toRuntimeWorkspace(ws);
       if (ws.deletion) {
         await announce();
-        await runtime.remove(rws, { deleteVolume: ws.deletion.delete_volume });
+        await runtime.remove(rws, { deleteVolume: ws.deletion.delete_volume }, signal);
         this.postStart.forget(name);
         this.enginePostStartRuns.delete(name);
         this.activity.forget(name);
@@ -249,15 +264,13 @@ export class Controller extends EventEmitter<ControllerEvents> {
             await tx.updateOperation(op.id, { state: 'succeeded', finished_at: now(), attempts: op.attempts + 1 });
           }
         });
-        for (const op of openOps) this.emitOperation(op.id);
-        this.emit('workspace', name);
-        return 'done';
+        return {};
       }
-      const instance = mustApply ? await runtime.apply(rws) : await runtime.observe(rws);
+      const instance = mustApply ? await runtime.apply(rws, signal) : await runtime.observe(rws, signal);
       const announcedStart = announced !== undefined;
       if (mustApply && newestOp) this.appliedOps.set(name, newestOp.id);
       const reported = observedFromInstance(ws.observed, instance, ws.desired_state, ws.generation, now());
-      const { observed, startPostStart, recheck, recorded } = await this.withPostStart(ws, runtime, rws, reported);
+      const { observed, startPostStart, recheck, recorded } = await this.withPostStart(ws, runtime, rws, reported, signal);
       if (recorded) {
         const index = openOps.findIndex((op) => op.id === recorded.id);
         if (index >= 0) openOps[index] = recorded;
@@ -275,15 +288,13 @@ export class Controller extends EventEmitter<ControllerEvents> {
         !sameObserved(stored, observed) && ((s) => s.setObserved(name, observed)),
         ...plan.patches.map(({ op, patch }): StoreWrite => (s) => s.updateOperation(op.id, patch)),
       ]);
-      this.emit('workspace', name);
       if (startPostStart) {
         await this.activity.record(name, 'start');
         this.postStart.start(runtime, rws, observed.ip);
       }
-      for (const { op, patch, settles } of plan.patches) if (settles || startedHere.some((p) => p.op === op)) this.emit('operation', withPatch(op, patch));
       const settled = plan.open === 0;
-      if (recheck) return 'requeue';
-      return settled && statusMatchesDesired(observed.status, ws.desired_state) ? 'done' : observed.status === 'FAILED' ? 'done' : 'requeue';
+      if (recheck) return again;
+      return (settled && statusMatchesDesired(observed.status, ws.desired_state)) || observed.status === 'FAILED' ? {} : again;
     } catch (err) {
       // A failure is recorded on operations that are shown as begun.
       if (starting.length > 0 || showTransitional) await announce();
@@ -293,10 +304,9 @@ export class Controller extends EventEmitter<ControllerEvents> {
       const status = permanent ? 'FAILED' : 'UNAVAILABLE';
       const fresh = (await this.store.getWorkspace(name)) ?? ws;
       await this.store.setObserved(name, observedFromError(fresh.observed, error, reason, status, now()));
-      this.emit('workspace', name);
       if (permanent) {
         await this.failOperations(openOps, error.message);
-        return 'done';
+        return {};
       }
       await this.recordAttempt(openOps, error.message);
       throw error;
@@ -314,12 +324,12 @@ export class Controller extends EventEmitter<ControllerEvents> {
     runtime: Runtime,
     rws: RuntimeWorkspace,
     reported: ObservedState,
+    signal: AbortSignal,
   ): Promise<{ observed: ObservedState; startPostStart: boolean; recheck?: boolean; recorded?: OperationRecord }> {
     if (runtime.readPostStart) {
       // The engine runs post-start itself (Kubernetes' postStart hook): only its record is read here.
       const deps = { logger: this.logger, recorded: this.enginePostStartRuns, recordOnOperation: (n: string, r: Parameters<PostStartRunner['recordOnOperation']>[1]) => this.postStart.recordOnOperation(n, r) };
-      const outcome = await enginePostStart(ws, runtime, rws, reported, deps);
-      if (outcome.operation) this.emitOperation(outcome.operation.id);
+      const outcome = await enginePostStart(ws, runtime, rws, reported, deps, signal);
       return { observed: outcome.observed, startPostStart: false, recheck: outcome.recheck, recorded: outcome.operation };
     }
     const prev = ws.observed;
@@ -338,9 +348,8 @@ export class Controller extends EventEmitter<ControllerEvents> {
     const condition = { ...resultCondition(result), last_transition_time: at };
     observed = { ...observed, conditions: [...observed.conditions.filter((c) => !isPostStartCondition(c)), condition] };
     const op = await this.postStart.recordOnOperation(ws.name, result);
-    if (op) this.emitOperation(op.id);
     if (!result.ok && result.fail_on_error && observed.status === 'RUNNING') {
-      const stopped = await runtime.apply({ ...rws, desired: 'stopped' });
+      const stopped = await runtime.apply({ ...rws, desired: 'stopped' }, signal);
       observed = withPostStartConditions(observed, { ...observed, status: stopped.status, ip: undefined, url: undefined }, { newStart: false, wanted, desiredRunning: true, now: at });
     }
     return { observed, startPostStart: false, recorded: op };
@@ -352,7 +361,6 @@ export class Controller extends EventEmitter<ControllerEvents> {
       op.state = 'running';
       op.started_at = at;
       await this.store.updateOperation(op.id, { state: 'running', started_at: at });
-      this.emit('operation', op);
     }
   }
 
@@ -361,7 +369,6 @@ export class Controller extends EventEmitter<ControllerEvents> {
       op.attempts += 1;
       op.error = error;
       await this.store.updateOperation(op.id, { attempts: op.attempts, error });
-      this.emit('operation', op);
     }
   }
 
@@ -369,50 +376,6 @@ export class Controller extends EventEmitter<ControllerEvents> {
     const at = new Date().toISOString();
     for (const op of ops) {
       await this.store.updateOperation(op.id, { state: 'failed', error, finished_at: at, attempts: op.attempts + 1 });
-      this.emitOperation(op.id);
     }
   }
-
-  private emitOperation(id: string): void {
-    void this.store.getOperation(id).then((op) => op && this.emit('operation', op));
-  }
-
-  /**
-   * Listens for the operation's changes from now on. Called before the operation is written, no change
-   * can come before the listener (a reconcile already running for the workspace may take the new
-   * operation up as soon as it is committed), so the store need not be read to learn what was missed.
-   * `wait` answers once the runtime has tried the operation at least once (accepted) or it has
-   * settled, or after timeoutMs with the stored record; `cancel` stops listening (the write failed).
-   */
-  watchOperation(id: string): OperationWatch {
-    let latest: OperationRecord | undefined;
-    let onChange = () => {};
-    const listener = (op: OperationRecord) => {
-      if (op.id !== id) return;
-      latest = { ...op };
-      onChange();
-    };
-    this.on('operation', listener);
-    const cancel = () => this.off('operation', listener);
-    const wait = (timeoutMs: number) =>
-      new Promise<OperationRecord | undefined>((resolve) => {
-        const finish = async (record?: OperationRecord) => {
-          clearTimeout(timer);
-          cancel();
-          // An emitted record is what was just written: only a timeout reads the store.
-          resolve(record ?? (await this.store.getOperation(id)));
-        };
-        const timer = setTimeout(() => void finish(), timeoutMs);
-        onChange = () => {
-          if (latest !== undefined && (latest.state === 'succeeded' || latest.state === 'failed' || latest.attempts > 0)) void finish(latest);
-        };
-        onChange();
-      });
-    return { wait, cancel };
-  }
-}
-
-export interface OperationWatch {
-  wait(timeoutMs: number): Promise<OperationRecord | undefined>;
-  cancel(): void;
 }

@@ -89,12 +89,3 @@ export function transitionalStatus(current: InstanceStatus, desired: DesiredStat
   if (desired === 'running' && (current === 'STOPPED' || current === 'UNAVAILABLE' || current === 'FAILED')) return 'PENDING';
   return undefined;
 }
-
-export function initialObserved(now: string): ObservedState {
-  return {
-    status: 'PENDING',
-    observed_generation: 0,
-    conditions: [{ type: 'Ready', status: 'False', reason: 'Creating', last_transition_time: now }],
-    updated_at: now,
-  };
-}

@@ -1,6 +1,6 @@
 // How a reconcile changes its workspace's operations, as patches decided in memory: the reconciler
-// then writes them in one transaction with the observed state, and emits the records it wrote
-// without reading them back.
+// then writes them in one transaction with the observed state (the store's change feed tells whoever
+// waits for them).
 import type { InstanceStatus, OperationRecord } from '../core/types.js';
 import type { OperationPatch, Store, StoreOps } from '../store/store.js';
 import { statusMatchesDesired } from './observed.js';
@@ -8,21 +8,6 @@ import { statusMatchesDesired } from './observed.js';
 export interface PlannedPatch {
   op: OperationRecord;
   patch: OperationPatch;
-  /** Closed by this patch: listeners hear of it. */
-  settles: boolean;
-}
-
-/** The record as it stands after the patch is written (error: null removes the error). */
-export function withPatch(op: OperationRecord, patch: OperationPatch): OperationRecord {
-  const next: OperationRecord = { ...op };
-  if (patch.state !== undefined) next.state = patch.state;
-  if (patch.error === null) delete next.error;
-  else if (patch.error !== undefined) next.error = patch.error;
-  if (patch.attempts !== undefined) next.attempts = patch.attempts;
-  if (patch.details !== undefined) next.details = patch.details;
-  if (patch.started_at !== undefined) next.started_at = patch.started_at;
-  if (patch.finished_at !== undefined) next.finished_at = patch.finished_at;
-  return next;
 }
 
 /**
@@ -44,15 +29,15 @@ export function planSettle(
     const attempts = op.attempts + 1;
     const reached = op.target_state !== 'deleted' && observedGeneration >= op.target_generation && statusMatchesDesired(status, op.target_state);
     if (reached) {
-      patches.push({ op, patch: { state: 'succeeded', error: null, finished_at: at, attempts }, settles: true });
+      patches.push({ op, patch: { state: 'succeeded', error: null, finished_at: at, attempts } });
     } else if (status === 'FAILED' && newest) {
-      patches.push({ op, patch: { state: 'failed', error: message ?? 'the workspace failed', finished_at: at, attempts }, settles: true });
+      patches.push({ op, patch: { state: 'failed', error: message ?? 'the workspace failed', finished_at: at, attempts } });
     } else if (!newest) {
       const last = ops[ops.length - 1]!;
-      patches.push({ op, patch: { state: 'failed', error: `superseded by operation ${last.id} (${last.action})`, finished_at: at, attempts }, settles: true });
+      patches.push({ op, patch: { state: 'failed', error: `superseded by operation ${last.id} (${last.action})`, finished_at: at, attempts } });
     } else {
       open++;
-      patches.push({ op, patch: { attempts }, settles: false });
+      patches.push({ op, patch: { attempts } });
     }
   }
   return { patches, open };

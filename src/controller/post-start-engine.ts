@@ -51,6 +51,7 @@ export async function enginePostStart(
   rws: RuntimeWorkspace,
   reported: ObservedState,
   deps: EnginePostStartDeps,
+  signal: AbortSignal,
 ): Promise<EnginePostStartOutcome> {
   const prev = ws.observed;
   const at = new Date().toISOString();
@@ -66,7 +67,7 @@ export async function enginePostStart(
 
   let record: PostStartRecord | undefined;
   try {
-    record = await runtime.readPostStart(rws);
+    record = await runtime.readPostStart(rws, signal);
   } catch (err) {
     deps.logger.warn({ workspace: ws.name, err }, 'could not read the post-start record');
   }
@@ -87,7 +88,7 @@ export async function enginePostStart(
   if (!result.ok && result.fail_on_error && (observed.status === 'RUNNING' || observed.status === 'PENDING')) {
     // As on Docker: the instance is stopped and the workspace stays FAILED until it is started again
     // (on Kubernetes it would otherwise crash-loop, the hook failing on every restart).
-    const stopped = await runtime.apply({ ...rws, desired: 'stopped' });
+    const stopped = await runtime.apply({ ...rws, desired: 'stopped' }, signal);
     observed = withPostStartConditions(observed, { ...observed, status: stopped.status, ip: undefined, url: undefined }, { newStart: false, wanted, desiredRunning: true, now: at });
   }
   return { observed, recheck: false, operation };

@@ -21,6 +21,8 @@ export const WORKSPACE_FAILED = 'WorkspaceFailed';
 
 const TAIL_LINES = 20;
 const TAIL_CHARS = 2_000;
+/** How long past its own timeout an exec may run before it is cancelled (the engine no longer answers). */
+const EXEC_BACKSTOP_MS = 10_000;
 
 export type StepResult = PostStartStepRecord;
 
@@ -162,7 +164,8 @@ export class PostStartRunner {
       let r: ExecResult;
       try {
         if (!runtime.exec) throw new Error(`the ${runtime.clusterType} runtime cannot run commands in a workspace`);
-        r = await runtime.exec(rws, command, this.options.timeoutMs);
+        // The step's own timeout ends it as timed out; the signal is a backstop for an engine that stops answering.
+        r = await runtime.exec(rws, command, this.options.timeoutMs, AbortSignal.timeout(this.options.timeoutMs + EXEC_BACKSTOP_MS));
       } catch (err) {
         r = { exit_code: -1, output: (err as Error).message, duration_ms: Date.now() - begun, timed_out: false };
       }

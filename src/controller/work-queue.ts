@@ -1,17 +1,31 @@
 // A keyed work queue in the manner of Kubernetes controllers: a key is processed by at most one
 // worker at a time; adding a key that is being processed marks it dirty so it runs once more after;
-// failures are retried with exponential backoff; different keys proceed in parallel.
+// a handler says when its key should be looked at again; failures are retried with backoff; each run
+// has a deadline its signal carries; different keys proceed in parallel.
 
-import { backoffDelay } from '../lib/backoff.js';
+import { backoffDelay, type BackoffPolicy } from '../lib/backoff.js';
 export interface WorkQueueOptions {
   concurrency: number;
+  /** The delay after a key's first failure in a row; it doubles with each further one, up to maxDelayMs. */
   baseDelayMs: number;
   maxDelayMs: number;
-  /** How soon a key whose handler asked to be looked at again (still converging) is processed again. */
-  requeueDelayMs: number;
+  /** A run still going after this long has its signal aborted (every runtime call it makes then ends). */
+  deadlineMs: number;
 }
 
-export type Handler = (key: string) => Promise<'done' | 'requeue'>;
+/** What a run asks for: to be looked at again after a while (still converging), or nothing (done). */
+export interface HandlerResult {
+  requeueAfterMs?: number;
+}
+
+export type Handler = (key: string, signal: AbortSignal) => Promise<HandlerResult>;
+
+export class DeadlineExceeded extends Error {
+  constructor(key: string, ms: number) {
+    super(`${key}: not done within ${ms} ms; cancelled, retried with backoff`);
+    this.name = 'DeadlineExceeded';
+  }
+}
 
 export class WorkQueue {
   private readonly queued = new Set<string>();
@@ -23,6 +37,9 @@ export class WorkQueue {
   private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly idleWaiters: (() => void)[] = [];
+  /** The cancellation of each run in progress (stop() aborts them). */
+  private readonly runs = new Map<string, AbortController>();
+  private readonly retries: BackoffPolicy;
   private running = 0;
   private stopped = false;
   private resumeScheduled = false;
@@ -31,7 +48,10 @@ export class WorkQueue {
     private readonly handler: Handler,
     private readonly options: WorkQueueOptions,
     private readonly onError: (key: string, error: unknown, attempt: number) => void = () => {},
-  ) {}
+  ) {
+    // ±20 %: many keys failing against one recovering engine do not all retry at once.
+    this.retries = { baseMs: options.baseDelayMs, maxMs: options.maxDelayMs, jitter: 0.2 };
+  }
 
   add(key: string): void {
     if (this.stopped) return;
@@ -75,8 +95,10 @@ export class WorkQueue {
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /** Nothing more is started; runs in progress are cancelled through their signal. */
   stop(): void {
     this.stopped = true;
+    for (const run of this.runs.values()) run.abort(new Error('the work queue stopped'));
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     this.order = [];
@@ -120,17 +142,22 @@ export class WorkQueue {
 
   private async process(key: string): Promise<void> {
     let retryDelay: number | undefined;
+    const run = new AbortController();
+    this.runs.set(key, run);
+    const deadline = setTimeout(() => run.abort(new DeadlineExceeded(key, this.options.deadlineMs)), this.options.deadlineMs);
+    deadline.unref();
     try {
-      const result = await this.handler(key);
+      const result = await this.handler(key, run.signal);
       this.failures.delete(key);
-      if (result === 'requeue') retryDelay = this.options.requeueDelayMs;
+      retryDelay = result.requeueAfterMs;
     } catch (error) {
       const attempt = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, attempt);
-      // ±20 %: many keys failing against one recovering engine do not all retry at once.
-      retryDelay = backoffDelay({ baseMs: this.options.baseDelayMs, maxMs: this.options.maxDelayMs, jitter: 0.2 }, attempt);
+      retryDelay = backoffDelay(this.retries, attempt);
       this.onError(key, error, attempt);
     } finally {
+      clearTimeout(deadline);
+      this.runs.delete(key);
       this.active.delete(key);
       this.running--;
       if (this.dirty.delete(key)) this.add(key);

@@ -1,5 +1,8 @@
 // The one interface every cluster type implements (local processes, Docker, Kubernetes).
-// A runtime knows its engine and nothing of HTTP or the store. Every call is idempotent.
+// A runtime knows its engine and nothing of HTTP or the store. Every call is idempotent, and every
+// call that reaches the engine takes a signal: once it is aborted (the reconcile's deadline passed,
+// the server is stopping) the call ends soon with the signal's reason, leaving nothing half-known
+// that a later call could not repair.
 import type {
   ClusterType,
   Condition,
@@ -110,11 +113,11 @@ export interface Runtime {
   readonly supportsIngress: boolean;
 
   /** Make the instance match the workspace: create it, recreate it for a new generation, start or stop it. */
-  apply(ws: RuntimeWorkspace): Promise<ObservedInstance>;
+  apply(ws: RuntimeWorkspace, signal: AbortSignal): Promise<ObservedInstance>;
   /** Remove the instance (and its volume when asked). Removing a missing instance succeeds. */
-  remove(ws: RuntimeWorkspace, options: RemoveOptions): Promise<void>;
+  remove(ws: RuntimeWorkspace, options: RemoveOptions, signal: AbortSignal): Promise<void>;
   /** Report the instance as the engine sees it now. */
-  observe(ws: RuntimeWorkspace): Promise<ObservedInstance>;
+  observe(ws: RuntimeWorkspace, signal: AbortSignal): Promise<ObservedInstance>;
   /**
    * Names of the workspaces this runtime knows instances for (adoption at start-up), when the
    * engine can list them.
@@ -123,19 +126,19 @@ export interface Runtime {
   /** Follow the engine's own events; the callback gets the name of a workspace that changed. */
   watch?(onChange: (name: string) => void): () => void;
   /** Run a command inside the running workspace. */
-  exec?(ws: RuntimeWorkspace, command: string[], timeoutMs: number): Promise<ExecResult>;
+  exec?(ws: RuntimeWorkspace, command: string[], timeoutMs: number, signal: AbortSignal): Promise<ExecResult>;
   /**
    * The result of the post-start run of the instance's current start, when the engine runs post-start
    * itself (Kubernetes); undefined while there is none yet. The controller runs it otherwise.
    */
-  readPostStart?(ws: RuntimeWorkspace): Promise<PostStartRecord | undefined>;
+  readPostStart?(ws: RuntimeWorkspace, signal: AbortSignal): Promise<PostStartRecord | undefined>;
   /** GET a path of the workspace's HTTP port, when the control plane cannot reach its address directly. */
-  httpGet?(ws: RuntimeWorkspace, path: string, timeoutMs: number): Promise<HttpAnswer>;
+  httpGet?(ws: RuntimeWorkspace, path: string, timeoutMs: number, signal: AbortSignal): Promise<HttpAnswer>;
   /**
    * Cumulative CPU and network counters of the running instance, where the engine can tell
    * (an activity signal for auto-termination); undefined when it is not running.
    */
-  usage?(ws: RuntimeWorkspace): Promise<UsageSample | undefined>;
+  usage?(ws: RuntimeWorkspace, signal: AbortSignal): Promise<UsageSample | undefined>;
   /** Release connections and timers; instances keep running. */
   close(): Promise<void>;
 }

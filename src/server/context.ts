@@ -1,15 +1,15 @@
-// What the routes share: the store, the write side, the controller and the authenticator.
+// What the routes share: the store, the use cases (app), the controller and the authenticator.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { WorkspaceActions } from '../app/workspace-actions.js';
 import type { Controller } from '../controller/controller.js';
-import type { WorkspaceCommands } from '../controller/workspace-commands.js';
 import type { Store } from '../store/store.js';
 import type { Authenticator } from './auth.js';
 
 export interface ServerContext {
   store: Store;
   controller: Controller;
-  commands: WorkspaceCommands;
+  actions: WorkspaceActions;
   auth: Authenticator;
   version: string;
 }

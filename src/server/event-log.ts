@@ -2,10 +2,11 @@
 // operation is read from the store and rendered once, given the next id of one ordered sequence, and
 // kept in a bounded window so that a client coming back with Last-Event-ID gets what it missed.
 // Streams read from this log at their own pace; the log never holds more than its window, however
-// many clients there are and however slowly they read.
+// many clients there are and however slowly they read. The changes come from the store's change feed,
+// which publishes only what has committed.
 import { randomBytes } from 'node:crypto';
 import type { OperationRecord, WorkspaceRecord } from '../core/types.js';
-import type { Controller } from '../controller/controller.js';
+import type { StoreChange } from '../store/change-feed.js';
 import type { Store } from '../store/store.js';
 import { presentOperation, presentWorkspace } from './presenter.js';
 
@@ -46,6 +47,10 @@ const ACCESS_NULL = Buffer.from('"access":null');
 const ACCESS_KEY_LENGTH = '"access":'.length;
 const BLANK_LINE = Buffer.from('\n\n');
 
+function operationJson(op: OperationRecord): Buffer {
+  return Buffer.from(JSON.stringify({ ...presentOperation(op), workspace: op.workspace }));
+}
+
 export class EventLog {
   /** Ids carry the server's boot so that an id from an earlier run is never taken for one of ours. */
   private readonly boot = randomBytes(4).toString('hex');
@@ -61,10 +66,12 @@ export class EventLog {
   private chain: Promise<void> = Promise.resolve();
   /** Workspaces whose read is queued and not started: one read will see every change made before it. */
   private readonly queuedReads = new Set<string>();
+  /** The same for operations whose update is to be read. */
+  private readonly queuedOperationReads = new Set<string>();
+  private unsubscribe: (() => void) | undefined;
 
   constructor(
-    private readonly controller: Controller,
-    private readonly store: Pick<Store, 'getWorkspace' | 'listOperations'>,
+    private readonly store: Pick<Store, 'changes' | 'getWorkspace' | 'listOperations' | 'getOperation'>,
     private readonly limits: EventLogLimits = DEFAULT_EVENT_LOG_LIMITS,
     private readonly onError: (err: unknown) => void = () => {},
   ) {}
@@ -120,8 +127,7 @@ export class EventLog {
     // before the pause can resume across it.
     this.lastSeq += 1;
     this.resumableFrom = this.lastSeq;
-    this.controller.on('workspace', this.onWorkspace);
-    this.controller.on('operation', this.onOperation);
+    this.unsubscribe = this.store.changes.subscribe(this.onChange);
   }
 
   release(): void {
@@ -141,19 +147,31 @@ export class EventLog {
     this.lingerTimer = undefined;
     if (!this.recording) return;
     this.recording = false;
-    this.controller.off('workspace', this.onWorkspace);
-    this.controller.off('operation', this.onOperation);
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
     this.entries.length = 0;
     this.bytes = 0;
     this.queuedReads.clear();
+    this.queuedOperationReads.clear();
   }
 
-  // Store reads finish out of order; a chain keeps events in the order the controller emitted them.
+  // Store reads finish out of order; a chain keeps events in the order the store committed them.
   private enqueue(work: () => Promise<void> | void): void {
     this.chain = this.chain.then(work).catch(this.onError);
   }
 
-  private readonly onWorkspace = (name: string): void => {
+  private readonly onChange = (change: StoreChange): void => {
+    if (change.kind === 'workspace') {
+      // Activity (heartbeats, probes) changes nothing a client is shown.
+      if (change.write !== 'activity') this.onWorkspace(change.name);
+    } else if (change.kind === 'operation-inserted') {
+      this.onOperation(change.operation);
+    } else {
+      this.onOperationUpdated(change.id);
+    }
+  };
+
+  private onWorkspace(name: string): void {
     if (this.queuedReads.has(name)) return;
     this.queuedReads.add(name);
     this.enqueue(async () => {
@@ -163,12 +181,24 @@ export class EventLog {
       const [lastOperation] = await this.store.listOperations(name, 1);
       this.appendWorkspace(ws, lastOperation);
     });
-  };
+  }
 
-  private readonly onOperation = (op: OperationRecord): void => {
-    const json = Buffer.from(JSON.stringify({ ...presentOperation(op), workspace: op.workspace }));
+  private onOperation(op: OperationRecord): void {
+    // Rendered now: the record is as it was inserted, whatever comes after.
+    const json = operationJson(op);
     this.enqueue(() => this.append(op.workspace, 'operation', [json]));
-  };
+  }
+
+  /** An update says only which fields changed: the operation is read whole, as for a workspace. */
+  private onOperationUpdated(id: string): void {
+    if (this.queuedOperationReads.has(id)) return;
+    this.queuedOperationReads.add(id);
+    this.enqueue(async () => {
+      if (!this.queuedOperationReads.delete(id)) return; // recording stopped meanwhile
+      const op = await this.store.getOperation(id);
+      if (op) this.append(op.workspace, 'operation', [operationJson(op)]);
+    });
+  }
 
   private appendWorkspace(ws: WorkspaceRecord, lastOperation: OperationRecord | undefined): void {
     const json = Buffer.from(JSON.stringify(presentWorkspace(ws, { lastOperation })));

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { WsmError } from '../core/errors.js';
-import { KeyedMutex } from '../controller/keyed-mutex.js';
+import { KeyedMutex } from '../lib/keyed-mutex.js';
 import type { Principal } from './auth.js';
 import type { ServerContext } from './context.js';
 

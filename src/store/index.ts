@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import { PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { KyselyStore, type StoreLogger } from './kysely-store.js';
+import { publishingStore } from './change-feed.js';
 import { openSqlite } from './sqlite.js';
 import type { Store } from './store.js';
 
 export type { Store, StoreOps } from './store.js';
+export type { ChangeFeed, StoreChange } from './change-feed.js';
 
 export interface OpenStoreOptions {
   /** SQLite lives at <dataDir>/wsm.sqlite (the dir is created). */
@@ -42,7 +44,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     await store.close();
     throw err;
   }
-  return store;
+  return publishingStore(store);
 }
 
 function asLogger(value: unknown): StoreLogger | undefined {

@@ -3,7 +3,7 @@ import { Kysely, Migrator, sql, type Dialect } from 'kysely';
 import { KyselyOps } from './kysely-ops.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database, SqlDialect } from './schema.js';
-import type { Store, StoreOps } from './store.js';
+import type { StoreBackend, StoreOps } from './store.js';
 
 export interface StoreLogger {
   info(obj: object, msg?: string): void;
@@ -15,7 +15,7 @@ export interface KyselyStoreOptions {
   logger?: StoreLogger;
 }
 
-export class KyselyStore extends KyselyOps implements Store {
+export class KyselyStore extends KyselyOps implements StoreBackend {
   private readonly logger: StoreLogger | undefined;
 
   private constructor(db: Kysely<Database>, options: KyselyStoreOptions) {

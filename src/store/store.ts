@@ -149,10 +149,35 @@ export interface StoreOps {
   deleteIdempotencyBefore(before: string): Promise<number>;
 }
 
-export interface Store extends StoreOps {
+/** A database behind the store (change-feed.ts makes it publish what it commits). */
+export interface StoreBackend extends StoreOps {
   /** Creates or upgrades the schema. Safe to call on every start. */
   migrate(): Promise<void>;
   /** Runs fn in one transaction: all of its writes land, or none do. */
   transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/** Which part of a workspace a write changed: spec and desired state, what runs, activity, or all of it. */
+export type WorkspaceWrite = 'created' | 'desired' | 'observed' | 'activity' | 'deleted';
+
+/** A committed write, as the store's change feed (change-feed.ts) tells it. */
+export type StoreChange =
+  | { kind: 'workspace'; name: string; write: WorkspaceWrite }
+  | { kind: 'operation-inserted'; operation: OperationRecord }
+  /** The fields the write set; `error: null` removed the error. */
+  | { kind: 'operation-updated'; id: string; patch: OperationPatch };
+
+export type ChangeListener = (change: StoreChange) => void;
+
+/** Where the committed changes are heard; only the store publishes them. */
+export interface ChangeSource {
+  /** Hears every change committed from now on, synchronously, in commit order; returns unsubscribe. */
+  subscribe(listener: ChangeListener): () => void;
+  readonly listenerCount: number;
+}
+
+export interface Store extends StoreBackend {
+  /** Workspace and operation writes, published once committed. */
+  readonly changes: ChangeSource;
 }

@@ -65,16 +65,15 @@ test("a resume committed between the reconcile's two reads is carried out, not a
     await store.insertWorkspace(stopped);
     const runtime = new RecordingRuntime();
     const resume = operation('op-resume', 'r');
-    let controller!: Controller;
-    // What PUT resume does: the workspace and its operation in one transaction, then the workspace queued.
+    // What PUT resume does: the workspace and its operation in one transaction (the store's change feed
+    // then queues the workspace).
     const request = async () => {
       await store.transaction(async (tx) => {
         await tx.replaceWorkspace({ ...stopped, desired_state: 'running', resource_version: 2 }, 1);
         await tx.insertOperation(resume);
       });
-      controller.enqueue('r');
     };
-    controller = new Controller(interleaved(store, request), new Map([['docker', runtime]]), logger, { hooksDir: dataDir, defaultImage: 'wsm-test/busybox:1', progressRequeueMs: 20 });
+    const controller = new Controller(interleaved(store, request), new Map([['docker', runtime]]), logger, { hooksDir: dataDir, defaultImage: 'wsm-test/busybox:1', progressRequeueMs: 20 });
     await controller.start();
     try {
       controller.enqueue('r'); // a reconcile already under way (a resync, an engine event) when the request lands

@@ -46,3 +46,10 @@ test('Backoff counts failures in a row; reset starts again from the base', () =>
   assert.equal(backoff.failures, 0);
   assert.equal(backoff.next(), 10);
 });
+
+test('with the default randomness, delays of keys that failed together are spread apart within the jitter', () => {
+  const p = { baseMs: 1000, maxMs: 60_000, jitter: 0.2 };
+  const delays = new Set(Array.from({ length: 50 }, () => backoffDelay(p, 3)));
+  assert.ok(delays.size > 10, `50 keys retried after only ${delays.size} different delays`);
+  for (const d of delays) assert.ok(d >= 3200 && d <= 4800, String(d));
+});

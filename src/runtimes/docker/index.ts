@@ -112,70 +112,72 @@ export class DockerRuntime implements Runtime {
     this.logger = options.logger ?? NO_LOG;
   }
 
-  async apply(ws: RuntimeWorkspace): Promise<ObservedInstance> {
+  /** Every engine call is made with `signal`: aborted, the call in flight ends and apply rejects. */
+  async apply(ws: RuntimeWorkspace, signal?: AbortSignal): Promise<ObservedInstance> {
     return this.engine(async () => {
-      const info = await this.inspectOwned(ws);
+      const info = await this.inspectOwned(ws, signal);
       const hash = configHash(ws, this.settings);
 
       if (!info || info.Config.Labels?.[HASH_LABEL] !== hash) {
         // An existing container with the current config mounts the volume, and the engine keeps a
         // volume in use: only a new container needs the check (one engine call fewer on stop/resume).
-        await this.ensureVolume(ws);
+        await this.ensureVolume(ws, signal);
         // Pull before touching the old container: a patch to a missing image leaves it running.
         const image = await ensureImage(this.docker, ws.image, this.pullPolicy(ws), this.pullTimeoutMs, this.logger);
+        signal?.throwIfAborted();
         // Built before the old container goes: a config the runtime refuses leaves it running.
         const options = createOptions(ws, this.settings, hash, image);
         if (info) {
           this.logger.info({ workspace: ws.name, generation: ws.generation }, 'recreating container for a changed config');
-          await this.stopContainer(info.Id);
-          await this.removeContainer(info.Id);
+          await this.stopContainer(info.Id, signal);
+          await this.removeContainer(info.Id, signal);
         }
-        const container = await this.createContainer(ws, options);
-        if (ws.desired === 'running') await this.startContainer(ws, container);
-        return this.observe(ws);
+        const container = await this.createContainer(ws, options, signal);
+        if (ws.desired === 'running') await this.startContainer(ws, container, signal);
+        return this.observe(ws, signal);
       }
 
       const container = this.docker.getContainer(info.Id);
       const status = info.State.Status;
       if (ws.desired === 'running') {
-        if (status === 'paused') await container.unpause();
-        else if (status === 'created' || status === 'exited' || status === 'dead') await this.startContainer(ws, container);
+        if (status === 'paused') await container.unpause(abortable(signal));
+        else if (status === 'created' || status === 'exited' || status === 'dead') await this.startContainer(ws, container, signal);
       } else if (status === 'running' || status === 'restarting' || status === 'paused') {
-        await this.stopContainer(info.Id);
+        await this.stopContainer(info.Id, signal);
       }
-      return this.observe(ws);
-    });
+      return this.observe(ws, signal);
+    }, signal);
   }
 
-  async observe(ws: RuntimeWorkspace): Promise<ObservedInstance> {
+  async observe(ws: RuntimeWorkspace, signal?: AbortSignal): Promise<ObservedInstance> {
     return this.engine(async () => {
-      const info = await this.inspectOwned(ws);
+      const info = await this.inspectOwned(ws, signal);
       if (!info) return missingInstance(ws);
       const status = info.State.Status;
       const ended = status === 'exited' || status === 'dead' || status === 'restarting';
-      const preStartFailure = ended && ws.desired === 'running' && hasWrapper(info) ? await this.readPreStartFailure(info.Id) : undefined;
-      const preStartRunning = status === 'running' && hasWrapper(info) && !(await this.fileExists(info.Id, PRE_START_DONE));
+      const preStartFailure = ended && ws.desired === 'running' && hasWrapper(info) ? await this.readPreStartFailure(info.Id, signal) : undefined;
+      const preStartRunning = status === 'running' && hasWrapper(info) && !(await this.fileExists(info.Id, PRE_START_DONE, signal));
       return toObserved(info, ws, {
         advertiseAddress: this.advertiseAddress,
         currentHash: configHash(ws, this.settings),
         preStartFailure,
         preStartRunning,
       });
-    });
+    }, signal);
   }
 
-  async remove(ws: RuntimeWorkspace, options: RemoveOptions): Promise<void> {
+  async remove(ws: RuntimeWorkspace, options: RemoveOptions, signal?: AbortSignal): Promise<void> {
     return this.engine(async () => {
       const name = containerName(ws.name);
-      const info = await this.inspect(name);
+      const info = await this.inspect(name, signal);
       if (info && ownerOf(info.Config.Labels, this.settings.installation) !== 'ours') {
         this.logger.warn({ container: name, installation: info.Config.Labels?.[INSTALLATION_LABEL] }, 'not removing a container this installation did not make');
       } else if (info) {
-        await this.stopContainer(info.Id);
-        await this.removeContainer(info.Id);
+        await this.stopContainer(info.Id, signal);
+        await this.removeContainer(info.Id, signal);
       }
-      if (options.deleteVolume) await this.removeVolume(volumeName(ws.name));
-    });
+      if (options.deleteVolume) await this.removeVolume(volumeName(ws.name), signal);
+    }, signal);
   }
 
   async listInstances(): Promise<string[]> {
@@ -201,14 +203,14 @@ export class DockerRuntime implements Runtime {
     return unsubscribe;
   }
 
-  async exec(ws: RuntimeWorkspace, command: string[], timeoutMs: number): Promise<ExecResult> {
+  async exec(ws: RuntimeWorkspace, command: string[], timeoutMs: number, signal?: AbortSignal): Promise<ExecResult> {
     return this.engine(async () => {
-      const info = await this.inspectOwned(ws);
+      const info = await this.inspectOwned(ws, signal);
       if (!info) throw new Error(`container ${containerName(ws.name)} not found`);
       if (info.State.Status !== 'running') throw new Error(`container ${containerName(ws.name)} is not running (${info.State.Status})`);
       const env = ws.env.map((e) => `${e.name}=${e.value}`);
       return execInContainer(this.docker, this.docker.getContainer(info.Id), command, env, timeoutMs);
-    });
+    }, signal);
   }
 
   /**
@@ -216,9 +218,10 @@ export class DockerRuntime implements Runtime {
    * engine can leave this request unanswered (seen with a container that was being stopped), so it is
    * bounded; and dockerode hands the answer over as a stream, which holds its socket until destroyed.
    */
-  private async fileExists(id: string, path: string): Promise<boolean> {
+  private async fileExists(id: string, path: string, signal?: AbortSignal): Promise<boolean> {
+    const bounded = AbortSignal.timeout(FILE_CHECK_TIMEOUT_MS);
     try {
-      const answer = (await this.docker.getContainer(id).infoArchive({ path, abortSignal: AbortSignal.timeout(FILE_CHECK_TIMEOUT_MS) })) as unknown;
+      const answer = (await this.docker.getContainer(id).infoArchive({ path, abortSignal: signal ? AbortSignal.any([signal, bounded]) : bounded })) as unknown;
       (answer as { destroy?: () => void } | undefined)?.destroy?.();
       return true;
     } catch (err) {
@@ -227,7 +230,8 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  async usage(ws: RuntimeWorkspace): Promise<UsageSample | undefined> {
+  async usage(ws: RuntimeWorkspace, signal?: AbortSignal): Promise<UsageSample | undefined> {
+    signal?.throwIfAborted();
     return this.engine(() => containerUsage(this.docker, containerName(ws.name)));
   }
 
@@ -238,10 +242,12 @@ export class DockerRuntime implements Runtime {
   // --- helpers -------------------------------------------------------------------------------
 
   /** Engine-unreachable errors get a sentence that says so; the controller shows it as UNAVAILABLE. */
-  private async engine<T>(fn: () => Promise<T>): Promise<T> {
+  private async engine<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     try {
       return await fn();
     } catch (err) {
+      // A cancelled call says why it was cancelled, not the client's generic "aborted".
+      if (signal?.aborted) throw signal.reason;
       if (isConnectionError(err)) {
         throw new Error(`docker engine unreachable at ${this.where}: ${(err as Error).message}`, { cause: err });
       }
@@ -258,9 +264,9 @@ export class DockerRuntime implements Runtime {
     return [`${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`, `${INSTALLATION_LABEL}=${this.settings.installation}`, ...extra];
   }
 
-  private async inspect(name: string): Promise<Docker.ContainerInspectInfo | undefined> {
+  private async inspect(name: string, signal?: AbortSignal): Promise<Docker.ContainerInspectInfo | undefined> {
     try {
-      return await this.docker.getContainer(name).inspect();
+      return await this.docker.getContainer(name).inspect(abortable(signal));
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -272,9 +278,9 @@ export class DockerRuntime implements Runtime {
    * installation on the same engine, or a container made by hand. Every look at the container goes
    * through here, so one replaced behind wsm's back is noticed at the next event or resync.
    */
-  private async inspectOwned(ws: RuntimeWorkspace): Promise<Docker.ContainerInspectInfo | undefined> {
+  private async inspectOwned(ws: RuntimeWorkspace, signal?: AbortSignal): Promise<Docker.ContainerInspectInfo | undefined> {
     const name = containerName(ws.name);
-    const info = await this.inspect(name);
+    const info = await this.inspect(name, signal);
     if (info && ownerOf(info.Config.Labels, this.settings.installation) !== 'ours') {
       throw nameConflict('container', name, info.Config.Labels, this.settings.installation);
     }
@@ -287,14 +293,14 @@ export class DockerRuntime implements Runtime {
    * another installation is that installation's data, and is refused. remove() deletes only volumes
    * this installation labelled.
    */
-  private async ensureVolume(ws: RuntimeWorkspace): Promise<void> {
+  private async ensureVolume(ws: RuntimeWorkspace, signal?: AbortSignal): Promise<void> {
     const name = volumeName(ws.name);
     let labels: Record<string, string> | null | undefined;
     try {
-      labels = (await this.docker.getVolume(name).inspect()).Labels;
+      labels = (await this.docker.getVolume(name).inspect(abortable(signal))).Labels;
     } catch (err) {
       if (!isNotFound(err)) throw err;
-      await this.docker.createVolume({ Name: name, Labels: baseLabels(ws, this.settings) });
+      await this.docker.createVolume({ Name: name, Labels: baseLabels(ws, this.settings), ...abortable(signal) });
       return;
     }
     const other = labels?.[INSTALLATION_LABEL];
@@ -303,10 +309,10 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  private async removeVolume(name: string): Promise<void> {
+  private async removeVolume(name: string, signal?: AbortSignal): Promise<void> {
     let labels: Record<string, string> | undefined;
     try {
-      labels = (await this.docker.getVolume(name).inspect()).Labels ?? {};
+      labels = (await this.docker.getVolume(name).inspect(abortable(signal))).Labels ?? {};
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;
@@ -316,29 +322,29 @@ export class DockerRuntime implements Runtime {
       return;
     }
     try {
-      await this.docker.getVolume(name).remove();
+      await this.docker.getVolume(name).remove(abortable(signal));
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
   }
 
-  private async createContainer(ws: RuntimeWorkspace, options: Docker.ContainerCreateOptions): Promise<Docker.Container> {
+  private async createContainer(ws: RuntimeWorkspace, options: Docker.ContainerCreateOptions, signal?: AbortSignal): Promise<Docker.Container> {
     let container: Docker.Container;
     try {
-      container = await this.docker.createContainer(options);
+      container = await this.docker.createContainer({ ...options, ...abortable(signal) });
     } catch (err) {
       // 400 is the engine rejecting the config (a bad memory limit, a bad bind): retrying cannot help.
       if (statusCodeOf(err) === 400) throw new PermanentRuntimeError(`cannot create container ${options.name}: ${engineReason(err)}`, 'InvalidConfig');
       throw err;
     }
     const preStart = ws.hooks.pre_start;
-    if (preStart) await container.putArchive(await hookArchive(preStart.content), { path: '/' });
+    if (preStart) await container.putArchive(await hookArchive(preStart.content), { path: '/', ...abortable(signal) });
     return container;
   }
 
-  private async startContainer(ws: RuntimeWorkspace, container: Docker.Container): Promise<void> {
+  private async startContainer(ws: RuntimeWorkspace, container: Docker.Container, signal?: AbortSignal): Promise<void> {
     try {
-      await container.start();
+      await container.start(abortable(signal));
     } catch (err) {
       const code = statusCodeOf(err);
       if (code === 304) return;
@@ -353,26 +359,26 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  private async stopContainer(id: string): Promise<void> {
+  private async stopContainer(id: string, signal?: AbortSignal): Promise<void> {
     try {
-      await this.docker.getContainer(id).stop({ t: this.stopGraceSeconds });
+      await this.docker.getContainer(id).stop({ t: this.stopGraceSeconds, ...abortable(signal) });
     } catch (err) {
       const code = statusCodeOf(err);
       if (code !== 304 && code !== 404) throw err;
     }
   }
 
-  private async removeContainer(id: string): Promise<void> {
+  private async removeContainer(id: string, signal?: AbortSignal): Promise<void> {
     try {
-      await this.docker.getContainer(id).remove({ force: true, v: false });
+      await this.docker.getContainer(id).remove({ force: true, v: false, ...abortable(signal) });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
   }
 
-  private async readFile(id: string, path: string): Promise<string | undefined> {
+  private async readFile(id: string, path: string, signal?: AbortSignal): Promise<string | undefined> {
     try {
-      const stream = await this.docker.getContainer(id).getArchive({ path });
+      const stream = await this.docker.getContainer(id).getArchive({ path, ...abortable(signal) });
       return (await firstFileOfTar(stream))?.toString('utf8');
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -380,13 +386,18 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  private async readPreStartFailure(id: string): Promise<PreStartFailure | undefined> {
-    const rc = await this.readFile(id, PRE_START_RC);
+  private async readPreStartFailure(id: string, signal?: AbortSignal): Promise<PreStartFailure | undefined> {
+    const rc = await this.readFile(id, PRE_START_RC, signal);
     const exitCode = Number(rc?.trim());
     if (rc === undefined || !Number.isInteger(exitCode)) return undefined;
-    const output = (await this.readFile(id, PRE_START_LOG)) ?? '';
+    const output = (await this.readFile(id, PRE_START_LOG, signal)) ?? '';
     return { exitCode, message: preStartFailureMessage(exitCode, output, this.settings.preStartTimeoutSeconds) };
   }
+}
+
+/** The option that makes a dockerode call cancellable; none without a signal (else it lands in the query string). */
+function abortable(signal: AbortSignal | undefined): { abortSignal?: AbortSignal } {
+  return signal ? { abortSignal: signal } : {};
 }
 
 function hasWrapper(info: Docker.ContainerInspectInfo): boolean {

@@ -215,7 +215,8 @@ export class KubernetesRuntime implements Runtime {
     };
   }
 
-  async exec(ws: RuntimeWorkspace, command: string[], timeoutMs: number): Promise<ExecResult> {
+  async exec(ws: RuntimeWorkspace, command: string[], timeoutMs: number, signal?: AbortSignal): Promise<ExecResult> {
+    signal?.throwIfAborted();
     return execInPod(this.kc, this.ns(ws), names.pod(ws.name), names.container(ws.name), command, timeoutMs);
   }
 

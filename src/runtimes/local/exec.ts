@@ -37,12 +37,18 @@ export interface RunOptions {
   timeoutMs: number;
   /** The user to run as; absent = the control plane's own user. */
   owner?: Owner;
+  /** Aborted, the command's whole process group is killed and the run rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export function runCaptured(command: string[], options: RunOptions): Promise<ExecResult> {
   const started = Date.now();
   const tail = new Tail(EXEC_OUTPUT_LIMIT);
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
+    if (options.signal?.aborted) {
+      reject(options.signal.reason);
+      return;
+    }
     if (command.length === 0) {
       resolve({ exit_code: NOT_STARTED_EXIT_CODE, output: 'no command given', duration_ms: 0, timed_out: false });
       return;
@@ -69,8 +75,13 @@ export function runCaptured(command: string[], options: RunOptions): Promise<Exe
       settled = true;
       clearTimeout(timer);
       clearTimeout(drainTimer);
+      options.signal?.removeEventListener('abort', cancel);
       child.stdout?.destroy();
       child.stderr?.destroy();
+      if (options.signal?.aborted) {
+        reject(options.signal.reason);
+        return;
+      }
       resolve({
         exit_code: timedOut ? TIMEOUT_EXIT_CODE : code,
         output: tail.text(),
@@ -82,6 +93,10 @@ export function runCaptured(command: string[], options: RunOptions): Promise<Exe
       timedOut = true;
       if (child.pid) signalGroup(child.pid, 'SIGKILL');
     }, options.timeoutMs);
+    const cancel = () => {
+      if (child.pid) signalGroup(child.pid, 'SIGKILL');
+    };
+    options.signal?.addEventListener('abort', cancel, { once: true });
     child.stdout?.on('data', (c: Buffer) => tail.push(c));
     child.stderr?.on('data', (c: Buffer) => tail.push(c));
     child.once('error', (err) => {

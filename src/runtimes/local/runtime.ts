@@ -73,12 +73,18 @@ export class LocalRuntime implements Runtime {
     this.users = options.uidRange ? new UidAllocator(this.rootDir, options.uidRange) : undefined;
   }
 
-  async apply(ws: RuntimeWorkspace): Promise<ObservedInstance> {
+  /**
+   * Local steps are short file and process operations: a signal aborted before one begins ends the
+   * call; a stop already under way finishes its grace period (a half-stopped group helps nobody).
+   */
+  async apply(ws: RuntimeWorkspace, signal?: AbortSignal): Promise<ObservedInstance> {
+    signal?.throwIfAborted();
     const dir = this.dirFor(ws.name);
-    return ws.desired === 'stopped' ? this.ensureStopped(ws, dir) : this.ensureRunning(ws, dir);
+    return ws.desired === 'stopped' ? this.ensureStopped(ws, dir) : this.ensureRunning(ws, dir, signal);
   }
 
-  async observe(ws: RuntimeWorkspace): Promise<ObservedInstance> {
+  async observe(ws: RuntimeWorkspace, signal?: AbortSignal): Promise<ObservedInstance> {
+    signal?.throwIfAborted();
     const dir = this.dirFor(ws.name);
     const state = await dir.readState();
     if (!state) return { status: 'UNAVAILABLE', message: 'not created', instance_name: ws.name };
@@ -93,10 +99,12 @@ export class LocalRuntime implements Runtime {
     return this.failed(dir, state);
   }
 
-  async remove(ws: RuntimeWorkspace, options: RemoveOptions): Promise<void> {
+  async remove(ws: RuntimeWorkspace, options: RemoveOptions, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
     const dir = this.dirFor(ws.name);
     const state = await dir.readState();
     if (state) await this.stopProcess(dir, state);
+    signal?.throwIfAborted();
     if (options.deleteVolume) {
       // What the workspace could write goes first, deleted as the workspace's user; then the rest is ours.
       await removeTree(dir.home);
@@ -116,7 +124,8 @@ export class LocalRuntime implements Runtime {
     this.log.info({ workspace: ws.name }, 'local workspace removed; home directory kept');
   }
 
-  async usage(ws: RuntimeWorkspace): Promise<UsageSample | undefined> {
+  async usage(ws: RuntimeWorkspace, signal?: AbortSignal): Promise<UsageSample | undefined> {
+    signal?.throwIfAborted();
     const state = await this.dirFor(ws.name).readState();
     if (!state || state.status !== 'running' || !isSameProcessAlive(state.pid, state.start_ticks)) return undefined;
     // Per-process network counters do not exist on Linux; CPU is what a local workspace can tell.
@@ -156,7 +165,7 @@ export class LocalRuntime implements Runtime {
     };
   }
 
-  async exec(ws: RuntimeWorkspace, command: string[], timeoutMs: number): Promise<ExecResult> {
+  async exec(ws: RuntimeWorkspace, command: string[], timeoutMs: number, signal?: AbortSignal): Promise<ExecResult> {
     const dir = this.dirFor(ws.name);
     const state = await dir.readState();
     if (!state || state.status !== 'running' || !isSameProcessAlive(state.pid, state.start_ticks)) {
@@ -164,12 +173,12 @@ export class LocalRuntime implements Runtime {
     }
     const env = processEnv(ws, dir.home, state.port!);
     if (state.uid === undefined) {
-      return runCaptured(command, { cwd: resolveWorkDir(dir.home, ws.container.working_dir), env, timeoutMs });
+      return runCaptured(command, { cwd: resolveWorkDir(dir.home, ws.container.working_dir), env, timeoutMs, signal });
     }
     // As in the launch wrapper, the working dir is entered as the workspace's user, never by us.
     const workDir = workDirInHome(dir.home, ws.container.working_dir);
     const inWorkDir = workDir ? ['/bin/sh', '-c', 'cd -- "$1" && shift && exec "$@"', 'wsm-exec', workDir, ...command] : command;
-    return runCaptured(command.length ? inWorkDir : [], { cwd: dir.home, env, timeoutMs, owner: { uid: state.uid, gid: state.uid } });
+    return runCaptured(command.length ? inWorkDir : [], { cwd: dir.home, env, timeoutMs, owner: { uid: state.uid, gid: state.uid }, signal });
   }
 
   async close(): Promise<void> {
@@ -203,7 +212,7 @@ export class LocalRuntime implements Runtime {
     return new WorkspaceDir(this.rootDir, name);
   }
 
-  private async ensureRunning(ws: RuntimeWorkspace, dir: WorkspaceDir): Promise<ObservedInstance> {
+  private async ensureRunning(ws: RuntimeWorkspace, dir: WorkspaceDir, signal: AbortSignal | undefined): Promise<ObservedInstance> {
     const command = [...(ws.container.command ?? []), ...(ws.container.args ?? [])];
     if (!ws.container.command?.length) {
       throw new PermanentRuntimeError(
@@ -227,6 +236,8 @@ export class LocalRuntime implements Runtime {
     }
     if (state) await this.stopProcess(dir, state);
     await this.prepare(dir, owner);
+    // The last point before a process is started: abandoned here, nothing is left half-made.
+    signal?.throwIfAborted();
     const port = await this.choosePort(ws, state);
     try {
       return await this.start(ws, dir, { command, workDir, hash, port, owner });

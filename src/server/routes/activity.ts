@@ -10,7 +10,7 @@ export async function activityRoutes(app: WsmApp, ctx: ServerContext): Promise<v
   const heartbeat = { params: WorkspaceParams, tags: ['workspaces'], summary: 'Heartbeat: the workspace is in use', response: { 200: ActivityEnvelope, ...ERRORS } };
   app.post('/api/workspaces/:name/activity', { config: { auth: 'editor' }, schema: heartbeat }, async (req) => {
     const { name } = req.params;
-    const ws = await ctx.commands.heartbeat(name);
+    const ws = await ctx.actions.heartbeat(name);
     const latest = ctx.controller.activity.peek(name);
     // The write to the store may be debounced: the answer shows the heartbeat just taken.
     const activity = latest ? { ...ws.activity, last_activity_at: new Date(latest.at).toISOString(), last_activity_source: latest.source } : ws.activity;

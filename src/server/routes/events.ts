@@ -52,7 +52,7 @@ const EventsSchema = {
 
 export async function eventRoutes(app: WsmApp, ctx: ServerContext, options: Partial<EventSettings> = {}): Promise<void> {
   const settings = { ...DEFAULT_EVENT_SETTINGS, ...options };
-  const log = new EventLog(ctx.controller, ctx.store, { maxEvents: settings.replayEvents, maxBytes: settings.replayBytes, lingerMs: settings.lingerMs }, (err) =>
+  const log = new EventLog(ctx.store, { maxEvents: settings.replayEvents, maxBytes: settings.replayBytes, lingerMs: settings.lingerMs }, (err) =>
     app.log.warn({ err }, 'event not recorded'),
   );
   const open = new Set<EventStream>();

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { WsmError } from '../../core/errors.js';
 import { CLUSTER_TYPES, INSTANCE_STATUSES, type ClusterType, type InstanceStatus } from '../../core/types.js';
-import type { CommandResult } from '../../controller/workspace-commands.js';
+import type { ActionResult } from '../../app/workspace-actions.js';
 import type { ConfigAccess } from '../../core/container-config-access.js';
 import { canView, roleAtLeast, roleOn, type Principal } from '../auth.js';
 import { principalOf } from '../auth-hook.js';
@@ -53,9 +53,9 @@ function parseIfMatch(req: FastifyRequest): string | undefined {
 }
 
 export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<void> {
-  const { store, commands } = ctx;
+  const { store, actions } = ctx;
 
-  const answer = (reply: FastifyReply, principal: Principal, result: CommandResult, status = 200) => {
+  const answer = (reply: FastifyReply, principal: Principal, result: ActionResult, status = 200) => {
     reply.header('etag', etag(result.workspace));
     return {
       status,
@@ -72,7 +72,7 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     const audit = req.routeOptions.config.audit;
     if (!audit || !req.principal || !(err instanceof WsmError) || err.status >= 500) return;
     const { action, workspace } = audit(req);
-    await commands.auditRejection(action, workspace, { actor: req.principal.actor, requestId: req.id }, err);
+    await actions.auditRejection(action, workspace, { actor: req.principal.actor, requestId: req.id }, err);
   });
 
   const list = { querystring: ListQuery, tags: ['workspaces'], summary: 'List workspaces', response: { 200: WorkspacePage, ...ERRORS } };
@@ -124,7 +124,7 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     const principal = principalOf(req);
     const body = req.body;
     return withIdempotency(ctx, req, reply, principal, async () => {
-      const result = await commands.create(body.workspace, { actor: principal.actor, requestId: req.id, configAccess: configAccessOf(principal) });
+      const result = await actions.create(body.workspace, { actor: principal.actor, requestId: req.id, configAccess: configAccessOf(principal) });
       return answer(reply, principal, result, 201);
     });
   });
@@ -147,7 +147,7 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     const { name } = req.params;
     const body = req.body;
     return withIdempotency(ctx, req, reply, principal, async () => {
-      const result = await commands.act(name, body.workspace, { actor: principal.actor, requestId: req.id, ifMatch: parseIfMatch(req), configAccess: configAccessOf(principal) });
+      const result = await actions.act(name, body.workspace, { actor: principal.actor, requestId: req.id, ifMatch: parseIfMatch(req), configAccess: configAccessOf(principal) });
       return answer(reply, principal, result);
     });
   });
@@ -158,7 +158,7 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     const principal = principalOf(req);
     const { name } = req.params;
     const q = req.query;
-    const result = await commands.remove(name, q.delete_volume ?? false, { actor: principal.actor, requestId: req.id, ifMatch: parseIfMatch(req) });
+    const result = await actions.remove(name, q.delete_volume ?? false, { actor: principal.actor, requestId: req.id, ifMatch: parseIfMatch(req) });
     const { status, body } = answer(reply, principal, result);
     return reply.status(status).send(body);
   });

@@ -1,5 +1,7 @@
-// The write side of the API: every request becomes a change of spec or desired state, written in
-// one transaction together with its operation and audit event, then handed to the reconciler.
+// The use cases behind every request that changes a workspace: validate, write the change of spec
+// or desired state in one transaction with its operation and audit event, then answer once the
+// runtime has taken it. The reconciler hears of the change from the store's change feed; nothing
+// here knows the controller.
 import { randomUUID } from 'node:crypto';
 import { selectInheritedEnv } from '../core/env.js';
 import { timeOrderedId } from '../core/ids.js';
@@ -9,31 +11,36 @@ import { applyPatch, buildSpec, specEquals } from '../core/spec.js';
 import { bindRootErrors, configAccessErrors, type ConfigAccess } from '../core/container-config-access.js';
 import type { ContainerConfigPatch } from '../core/container-config-check.js';
 import { specLimitErrors } from '../core/limits.js';
-import type { AuditEvent, ClusterType, ContainerConfig, DesiredState, LifecycleConfig, OperationAction, OperationRecord, WorkspaceRecord, WorkspaceSpec } from '../core/types.js';
+import type { ActivitySource, AuditEvent, ClusterType, ContainerConfig, DesiredState, LifecycleConfig, ObservedState, OperationAction, OperationRecord, WorkspaceRecord, WorkspaceSpec } from '../core/types.js';
 import type { Store, StoreOps } from '../store/store.js';
-import type { Controller, OperationWatch } from './controller.js';
-import { checkHookPath } from './hook-scripts.js';
+import { checkHookPath } from '../lib/hook-scripts.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
-import { initialObserved } from './observed.js';
+import { OperationWaiter, type OperationWait } from './operation-waiter.js';
 
 /** The actor of stops the idle culler makes. */
 export const AUTO_TERMINATION_ACTOR = 'auto-termination';
 
-export interface CommandContext {
+export interface ActionContext {
   actor: string;
   requestId?: string;
   /** The ETag the client sent in If-Match, without quotes. */
   ifMatch?: string;
   /** Which container_config keys the caller may change (core/container-config-access.ts); editor when not said. */
   configAccess?: ConfigAccess;
+  /** Ends the wait for the runtime early (the client went away, the server is closing); the change stays written. */
+  signal?: AbortSignal;
 }
 
-export interface CommandResult {
+export interface ActionResult {
   workspace: WorkspaceRecord;
   operation?: OperationRecord;
 }
 
-export interface CommandOptions {
+export interface ActionOptions {
+  /** The cluster types this server runs, its default first. */
+  clusterTypes: readonly ClusterType[];
+  /** The cluster types whose runtime can add a workspace to an Ingress. */
+  ingressClusterTypes: readonly ClusterType[];
   hooksDir: string;
   /** How long a request waits for the runtime to accept its change before answering. */
   actionWaitMs: number;
@@ -45,21 +52,45 @@ export interface CommandOptions {
   localIsolated?: boolean;
 }
 
-export class WorkspaceCommands {
+/** Where heartbeats go: activity is written debounced by whoever keeps it (the controller's recorder). */
+export interface ActivitySink {
+  record(name: string, source: ActivitySource): Promise<void>;
+}
+
+/** What a workspace shows between its creation and the reconciler's first look. */
+function initialObserved(now: string): ObservedState {
+  return {
+    status: 'PENDING',
+    observed_generation: 0,
+    conditions: [{ type: 'Ready', status: 'False', reason: 'Creating', last_transition_time: now }],
+    updated_at: now,
+  };
+}
+
+export class WorkspaceActions {
   private readonly locks = new KeyedMutex();
+  private readonly waiter: OperationWaiter;
 
   constructor(
     private readonly store: Store,
-    private readonly controller: Controller,
-    private readonly options: CommandOptions,
-  ) {}
+    private readonly activity: ActivitySink,
+    private readonly options: ActionOptions,
+  ) {
+    this.waiter = new OperationWaiter(store.changes);
+  }
 
-  async create(body: unknown, ctx: CommandContext): Promise<CommandResult> {
-    const parsed = parseCreateRequest(body, { defaultClusterType: this.controller.clusterTypes[0] ?? 'local' });
+  /** Requests waiting for their operation now (each wait ends by its answer, its timeout or its signal). */
+  get waiting(): number {
+    return this.waiter.watching;
+  }
+
+  async create(body: unknown, ctx: ActionContext): Promise<ActionResult> {
+    const { clusterTypes } = this.options;
+    const parsed = parseCreateRequest(body, { defaultClusterType: clusterTypes[0] ?? 'local' });
     if (parsed.errors.length > 0) throw validationError(parsed.errors);
     const req = parsed.value;
-    if (!this.controller.runtimeFor(req.cluster_type)) {
-      throw validationError([{ field: 'cluster_type', message: `cluster type ${req.cluster_type} is not configured on this server; available: ${this.controller.clusterTypes.join(', ')}` }]);
+    if (!clusterTypes.includes(req.cluster_type)) {
+      throw validationError([{ field: 'cluster_type', message: `cluster type ${req.cluster_type} is not configured on this server; available: ${clusterTypes.join(', ')}` }]);
     }
     const { inheritedEnv, defaultImage } = await this.clusterDefaults();
     const spec = buildSpec(req, { inheritedEnv, defaultImage });
@@ -88,11 +119,11 @@ export class WorkspaceCommands {
         await tx.insertOperation(op);
         await tx.appendAudit(this.audit(ctx, 'create', ws.name, 0, 1, 'ok'));
       });
-      return this.handOver(ws.name, watch);
+      return this.handOver(ws.name, watch, ctx);
     });
   }
 
-  async act(name: string, body: unknown, ctx: CommandContext): Promise<CommandResult> {
+  async act(name: string, body: unknown, ctx: ActionContext): Promise<ActionResult> {
     const parsed = parseActionRequest(body);
     if (parsed.errors.length > 0) throw validationError(parsed.errors);
     const req = parsed.value;
@@ -108,7 +139,7 @@ export class WorkspaceCommands {
       if (!current) throw notFound(name);
       this.checkPrecondition(current, ctx);
       if (current.deletion) throw new WsmError('conflict', `Workspace ${name} is being deleted.`);
-      if (req.action === 'add_to_ingress' && !this.controller.runtimeFor(current.cluster_type)?.supportsIngress) {
+      if (req.action === 'add_to_ingress' && !this.options.ingressClusterTypes.includes(current.cluster_type)) {
         throw new WsmError('unsupported_action', `add_to_ingress needs a Kubernetes workspace; ${name} runs on ${current.cluster_type}.`, [
           { field: 'action', message: 'add_to_ingress is only supported on cluster type k8s' },
         ]);
@@ -136,11 +167,11 @@ export class WorkspaceCommands {
         await tx.insertOperation(op);
         await tx.appendAudit(this.audit(ctx, req.action, name, current.generation, updated.generation, 'ok'));
       });
-      return this.handOver(name, watch);
+      return this.handOver(name, watch, ctx);
     });
   }
 
-  async remove(name: string, deleteVolume: boolean, ctx: CommandContext): Promise<CommandResult> {
+  async remove(name: string, deleteVolume: boolean, ctx: ActionContext): Promise<ActionResult> {
     return this.locks.run(name, async () => {
       const current = await this.store.getWorkspace(name);
       if (!current) throw notFound(name);
@@ -158,17 +189,18 @@ export class WorkspaceCommands {
         await tx.insertOperation(op);
         await tx.appendAudit(this.audit(ctx, 'delete', name, current.generation, current.generation, 'ok'));
       });
-      return this.handOver(name, watch, updated);
+      return this.handOver(name, watch, ctx, updated);
     });
   }
 
   /**
    * The culler's stop. `confirm` is asked again under the workspace's lock with the record as it
    * now stands (a patch or heartbeat may have come in since the culler looked) and returns the
-   * figures the stop is decided on, or undefined when it no longer is. Returns the operation, if any.
+   * figures the stop is decided on, or undefined when it no longer is. Returns the operation, if any;
+   * the reconciler hears of it from the store.
    */
   async autoStop(name: string, confirm: (ws: WorkspaceRecord) => Record<string, unknown> | undefined): Promise<OperationRecord | undefined> {
-    const op = await this.locks.run(name, async () => {
+    return this.locks.run(name, async () => {
       const current = await this.store.getWorkspace(name);
       if (!current || current.deletion || current.desired_state !== 'running') return undefined;
       const figures = confirm(current);
@@ -181,7 +213,7 @@ export class WorkspaceCommands {
         activity: { ...current.activity, last_auto_stop: figures },
         updated_at: now,
       };
-      const ctx: CommandContext = { actor: AUTO_TERMINATION_ACTOR };
+      const ctx: ActionContext = { actor: AUTO_TERMINATION_ACTOR };
       const op = this.operation(updated, 'auto_stop', ctx, figures, 'stopped');
       await this.store.transaction(async (tx) => {
         await this.replace(tx, updated, current.resource_version);
@@ -191,20 +223,18 @@ export class WorkspaceCommands {
       });
       return op;
     });
-    if (op) this.controller.enqueue(name);
-    return op;
   }
 
   /** A heartbeat from the workspace (or an agent in it): activity, nothing else. */
   async heartbeat(name: string): Promise<WorkspaceRecord> {
     const ws = await this.store.getWorkspace(name);
     if (!ws || ws.deletion) throw notFound(name);
-    await this.controller.activity.record(name, 'heartbeat');
+    await this.activity.record(name, 'heartbeat');
     return ws;
   }
 
   /** Records a rejected change, so the audit log shows attempts as well as changes. */
-  async auditRejection(action: string, workspace: string | undefined, ctx: CommandContext, error: WsmError): Promise<void> {
+  async auditRejection(action: string, workspace: string | undefined, ctx: ActionContext, error: WsmError): Promise<void> {
     await this.store.appendAudit({ ...this.audit(ctx, action, workspace, undefined, undefined, 'error'), detail: `${error.status} ${error.type}: ${error.message}` });
   }
 
@@ -232,7 +262,7 @@ export class WorkspaceCommands {
     }
   }
 
-  private checkPrecondition(ws: WorkspaceRecord, ctx: CommandContext): void {
+  private checkPrecondition(ws: WorkspaceRecord, ctx: ActionContext): void {
     if (ctx.ifMatch === undefined || ctx.ifMatch === '*') return;
     if (ctx.ifMatch !== String(ws.resource_version)) {
       throw new WsmError('precondition_failed', `Workspace ${ws.name} has changed (its ETag is now "${ws.resource_version}", the request said "${ctx.ifMatch}").`);
@@ -240,7 +270,7 @@ export class WorkspaceCommands {
   }
 
   /** 403 for a key the caller may not change, or a host path the operator has not allowed (owners too). */
-  private checkContainer(clusterType: ClusterType, ctx: CommandContext, current: ContainerConfig, next: ContainerConfig, patch: ContainerConfigPatch): void {
+  private checkContainer(clusterType: ClusterType, ctx: ActionContext, current: ContainerConfig, next: ContainerConfig, patch: ContainerConfigPatch): void {
     const denied = configAccessErrors(clusterType, ctx.configAccess ?? 'editor', current, next, patch, this.options.localIsolated ?? false);
     if (denied.length === 0) denied.push(...bindRootErrors(next, this.options.allowedBindRoots ?? []));
     const first = denied[0];
@@ -274,7 +304,7 @@ export class WorkspaceCommands {
     };
   }
 
-  private operation(ws: WorkspaceRecord, action: OperationAction, ctx: CommandContext, request: unknown, target: OperationRecord['target_state']): OperationRecord {
+  private operation(ws: WorkspaceRecord, action: OperationAction, ctx: ActionContext, request: unknown, target: OperationRecord['target_state']): OperationRecord {
     return {
       id: timeOrderedId(),
       workspace: ws.name,
@@ -289,7 +319,7 @@ export class WorkspaceCommands {
     };
   }
 
-  private audit(ctx: CommandContext, action: string, workspace: string | undefined, before: number | undefined, after: number | undefined, result: AuditEvent['result']): AuditEvent {
+  private audit(ctx: ActionContext, action: string, workspace: string | undefined, before: number | undefined, after: number | undefined, result: AuditEvent['result']): AuditEvent {
     return {
       at: new Date().toISOString(),
       actor: ctx.actor,
@@ -303,8 +333,8 @@ export class WorkspaceCommands {
   }
 
   /** Runs the transaction that writes a new operation, listening for the operation's changes from before it. */
-  private async written(op: OperationRecord, write: (tx: StoreOps) => Promise<void>): Promise<OperationWatch> {
-    const watch = this.controller.watchOperation(op.id);
+  private async written(op: OperationRecord, write: (tx: StoreOps) => Promise<void>): Promise<OperationWait> {
+    const watch = this.waiter.watch(op);
     try {
       await this.store.transaction(write);
     } catch (err) {
@@ -314,9 +344,8 @@ export class WorkspaceCommands {
     return watch;
   }
 
-  private async handOver(name: string, watch: OperationWatch, fallback?: WorkspaceRecord): Promise<CommandResult> {
-    this.controller.enqueue(name);
-    const operation = await watch.wait(this.options.actionWaitMs);
+  private async handOver(name: string, watch: OperationWait, ctx: ActionContext, fallback?: WorkspaceRecord): Promise<ActionResult> {
+    const operation = await watch.wait(this.options.actionWaitMs, ctx.signal);
     const workspace = (await this.store.getWorkspace(name)) ?? fallback;
     if (!workspace) throw notFound(name);
     return { workspace, operation };
