@@ -2,6 +2,7 @@
 // wsm's own (desired state, generation, conditions, last operation, activity).
 import { renderContainerConfig } from '../core/container-config.js';
 import type { ContainerConfig, OperationRecord, Role, WorkspaceRecord } from '../core/types.js';
+import { isDeepFrozen } from '../lib/deep-freeze.js';
 
 // Rendering YAML costs about as much as the rest of a request; the config changes rarely, so the YAML
 // is kept by the config's JSON text (the key is the content, so a changed config never gets a stale
@@ -9,7 +10,23 @@ import type { ContainerConfig, OperationRecord, Role, WorkspaceRecord } from '..
 const YAML_CACHE_LIMIT = 20_000;
 const yamlCache = new Map<string, string>();
 
+// A deeply frozen config (the store's kept records are) cannot change, so its YAML is also kept by the
+// object itself: a page of kept records then skips turning each config into its JSON key.
+const yamlOfFrozen = new WeakMap<ContainerConfig, string>();
+
 export function renderContainerConfigCached(config: ContainerConfig): string {
+  if (isDeepFrozen(config)) {
+    let yaml = yamlOfFrozen.get(config);
+    if (yaml === undefined) {
+      yaml = renderByContent(config);
+      yamlOfFrozen.set(config, yaml);
+    }
+    return yaml;
+  }
+  return renderByContent(config);
+}
+
+function renderByContent(config: ContainerConfig): string {
   const key = JSON.stringify(config);
   let yaml = yamlCache.get(key);
   if (yaml === undefined) {

@@ -4,6 +4,7 @@
 // and decodes only the rest. Correct with any number of replicas on one database, because the check is
 // against what the database holds now, never against what this process last wrote.
 import type { WorkspaceRecord } from '../core/types.js';
+import { deepFreeze } from '../lib/deep-freeze.js';
 
 /** Enough for every workspace of a large installation; past it the oldest entries go first. */
 const RECORD_CACHE_LIMIT = 20_000;
@@ -39,12 +40,4 @@ export class RecordCache {
   get size(): number {
     return this.entries.size;
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }
