@@ -10,23 +10,21 @@ import { isDeepFrozen } from '../lib/deep-freeze.js';
 const YAML_CACHE_LIMIT = 20_000;
 const yamlCache = new Map<string, string>();
 
-// A deeply frozen config (the store's kept records are) cannot change, so its YAML is also kept by the
-// object itself: a page of kept records then skips turning each config into its JSON key.
-const yamlOfFrozen = new WeakMap<ContainerConfig, string>();
+// A deeply frozen record (the store's kept records are) cannot change, so the YAML of its config is also
+// kept by the record itself: a page of kept records then skips turning each config into its JSON key.
+const yamlOfFrozen = new WeakMap<WorkspaceRecord, string>();
 
-export function renderContainerConfigCached(config: ContainerConfig): string {
-  if (isDeepFrozen(config)) {
-    let yaml = yamlOfFrozen.get(config);
-    if (yaml === undefined) {
-      yaml = renderByContent(config);
-      yamlOfFrozen.set(config, yaml);
-    }
-    return yaml;
+function containerYaml(ws: WorkspaceRecord): string {
+  if (!isDeepFrozen(ws)) return renderContainerConfigCached(ws.spec.container);
+  let yaml = yamlOfFrozen.get(ws);
+  if (yaml === undefined) {
+    yaml = renderContainerConfigCached(ws.spec.container);
+    yamlOfFrozen.set(ws, yaml);
   }
-  return renderByContent(config);
+  return yaml;
 }
 
-function renderByContent(config: ContainerConfig): string {
+export function renderContainerConfigCached(config: ContainerConfig): string {
   const key = JSON.stringify(config);
   let yaml = yamlCache.get(key);
   if (yaml === undefined) {
@@ -108,7 +106,7 @@ export function presentWorkspace(ws: WorkspaceRecord, options: { access?: Role; 
     project_uuid: ws.project_uuid,
     uid: ws.uid,
     lifecycle_config: spec.lifecycle,
-    container_config: renderContainerConfigCached(spec.container),
+    container_config: containerYaml(ws),
     namespace: spec.namespace ?? null,
     ingress_name: spec.ingress.name ?? null,
     pvc_retention_policy: spec.storage.retention_policy,
