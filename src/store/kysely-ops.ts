@@ -1,6 +1,7 @@
 // StoreOps as plain Kysely queries, the same for SQLite and PostgreSQL. One instance is bound to the
 // database (the pool, or SQLite's one connection); each transaction gets another, bound to its own.
-// Nothing is kept between calls: every read asks the database, so replicas sharing one see the same.
+// Every read asks the database, so replicas sharing one see the same; a decoded workspace record is
+// reused only when the database still holds the revision it was decoded from (record-cache.ts).
 import { sql, type Kysely, type Updateable } from 'kysely';
 import { WsmError } from '../core/errors.js';
 import type {
