@@ -2,12 +2,27 @@
 // wsm's own (desired state, generation, conditions, last operation, activity).
 import { renderContainerConfig } from '../core/container-config.js';
 import type { ContainerConfig, OperationRecord, Role, WorkspaceRecord } from '../core/types.js';
+import { isDeepFrozen } from '../lib/deep-freeze.js';
 
 // Rendering YAML costs about as much as the rest of a request; the config changes rarely, so the YAML
 // is kept by the config's JSON text (the key is the content, so a changed config never gets a stale
 // answer). The bound keeps memory flat when many configs differ; past it the cache starts afresh.
 const YAML_CACHE_LIMIT = 20_000;
 const yamlCache = new Map<string, string>();
+
+// A deeply frozen record (the store's kept records are) cannot change, so the YAML of its config is also
+// kept by the record itself: a page of kept records then skips turning each config into its JSON key.
+const yamlOfFrozen = new WeakMap<WorkspaceRecord, string>();
+
+function containerYaml(ws: WorkspaceRecord): string {
+  if (!isDeepFrozen(ws)) return renderContainerConfigCached(ws.spec.container);
+  let yaml = yamlOfFrozen.get(ws);
+  if (yaml === undefined) {
+    yaml = renderContainerConfigCached(ws.spec.container);
+    yamlOfFrozen.set(ws, yaml);
+  }
+  return yaml;
+}
 
 export function renderContainerConfigCached(config: ContainerConfig): string {
   const key = JSON.stringify(config);
@@ -91,7 +106,7 @@ export function presentWorkspace(ws: WorkspaceRecord, options: { access?: Role; 
     project_uuid: ws.project_uuid,
     uid: ws.uid,
     lifecycle_config: spec.lifecycle,
-    container_config: renderContainerConfigCached(spec.container),
+    container_config: containerYaml(ws),
     namespace: spec.namespace ?? null,
     ingress_name: spec.ingress.name ?? null,
     pvc_retention_policy: spec.storage.retention_policy,

@@ -11,6 +11,7 @@ import type {
   TokenRecord,
   WorkspaceRecord,
 } from '../core/types.js';
+import type { Insertable } from 'kysely';
 import type { Grant, IdempotencyRecord } from './store.js';
 import type {
   AuditEventsTable,
@@ -23,7 +24,7 @@ import type {
 } from './schema.js';
 import { idleColumns } from './idle-columns.js';
 
-export function workspaceToRow(ws: WorkspaceRecord): WorkspacesTable {
+export function workspaceToRow(ws: WorkspaceRecord): Insertable<WorkspacesTable> {
   return {
     name: ws.name,
     uid: ws.uid,

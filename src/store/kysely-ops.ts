@@ -1,6 +1,7 @@
 // StoreOps as plain Kysely queries, the same for SQLite and PostgreSQL. One instance is bound to the
 // database (the pool, or SQLite's one connection); each transaction gets another, bound to its own.
-// Nothing is kept between calls: every read asks the database, so replicas sharing one see the same.
+// Every read asks the database, so replicas sharing one see the same; a decoded workspace record is
+// reused only when the database still holds the revision it was decoded from (record-cache.ts).
 import { sql, type Kysely, type Updateable } from 'kysely';
 import { WsmError } from '../core/errors.js';
 import type {
@@ -26,6 +27,7 @@ import {
 } from './codec.js';
 import { idleLimitMs, lastActivityMs } from './idle-columns.js';
 import { OPEN_OPERATION, RUNNING_WITH_DEADLINE } from './partial-indexes.js';
+import type { RecordCache } from './record-cache.js';
 import type { Database, OperationsTable, SqlDialect, WorkspaceRow } from './schema.js';
 import type {
   AuditFilter,
@@ -42,7 +44,10 @@ import type {
 const SETTINGS_KEY = 'cluster';
 const INSTALLATION_KEY = 'installation';
 
-/** The columns a record is decoded from: the culler's columns stay in the database. */
+/**
+ * The columns a record is decoded from. The copies kept for filtering (status, namespace) and the
+ * culler's columns stay in the database: every column read costs time on each row of a page.
+ */
 const WORKSPACE_COLUMNS = [
   'name',
   'uid',
@@ -51,8 +56,6 @@ const WORKSPACE_COLUMNS = [
   'desired_state',
   'generation',
   'resource_version',
-  'status',
-  'namespace',
   'spec',
   'observed',
   'activity',
@@ -76,14 +79,44 @@ function sqlCount(field: string, value: number) {
 }
 
 export class KyselyOps implements StoreOps {
+  /**
+   * @param records decoded records kept by (uid, revision); given only outside transactions, so that
+   * nothing a transaction saw before it rolled back is ever kept.
+   */
   constructor(
     protected readonly db: Kysely<Database>,
     protected readonly dialect: SqlDialect,
+    private readonly records?: RecordCache,
   ) {}
 
   async getWorkspace(name: string): Promise<WorkspaceRecord | undefined> {
-    const row = await this.db.selectFrom('workspaces').select(WORKSPACE_COLUMNS).where('name', '=', name).executeTakeFirst();
-    return row === undefined ? undefined : rowToWorkspace(row);
+    if (this.records !== undefined) {
+      const version = await this.db.selectFrom('workspaces').select(['uid', 'revision']).where('name', '=', name).executeTakeFirst();
+      if (version === undefined) return undefined;
+      const kept = this.records.get(version);
+      if (kept !== undefined) return kept;
+    }
+    const row = await this.db.selectFrom('workspaces').select([...WORKSPACE_COLUMNS, 'revision']).where('name', '=', name).executeTakeFirst();
+    if (row === undefined) return undefined;
+    return this.records === undefined ? rowToWorkspace(row) : this.records.put(row, rowToWorkspace(row));
+  }
+
+  /**
+   * The workspaces named, in this order, from the records kept for their current revisions, reading
+   * and decoding only the rows that have none (a name whose row is gone since is left out).
+   */
+  private async workspacesByVersion(versions: readonly { name: string; uid: string; revision: number }[], records: RecordCache): Promise<WorkspaceRecord[]> {
+    const found = versions.map((v) => records.get(v));
+    const missing = versions.filter((_, i) => found[i] === undefined).map((v) => v.name);
+    if (missing.length > 0) {
+      const rows = await this.db.selectFrom('workspaces').select([...WORKSPACE_COLUMNS, 'revision']).where('name', 'in', missing).execute();
+      const byName = new Map(rows.map((row) => [row.name, row]));
+      versions.forEach((v, i) => {
+        const row = found[i] === undefined ? byName.get(v.name) : undefined;
+        if (row !== undefined) found[i] = records.put(row, rowToWorkspace(row));
+      });
+    }
+    return found.filter((ws): ws is WorkspaceRecord => ws !== undefined);
   }
 
   async listWorkspaces(filter: WorkspaceFilter): Promise<WorkspacePage> {
@@ -102,8 +135,13 @@ export class KyselyOps implements StoreOps {
     // The page's names are found from the indexes alone, so a deep OFFSET never sorts full rows.
     const pageNames = q.select('name').orderBy('name').limit(sqlCount('limit', filter.limit)).offset(sqlCount('offset', filter.offset));
     const counted = await q.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    const total = Number(counted.n);
+    if (this.records !== undefined) {
+      const versions = await this.db.selectFrom('workspaces').select(['name', 'uid', 'revision']).where('name', 'in', pageNames).orderBy('name').execute();
+      return { workspaces: await this.workspacesByVersion(versions, this.records), total };
+    }
     const rows = await this.db.selectFrom('workspaces').select(WORKSPACE_COLUMNS).where('name', 'in', pageNames).orderBy('name').execute();
-    return { workspaces: rows.map(rowToWorkspace), total: Number(counted.n) };
+    return { workspaces: rows.map(rowToWorkspace), total };
   }
 
   async listWorkspaceNames(): Promise<string[]> {
@@ -136,6 +174,7 @@ export class KyselyOps implements StoreOps {
         resource_version: row.resource_version,
         deletion: row.deletion,
         updated_at: row.updated_at,
+        revision: sql<number>`revision + 1`,
         idle_limit_ms: limit,
         // The stored activity stays, so the deadline is computed from it here.
         cull_at: sql<number>`last_activity_ms + ${limit}`,
@@ -148,14 +187,14 @@ export class KyselyOps implements StoreOps {
   }
 
   async setObserved(name: string, observed: ObservedState): Promise<void> {
-    await this.db.updateTable('workspaces').set({ observed: JSON.stringify(observed), status: observed.status }).where('name', '=', name).execute();
+    await this.db.updateTable('workspaces').set({ observed: JSON.stringify(observed), status: observed.status, revision: sql<number>`revision + 1` }).where('name', '=', name).execute();
   }
 
   async setActivity(name: string, activity: ActivityState): Promise<void> {
     const last = lastActivityMs(activity);
     await this.db
       .updateTable('workspaces')
-      .set({ activity: JSON.stringify(activity), last_activity_ms: last, cull_at: sql<number>`idle_limit_ms + ${last}` })
+      .set({ activity: JSON.stringify(activity), last_activity_ms: last, cull_at: sql<number>`idle_limit_ms + ${last}`, revision: sql<number>`revision + 1` })
       .where('name', '=', name)
       .execute();
   }

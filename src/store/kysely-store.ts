@@ -2,6 +2,7 @@
 import { Kysely, Migrator, sql, type Dialect } from 'kysely';
 import { KyselyOps } from './kysely-ops.js';
 import { migrationProvider } from './migrations/index.js';
+import { RecordCache } from './record-cache.js';
 import type { Database, SqlDialect } from './schema.js';
 import type { StoreBackend, StoreOps } from './store.js';
 
@@ -19,7 +20,7 @@ export class KyselyStore extends KyselyOps implements StoreBackend {
   private readonly logger: StoreLogger | undefined;
 
   private constructor(db: Kysely<Database>, options: KyselyStoreOptions) {
-    super(db, options.dialect);
+    super(db, options.dialect, new RecordCache());
     this.logger = options.logger;
   }
 

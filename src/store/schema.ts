@@ -12,10 +12,6 @@ export interface WorkspaceRow {
   desired_state: string;
   generation: number;
   resource_version: number;
-  /** observed.status, kept in its own column so lists can filter on it through an index. */
-  status: string;
-  /** spec.namespace, kept in its own column for the same reason. */
-  namespace: string | null;
   spec: string;
   observed: string;
   activity: string;
@@ -25,10 +21,16 @@ export interface WorkspaceRow {
 }
 
 export interface WorkspacesTable extends WorkspaceRow {
+  /** observed.status, kept in its own column so lists can filter on it through an index. */
+  status: string;
+  /** spec.namespace, kept in its own column for the same reason. */
+  namespace: string | null;
   /** The idle culler's columns (src/store/idle-columns.ts); PostgreSQL returns them as strings. */
   idle_limit_ms: number | null;
   last_activity_ms: number | null;
   cull_at: number | null;
+  /** Raised by every write of the row (src/store/migrations/0005-workspace-revision.ts). */
+  revision: Generated<number>;
 }
 
 export interface OperationsTable {

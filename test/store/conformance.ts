@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WsmError } from '../../src/core/errors.js';
 import type { Store } from '../../src/store/store.js';
+import type { WorkspaceRecord } from '../../src/core/types.js';
 import { at, inNamespace, operation, token, workspace } from './fixtures.js';
 import { operationsAndAccessConformance } from './conformance-records.js';
 import { identityConformance } from './conformance-identity.js';
@@ -11,6 +12,8 @@ import { identityConformance } from './conformance-identity.js';
 export interface StoreHarness {
   /** A migrated store over this test's database. May be called again to open a second handle on it. */
   open(): Promise<Store>;
+  /** Runs SQL on this test's database outside wsm, as an operator or an older wsm would. */
+  execute(statement: string): Promise<void>;
   /** Closes nothing opened by the test; removes the database. */
   cleanup(): Promise<void>;
 }
@@ -338,6 +341,62 @@ export function storeConformance(label: string, makeHarness: () => Promise<Store
         } finally {
           await other.close();
         }
+      }));
+
+    test('a record one handle read is never served again once the row changed, whoever wrote it', () =>
+      withStore(async (store, harness) => {
+        const ws = workspace('kept');
+        await store.insertWorkspace(ws);
+        const other = await harness.open();
+        const page = async (s: Store) => (await s.listWorkspaces({ limit: 10, offset: 0 })).workspaces[0];
+        try {
+          // Read through both paths after each write, so that each has kept the row it saw.
+          const reads = async (check: (seen: WorkspaceRecord | undefined) => void) => {
+            for (const s of [store, other]) {
+              check(await s.getWorkspace('kept'));
+              check(await page(s));
+            }
+          };
+          await reads((seen) => assert.equal(seen?.observed.status, ws.observed.status));
+
+          await other.setObserved('kept', { ...ws.observed, status: 'FAILED', message: 'from the other replica' });
+          await reads((seen) => assert.equal(seen?.observed.message, 'from the other replica'));
+          await store.setActivity('kept', { last_activity_at: at(7), last_activity_source: 'api' });
+          await reads((seen) => assert.equal(seen?.activity.last_activity_at, at(7)));
+          assert.equal(await other.replaceWorkspace({ ...ws, desired_state: 'stopped', resource_version: 2 }, 1), true);
+          await reads((seen) => assert.equal(seen?.desired_state, 'stopped'));
+
+          // A writer that knows nothing of revisions: the database raises it all the same.
+          await harness.execute(`update workspaces set desired_state = 'running' where name = 'kept'`);
+          await reads((seen) => assert.equal(seen?.desired_state, 'running'));
+
+          // Deleted and created again under its name (another uid), with the same revision count.
+          await other.deleteWorkspace('kept');
+          await reads((seen) => assert.equal(seen, undefined));
+          await other.insertWorkspace(workspace('kept', { uid: 'uid-kept-again', project_uuid: 'second-life' }));
+          await reads((seen) => assert.equal(seen?.project_uuid, 'second-life'));
+        } finally {
+          await other.close();
+        }
+      }));
+
+    test('a record read inside a transaction that rolled back is never served', () =>
+      withStore(async (store) => {
+        const ws = workspace('rolled');
+        await store.insertWorkspace(ws);
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            await tx.setObserved('rolled', { ...ws.observed, message: 'never committed' });
+            assert.equal((await tx.getWorkspace('rolled'))?.observed.message, 'never committed');
+            assert.equal((await tx.listWorkspaces({ limit: 1, offset: 0 })).workspaces[0]?.observed.message, 'never committed');
+            throw new Error('roll back');
+          }),
+          /roll back/,
+        );
+        // The next write reaches the revision the rolled-back one had, with other content.
+        await store.setObserved('rolled', { ...ws.observed, message: 'committed' });
+        assert.equal((await store.getWorkspace('rolled'))?.observed.message, 'committed');
+        assert.equal((await store.listWorkspaces({ limit: 1, offset: 0 })).workspaces[0]?.observed.message, 'committed');
       }));
 
     operationsAndAccessConformance(withStore);

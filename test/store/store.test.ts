@@ -32,6 +32,14 @@ storeConformance('SQLite', async (): Promise<StoreHarness> => {
   const dataDir = freshDataDir();
   return {
     open: () => openStore({ dataDir }),
+    execute: async (statement) => {
+      const raw = new BetterSqlite3(join(dataDir, 'wsm.sqlite'));
+      try {
+        raw.exec(statement);
+      } finally {
+        raw.close();
+      }
+    },
     cleanup: async () => rmSync(dataDir, { recursive: true, force: true }),
   };
 });
@@ -168,6 +176,15 @@ if (pgUrl !== undefined) {
     await admin.query(`create schema ${schema}`);
     return {
       open: () => openStore({ databaseUrl: urlWithSchema(schema) }),
+      execute: async (statement) => {
+        const client = new pg.Client({ connectionString: urlWithSchema(schema) });
+        await client.connect();
+        try {
+          await client.query(statement);
+        } finally {
+          await client.end();
+        }
+      },
       cleanup: async () => {
         await admin.query(`drop schema ${schema} cascade`);
       },

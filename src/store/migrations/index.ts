@@ -6,6 +6,7 @@ import { initialMigration } from './0001-initial.js';
 import { idleColumnsMigration } from './0002-idle-columns.js';
 import { leanIndexesMigration } from './0003-lean-indexes.js';
 import { workspaceUidMigration } from './0004-workspace-uid.js';
+import { workspaceRevisionMigration } from './0005-workspace-revision.js';
 
 export function migrationProvider(dialect: SqlDialect): MigrationProvider {
   const migrations: Record<string, Migration> = {
@@ -13,6 +14,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
     '0002-idle-columns': idleColumnsMigration(dialect),
     '0003-lean-indexes': leanIndexesMigration(),
     '0004-workspace-uid': workspaceUidMigration(),
+    '0005-workspace-revision': workspaceRevisionMigration(dialect),
   };
   return { getMigrations: async () => migrations };
 }
