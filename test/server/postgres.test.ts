@@ -3,9 +3,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { eventually, localContainerConfig, startTestServer, type TestServer } from '../support/server.js';
+import { postgresTestUrl } from '../store/postgres-url.js';
 
-const baseUrl = process.env.WSM_TEST_DATABASE_URL;
-const skip = baseUrl ? false : 'WSM_TEST_DATABASE_URL is not set; run scripts/ci/start-postgres.sh';
+// Skipped on a developer's machine without PostgreSQL; a failure in CI.
+const baseUrl = postgresTestUrl('the whole API on the PostgreSQL store');
+const skip = baseUrl === undefined;
 const database = `wsm_api_${process.pid}_${Date.now()}`;
 let srv: TestServer | undefined;
 
