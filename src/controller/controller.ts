@@ -86,9 +86,22 @@ export class Controller {
       maxDelayMs: this.options.retryMaxMs,
       deadlineMs: this.options.reconcileDeadlineMs,
     }, (name, error, attempt) => this.logger.warn({ workspace: name, attempt, err: error }, 'reconcile failed; retrying with backoff'));
+    // A request's transaction publishes its changes one after another (the workspace, then its
+    // operation): queued together at the end of the turn, they wake one reconcile, not a second one for
+    // the same commit (the first would have started already and have read both).
+    let woken: Set<string> | undefined;
     this.unsubscribe = store.changes.subscribe((change) => {
       const name = wakes(change);
-      if (name !== undefined) this.enqueue(name);
+      if (name === undefined) return;
+      if (woken === undefined) {
+        woken = new Set();
+        queueMicrotask(() => {
+          const names = woken!;
+          woken = undefined;
+          for (const each of names) this.enqueue(each);
+        });
+      }
+      woken.add(name);
     });
   }
 
