@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { eventually, localContainerConfig, request, startTestServer, type TestServer } from '../support/server.js';
+import { readSse, type SseEvent } from '../support/sse.js';
 
 const MAX_STREAMS = 3;
 const REPLAY_EVENTS = 30;
@@ -22,14 +23,6 @@ after(async () => {
   await srv?.close();
 });
 
-interface SseEvent {
-  id?: string;
-  event: string;
-  data: any;
-  /** Date.now() when it arrived. */
-  at: number;
-}
-
 /** An open stream: its events as they arrive, and whether the server ended it. */
 async function listen(baseUrl: string, headers: Record<string, string>) {
   const controller = new AbortController();
@@ -37,29 +30,14 @@ async function listen(baseUrl: string, headers: Record<string, string>) {
   const events: SseEvent[] = [];
   let lastId: string | undefined;
   let endedByServer = false;
-  let text = '';
   const reading = (async () => {
     if (!res.ok) return;
-    const decoder = new TextDecoder();
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        text += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = text.indexOf('\n\n')) >= 0) {
-          const block = text.slice(0, end);
-          text = text.slice(end + 2);
-          const id = /^id: (.*)$/m.exec(block)?.[1];
-          if (id !== undefined) lastId = id;
-          const event = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (event && data) events.push({ id, event, data: JSON.parse(data), at: Date.now() });
-        }
-      }
-      endedByServer = true;
-    } catch {
-      // aborted by close(), or reset by the server
-      endedByServer = !controller.signal.aborted;
-    }
+    const how = await readSse(res, (id, event) => {
+      if (id !== undefined) lastId = id;
+      if (event) events.push(event);
+    });
+    // A stream broken by our own close() was not ended by the server; one reset by it was.
+    endedByServer = how === 'ended' || !controller.signal.aborted;
   })();
   return {
     res,

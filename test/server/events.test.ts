@@ -2,6 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { localContainerConfig, startTestServer, type TestServer } from '../support/server.js';
+import { readSse, type SseEvent } from '../support/sse.js';
 
 let srv: TestServer;
 
@@ -12,37 +13,14 @@ after(async () => {
   await srv?.close();
 });
 
-interface SseEvent {
-  id?: string;
-  event: string;
-  data: any;
-}
-
 /** Opens the stream and collects its events; waitFor() polls the collection. */
 async function listen(headers: Record<string, string>) {
   const controller = new AbortController();
   const res = await fetch(`${srv.url}/api/events`, { headers, signal: controller.signal });
   const events: SseEvent[] = [];
-  let text = '';
-  const reading = (async () => {
-    const decoder = new TextDecoder();
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        text += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = text.indexOf('\n\n')) >= 0) {
-          const block = text.slice(0, end);
-          text = text.slice(end + 2);
-          const id = /^id: (.*)$/m.exec(block)?.[1];
-          const event = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (event && data) events.push({ id, event, data: JSON.parse(data) });
-        }
-      }
-    } catch {
-      // aborted
-    }
-  })();
+  const reading = readSse(res, (_id, event) => {
+    if (event) events.push(event);
+  });
   return {
     res,
     events,

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, KubeConfig, NetworkingV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { parse } from 'yaml';
+import { eventually } from '../helpers.js';
 
 const DEPLOY = join(import.meta.dirname, '../../../../deploy/kubernetes');
 
@@ -99,21 +100,9 @@ export async function testNamespace(admin: AdminClients, tag: string): Promise<T
   };
 }
 
-/** Polls until `check` gives a value that is not undefined/false; fails after the deadline with the last error. */
-export async function until<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-      last = value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
+/** The fast suite's eventually(), with the longer bound a real API server and controller-manager need. */
+export function until<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 60_000): Promise<T> {
+  return eventually(check, what, timeoutMs);
 }
 
 /** Whether a read answered 404. */
