@@ -162,8 +162,9 @@ describe('wsm on a real API server: repairs what was changed behind its back', {
 
       await apps.patchNamespacedStatefulSetScale({ name: 'fix', namespace, body: { spec: { replicas: 0 } } }, mergePatch());
       await until(async () => (await apps.readNamespacedStatefulSet({ name: 'fix', namespace })).spec!.replicas === 1, 'the replicas to be scaled back', 30_000);
-      const ws = await running(w, 'fix');
-      assert.match(condition(ws, 'Repaired')?.message ?? '', /statefulset fix/);
+      // The scale is put back before the status saying so is written: wait for the status, not the object.
+      const ws = await w.waitFor('fix', (x) => x.instance.status === 'RUNNING' && /statefulset fix/.test(condition(x, 'Repaired')?.message ?? ''), 'RUNNING and Repaired naming the StatefulSet');
+      assert.match(condition(ws, 'Repaired').message, /statefulset fix/);
       assert.equal(ws.desired_state, 'running');
     });
   });
