@@ -98,7 +98,7 @@ describe('every documented route answers as its schemas say', () => {
 
     const one = await call('GET', '/api/workspaces/{name}', { params: { name: 'conf-a' } });
     const record = (await srv.server.store.getWorkspace('conf-a'))!;
-    const [lastOperation] = await srv.server.store.listOperations('conf-a', 1);
+    const [lastOperation] = await srv.server.store.listWorkspaceOperations(record.uid, 1);
     assert.deepEqual(withoutClock(one.body.workspace), withoutClock(presentWorkspace(record, { access: 'owner', lastOperation })));
     assert.deepEqual(one.body.metadata, {});
     await call('GET', '/api/workspaces/{name}', { params: { name: 'conf-none' } }); // 404
@@ -121,7 +121,7 @@ describe('every documented route answers as its schemas say', () => {
     await call('PUT', '/api/workspaces/{name}', { params: { name: 'conf-a' }, token: viewer, body: { workspace: { action: 'resume' } } }); // 403
 
     const ops = await call('GET', '/api/workspaces/{name}/operations', { params: { name: 'conf-a' } });
-    const stored = await srv.server.store.listOperations('conf-a', 50);
+    const stored = await srv.server.store.listWorkspaceOperations(record.uid, 50);
     assert.deepEqual(ops.body.operations, stored.map((o) => presentOperation(o)));
     await call('GET', '/api/workspaces/{name}/operations', { params: { name: 'conf-a' }, token: null }); // 401
 

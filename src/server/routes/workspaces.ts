@@ -1,7 +1,7 @@
 // /api/workspaces: the Mage Pro workspace API.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { WsmError } from '../../core/errors.js';
+import { WsmError, notFound } from '../../core/errors.js';
 import { CLUSTER_TYPES, INSTANCE_STATUSES, type ClusterType, type InstanceStatus } from '../../core/types.js';
 import type { ActionResult } from '../../app/workspace-actions.js';
 import type { ConfigAccess } from '../../core/container-config-access.js';
@@ -135,7 +135,7 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     const { name } = req.params;
     const ws = await store.getWorkspace(name);
     if (!ws) throw new WsmError('not_found', `Workspace ${name} does not exist.`);
-    const [lastOperation] = await store.listOperations(name, 1);
+    const [lastOperation] = await store.listWorkspaceOperations(ws.uid, 1);
     reply.header('etag', etag(ws));
     return { workspace: presentWorkspace(ws, { access: roleOn(principal, name), lastOperation }), metadata: {} };
   });
@@ -165,7 +165,10 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
 
   const operations = { params: WorkspaceParams, tags: ['workspaces'], summary: 'Recent operations of a workspace', response: { 200: OperationList, ...ERRORS } };
   app.get('/api/workspaces/:name/operations', { config: { auth: 'viewer' }, schema: operations }, async (req) => {
-    const ops = await store.listOperations(req.params.name, 50);
+    const { name } = req.params;
+    const ws = await store.getWorkspace(name);
+    if (!ws) throw notFound(name);
+    const ops = await store.listWorkspaceOperations(ws.uid, 50);
     return { operations: ops.map(presentOperation).filter((op) => op !== null), metadata: { count: ops.length } };
   });
 
