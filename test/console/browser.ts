@@ -55,7 +55,7 @@ export async function signIn(page: Page, baseUrl: string, token: string): Promis
   await page.goto(`${baseUrl}/apps/workspaces`);
   await page.getByLabel('API token').fill(token);
   await page.getByLabel('API token').press('Enter');
-  await page.locator('table.workspaces tbody tr').first().waitFor(WAIT);
+  await page.getByRole('heading', { name: 'Workspaces', exact: true }).waitFor(WAIT);
 }
 
 const require = createRequire(import.meta.url);
