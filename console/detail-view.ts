@@ -2,6 +2,7 @@
 // recent operations (with hook output) and conditions, all kept current by the live feed.
 import { ApiError, api, wsPath } from './api.js';
 import { runAction } from './actions.js';
+import { containerForm, type Patch } from './container-form.js';
 import { clear, h } from './dom.js';
 import { errorList } from './error-list.js';
 import { absolute, imageOf, relative, statusTone } from './format.js';
@@ -9,7 +10,6 @@ import { lifecycleForm } from './lifecycle-form.js';
 import { canAct, publish, subscribe } from './state.js';
 import type { Operation, Workspace } from './types.js';
 import { actionButtons, statusBadge } from './workspace-actions.js';
-import { containerForm, type Patch } from './container-form.js';
 
 function operationsTable(ops: Operation[]): HTMLElement {
   if (ops.length === 0) return h('p', { class: 'muted' }, 'No operations yet.');
