@@ -78,17 +78,6 @@ export const DeleteQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const ActivityBody = Type.Union([
-  Type.Object(
-    {
-      source: Type.Optional(Type.Enum(['heartbeat', 'probe'])),
-      at: Type.Optional(Type.String({ description: 'ISO 8601 time of the activity; default now' })),
-    },
-    { additionalProperties: false },
-  ),
-  Type.Null(),
-]);
-
 /** Ten years: longer is a token that never expires in all but name, and past year 275760 no date exists. */
 export const MAX_TOKEN_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;
 

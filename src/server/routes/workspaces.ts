@@ -37,6 +37,9 @@ function pathName(req: FastifyRequest): string | undefined {
 
 const OperationParams = Type.Object({ id: Type.String() });
 
+const isClusterType = (s: string | undefined): s is ClusterType => CLUSTER_TYPES.some((t) => t === s);
+const isInstanceStatus = (s: string): s is InstanceStatus => INSTANCE_STATUSES.some((t) => t === s);
+
 function splitList(value: string | undefined): string[] {
   return value ? value.split(',').map((s) => s.trim()).filter(Boolean) : [];
 }
@@ -80,11 +83,12 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     const principal = principalOf(req);
     const q = req.query;
     const clusterType = q.cluster_type?.toLowerCase();
-    if (clusterType !== undefined && !CLUSTER_TYPES.includes(clusterType as ClusterType)) {
+    if (clusterType !== undefined && !isClusterType(clusterType)) {
       throw new WsmError('validation_error', `cluster_type: must be one of ${CLUSTER_TYPES.join(', ')}`, [{ field: 'cluster_type', message: `must be one of ${CLUSTER_TYPES.join(', ')}` }]);
     }
-    const statuses = splitList(q.status).map((s) => s.toUpperCase());
-    const badStatus = statuses.find((s) => !INSTANCE_STATUSES.includes(s as InstanceStatus));
+    const asked = splitList(q.status).map((s) => s.toUpperCase());
+    const statuses = asked.filter(isInstanceStatus);
+    const badStatus = asked.find((s) => !isInstanceStatus(s));
     if (badStatus) {
       throw new WsmError('validation_error', `status: ${badStatus} is not a status; use ${INSTANCE_STATUSES.join(', ')}`, [{ field: 'status', message: `must be a comma-separated list of ${INSTANCE_STATUSES.join(', ')}` }]);
     }
@@ -94,8 +98,8 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     const limit = q.limit ?? 100;
     const offset = q.offset ?? 0;
     const page = await store.listWorkspaces({
-      cluster_type: clusterType as ClusterType | undefined,
-      status: statuses.length > 0 ? (statuses as InstanceStatus[]) : undefined,
+      cluster_type: isClusterType(clusterType) ? clusterType : undefined,
+      status: statuses.length > 0 ? statuses : undefined,
       namespace: namespaces.length > 0 ? namespaces : undefined,
       search: q.q,
       names,
