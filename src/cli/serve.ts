@@ -30,6 +30,8 @@ export interface RunningServer {
   url: string;
   store: Store;
   controller: Controller;
+  /** The use cases behind the requests (how many wait for their operation: `actions.waiting`). */
+  actions: WorkspaceActions;
   /** The idle culler (auto-termination). */
   culler: Culler;
   /** Stops accepting requests, finishes those in flight, and leaves workspaces running. */
@@ -183,5 +185,5 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       for (const runtime of runtimes.values()) await runtime.close();
       await store.close();
     })());
-  return { app, url, store, controller, culler, close };
+  return { app, url, store, controller, actions, culler, close };
 }

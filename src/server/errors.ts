@@ -2,6 +2,7 @@
 // {"error": {"code", "type", "message", "errors": [{field, message}]}}.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WsmError, type FieldError } from '../core/errors.js';
+import { ClientGone } from './client-gone.js';
 
 export function errorBody(error: WsmError) {
   return {
@@ -78,6 +79,10 @@ export function installErrorHandling(app: FastifyInstance): void {
     let error: WsmError;
     if (err instanceof WsmError) {
       error = err;
+    } else if (err instanceof ClientGone) {
+      // Nobody reads this answer; the change was committed and goes on without its client.
+      req.log.info('the client went away while waiting for its operation');
+      error = new WsmError('invalid_request', err.message);
     } else if (err.validation) {
       error = fromValidation(err.validation, err.validationContext ?? 'body');
     } else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {

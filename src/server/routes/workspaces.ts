@@ -12,6 +12,7 @@ import { ERRORS, OperationEnvelope, OperationList, WorkspaceChange, WorkspaceEnv
 import { ActionBody, CreateWorkspaceBody, DeleteQuery, ListQuery, WorkspaceParams } from '../schemas.js';
 import type { ServerContext, WsmApp } from '../context.js';
 import { withIdempotency } from '../idempotency.js';
+import { untilClientGone } from '../client-gone.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -128,7 +129,7 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     const principal = principalOf(req);
     const body = req.body;
     return withIdempotency(ctx, req, reply, principal, async () => {
-      const result = await actions.create(body.workspace, { actor: principal.actor, requestId: req.id, configAccess: configAccessOf(principal) });
+      const result = await actions.create(body.workspace, { actor: principal.actor, requestId: req.id, configAccess: configAccessOf(principal), signal: untilClientGone(reply) });
       return answer(reply, principal, result, 201);
     });
   });
@@ -151,7 +152,7 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     const { name } = req.params;
     const body = req.body;
     return withIdempotency(ctx, req, reply, principal, async () => {
-      const result = await actions.act(name, body.workspace, { actor: principal.actor, requestId: req.id, ifMatch: parseIfMatch(req), configAccess: configAccessOf(principal) });
+      const result = await actions.act(name, body.workspace, { actor: principal.actor, requestId: req.id, ifMatch: parseIfMatch(req), configAccess: configAccessOf(principal), signal: untilClientGone(reply) });
       return answer(reply, principal, result);
     });
   });
@@ -162,7 +163,7 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     const principal = principalOf(req);
     const { name } = req.params;
     const q = req.query;
-    const result = await actions.remove(name, q.delete_volume ?? false, { actor: principal.actor, requestId: req.id, ifMatch: parseIfMatch(req) });
+    const result = await actions.remove(name, q.delete_volume ?? false, { actor: principal.actor, requestId: req.id, ifMatch: parseIfMatch(req), signal: untilClientGone(reply) });
     const { status, body } = answer(reply, principal, result);
     return reply.status(status).send(body);
   });
