@@ -38,10 +38,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** How long an engine that does not answer at start-up is waited for before wsm runs without it. */
+const ENGINE_PROBE_MS = 5_000;
+
 async function dockerAnswers(runtime: DockerRuntime): Promise<boolean> {
   try {
     // Listing our containers is the cheapest call that proves the engine answers.
-    await runtime.listInstances();
+    await runtime.listInstances(AbortSignal.timeout(ENGINE_PROBE_MS));
     return true;
   } catch {
     return false;

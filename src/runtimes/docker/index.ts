@@ -180,16 +180,16 @@ export class DockerRuntime implements Runtime {
     }, signal);
   }
 
-  async listInstances(): Promise<string[]> {
+  async listInstances(signal?: AbortSignal): Promise<string[]> {
     return this.engine(async () => {
-      const containers = await this.docker.listContainers({ all: true, filters: { label: this.labelFilters() } });
+      const containers = await this.docker.listContainers({ all: true, filters: { label: this.labelFilters() }, ...abortable(signal) });
       const names = new Set<string>();
       for (const c of containers) {
         const name = c.Labels?.[WORKSPACE_LABEL];
         if (name) names.add(name);
       }
       return [...names].sort();
-    });
+    }, signal);
   }
 
   watch(onChange: (name: string) => void): () => void {
