@@ -2,10 +2,10 @@
 // document. What a shape cannot say (YAML contents, quantities, paths) core validates after.
 import { Type } from 'typebox';
 import { ACTIONS } from '../core/types.js';
+import { ContainerConfigInput } from '../core/container-config-shape.js';
 
-const containerConfig = Type.Union([Type.String(), Type.Object({}, { additionalProperties: true })], {
-  description: 'YAML string (or an object of the same keys): image, image_tag, env, unset_env, resources, command, args, ...',
-});
+/** YAML text, or a JSON object held here to the shape (its errors: errors.ts); docs/container-config.md. */
+const containerConfig = ContainerConfigInput;
 
 const lifecycleConfig = Type.Object(
   {},
