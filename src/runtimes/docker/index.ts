@@ -209,7 +209,7 @@ export class DockerRuntime implements Runtime {
       if (!info) throw new Error(`container ${containerName(ws.name)} not found`);
       if (info.State.Status !== 'running') throw new Error(`container ${containerName(ws.name)} is not running (${info.State.Status})`);
       const env = ws.env.map((e) => `${e.name}=${e.value}`);
-      return execInContainer(this.docker, this.docker.getContainer(info.Id), command, env, timeoutMs);
+      return execInContainer(this.docker, this.docker.getContainer(info.Id), command, env, timeoutMs, signal);
     }, signal);
   }
 
@@ -231,8 +231,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async usage(ws: RuntimeWorkspace, signal?: AbortSignal): Promise<UsageSample | undefined> {
-    signal?.throwIfAborted();
-    return this.engine(() => containerUsage(this.docker, containerName(ws.name)));
+    return this.engine(() => containerUsage(this.docker, containerName(ws.name), signal), signal);
   }
 
   async close(): Promise<void> {
