@@ -174,7 +174,7 @@ export class Controller {
     for (const runtime of this.runtimes.values()) {
       if (!runtime.listInstances) continue;
       try {
-        const orphans = (await runtime.listInstances()).filter((name) => !known.has(name));
+        const orphans = (await runtime.listInstances(AbortSignal.timeout(this.options.reconcileDeadlineMs))).filter((name) => !known.has(name));
         if (orphans.length > 0) this.logger.warn({ clusterType: runtime.clusterType, orphans }, 'instances without a workspace in the store are left alone');
       } catch (err) {
         this.logger.warn({ clusterType: runtime.clusterType, err }, 'could not list instances');

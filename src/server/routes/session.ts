@@ -29,8 +29,9 @@ export function describePrincipal(p: Principal) {
 
 export async function sessionRoutes(app: WsmApp, ctx: ServerContext): Promise<void> {
   // Public: the token to check is in the body, and a stale cookie must not stand in the way of a new one.
+  // It is a token check all the same, so a client past its limit of failures is refused here too.
   const signIn = { body: SessionBody, tags: ['session'], summary: 'Sign in: validates a token and keeps it in the oauth_token cookie', response: { 200: Caller, ...ERRORS } };
-  app.post('/api/session', { config: { auth: 'public' }, schema: signIn }, async (req, reply) => {
+  app.post('/api/session', { config: { auth: 'public', checksToken: true }, schema: signIn }, async (req, reply) => {
     const principal = await ctx.auth.verify(req.body.token);
     setSessionCookie(req, reply, req.body.token);
     return describePrincipal(principal);
