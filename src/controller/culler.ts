@@ -9,6 +9,7 @@ import { DEFAULT_USAGE_THRESHOLDS, usageActivity, type UsageSample, type UsageTh
 import type { IdleCursor, Store } from '../store/store.js';
 import type { ActivityRecorder } from './activity.js';
 import type { Logger } from '../lib/logger.js';
+import type { CullerObserver } from './observer.js';
 import { probeVia, probeWorkspace, type ProbeResult, type ProbeSettings, type WorkspaceHttpGet } from './probe.js';
 
 /** At most how far ahead of being due a workspace's usage is sampled. */
@@ -35,6 +36,8 @@ export interface CullerOptions {
   usageFor?: (ws: WorkspaceRecord) => Promise<UsageSample | undefined>;
   /** Use above these between two passes counts as activity. */
   usageThresholds?: UsageThresholds;
+  /** Told of passes, stops and skips (metrics). */
+  observer?: CullerObserver;
 }
 
 export interface PassSummary {
@@ -97,6 +100,7 @@ export class Culler {
    * timer does not, so a slow check never holds back the next pass).
    */
   async pass(): Promise<PassSummary> {
+    const began = performance.now();
     const summary: PassSummary = { running: 0, checked: 0, stopped: [] };
     const checks: Promise<void>[] = [];
     const pageSize = this.options.pageSize ?? 500;
@@ -139,6 +143,7 @@ export class Culler {
     // sample until it is too old to compare with, so the comparison does not start over.
     const oldest = now - 3 * this.options.periodMs - 60_000;
     for (const [name, sample] of this.samples) if (sample.at < oldest) this.samples.delete(name);
+    this.options.observer?.passed?.(performance.now() - began);
     return summary;
   }
 
@@ -155,22 +160,26 @@ export class Culler {
    * Samples the workspace's CPU and network counters; use above the thresholds since the previous
    * sample is recorded as activity (source cpu or network). Returns whether it was busy.
    */
-  private async sampleUsage(ws: WorkspaceRecord): Promise<boolean> {
+  private async sampleUsage(ws: WorkspaceRecord): Promise<string | undefined> {
     const next = await this.options.usageFor?.(ws);
-    if (!next) return false;
+    if (!next) return undefined;
     const prev = this.samples.get(ws.name);
     this.samples.set(ws.name, next);
     const used = prev && usageActivity(prev, next, this.options.usageThresholds ?? DEFAULT_USAGE_THRESHOLDS);
-    if (!used) return false;
+    if (!used) return undefined;
     await this.activity.record(ws.name, used.source, Math.min(next.at, this.now()));
-    return true;
+    return used.source;
   }
 
   /** Asks the workspace (when its cluster type has a probe), then stops it if it is still due. */
   private async check(ws: WorkspaceRecord): Promise<boolean> {
     if (this.options.usageFor) {
       try {
-        if (await this.sampleUsage(ws)) return false;
+        const busyBy = await this.sampleUsage(ws);
+        if (busyBy) {
+          this.options.observer?.skipped?.(busyBy);
+          return false;
+        }
       } catch (err) {
         this.logger.warn({ workspace: ws.name, err }, 'usage sample failed; deciding without it');
       }
@@ -189,10 +198,15 @@ export class Culler {
       if (probe) await this.recordProbe(ws, probe);
     }
     const busy = probe?.ok && probe.activeRuns > 0 ? `${probe.activeRuns} pipeline run(s) active` : undefined;
+    let skippedBy: string | undefined;
     const op = await this.stopper.autoStop(ws.name, (current) => {
       const decision = this.decide(current, busy);
-      if (!decision.due) return undefined;
-      const last = latestSignal(storedSignal(current), this.activity.peek(current.name))!;
+      const last = latestSignal(storedSignal(current), this.activity.peek(current.name));
+      if (!decision.due || !last) {
+        // Newer activity (the signal that brought it) or a busy pipeline; 'not_due' when auto-termination was turned off or the workspace stopped meanwhile.
+        skippedBy = busy ? 'pipeline_run' : decision.stops_at !== null && last ? last.source : 'not_due';
+        return undefined;
+      }
       const policy = current.spec.lifecycle.termination_policy;
       return {
         reason: `idle for ${decision.idle_seconds} s, longer than max_idle_seconds ${policy.max_idle_seconds}`,
@@ -205,6 +219,8 @@ export class Culler {
       };
     });
     if (op) this.logger.info({ workspace: ws.name }, 'stopped an idle workspace');
+    if (op) this.options.observer?.stopped?.('idle');
+    else if (skippedBy) this.options.observer?.skipped?.(skippedBy);
     return Boolean(op);
   }
 
