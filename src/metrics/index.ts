@@ -19,6 +19,8 @@ export { ReadinessChecker, type Readiness } from './readiness.js';
 const OPERATION_ACTIONS: readonly OperationAction[] = [...ACTIONS, 'create', 'delete', 'auto_stop'];
 /** Operations after which the workspace runs: their time to success is the start time users feel. */
 const STARTS = new Set<OperationAction>(['create', 'resume']);
+/** How long a scrape waits for the store's counts before answering without them. */
+const STORE_SERIES_TIMEOUT_MS = 2_000;
 
 export interface MetricsOptions {
   store: Store;
@@ -129,10 +131,25 @@ export class WsmMetrics {
     const f = this.families;
     const reporting = this.reportsStoreSeries();
     f.storeSeriesReporter.set(reporting ? 1 : 0);
-    const [, readiness] = await Promise.all([reporting ? this.refreshStoreSeries() : this.clearStoreSeries(), this.readiness?.check()]);
+    const [, readiness] = await Promise.all([reporting ? this.refreshOrClearStoreSeries() : this.clearStoreSeries(), this.readiness?.check()]);
     if (readiness) {
       f.storeUp.set(readiness.ready ? 1 : 0);
       for (const [type, reach] of Object.entries(readiness.runtimes)) f.runtimeUp.labels(type).set(reach.reachable ? 1 : 0);
+    }
+  }
+
+  /** A store that does not answer leaves the store series out of the scrape (wsm_ready says why), not the scrape failing. */
+  private async refreshOrClearStoreSeries(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('the store did not answer in time')), STORE_SERIES_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.refreshStoreSeries(), late]);
+    } catch {
+      await this.clearStoreSeries();
+    } finally {
+      clearTimeout(timer);
     }
   }
 

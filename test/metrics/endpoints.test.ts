@@ -29,7 +29,7 @@ describe('GET /metrics', () => {
 
   test('with a metrics token: 401 without it, with a wrong one or with an owner API token; the text with it', async () => {
     const s = await server({ WSM_METRICS_TOKEN: METRICS_TOKEN });
-    for (const headers of [{}, { authorization: 'Bearer wrong-token-wrong-token' }, { authorization: `Bearer ${s.adminToken}` }, { 'OAUTH-TOKEN': s.adminToken }, { authorization: `Basic ${METRICS_TOKEN}` }]) {
+    for (const headers of <Record<string, string>[]>[{}, { authorization: 'Bearer wrong-token-wrong-token' }, { authorization: `Bearer ${s.adminToken}` }, { 'OAUTH-TOKEN': s.adminToken }, { authorization: `Basic ${METRICS_TOKEN}` }]) {
       const res = await fetch(`${s.url}/metrics`, { headers });
       assert.equal(res.status, 401, JSON.stringify(headers));
       const body = await res.json();
