@@ -145,6 +145,11 @@ export interface Runtime {
    * (an activity signal for auto-termination); undefined when it is not running.
    */
   usage?(ws: RuntimeWorkspace, signal: AbortSignal): Promise<UsageSample | undefined>;
+  /**
+   * Resolves once the engine answers a cheap request (readiness reports an engine that is down; it never
+   * makes wsm unready). Absent: the runtime has no engine to lose.
+   */
+  ping?(signal: AbortSignal): Promise<void>;
   /** Release connections and timers; instances keep running. */
   close(): Promise<void>;
 }

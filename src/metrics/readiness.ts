@@ -60,11 +60,11 @@ export class ReadinessChecker {
     return { ready: reason === undefined, ...(reason === undefined ? {} : { reason }), runtimes: Object.fromEntries(engines) };
   }
 
-  /** Listing the instances is the cheapest call that proves an engine answers; a runtime without it has no engine to lose. */
+  /** The engine's cheapest request (ping); a runtime without one has no engine to lose. */
   private async reach(runtime: Runtime): Promise<RuntimeReachability> {
-    if (!runtime.listInstances) return { reachable: true };
+    if (!runtime.ping) return { reachable: true };
     try {
-      await withTimeout(runtime.listInstances(), this.options.timeoutMs, `the ${runtime.clusterType} engine`);
+      await withTimeout(runtime.ping(AbortSignal.timeout(this.options.timeoutMs)), this.options.timeoutMs, `the ${runtime.clusterType} engine`);
       return { reachable: true };
     } catch (err) {
       return { reachable: false, error: err instanceof Error ? err.message : String(err) };

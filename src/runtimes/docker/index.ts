@@ -181,6 +181,11 @@ export class DockerRuntime implements Runtime {
     }, signal);
   }
 
+  /** The engine's /_ping; the caller (readiness) bounds the wait. */
+  async ping(): Promise<void> {
+    await this.docker.ping();
+  }
+
   async listInstances(): Promise<string[]> {
     return this.engine(async () => {
       const containers = await this.docker.listContainers({ all: true, filters: { label: this.labelFilters() } });

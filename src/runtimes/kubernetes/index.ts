@@ -187,6 +187,15 @@ export class KubernetesRuntime implements Runtime {
     return url ? { ...withRepair, url } : withRepair;
   }
 
+  /** One StatefulSet at most, in the default namespace: a request the Role allows that costs the API server nothing. */
+  async ping(signal: AbortSignal): Promise<void> {
+    const namespace = this.namespace;
+    const api = this.apiFor(signal);
+    await api.call({ verb: 'list', resource: 'statefulsets', namespace }, (o) =>
+      api.apps.listNamespacedStatefulSet({ namespace, labelSelector: ownedSelector(this.defaults.installation), limit: 1 }, o),
+    );
+  }
+
   async listInstances(): Promise<string[]> {
     const found = new Set<string>();
     for (const namespace of this.namespaces) {
