@@ -158,7 +158,7 @@ export class Culler {
 
   /**
    * Samples the workspace's CPU and network counters; use above the thresholds since the previous
-   * sample is recorded as activity (source cpu or network). Returns whether it was busy.
+   * sample is recorded as activity (source cpu or network). Returns that source when it was busy.
    */
   private async sampleUsage(ws: WorkspaceRecord): Promise<string | undefined> {
     const next = await this.options.usageFor?.(ws);
@@ -203,7 +203,8 @@ export class Culler {
       const decision = this.decide(current, busy);
       const last = latestSignal(storedSignal(current), this.activity.peek(current.name));
       if (!decision.due || !last) {
-        // Newer activity (the signal that brought it) or a busy pipeline; 'not_due' when auto-termination was turned off or the workspace stopped meanwhile.
+        // Kept by newer activity (named by its source) or a running pipeline; 'not_due' when
+        // auto-termination was turned off, or the workspace stopped, meanwhile.
         skippedBy = busy ? 'pipeline_run' : decision.stops_at !== null && last ? last.source : 'not_due';
         return undefined;
       }
@@ -218,9 +219,12 @@ export class Culler {
         probe: probe === undefined ? 'not configured' : probe.ok ? { active_pipeline_run_count: probe.activeRuns, last_activity_at: probe.lastActivityMs === undefined ? null : new Date(probe.lastActivityMs).toISOString() } : { error: probe.error },
       };
     });
-    if (op) this.logger.info({ workspace: ws.name }, 'stopped an idle workspace');
-    if (op) this.options.observer?.stopped?.('idle');
-    else if (skippedBy) this.options.observer?.skipped?.(skippedBy);
+    if (op) {
+      this.logger.info({ workspace: ws.name }, 'stopped an idle workspace');
+      this.options.observer?.stopped?.('idle');
+    } else if (skippedBy) {
+      this.options.observer?.skipped?.(skippedBy);
+    }
     return Boolean(op);
   }
 
