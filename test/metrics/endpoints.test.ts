@@ -4,7 +4,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, resolveServeConfig } from '../../src/cli/config.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { eventually, startTestServer, type TestServer } from '../support/server.js';
 import { parsePrometheusText, sumOf } from '../support/prom-text.js';
 import { METRICS_TOKEN, scrape } from './helpers.js';
 
@@ -44,6 +44,25 @@ describe('GET /metrics', () => {
     assert.equal(scraped.families.get('wsm_operations_started_total')?.type, 'counter');
     // The 401s above were timed under the route template, the failed ones apart.
     assert.equal(sumOf(scraped, 'wsm_http_request_duration_seconds_count', { route: '/metrics', status_class: '4xx' }), 5);
+  });
+
+  test('an open event stream is one SSE client and one request in flight until it closes; it is not timed', async () => {
+    const s = await server({ WSM_METRICS_TOKEN: METRICS_TOKEN });
+    const before = await scrape(s.url);
+    assert.equal(sumOf(before, 'wsm_sse_clients'), 0);
+    const aborter = new AbortController();
+    const stream = await fetch(`${s.url}/api/events`, { headers: { 'OAUTH-TOKEN': s.adminToken }, signal: aborter.signal });
+    assert.equal(stream.status, 200);
+    const open = await scrape(s.url);
+    assert.equal(sumOf(open, 'wsm_sse_clients'), 1);
+    assert.equal(sumOf(open, 'wsm_http_requests_in_flight'), 2, 'the stream and this scrape');
+    aborter.abort();
+    const closed = await eventually(async () => {
+      const now = await scrape(s.url);
+      return sumOf(now, 'wsm_sse_clients') === 0 ? now : undefined;
+    }, 10_000, 'the stream to be counted closed');
+    assert.equal(sumOf(closed, 'wsm_http_requests_in_flight'), 1, 'only this scrape');
+    assert.equal(sumOf(closed, 'wsm_http_request_duration_seconds_count', { route: '/api/events' }), 0, 'a stream\'s lifetime is not a latency');
   });
 
   test('on --metrics-port without a token: served there, and not on the API port', async () => {
