@@ -7,6 +7,8 @@ import { CLUSTER_TYPES } from '../core/types.js';
 import { parseBindRoots } from '../core/host-paths.js';
 import { DEFAULT_IMAGE, INSTALLATION_ID_PATTERN } from '../core/defaults.js';
 import { DEFAULT_EVENT_SETTINGS, type EventSettings } from '../server/routes/events.js';
+import { ConfigError, integer } from './config-values.js';
+import { resolveMetricsConfig, type MetricsConfig } from './metrics-config.js';
 
 export interface ServeConfig {
   host: string;
@@ -52,6 +54,8 @@ export interface ServeConfig {
   authFailureWindowSeconds: number;
   /** /api/events: per-client buffer, streams per token, replay window. */
   events: Pick<EventSettings, 'bufferBytes' | 'maxStreamsPerToken' | 'replayEvents' | 'replayBytes'>;
+  /** Where and how metrics are served (metrics-config.ts). */
+  metrics: MetricsConfig;
 }
 
 export interface ServeFlags {
@@ -66,18 +70,11 @@ export interface ServeFlags {
   installationId?: string;
   localUidRange?: string;
   trustedProxies?: string;
+  metricsPort?: string;
+  metricsHost?: string;
 }
 
-export class ConfigError extends Error {}
-
-function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
-  }
-  return value;
-}
+export { ConfigError };
 
 function fraction(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
@@ -187,5 +184,6 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
       replayEvents: integer('WSM_EVENTS_REPLAY_EVENTS', env.WSM_EVENTS_REPLAY_EVENTS, DEFAULT_EVENT_SETTINGS.replayEvents, 1, 1_000_000),
       replayBytes: integer('WSM_EVENTS_REPLAY_BYTES', env.WSM_EVENTS_REPLAY_BYTES, DEFAULT_EVENT_SETTINGS.replayBytes, 1024, 1024 ** 3),
     },
+    metrics: resolveMetricsConfig(flags, env, flags.host ?? env.WSM_HOST ?? '127.0.0.1'),
   };
 }

@@ -18,6 +18,8 @@ export function registerServe(program: Command): void {
     .option('--log-level <level>', 'trace, debug, info, warn or error (WSM_LOG_LEVEL, default info)')
     .option('--docker-allowed-bind-roots <paths>', 'comma-separated host directories under which owners may bind paths into Docker workspaces (WSM_DOCKER_ALLOWED_BIND_ROOTS, default none)')
     .option('--installation-id <id>', 'this installation\'s id, labelled on everything it creates (WSM_INSTALLATION_ID; default: made at first start and kept in the store)')
+    .option('--metrics-port <port>', 'serve /metrics, /healthz and /readyz on this port too (WSM_METRICS_PORT; default none: /metrics only on the API port, and only with WSM_METRICS_TOKEN)')
+    .option('--metrics-host <host>', 'address of the metrics port (WSM_METRICS_HOST, default: --host)')
     .action(async (flags: ServeFlags) => {
       let config;
       try {

@@ -21,6 +21,8 @@ import { startIdempotencyCleanup } from '../server/idempotency.js';
 import type { ServeConfig } from './config.js';
 import { localIsolation, protectDataDir, protectStoreFiles, sqliteFiles, type LocalIsolation } from './local-isolation.js';
 import { VERSION } from './version.js';
+import { ReadinessChecker, WsmMetrics } from '../metrics/index.js';
+import { startMetricsListener, type MetricsListener } from '../server/metrics-listener.js';
 
 /** How often idempotency keys past their retention are removed. */
 const IDEMPOTENCY_CLEANUP_INTERVAL_MS = 3_600_000;
@@ -34,6 +36,10 @@ export interface RunningServer {
   actions: WorkspaceActions;
   /** The idle culler (auto-termination). */
   culler: Culler;
+  /** This server's metrics (its own registry). */
+  metrics: WsmMetrics;
+  /** The separate metrics port's URL, when --metrics-port is set. */
+  metricsUrl?: string;
   /** Stops accepting requests, finishes those in flight, and leaves workspaces running. */
   close(): Promise<void>;
 }
@@ -115,6 +121,11 @@ export interface StartOptions {
   runtimes?: Map<ClusterType, Runtime>;
   /** The user wsm counts as running as (tests of the non-root set-up pass one; default: the real one). */
   serverUid?: number;
+  /**
+   * Whether this replica exports the series read from the store and the controller's queue (the
+   * leader's job once there are several replicas); default: always.
+   */
+  reportsStoreSeries?: () => boolean;
 }
 
 export async function startServer(config: ServeConfig, options: StartOptions = {}): Promise<RunningServer> {
@@ -129,13 +140,19 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   // Opening made the -wal and -shm files; SQLite gave them the main file's mode, this makes sure of it.
   if (!config.databaseUrl) await protectStoreFiles(sqlite.all);
   const installation = await installationOf(store, config, logger);
-  const runtimes = options.runtimes ?? (await createRuntimes(config, installation, isolation, logger));
+  const engines = options.runtimes ?? (await createRuntimes(config, installation, isolation, logger));
+  const metrics = new WsmMetrics({ store, version: VERSION, clusterTypes: [...engines.keys()], workspaceLabels: config.metrics.workspaceLabels, reportsStoreSeries: options.reportsStoreSeries });
+  const runtimes = metrics.instrument(engines);
+  const readiness = new ReadinessChecker(store, engines);
+  metrics.watchReadiness(readiness);
   const controller = new Controller(store, runtimes, logger.child({ component: 'controller' }), {
+    observer: metrics.controllerObserver(),
     hooksDir: config.hooksDir,
     resyncIntervalMs: config.resyncSeconds * 1000,
     postStartTimeoutMs: config.postStartTimeoutSeconds * 1000,
     defaultImage: config.defaultImage,
   });
+  metrics.watchQueue(() => controller.queueStats());
   const actions = new WorkspaceActions(store, controller.activity, {
     clusterTypes: controller.clusterTypes,
     ingressClusterTypes: controller.ingressClusterTypes,
@@ -151,6 +168,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     trustedProxies: config.trustedProxies,
     authFailures: { limit: config.authFailureLimit, windowSeconds: config.authFailureWindowSeconds },
     events: config.events,
+    observability: { metrics, metricsToken: config.metrics.token, readiness },
   });
   const culler = new Culler(store, actions, controller.activity, logger.child({ component: 'culler' }), {
     periodMs: config.cullerPeriodSeconds * 1000,
@@ -160,10 +178,23 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     // Without a runtime that reports usage, the culler reads only the workspaces already due.
     usageFor: controller.reportsUsage ? (ws) => controller.usageFor(ws) : undefined,
     usageThresholds: { cpu_cores: config.activityCpuCores, net_bytes_per_second: config.activityNetBytesPerSecond },
+    observer: metrics.cullerObserver(),
   });
   // Listen first: the start-up reconcile of every workspace then runs while requests are served,
   // instead of delaying readiness in proportion to the number of workspaces.
   await app.listen({ host: config.host, port: config.port });
+  let metricsListener: MetricsListener | undefined;
+  if (config.metrics.port !== undefined) {
+    try {
+      metricsListener = await startMetricsListener({ host: config.metrics.host, port: config.metrics.port, metrics, readiness, token: config.metrics.token });
+    } catch (err) {
+      // The API port is open already: close what was opened, so a failed start leaves nothing behind.
+      await app.close();
+      for (const runtime of runtimes.values()) await runtime.close();
+      await store.close();
+      throw err;
+    }
+  }
   await controller.start();
   culler.start();
   const stopIdempotencyCleanup = startIdempotencyCleanup(store, {
@@ -176,17 +207,19 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   const localUsers = isolation.uidRange ? `${isolation.uidRange.first}-${isolation.uidRange.last}` : 'the server\'s own (single-tenant)';
-  logger.info({ url, clusterTypes: [...runtimes.keys()], dataDir: config.dataDir, hooksDir: config.hooksDir, installation, localUsers }, 'wsm is ready');
+  logger.info({ url, metricsUrl: metricsListener?.url, clusterTypes: [...runtimes.keys()], dataDir: config.dataDir, hooksDir: config.hooksDir, installation, localUsers }, 'wsm is ready');
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      await metricsListener?.close();
       await app.close();
+      metrics.close();
       stopIdempotencyCleanup();
       culler.stop();
       await controller.stop();
       for (const runtime of runtimes.values()) await runtime.close();
       await store.close();
     })());
-  return { app, url, store, controller, actions, culler, close };
+  return { app, url, store, controller, actions, culler, metrics, metricsUrl: metricsListener?.url, close };
 }

@@ -16,8 +16,10 @@ import { isPostStartCondition, PostStartRunner, resultCondition, wantsPostStart,
 import { enginePostStart } from './post-start-engine.js';
 import type { WorkspaceHttpGet } from './probe.js';
 import { planSettle, writeTogether, type StoreWrite } from './operation-writes.js';
-import { WorkQueue, type HandlerResult } from './work-queue.js';
+import { WorkQueue, type HandlerResult, type QueueStats } from './work-queue.js';
 import type { Logger } from '../lib/logger.js';
+import type { ControllerObserver } from './observer.js';
+import { failureReason, finished, finishedByPlan } from './observed-outcomes.js';
 
 export interface ControllerOptions {
   hooksDir: string;
@@ -37,6 +39,8 @@ export interface ControllerOptions {
   postStartTimeoutMs: number;
   /** At most one activity write per workspace per this many ms (heartbeats, probes). */
   activityDebounceMs: number;
+  /** Told of reconciles, their failures and finished operations (metrics); nothing by default. */
+  observer?: ControllerObserver;
 }
 
 export const DEFAULT_CONTROLLER_OPTIONS: Omit<ControllerOptions, 'hooksDir' | 'defaultImage'> = {
@@ -85,7 +89,11 @@ export class Controller {
       baseDelayMs: this.options.retryBaseMs,
       maxDelayMs: this.options.retryMaxMs,
       deadlineMs: this.options.reconcileDeadlineMs,
-    }, (name, error, attempt) => this.logger.warn({ workspace: name, attempt, err: error }, 'reconcile failed; retrying with backoff'));
+      onRun: this.options.observer?.reconciled?.bind(this.options.observer),
+    }, (name, error, attempt) => {
+      this.options.observer?.reconcileFailed?.(failureReason(error), true);
+      this.logger.warn({ workspace: name, attempt, err: error }, 'reconcile failed; retrying with backoff');
+    });
     // A request's transaction publishes its changes one after another (the workspace, then its
     // operation): queued together at the end of the turn, they wake one reconcile, not a second one for
     // the same commit (the first would have started already and have read both).
@@ -163,6 +171,11 @@ export class Controller {
     return names.length;
   }
 
+  /** What the work queue holds now (metrics). */
+  queueStats(): QueueStats {
+    return this.queue.stats();
+  }
+
   /** Resolves once nothing is queued or being reconciled (for tests and benchmarks). */
   drained(): Promise<void> {
     return this.queue.drained();
@@ -221,7 +234,7 @@ export class Controller {
       await this.markStarted(openOps, now());
       const error = new Error(`cluster type ${ws.cluster_type} is not configured on this server`);
       await this.store.setObserved(name, observedFromError(ws.observed, error, 'ClusterTypeUnavailable', 'UNAVAILABLE', now()));
-      await this.failOperations(openOps, error.message);
+      await this.failOperations(openOps, error.message, ws.cluster_type);
       return {};
     }
 
@@ -271,12 +284,14 @@ export class Controller {
         this.enginePostStartRuns.delete(name);
         this.activity.forget(name);
         this.appliedOps.delete(name);
+        const deletedAt = now();
         await this.store.transaction(async (tx) => {
           await tx.deleteWorkspace(name);
           for (const op of openOps) {
-            await tx.updateOperation(op.id, { state: 'succeeded', finished_at: now(), attempts: op.attempts + 1 });
+            await tx.updateOperation(op.id, { state: 'succeeded', finished_at: deletedAt, attempts: op.attempts + 1 });
           }
         });
+        this.options.observer?.operationsFinished?.(ws.cluster_type, openOps.map((op) => finished(op, 'succeeded', deletedAt)));
         return {};
       }
       const instance = mustApply ? await runtime.apply(rws, signal) : await runtime.observe(rws, signal);
@@ -301,6 +316,7 @@ export class Controller {
         !sameObserved(stored, observed) && ((s) => s.setObserved(name, observed)),
         ...plan.patches.map(({ op, patch }): StoreWrite => (s) => s.updateOperation(op.id, patch)),
       ]);
+      this.options.observer?.operationsFinished?.(ws.cluster_type, finishedByPlan(plan.patches));
       if (startPostStart) {
         await this.activity.record(name, 'start');
         this.postStart.start(runtime, rws, observed.ip);
@@ -318,7 +334,8 @@ export class Controller {
       const fresh = (await this.store.getWorkspace(name)) ?? ws;
       await this.store.setObserved(name, observedFromError(fresh.observed, error, reason, status, now()));
       if (permanent) {
-        await this.failOperations(openOps, error.message);
+        this.options.observer?.reconcileFailed?.(reason, false);
+        await this.failOperations(openOps, error.message, ws.cluster_type);
         return {};
       }
       await this.recordAttempt(openOps, error.message);
@@ -385,10 +402,11 @@ export class Controller {
     }
   }
 
-  private async failOperations(ops: OperationRecord[], error: string): Promise<void> {
+  private async failOperations(ops: OperationRecord[], error: string, clusterType: ClusterType): Promise<void> {
     const at = new Date().toISOString();
     for (const op of ops) {
       await this.store.updateOperation(op.id, { state: 'failed', error, finished_at: at, attempts: op.attempts + 1 });
     }
+    this.options.observer?.operationsFinished?.(clusterType, ops.map((op) => finished(op, 'failed', at)));
   }
 }

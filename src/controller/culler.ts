@@ -9,6 +9,7 @@ import { DEFAULT_USAGE_THRESHOLDS, usageActivity, type UsageSample, type UsageTh
 import type { IdleCursor, Store } from '../store/store.js';
 import type { ActivityRecorder } from './activity.js';
 import type { Logger } from '../lib/logger.js';
+import type { CullerObserver } from './observer.js';
 import { probeVia, probeWorkspace, type ProbeResult, type ProbeSettings, type WorkspaceHttpGet } from './probe.js';
 
 /** At most how far ahead of being due a workspace's usage is sampled. */
@@ -35,6 +36,8 @@ export interface CullerOptions {
   usageFor?: (ws: WorkspaceRecord) => Promise<UsageSample | undefined>;
   /** Use above these between two passes counts as activity. */
   usageThresholds?: UsageThresholds;
+  /** Told of passes, stops and skips (metrics). */
+  observer?: CullerObserver;
 }
 
 export interface PassSummary {
@@ -128,6 +131,7 @@ export class Culler {
    * timer does not, so a slow check never holds back the next pass).
    */
   async pass(): Promise<PassSummary> {
+    const began = performance.now();
     const summary: PassSummary = { running: 0, checked: 0, stopped: [] };
     const checks: Promise<void>[] = [];
     const pageSize = this.options.pageSize ?? 500;
@@ -173,6 +177,7 @@ export class Culler {
     const oldest = now - 3 * this.options.periodMs - 60_000;
     for (const [name, sample] of this.samples) if (sample.at < oldest) this.samples.delete(name);
     for (const [name, decided] of this.decisions) if (decided.at < oldest) this.decisions.delete(name);
+    this.options.observer?.passed?.(performance.now() - began);
     return summary;
   }
 
@@ -207,6 +212,7 @@ export class Culler {
         const busy = await this.sampleUsage(ws);
         if (busy) {
           this.noteDecision(ws.name, false, `busy: ${busy} use above the threshold since the last sample`);
+          this.options.observer?.skipped?.(busy);
           return false;
         }
       } catch (err) {
@@ -228,11 +234,15 @@ export class Culler {
     }
     const busy = probe?.ok && probe.activeRuns > 0 ? `${probe.activeRuns} pipeline run(s) active` : undefined;
     let kept = 'it is gone or no longer running';
+    let skippedBy: string | undefined;
     const op = await this.stopper.autoStop(ws.name, (current) => {
       const decision = this.decide(current, busy);
       const last = this.lastSignal(current);
       if (!decision.due || !last) {
         kept = keptBecause(current, decision, last);
+        // Kept by newer activity (named by its source) or a running pipeline; 'not_due' when
+        // auto-termination was turned off, or the workspace stopped, meanwhile.
+        skippedBy = busy ? 'pipeline_run' : decision.stops_at !== null && last ? last.source : 'not_due';
         return undefined;
       }
       const policy = current.spec.lifecycle.termination_policy;
@@ -246,7 +256,12 @@ export class Culler {
         probe: probe === undefined ? 'not configured' : probe.ok ? { active_pipeline_run_count: probe.activeRuns, last_activity_at: probe.lastActivityMs === undefined ? null : new Date(probe.lastActivityMs).toISOString() } : { error: probe.error },
       };
     });
-    if (op) this.logger.info({ workspace: ws.name }, 'stopped an idle workspace');
+    if (op) {
+      this.logger.info({ workspace: ws.name }, 'stopped an idle workspace');
+      this.options.observer?.stopped?.('idle');
+    } else if (skippedBy) {
+      this.options.observer?.skipped?.(skippedBy);
+    }
     this.noteDecision(ws.name, Boolean(op), op ? 'idle past max_idle_seconds' : kept);
     return Boolean(op);
   }

@@ -11,6 +11,16 @@ export interface WorkQueueOptions {
   maxDelayMs: number;
   /** A run still going after this long has its signal aborted (every runtime call it makes then ends). */
   deadlineMs: number;
+  /** Told how long each run took and how it ended (metrics). */
+  onRun?: (durationMs: number, outcome: 'settled' | 'requeued' | 'error') => void;
+}
+
+/** What waits and what runs now, for metrics. */
+export interface QueueStats {
+  waiting: number;
+  running: number;
+  /** How long the key waiting longest has waited; 0 when none waits. */
+  oldestWaitingMs: number;
 }
 
 /** What a run asks for: to be looked at again after a while (still converging), or nothing (done). */
@@ -29,6 +39,8 @@ export class DeadlineExceeded extends Error {
 
 export class WorkQueue {
   private readonly queued = new Set<string>();
+  /** When each waiting key was queued (the head of `order` is the oldest). */
+  private readonly queuedAt = new Map<string, number>();
   /** Keys in arrival order from `head` on: Array.shift() copies the whole array once it is large (a resync queues every workspace). */
   private order: string[] = [];
   private head = 0;
@@ -66,6 +78,7 @@ export class WorkQueue {
     }
     if (this.queued.has(key)) return;
     this.queued.add(key);
+    this.queuedAt.set(key, Date.now());
     this.order.push(key);
     this.pump();
   }
@@ -83,6 +96,11 @@ export class WorkQueue {
 
   failureCount(key: string): number {
     return this.failures.get(key) ?? 0;
+  }
+
+  stats(): QueueStats {
+    const oldest = this.head < this.order.length ? this.queuedAt.get(this.order[this.head]!) : undefined;
+    return { waiting: this.order.length - this.head, running: this.running, oldestWaitingMs: oldest === undefined ? 0 : Math.max(0, Date.now() - oldest) };
   }
 
   get length(): number {
@@ -104,6 +122,7 @@ export class WorkQueue {
     this.order = [];
     this.head = 0;
     this.queued.clear();
+    this.queuedAt.clear();
   }
 
   private pump(): void {
@@ -117,6 +136,7 @@ export class WorkQueue {
         this.head = 0;
       }
       this.queued.delete(key);
+      this.queuedAt.delete(key);
       this.active.add(key);
       this.running++;
       void this.process(key);
@@ -146,11 +166,14 @@ export class WorkQueue {
     this.runs.set(key, run);
     const deadline = setTimeout(() => run.abort(new DeadlineExceeded(key, this.options.deadlineMs)), this.options.deadlineMs);
     deadline.unref();
+    const began = performance.now();
     try {
       const result = await this.handler(key, run.signal);
       this.failures.delete(key);
       retryDelay = result.requeueAfterMs;
+      this.options.onRun?.(performance.now() - began, retryDelay === undefined ? 'settled' : 'requeued');
     } catch (error) {
+      this.options.onRun?.(performance.now() - began, 'error');
       const attempt = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, attempt);
       retryDelay = backoffDelay(this.retries, attempt);

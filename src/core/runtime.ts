@@ -57,6 +57,9 @@ export interface ObservedInstance {
   conditions?: Omit<Condition, 'last_transition_time'>[];
 }
 
+/** Why an engine's event stream was started again: it broke, it went silent, or its position expired. */
+export type WatchRestartReason = 'lost' | 'silent' | 'gone';
+
 /** The result of running a command inside a workspace (post-start hooks, probes). */
 export interface ExecResult {
   exit_code: number;
@@ -123,8 +126,11 @@ export interface Runtime {
    * engine can list them.
    */
   listInstances?(signal: AbortSignal): Promise<string[]>;
-  /** Follow the engine's own events; the callback gets the name of a workspace that changed. */
-  watch?(onChange: (name: string) => void): () => void;
+  /**
+   * Follow the engine's own events; the callback gets the name of a workspace that changed.
+   * `onRestart` hears each time the event stream had to be started again, and why (lost, silent, gone).
+   */
+  watch?(onChange: (name: string) => void, onRestart?: (reason: WatchRestartReason) => void): () => void;
   /** Run a command inside the running workspace. */
   exec?(ws: RuntimeWorkspace, command: string[], timeoutMs: number, signal: AbortSignal): Promise<ExecResult>;
   /**
@@ -139,6 +145,11 @@ export interface Runtime {
    * (an activity signal for auto-termination); undefined when it is not running.
    */
   usage?(ws: RuntimeWorkspace, signal: AbortSignal): Promise<UsageSample | undefined>;
+  /**
+   * Resolves once the engine answers a cheap request (readiness reports an engine that is down; it never
+   * makes wsm unready). Absent: the runtime has no engine to lose.
+   */
+  ping?(signal: AbortSignal): Promise<void>;
   /** Release connections and timers; instances keep running. */
   close(): Promise<void>;
 }

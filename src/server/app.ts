@@ -23,6 +23,9 @@ import { activityRoutes } from './routes/activity.js';
 import { sessionRoutes } from './routes/session.js';
 import { eventRoutes, type EventSettings } from './routes/events.js';
 import { consoleRoutes } from './routes/console.js';
+import { healthRoutes } from './routes/health.js';
+import { metricsRoute } from './routes/metrics.js';
+import { installHttpMetrics, ReadinessChecker, type WsmMetrics } from '../metrics/index.js';
 
 export interface AppOptions {
   logger: Logger | false;
@@ -33,6 +36,8 @@ export interface AppOptions {
   authFailures?: AuthFailureLimit;
   /** /api/events settings not left at their defaults. */
   events?: Partial<EventSettings>;
+  /** Metrics (timed requests; GET /metrics when a token is given) and what /readyz checks. */
+  observability?: { metrics?: WsmMetrics; metricsToken?: string; readiness?: ReadinessChecker };
 }
 
 // Bodies are checked strictly (no coercion, unknown fields rejected, every error reported);
@@ -57,6 +62,8 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   requireRouteContracts(app);
+  // First of the onRequest hooks, so that a request's time includes authentication and its limits.
+  if (options.observability?.metrics) installHttpMetrics(app, options.observability.metrics.families);
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : queryAjv).compile(schema));
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
@@ -96,6 +103,9 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
     await sessionRoutes(scope, ctx);
     await eventRoutes(scope, ctx, options.events);
     await consoleRoutes(scope, ctx);
+    await healthRoutes(scope, options.observability?.readiness ?? new ReadinessChecker(ctx.store, new Map()));
+    const { metrics, metricsToken } = options.observability ?? {};
+    if (metrics && metricsToken) await metricsRoute(scope, metrics, metricsToken);
   });
 
   app.get('/api/openapi.json', { config: { auth: 'public' }, schema: { hide: true, response: { 200: { type: 'object', additionalProperties: true }, ...ERRORS } } }, async () => ({ ...app.swagger() }));

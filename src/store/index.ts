@@ -33,6 +33,9 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   let store: KyselyStore;
   if (isPostgresUrl(options.databaseUrl)) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    // An idle connection the server dropped (a restart, a failover) is an 'error' on the pool: without a
+    // listener it would end the process. The next query opens a new connection; /readyz tells meanwhile.
+    pool.on('error', (err) => asWarner(options.logger)?.warn({ err }, 'an idle PostgreSQL connection failed; it is replaced on the next query'));
     store = KyselyStore.create({ dialect: 'postgres', driver: new PostgresDialect({ pool }), logger });
   } else {
     const path = options.sqlitePath ?? join(options.dataDir ?? '.wsm', 'wsm.sqlite');
@@ -45,6 +48,10 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     throw err;
   }
   return publishingStore(store);
+}
+
+function asWarner(value: unknown): { warn(obj: object, msg: string): void } | undefined {
+  return typeof value === 'object' && value !== null && typeof (value as { warn?: unknown }).warn === 'function' ? (value as { warn(obj: object, msg: string): void }) : undefined;
 }
 
 function asLogger(value: unknown): StoreLogger | undefined {

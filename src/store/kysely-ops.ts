@@ -37,6 +37,7 @@ import type {
   IdleCursor,
   OperationPatch,
   StoreOps,
+  WorkspaceCount,
   WorkspaceFilter,
   WorkspacePage,
 } from './store.js';
@@ -142,6 +143,20 @@ export class KyselyOps implements StoreOps {
     }
     const rows = await this.db.selectFrom('workspaces').select(WORKSPACE_COLUMNS).where('name', 'in', pageNames).orderBy('name').execute();
     return { workspaces: rows.map(rowToWorkspace), total };
+  }
+
+  async countWorkspaces(): Promise<WorkspaceCount[]> {
+    const rows = await this.db
+      .selectFrom('workspaces')
+      .select(['cluster_type', 'status', 'desired_state', (eb) => eb.fn.countAll().as('n')])
+      .groupBy(['cluster_type', 'status', 'desired_state'])
+      .execute();
+    return rows.map((r) => ({
+      cluster_type: r.cluster_type as WorkspaceCount['cluster_type'],
+      status: r.status as WorkspaceCount['status'],
+      desired_state: r.desired_state as WorkspaceCount['desired_state'],
+      count: Number(r.n),
+    }));
   }
 
   async listWorkspaceNames(): Promise<string[]> {

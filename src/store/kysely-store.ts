@@ -51,6 +51,27 @@ export class KyselyStore extends KyselyOps implements StoreBackend {
     }
   }
 
+  async unreadyReason(timeoutMs: number): Promise<string | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve(`the store did not answer within ${timeoutMs} ms`), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.missingMigration(), late]);
+    } catch (err) {
+      return `the store is unreachable: ${err instanceof Error ? err.message : String(err)}`;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Reads the migration bookkeeping (so it also proves the database answers); never creates it. */
+  private async missingMigration(): Promise<string | undefined> {
+    const migrator = new Migrator({ db: this.db, provider: migrationProvider(this.dialect), migrationTableSchema: await this.migrationSchema() });
+    const missing = (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+    return missing.length > 0 ? `store migrations not applied: ${missing.join(', ')}` : undefined;
+  }
+
   /**
    * On PostgreSQL, the schema our tables are created in. Kysely's Migrator otherwise takes its
    * bookkeeping tables in any schema of the database for its own, and then fails to find them.

@@ -76,12 +76,22 @@ export interface AuditFilter {
   limit: number;
 }
 
+/** How many workspaces have one cluster type, observed status and desired state (for metrics). */
+export interface WorkspaceCount {
+  cluster_type: ClusterType;
+  status: InstanceStatus;
+  desired_state: 'running' | 'stopped';
+  count: number;
+}
+
 /** Everything that can run inside one transaction. */
 export interface StoreOps {
   getWorkspace(name: string): Promise<WorkspaceRecord | undefined>;
   listWorkspaces(filter: WorkspaceFilter): Promise<WorkspacePage>;
   /** Every workspace name (for the controller's resync), cheap: no spec is decoded. */
   listWorkspaceNames(): Promise<string[]>;
+  /** Workspaces counted by cluster type, observed status and desired state, from the columns alone. */
+  countWorkspaces(): Promise<WorkspaceCount[]>;
   /** Throws WsmError('conflict') when the name exists. */
   insertWorkspace(ws: WorkspaceRecord): Promise<void>;
   /**
@@ -156,6 +166,11 @@ export interface StoreOps {
 export interface StoreBackend extends StoreOps {
   /** Creates or upgrades the schema. Safe to call on every start. */
   migrate(): Promise<void>;
+  /**
+   * Why the store cannot serve now (unreachable, or a migration this build knows is not applied), or
+   * undefined when it can. Answers within `timeoutMs`.
+   */
+  unreadyReason(timeoutMs: number): Promise<string | undefined>;
   /** Runs fn in one transaction: all of its writes land, or none do. */
   transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -207,9 +207,15 @@ describe('every documented route answers as its schemas say', () => {
     await call('GET', '/api/events', { query: `?last_event_id=${'9'.repeat(65)}` }); // 400
   });
 
+  test('/healthz and /readyz', async () => {
+    await call('GET', '/healthz', { token: null });
+    await call('GET', '/readyz', { token: null });
+  });
+
   test('each documented route was called, and answered both a success and an error', () => {
-    // Nothing can be refused at /api/status or GET /api/session: they are public and take no input.
-    const noError = new Set(['GET /api/status', 'GET /api/session']);
+    // Nothing can be refused at the status, session and health routes: they are public and take no
+    // input (test/metrics/readiness.test.ts makes /readyz answer 503).
+    const noError = new Set(['GET /api/status', 'GET /api/session', 'GET /healthz', 'GET /readyz']);
     const operations = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
     assert.ok(operations.length >= 20, `only ${operations.length} operations documented`);
     for (const operation of operations) {

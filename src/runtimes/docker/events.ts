@@ -39,6 +39,8 @@ export interface WatchOptions {
   initialBackoffMs?: number;
   maxBackoffMs?: number;
   logger?: WatchLogger;
+  /** Hears each reconnect (metrics). */
+  onRestart?: (reason: 'lost') => void;
 }
 
 export function isRelevantAction(action: string): boolean {
@@ -72,6 +74,7 @@ export function watchEvents(docker: Docker, onChange: (name: string) => void, op
     current = undefined;
     if (stopped) return;
     const delay = backoff.next();
+    options.onRestart?.('lost');
     options.logger?.warn({ err: reason instanceof Error ? reason.message : reason, retryInMs: delay }, 'docker event stream lost');
     timer = setTimeout(connect, delay);
     timer.unref?.();

@@ -9,6 +9,7 @@ import {
   type RemoveOptions,
   type Runtime,
   type RuntimeWorkspace,
+  type WatchRestartReason,
 } from '../../core/runtime.js';
 import { createDockerClient, remoteEngineHost, type DockerConnectionOptions } from './connection.js';
 import { engineReason, isConnectionError, isNotFound, statusCodeOf } from './errors.js';
@@ -180,6 +181,11 @@ export class DockerRuntime implements Runtime {
     }, signal);
   }
 
+  /** The engine's /_ping; the caller (readiness) bounds the wait. */
+  async ping(): Promise<void> {
+    await this.docker.ping();
+  }
+
   async listInstances(signal?: AbortSignal): Promise<string[]> {
     return this.engine(async () => {
       const containers = await this.docker.listContainers({ all: true, filters: { label: this.labelFilters() }, ...abortable(signal) });
@@ -192,9 +198,9 @@ export class DockerRuntime implements Runtime {
     }, signal);
   }
 
-  watch(onChange: (name: string) => void): () => void {
+  watch(onChange: (name: string) => void, onRestart?: (reason: WatchRestartReason) => void): () => void {
     const extra = this.labelFilters().filter((l) => !l.startsWith(`${MANAGED_BY_LABEL}=`));
-    const stop = watchEvents(this.docker, onChange, { labels: extra, logger: this.logger });
+    const stop = watchEvents(this.docker, onChange, { labels: extra, logger: this.logger, onRestart });
     const unsubscribe = () => {
       this.unsubscribers.delete(unsubscribe);
       stop();

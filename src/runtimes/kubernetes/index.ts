@@ -2,7 +2,7 @@
 // ConfigMap, and optionally a path on a shared Ingress. Every call converges the cluster towards the workspace.
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import type { ClusterType } from '../../core/types.js';
-import type { ExecResult, HttpAnswer, ObservedInstance, PostStartRecord, RemoveOptions, Runtime, RuntimeWorkspace } from '../../core/runtime.js';
+import type { ExecResult, HttpAnswer, ObservedInstance, PostStartRecord, RemoveOptions, Runtime, RuntimeWorkspace, WatchRestartReason } from '../../core/runtime.js';
 import { KubeApi } from './api.js';
 import { defaultNamespace, loadKubeConfig } from './config.js';
 import { execInPod } from './exec.js';
@@ -187,6 +187,15 @@ export class KubernetesRuntime implements Runtime {
     return url ? { ...withRepair, url } : withRepair;
   }
 
+  /** One StatefulSet at most, in the default namespace: a request the Role allows that costs the API server nothing. */
+  async ping(signal: AbortSignal): Promise<void> {
+    const namespace = this.namespace;
+    const api = this.apiFor(signal);
+    await api.call({ verb: 'list', resource: 'statefulsets', namespace }, (o) =>
+      api.apps.listNamespacedStatefulSet({ namespace, labelSelector: ownedSelector(this.defaults.installation), limit: 1 }, o),
+    );
+  }
+
   async listInstances(signal?: AbortSignal): Promise<string[]> {
     const found = new Set<string>();
     const api = this.apiFor(signal);
@@ -202,11 +211,12 @@ export class KubernetesRuntime implements Runtime {
     return [...found].sort();
   }
 
-  watch(onChange: (name: string) => void): () => void {
+  watch(onChange: (name: string) => void, onRestart?: (reason: WatchRestartReason) => void): () => void {
     const watcher = new WorkspaceWatcher(this.kc, this.api, this.defaults.installation, onChange, this.options.logger, {
       retryMs: this.options.watchRetryMs ?? { initial: 1000, max: 30_000 },
       silenceMs: this.options.watchSilenceMs ?? 150_000,
       timeoutSeconds: this.options.watchTimeoutSeconds ?? 300,
+      onRestart,
     });
     for (const ns of this.namespaces) watcher.addNamespace(ns);
     this.watcher = watcher;

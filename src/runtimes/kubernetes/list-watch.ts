@@ -27,6 +27,8 @@ export interface ListWatchOptions {
   silenceMs: number;
   /** Asks the server to end each watch after this long (it is then resumed): no watch lives forever. */
   timeoutSeconds: number;
+  /** Hears each restart that was not the server's routine end of a watch (metrics). */
+  onRestart?: (reason: 'lost' | 'silent' | 'gone') => void;
 }
 
 type Ending = { kind: 'closed'; delivered: boolean } | { kind: 'gone' } | { kind: 'silent' } | { kind: 'failed'; error: unknown };
@@ -69,6 +71,7 @@ export class ListWatch {
       }
       if (this.stopped) return;
       if (ending.kind === 'gone') {
+        this.o.onRestart?.('gone');
         this.resourceVersion = '';
         continue;
       }
@@ -82,6 +85,7 @@ export class ListWatch {
         continue;
       }
       const delay = ending.kind === 'silent' ? 0 : backoff.next();
+      this.o.onRestart?.(ending.kind === 'silent' ? 'silent' : 'lost');
       const why = ending.kind === 'silent' ? `no event or bookmark for ${this.o.silenceMs} ms` : String((ending.error as Error)?.message ?? ending.error);
       this.o.logger?.warn({ path: this.o.path, err: why, retryInMs: delay }, ending.kind === 'silent' ? 'kubernetes watch went silent; restarting it' : 'kubernetes watch failed; reconnecting');
       await this.sleep(delay);

@@ -20,6 +20,8 @@ export interface WatchTiming {
   silenceMs: number;
   /** How long the API server keeps each watch before it is resumed. */
   timeoutSeconds: number;
+  /** Hears each watch restarted for a failure, a silence or an expired position (metrics). */
+  onRestart?: (reason: 'lost' | 'silent' | 'gone') => void;
 }
 
 const POD_SELECTOR = `${MANAGED_BY}=wsm`;

@@ -36,7 +36,8 @@ describe('watchEvents', () => {
   test('reports relevant container events, ignores exec events, and reconnects after the stream ends', async () => {
     const engine = fakeEngine();
     const seen: string[] = [];
-    const stop = watchEvents(engine.docker, (n) => seen.push(n), { initialBackoffMs: 10, labels: ['wsm.test-run=x'] });
+    const restarts: string[] = [];
+    const stop = watchEvents(engine.docker, (n) => seen.push(n), { initialBackoffMs: 10, labels: ['wsm.test-run=x'], onRestart: (why) => restarts.push(why) });
     try {
       await waitFor('first subscription', () => engine.streams[0]);
       assert.deepEqual((engine.calls[0]!.filters as { label: string[] }).label, ['app.kubernetes.io/managed-by=wsm', 'wsm.test-run=x']);
@@ -51,6 +52,7 @@ describe('watchEvents', () => {
       engine.streams[0]!.end();
       await waitFor('a new subscription after two refused connects', () => engine.streams[1]);
       assert.equal(engine.calls.length, 4);
+      assert.deepEqual(restarts, ['lost', 'lost', 'lost'], 'the end of the stream and the two refused connects, each a restart (metrics)');
       assert.equal(engine.calls[3]!.since, 1001, 'resumes from the last event seen');
       engine.streams[1]!.write(event('c', 'oom', 1002));
       await waitFor('the event on the new stream', () => (seen.includes('c') ? true : undefined));

@@ -59,13 +59,20 @@ describe('deploy/kubernetes manifests', () => {
     const env = Object.fromEntries(c.env.map((e: Obj) => [e.name, e]));
     assert.equal(env.WSM_CLUSTER_TYPE.value, 'k8s');
     assert.deepEqual(env.WSM_ADMIN_TOKEN.valueFrom, { secretKeyRef: { name: 'wsm-admin', key: 'token' } });
-    assert.deepEqual(c.readinessProbe.httpGet, { path: '/api/status', port: 6789 });
+    assert.deepEqual(c.readinessProbe.httpGet, { path: '/readyz', port: 6789 });
+    assert.deepEqual(c.livenessProbe.httpGet, { path: '/healthz', port: 6789 });
+    // Metrics on their own port, annotated for Prometheus, and reachable through the Service for a ServiceMonitor.
+    const metricsPort = c.ports.find((p: Obj) => p.name === 'metrics').containerPort;
+    assert.equal(env.WSM_METRICS_PORT.value, String(metricsPort));
+    assert.equal(dep.spec.template.metadata.annotations['prometheus.io/port'], String(metricsPort));
+    assert.deepEqual(env.WSM_METRICS_TOKEN.valueFrom.secretKeyRef, { name: 'wsm-metrics', key: 'token', optional: true });
     const mount = c.volumeMounts.find((v: Obj) => v.mountPath === env.WSM_DATA_DIR.value);
     assert.ok(mount, 'the data dir is on a volume');
     assert.equal(pod.volumes.find((v: Obj) => v.name === mount.name).persistentVolumeClaim.claimName, byKind('PersistentVolumeClaim').metadata.name);
     const svc = byKind('Service');
     assert.deepEqual(svc.spec.selector, dep.spec.template.metadata.labels);
     assert.equal(svc.spec.ports[0].targetPort, c.ports[0].containerPort);
+    assert.equal(svc.spec.ports.find((p: Obj) => p.name === 'metrics').targetPort, metricsPort);
     const binding = byKind('RoleBinding');
     assert.equal(binding.roleRef.name, byKind('Role').metadata.name);
     assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'wsm' }]);

@@ -5,10 +5,11 @@ import { applyUntil, eventually, harness, workspace, type Harness } from './help
 describe('KubernetesRuntime.watch', () => {
   let h: Harness;
   const seen: string[] = [];
+  const restarts: string[] = [];
   let stop: () => void;
   before(async () => {
     h = await harness();
-    stop = h.runtime.watch((name) => seen.push(name));
+    stop = h.runtime.watch((name) => seen.push(name), (why) => restarts.push(why));
   });
   after(async () => {
     stop();
@@ -53,6 +54,9 @@ describe('KubernetesRuntime.watch', () => {
         relisted('/apis/apps/v1/namespaces/team/statefulsets', 'app.kubernetes.io/managed-by=wsm,wsm.io/installation=default'),
       'both informers to list again',
     );
+    // Each watch lost with the server, then found its position expired (metrics count both).
+    assert.ok(restarts.includes('lost'), restarts.join());
+    assert.ok(restarts.includes('gone'), restarts.join());
   });
 
   test('follows a namespace first used after watch started', async () => {

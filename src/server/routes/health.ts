@@ -1,0 +1,34 @@
+// /healthz (the process answers) and /readyz (it can serve: the store answers and is migrated), both
+// without auth for orchestrators' probes. An engine that is down is reported in /readyz's body but
+// does not make the replica unready: reads, the console and the queueing of actions keep working,
+// and the controller converges once the engine is back. /api/status stays as it was for scripts.
+import { Type } from 'typebox';
+import type { Readiness, ReadinessChecker } from '../../metrics/readiness.js';
+import type { WsmApp } from '../context.js';
+import { ERRORS } from '../responses.js';
+
+const Alive = Type.Object({ status: Type.Literal('alive') });
+
+const Reachability = Type.Object({ reachable: Type.Boolean(), error: Type.Optional(Type.String()) });
+
+const ReadyBody = Type.Object({
+  status: Type.Enum(['ready', 'not_ready']),
+  reason: Type.Optional(Type.String({ description: 'Why the replica is not ready (the store unreachable, a migration not applied)' })),
+  runtimes: Type.Record(Type.String(), Reachability, { description: 'Each runtime\'s engine: reachable or not, with the error; informational, never a cause of unreadiness' }),
+});
+
+export function readinessBody(readiness: Readiness) {
+  return { status: readiness.ready ? ('ready' as const) : ('not_ready' as const), ...(readiness.reason ? { reason: readiness.reason } : {}), runtimes: readiness.runtimes };
+}
+
+export async function healthRoutes(app: WsmApp, readiness: ReadinessChecker): Promise<void> {
+  app.get('/healthz', { config: { auth: 'public' }, schema: { tags: ['status'], summary: 'Liveness: the process answers', response: { 200: Alive, ...ERRORS } } }, async () => ({ status: 'alive' as const }));
+  app.get(
+    '/readyz',
+    { config: { auth: 'public' }, schema: { tags: ['status'], summary: 'Readiness: the store answers and is migrated; engines reported, not required', response: { 200: ReadyBody, 503: ReadyBody, ...ERRORS } } },
+    async (_req, reply) => {
+      const answer = await readiness.check();
+      return reply.status(answer.ready ? 200 : 503).send(readinessBody(answer));
+    },
+  );
+}
