@@ -1,0 +1,79 @@
+// The change plan on Kubernetes (wsm serve against the fake API server over HTTP), held to what was
+// really written: the StatefulSet's pod template changed (the pod rolls) exactly when the plan said the
+// patch interrupts the workspace, for every field a plan covers.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeKubeApi } from '../../support/fake-kube-api/index.js';
+import { startTestServer, type TestServer } from '../../support/server.js';
+import { planCases, runPlanCases, type Effect } from '../../support/change-plan-cases.js';
+
+const NS = 'team';
+let fake: FakeKubeApi;
+let srv: TestServer;
+let dir: string;
+
+before(async () => {
+  fake = await FakeKubeApi.start();
+  dir = await mkdtemp(join(tmpdir(), 'wsm-k8s-plan-'));
+  const kubeconfig = join(dir, 'kubeconfig');
+  await writeFile(kubeconfig, fake.kubeConfig(NS).exportConfig());
+  srv = await startTestServer({ clusterType: 'k8s', env: { KUBECONFIG: kubeconfig, WSM_KUBE_NAMESPACE: NS } });
+});
+after(async () => {
+  await srv?.close();
+  await fake?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const EXPECTED: Record<string, Effect> = {
+  'container_config.image': 'recreate',
+  'container_config.env': 'recreate',
+  inherited_env: 'recreate',
+  'container_config.resources': 'recreate',
+  'container_config.command': 'recreate',
+  'container_config.args': 'recreate',
+  'container_config.working_dir': 'recreate',
+  'container_config.port': 'recreate',
+  'container_config.host_port': 'none',
+  'container_config.restart_policy': 'none',
+  'container_config.image_pull_policy': 'recreate',
+  'container_config.image_pull_secrets': 'recreate',
+  'container_config.volumes': 'none',
+  'container_config.public_url': 'none',
+  'container_config.service_type': 'live',
+  'container_config.nodeSelector': 'recreate',
+  'container_config.tolerations': 'recreate',
+  'container_config.affinity': 'recreate',
+  'container_config.labels': 'recreate',
+  'container_config.annotations': 'recreate',
+  'lifecycle_config.termination_policy': 'live',
+  'lifecycle_config.pre_start_script_path': 'recreate',
+  'lifecycle_config.post_start': 'recreate',
+};
+
+test('k8s: every field of a patch changes the pod template exactly when its plan says so', async () => {
+  const name = 'plan-k8s';
+  const res = await srv.request('POST', '/api/workspaces', { body: { workspace: { name, cluster_type: 'k8s', container_config: 'image: wsm-test/busybox:1' } } });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  const template = async () => {
+    const sts = fake.get('statefulsets', NS, name) as any;
+    assert.ok(sts, 'the StatefulSet exists');
+    return JSON.stringify(sts.spec.template);
+  };
+  const cases = await planCases(srv, { command: '[httpd, -f, -p, "6789"]', args: '[-v]', workingDir: '/tmp', volume: 'plan-extra' });
+  const ran = await runPlanCases({
+    srv,
+    name,
+    cases,
+    expected: EXPECTED,
+    identity: template,
+    after: async (field) => {
+      if (field === 'container_config.service_type') assert.equal((fake.get('services', NS, `${name}-service`) as any).spec.type, 'NodePort');
+    },
+  });
+  assert.deepEqual(ran.sort(), Object.keys(EXPECTED).sort(), 'every field of the plan was tried');
+  assert.deepEqual(fake.invalidWrites, []);
+});
