@@ -77,3 +77,31 @@ test('k8s: every field of a patch changes the pod template exactly when its plan
   assert.deepEqual(ran.sort(), Object.keys(EXPECTED).sort(), 'every field of the plan was tried');
   assert.deepEqual(fake.invalidWrites, []);
 });
+
+test('k8s: a dry run asks the API server (dryRun=All) and keeps nothing; what it refuses is a 400 naming the field', async () => {
+  const name = 'plan-dry';
+  const res = await srv.request('POST', '/api/workspaces', { body: { workspace: { name, cluster_type: 'k8s', container_config: 'image: wsm-test/busybox:1' } } });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  const sts = () => JSON.stringify(fake.get('statefulsets', NS, name));
+  const svc = () => JSON.stringify(fake.get('services', NS, `${name}-service`));
+  const stored = async () => (await srv.request('GET', `/api/workspaces/${name}`)).body.workspace.resource_version;
+  const operations = async () => (await srv.request('GET', `/api/workspaces/${name}/operations`)).body.operations.length;
+  const before = { sts: sts(), svc: svc(), version: await stored(), ops: await operations() };
+  const dryWrites = () => fake.requests.filter((r) => r.query.dryRun === 'All' && r.path.includes(`/${name}`)).map((r) => `${r.method} ${r.path.split('/').slice(-2).join('/')}`);
+
+  const ok = await srv.request('PUT', `/api/workspaces/${name}`, { body: { workspace: { action: 'patch', dry_run: true, container_config: 'service_type: NodePort\nenv:\n  - name: A\n    value: "1"' } } });
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  assert.equal(ok.body.plan.engine_check.status, 'accepted');
+  assert.equal(ok.body.plan.effect, 'recreate');
+  assert.deepEqual(dryWrites(), [`PUT statefulsets/${name}`, `PATCH services/${name}-service`]);
+
+  const bad = await srv.request('PUT', `/api/workspaces/${name}`, {
+    body: { workspace: { action: 'patch', dry_run: true, container_config: 'annotations:\n  seccomp.security.alpha.kubernetes.io/pod: bogus' } },
+  });
+  assert.equal(bad.status, 400, JSON.stringify(bad.body));
+  assert.equal(bad.body.error.type, 'validation_error');
+  assert.deepEqual(bad.body.error.errors.map((e: any) => e.field), ['container_config.annotations["seccomp.security.alpha.kubernetes.io/pod"]']);
+  assert.match(bad.body.error.errors[0].message, /Kubernetes would reject this.*must be a valid seccomp profile/);
+
+  assert.deepEqual({ sts: sts(), svc: svc(), version: await stored(), ops: await operations() }, before, 'the objects, the workspace and its operations are as they were');
+});
