@@ -9,6 +9,7 @@ import { canAct, publish, subscribe } from './state.js';
 import type { FieldError, Operation, Workspace } from './types.js';
 import { actionButtons, statusBadge } from './workspace-actions.js';
 import { createYamlEditor } from './yaml-editor.js';
+import { changePreview } from './change-preview.js';
 
 function errorList(errors: FieldError[], message?: string): HTMLElement {
   return h('div', { class: 'form-errors', role: 'alert' }, message ? h('p', {}, message) : null, errors.length ? h('ul', {}, errors.map((e) => h('li', {}, `${e.field}: ${e.message}`))) : null);
@@ -25,7 +26,7 @@ function operationsTable(ops: Operation[]): HTMLElement {
       h('td', { 'data-label': 'Started', title: absolute(op.started_at ?? op.created_at) }, relative(op.started_at ?? op.created_at)),
       h('td', { 'data-label': 'Finished', title: absolute(op.finished_at) }, relative(op.finished_at)),
       h('td', { 'data-label': 'Result' }, op.error ? h('span', { class: 'bad-text' }, op.error) : op.state === 'succeeded' ? 'ok' : '',
-        op.details ? h('details', {}, h('summary', {}, 'Hook output'), h('pre', {}, JSON.stringify(op.details, null, 2))) : null),
+        op.details ? h('details', {}, h('summary', {}, op.details.plan ? 'Plan and output' : 'Hook output'), h('pre', {}, JSON.stringify(op.details, null, 2))) : null),
     )))));
 }
 
@@ -126,6 +127,11 @@ function mount(root: HTMLElement, initial: Workspace): () => void {
     }
   };
 
+  const preview = changePreview(name, () => ({ container_config: editor.value() }), (err) => {
+    clear(configErrors);
+    const rest = editor.showErrors(err.errors);
+    if (rest.length > 0 || err.errors.length === 0) configErrors.append(errorList(rest, err.message));
+  });
   const saveConfig = h('button', { type: 'submit' }, 'Save container_config');
   const configForm = h('form', { class: 'card', 'aria-labelledby': 'cc-title', onsubmit: async (e: Event) => {
     e.preventDefault();
@@ -136,7 +142,7 @@ function mount(root: HTMLElement, initial: Workspace): () => void {
     h('h2', { id: 'cc-title' }, 'Container'),
     h('p', { class: 'muted small' }, 'Saving merges this YAML into the workspace (env by name). To remove a variable, add it under unset_env.'),
     editor.el, configErrors,
-    editable() ? h('div', { class: 'buttons' }, saveConfig) : null);
+    editable() ? h('div', { class: 'buttons' }, preview.button, saveConfig) : null, preview.panel);
 
   const saveLifecycle = h('button', { type: 'submit' }, 'Save lifecycle');
   const lifecycleFormEl = h('form', { class: 'card', onsubmit: async (e: Event) => {
