@@ -212,8 +212,7 @@ export class WorkspaceActions {
     if (req.action === 'patch') {
       this.checkContainer(current.cluster_type, ctx, current.spec.container, next.spec.container, req.container_config ?? {});
       this.checkLimits(current.cluster_type, next.spec);
-      const { defaultImage } = await this.clusterDefaults();
-      plan = planChange({ clusterType: current.cluster_type, before: current.spec, after: next.spec, defaultImage, running: current.desired_state === 'running' });
+      plan = planChange({ clusterType: current.cluster_type, before: current.spec, after: next.spec, defaultImage: next.defaultImage ?? this.options.defaultImage, running: current.desired_state === 'running' });
     }
     return { current, next, plan };
   }
@@ -285,7 +284,8 @@ export class WorkspaceActions {
     await this.store.appendAudit({ ...this.audit(ctx, action, workspace, undefined, undefined, 'error'), detail: `${error.status} ${error.type}: ${error.message}` });
   }
 
-  private async nextState(current: WorkspaceRecord, req: ActionRequest): Promise<{ spec: WorkspaceSpec; desired: DesiredState }> {
+  /** The spec and desired state the action leads to; for a patch also the default image it was merged with. */
+  private async nextState(current: WorkspaceRecord, req: ActionRequest): Promise<{ spec: WorkspaceSpec; desired: DesiredState; defaultImage?: string }> {
     switch (req.action) {
       case 'stop':
         return { spec: current.spec, desired: 'stopped' };
@@ -296,7 +296,8 @@ export class WorkspaceActions {
       case 'patch': {
         const defaults = await this.clusterDefaults();
         const inheritedEnv = req.update_workspace_settings ? defaults.inheritedEnv : current.spec.inherited_env;
-        return { spec: applyPatch(current.spec, req, { inheritedEnv, defaultImage: defaults.defaultImage }), desired: current.desired_state };
+        const { defaultImage } = defaults;
+        return { spec: applyPatch(current.spec, req, { inheritedEnv, defaultImage }), desired: current.desired_state, defaultImage };
       }
       default:
         throw new WsmError('unsupported_action', `Unknown action.`);
