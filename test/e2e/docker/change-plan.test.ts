@@ -59,6 +59,14 @@ test('docker: every field of a patch recreates the container exactly when its pl
     assert.equal(info.State.Status, 'running', `${name} runs`);
     return info.Id;
   };
+  // A dry run leaves the container alone; it only says what the real patch will do.
+  const first = await containerId();
+  const dry = await api.act(name, 'patch', { dry_run: true, container_config: 'image: wsm-test/busybox:2' });
+  assert.equal(dry.status, 200, JSON.stringify(dry.body));
+  assert.deepEqual([dry.body.plan.effect, dry.body.plan.interrupts, dry.body.operation], ['recreate', true, null]);
+  assert.equal(await containerId(), first, 'the dry run recreated nothing');
+  assert.equal((await inspectContainer(name))?.Config.Image, TEST_IMAGE);
+
   const cases = await planCases(srv!, {
     command: '[httpd, -f, -p, "6789", -h, /home/src]',
     args: '[-v]',

@@ -104,4 +104,11 @@ test('k8s: a dry run asks the API server (dryRun=All) and keeps nothing; what it
   assert.match(bad.body.error.errors[0].message, /Kubernetes would reject this.*must be a valid seccomp profile/);
 
   assert.deepEqual({ sts: sts(), svc: svc(), version: await stored(), ops: await operations() }, before, 'the objects, the workspace and its operations are as they were');
+
+  // An API server that fails (not refuses) the check: the plan is still answered, saying it was not checked.
+  fake.failNext({ method: 'PUT', path: `/apis/apps/v1/namespaces/${NS}/statefulsets/${name}` }, { status: 503, message: 'etcd is away' });
+  const unchecked = await srv.request('PUT', `/api/workspaces/${name}`, { body: { workspace: { action: 'patch', dry_run: true, container_config: 'env:\n  - name: B\n    value: "2"' } } });
+  assert.equal(unchecked.status, 200, JSON.stringify(unchecked.body));
+  assert.equal(unchecked.body.plan.engine_check.status, 'unavailable');
+  assert.match(unchecked.body.plan.engine_check.message, /etcd is away/);
 });
