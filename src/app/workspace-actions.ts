@@ -8,7 +8,7 @@ import { timeOrderedId } from '../core/ids.js';
 import { notFound, validationError, WsmError, type FieldError } from '../core/errors.js';
 import { parseActionRequest, parseCreateRequest, type ActionRequest, type PatchRequest } from '../core/requests.js';
 import { planChange, type ChangePlan } from '../core/change-plan.js';
-import { EngineRejection } from '../core/runtime.js';
+import { checkWithEngine, type EngineDryRun } from './engine-check.js';
 import { applyPatch, buildSpec, specEquals } from '../core/spec.js';
 import { bindRootErrors, configAccessErrors, type ConfigAccess } from '../core/container-config-access.js';
 import type { ContainerConfigPatch } from '../core/container-config-check.js';
@@ -43,8 +43,6 @@ export interface ActionResult {
   unchanged?: WorkspaceRecord;
 }
 
-/** Asks a cluster type's engine whether it would accept the workspace as given; returns what it checked. */
-export type EngineDryRun = (ws: WorkspaceRecord, signal?: AbortSignal) => Promise<string[]>;
 
 export interface ActionOptions {
   /** The cluster types this server runs, its default first. */
@@ -183,16 +181,7 @@ export class WorkspaceActions {
     const generation = specEquals(current.spec, next.spec) ? current.generation : current.generation + 1;
     const workspace: WorkspaceRecord = { ...current, spec: next.spec, generation };
     const check = this.options.engineDryRun?.[current.cluster_type];
-    if (!check || !plan) return { workspace, unchanged: current, plan, dryRun: true };
-    try {
-      const checked = await check(workspace, ctx.signal);
-      plan.engine_check = { status: 'accepted', message: `the engine accepted the change without making it: ${checked.join(', ')}` };
-    } catch (err) {
-      if (err instanceof EngineRejection) {
-        throw new WsmError('validation_error', `The ${current.cluster_type} engine would reject this change: ${err.message}`, err.causes);
-      }
-      plan.engine_check = { status: 'unavailable', message: `the engine could not be asked: ${(err as Error).message}` };
-    }
+    if (check && plan) await checkWithEngine(check, workspace, plan, ctx.signal);
     return { workspace, unchanged: current, plan, dryRun: true };
   }
 

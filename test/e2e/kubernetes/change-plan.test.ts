@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeKubeApi } from '../../support/fake-kube-api/index.js';
-import { startTestServer, type TestServer } from '../../support/server.js';
+import { eventually, startTestServer, type TestServer } from '../../support/server.js';
 import { planCases, runPlanCases, type Effect } from '../../support/change-plan-cases.js';
 
 const NS = 'team';
@@ -82,8 +82,11 @@ test('k8s: a dry run asks the API server (dryRun=All) and keeps nothing; what it
   const name = 'plan-dry';
   const res = await srv.request('POST', '/api/workspaces', { body: { workspace: { name, cluster_type: 'k8s', container_config: 'image: wsm-test/busybox:1' } } });
   assert.equal(res.status, 201, JSON.stringify(res.body));
-  const sts = () => JSON.stringify(fake.get('statefulsets', NS, name));
-  const svc = () => JSON.stringify(fake.get('services', NS, `${name}-service`));
+  await eventually(async () => (await srv.request('GET', `/api/workspaces/${name}`)).body.workspace.instance.status === 'RUNNING');
+  // What wsm writes; the status (the simulated kubelet's) and the revision that counts its writes move on their own.
+  const written = (o: any) => JSON.stringify({ labels: o.metadata.labels, annotations: o.metadata.annotations, spec: o.spec });
+  const sts = () => written(fake.get('statefulsets', NS, name));
+  const svc = () => written(fake.get('services', NS, `${name}-service`));
   const stored = async () => (await srv.request('GET', `/api/workspaces/${name}`)).body.workspace.resource_version;
   const operations = async () => (await srv.request('GET', `/api/workspaces/${name}/operations`)).body.operations.length;
   const before = { sts: sts(), svc: svc(), version: await stored(), ops: await operations() };
