@@ -193,5 +193,5 @@ function summarize(clusterType: ClusterType, effect: ChangeEffect, interrupts: b
       : `${fields}; the workspace is stopped, so nothing is interrupted: the change takes effect when it is resumed${clusterType === 'docker' ? ' (the container is recreated now, stopped)' : ''}.`;
   }
   if (effect === 'none') return `${fields}; none of them is used on ${clusterType}, so nothing happens to the workspace.`;
-  return `${fields}; the workspace keeps running${running ? '' : ' (it is stopped)'}, nothing restarts.`;
+  return running ? `${fields}; the workspace keeps running, nothing restarts.` : `${fields}; nothing restarts (the workspace is stopped).`;
 }

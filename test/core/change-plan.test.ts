@@ -43,6 +43,9 @@ describe('planChange', () => {
     assert.equal(p.effect, 'recreate');
     assert.equal(p.interrupts, false);
     assert.match(p.summary, /stopped.*when it is resumed.*recreated now/);
+    const live = plan('docker', spec({}), spec({ public_url: 'http://x.example/' }), { running: false });
+    assert.equal(live.summary, '1 field changes; nothing restarts (the workspace is stopped).');
+    assert.equal(plan('docker', spec({}), spec({ public_url: 'http://x.example/' })).summary, '1 field changes; the workspace keeps running, nothing restarts.');
   });
 
   test('the environment counts as the workspace runs with it: own over inherited; order only in a pod template', () => {
