@@ -125,7 +125,8 @@ export function planChange(input: PlanInput): ChangePlan {
     const hookBefore = Boolean(la.post_start?.command?.length || la.post_start?.hook_path);
     const hookAfter = Boolean(lb.post_start?.command?.length || lb.post_start?.hook_path);
     const k8s: ChangeEffect = hookBefore || hookAfter ? 'recreate' : 'none';
-    add('lifecycle_config.post_start', col('deferred', 'deferred', k8s)[clusterType], clusterType === 'k8s' ? 'the postStart hook of the container' : 'post-start runs after each start');
+    const why = clusterType !== 'k8s' ? 'post-start runs after each start' : k8s === 'recreate' ? 'the postStart hook of the container' : 'without a command or hook there is no postStart hook';
+    add('lifecycle_config.post_start', col('deferred', 'deferred', k8s)[clusterType], why);
   }
 
   const effect = strongest(changes.map((c) => c.effect));
