@@ -108,6 +108,13 @@ test('k8s: a dry run asks the API server (dryRun=All) and keeps nothing; what it
 
   assert.deepEqual({ sts: sts(), svc: svc(), version: await stored(), ops: await operations() }, before, 'the objects, the workspace and its operations are as they were');
 
+  // A pre-start script is delivered in the hooks ConfigMap: that write is checked too (a create: there is none yet).
+  await writeFile(join(srv.hooksDir, 'dry-pre.sh'), '#!/bin/sh\ntrue\n');
+  const hooks = await srv.request('PUT', `/api/workspaces/${name}`, { body: { workspace: { action: 'patch', dry_run: true, lifecycle_config: { pre_start_script_path: 'dry-pre.sh' } } } });
+  assert.equal(hooks.status, 200, JSON.stringify(hooks.body));
+  assert.match(hooks.body.plan.engine_check.message, /create configmap plan-dry-hooks, replace statefulset plan-dry, patch service plan-dry-service/);
+  assert.equal(fake.get('configmaps', NS, `${name}-hooks`), undefined, 'the ConfigMap was only checked');
+
   // An API server that fails (not refuses) the check: the plan is still answered, saying it was not checked.
   fake.failNext({ method: 'PUT', path: `/apis/apps/v1/namespaces/${NS}/statefulsets/${name}` }, { status: 503, message: 'etcd is away' });
   const unchecked = await srv.request('PUT', `/api/workspaces/${name}`, { body: { workspace: { action: 'patch', dry_run: true, container_config: 'env:\n  - name: B\n    value: "2"' } } });
