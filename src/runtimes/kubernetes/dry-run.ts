@@ -21,7 +21,8 @@ const FIELD_SOURCES: [RegExp, string][] = [
   [/^spec\.template\.spec\.(?:init)?[cC]ontainers\[\d+\]\.workingDir$/, 'container_config.working_dir'],
   [/^spec\.template\.spec\.containers\[\d+\]\.ports(?=$|\[)/, 'container_config.port'],
   [/^spec\.template\.spec\.(?:init)?[cC]ontainers\[\d+\]\.imagePullPolicy$/, 'container_config.image_pull_policy'],
-  [/^spec\.template\.spec\.containers\[\d+\]\.lifecycle(?=$|\.)/, 'lifecycle_config.post_start'],
+  // The postStart hook is wsm's wrapper around the command and hook: its inner fields mean nothing to a user.
+  [/^spec\.template\.spec\.containers\[\d+\]\.lifecycle(\..*)?$/, 'lifecycle_config.post_start'],
   [/^spec\.template\.spec\.nodeSelector(?=$|\.|\[)/, 'container_config.nodeSelector'],
   [/^spec\.template\.spec\.tolerations(?=$|\[)/, 'container_config.tolerations'],
   [/^spec\.template\.spec\.affinity(?=$|\.)/, 'container_config.affinity'],
