@@ -38,11 +38,11 @@ export interface ActionResult {
   operation?: OperationRecord;
   /** A patch's plan: what it does (or, in a dry run, would do) on the workspace's runtime. */
   plan?: ChangePlan;
-  /** Set for a dry run: `workspace` is then what the patch would make, and this is the workspace as it stays. */
+  /** Set for a dry run: `workspace` is then what the patch would make of the workspace. */
   dryRun?: boolean;
+  /** In a dry run, the workspace as it stays. */
   unchanged?: WorkspaceRecord;
 }
-
 
 export interface ActionOptions {
   /** The cluster types this server runs, its default first. */
@@ -185,7 +185,7 @@ export class WorkspaceActions {
     return { workspace, unchanged: current, plan, dryRun: true };
   }
 
-  /** The checks every action takes under the workspace's lock, and the state it leads to. */
+  /** The checks every action takes (a real one under the workspace's lock), the state it leads to, and a patch's plan. */
   private async prepare(name: string, req: ActionRequest, ctx: ActionContext) {
     const current = await this.store.getWorkspace(name);
     if (!current) throw notFound(name);
