@@ -179,7 +179,8 @@ export function registerWorkspaces(program: Command): void {
         if (flags.json) return printJson({ plan: planned.plan, workspace: planned.workspace });
         return out(formatPlan(name, planned.plan, planned.workspace.container_config));
       }
-      const answer = await clientFor(flags).request<ActionAnswer>('PUT', path(name), { workspace });
+      const answer = await clientFor(flags).request<ActionAnswer & { plan?: ChangePlan }>('PUT', path(name), { workspace });
+      if (!flags.json && answer.plan) out(`plan: ${answer.plan.summary}`);
       await finish(flags, answer, `patch ${name}`);
     });
 

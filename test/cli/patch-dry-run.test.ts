@@ -46,4 +46,8 @@ test('patch --dry-run prints the plan per field and the resulting container_conf
   const after = (await srv.request('GET', '/api/workspaces/cli-plan')).body.workspace;
   assert.deepEqual([after.resource_version, after.generation, after.container_config], [before.resource_version, before.generation, before.container_config]);
   assert.equal((await srv.request('GET', '/api/workspaces/cli-plan/operations')).body.operations.length, 1, 'only the create');
+
+  const real = await wsm(['workspaces', 'patch', 'cli-plan', '--env', 'PLANNED=1', '--wait']);
+  assert.equal(real.code, 0, real.stderr);
+  assert.match(real.stdout, /^plan: 1 field changes; the workspace is interrupted: this restarts the process\.\npatch cli-plan: succeeded\n$/);
 });
