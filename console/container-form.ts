@@ -1,7 +1,9 @@
 // The container_config form of one workspace: the YAML editor, the variables inherited from the
-// cluster settings (which the YAML does not show but the workspace runs with), and Save. Kept apart
-// from the rest of the detail view so that what a change will do can later be shown here, before Save.
+// cluster settings (which the YAML does not show but the workspace runs with), Preview (what the change
+// will do, from a dry run) and Save.
+import { changePreview } from './change-preview.js';
 import { clear, h, uid } from './dom.js';
+import { errorList } from './error-list.js';
 import type { FieldError, Workspace } from './types.js';
 import { createYamlEditor } from './yaml-editor.js';
 
@@ -28,9 +30,15 @@ function inheritedList(ws: Workspace, headingId: string): HTMLElement {
         ]);
 }
 
-export function containerForm(initial: Workspace, editable: boolean, patch: Patch): ContainerForm {
+export function containerForm(name: string, initial: Workspace, editable: boolean, patch: Patch): ContainerForm {
   const editor = createYamlEditor('container_config (YAML)', initial.container_config, 'container_config', !editable);
   const errors = h('div');
+  const preview = changePreview(name, () => ({ container_config: editor.value() }), (err) => {
+    clear(errors);
+    editor.clearErrors();
+    const rest = editor.showErrors(err.errors);
+    if (rest.length > 0 || err.errors.length === 0) errors.append(errorList(rest, err.message));
+  });
   const inheritedBox = h('div', {}, inheritedList(initial, uid('inherited')));
   const save = h('button', { type: 'submit' }, 'Save container_config');
   let lastConfig = initial.container_config;
@@ -45,7 +53,8 @@ export function containerForm(initial: Workspace, editable: boolean, patch: Patc
     h('h2', { id: 'cc-title' }, 'Container'),
     h('p', { class: 'muted small' }, 'Saving merges this YAML into the workspace (env by name). To remove a variable, add it under unset_env.'),
     editor.el, errors,
-    editable ? h('div', { class: 'buttons' }, save) : null,
+    editable ? h('div', { class: 'buttons' }, preview.button, save) : null,
+    preview.panel,
     inheritedBox);
 
   return {

@@ -22,7 +22,7 @@ function operationsTable(ops: Operation[]): HTMLElement {
       h('td', { 'data-label': 'Started', title: absolute(op.started_at ?? op.created_at) }, relative(op.started_at ?? op.created_at)),
       h('td', { 'data-label': 'Finished', title: absolute(op.finished_at) }, relative(op.finished_at)),
       h('td', { 'data-label': 'Result' }, op.error ? h('span', { class: 'bad-text' }, op.error) : op.state === 'succeeded' ? 'ok' : '',
-        op.details ? h('details', {}, h('summary', {}, 'Hook output'), h('pre', {}, JSON.stringify(op.details, null, 2))) : null),
+        op.details ? h('details', {}, h('summary', {}, op.details.plan ? 'Plan and output' : 'Hook output'), h('pre', {}, JSON.stringify(op.details, null, 2))) : null),
     )))));
 }
 
@@ -120,7 +120,7 @@ function mount(root: HTMLElement, initial: Workspace): () => void {
     }
   };
 
-  const container = containerForm(initial, editable(), patch);
+  const container = containerForm(name, initial, editable(), patch);
 
   const saveLifecycle = h('button', { type: 'submit' }, 'Save lifecycle');
   const lifecycleFormEl = h('form', { class: 'card', onsubmit: async (e: Event) => {

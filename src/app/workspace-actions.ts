@@ -6,7 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { selectInheritedEnv } from '../core/env.js';
 import { timeOrderedId } from '../core/ids.js';
 import { notFound, validationError, WsmError, type FieldError } from '../core/errors.js';
-import { parseActionRequest, parseCreateRequest, type ActionRequest } from '../core/requests.js';
+import { parseActionRequest, parseCreateRequest, type ActionRequest, type PatchRequest } from '../core/requests.js';
+import { planChange, type ChangePlan } from '../core/change-plan.js';
+import { checkWithEngine, type EngineDryRun } from './engine-check.js';
 import { applyPatch, buildSpec, specEquals } from '../core/spec.js';
 import { bindRootErrors, configAccessErrors, type ConfigAccess } from '../core/container-config-access.js';
 import type { ContainerConfigPatch } from '../core/container-config-check.js';
@@ -34,6 +36,12 @@ export interface ActionContext {
 export interface ActionResult {
   workspace: WorkspaceRecord;
   operation?: OperationRecord;
+  /** A patch's plan: what it does (or, in a dry run, would do) on the workspace's runtime. */
+  plan?: ChangePlan;
+  /** Set for a dry run: `workspace` is then what the patch would make of the workspace. */
+  dryRun?: boolean;
+  /** In a dry run, the workspace as it stays. */
+  unchanged?: WorkspaceRecord;
 }
 
 export interface ActionOptions {
@@ -50,6 +58,8 @@ export interface ActionOptions {
   allowedBindRoots?: readonly string[];
   /** Local workspaces run as users of their own (wsm runs as root): their editors may set what they run. */
   localIsolated?: boolean;
+  /** Per cluster type, the engine's own dry run that a patch's dry run also asks (Kubernetes' dryRun=All). */
+  engineDryRun?: Partial<Record<ClusterType, EngineDryRun>>;
 }
 
 /** Where heartbeats go: activity is written debounced by whoever keeps it (the controller's recorder). */
@@ -134,21 +144,10 @@ export class WorkspaceActions {
       const { defaultImage } = await this.clusterDefaults();
       await this.checkScripts(applyPatch(current.spec, req, { inheritedEnv: current.spec.inherited_env, defaultImage }).lifecycle);
     }
+    // A dry run takes every check a real patch takes (so it answers the same 4xx), then stops short of the write.
+    if (req.action === 'patch' && req.dry_run) return this.dryRun(name, req, ctx);
     return this.locks.run(name, async () => {
-      const current = await this.store.getWorkspace(name);
-      if (!current) throw notFound(name);
-      this.checkPrecondition(current, ctx);
-      if (current.deletion) throw new WsmError('conflict', `Workspace ${name} is being deleted.`);
-      if (req.action === 'add_to_ingress' && !this.options.ingressClusterTypes.includes(current.cluster_type)) {
-        throw new WsmError('unsupported_action', `add_to_ingress needs a Kubernetes workspace; ${name} runs on ${current.cluster_type}.`, [
-          { field: 'action', message: 'add_to_ingress is only supported on cluster type k8s' },
-        ]);
-      }
-      const next = await this.nextState(current, req);
-      if (req.action === 'patch') {
-        this.checkContainer(current.cluster_type, ctx, current.spec.container, next.spec.container, req.container_config ?? {});
-        this.checkLimits(current.cluster_type, next.spec);
-      }
+      const { current, next, plan } = await this.prepare(name, req, ctx);
       const changed = !specEquals(current.spec, next.spec) || current.desired_state !== next.desired;
       const updated: WorkspaceRecord = {
         ...current,
@@ -160,6 +159,8 @@ export class WorkspaceActions {
         updated_at: changed ? new Date().toISOString() : current.updated_at,
       };
       const op = this.operation(updated, req.action, ctx, body, updated.desired_state);
+      // The plan the change was made by stays on its operation (post-start output joins it in details later).
+      if (plan) op.details = { plan };
       const watch = await this.written(op, async (tx) => {
         // replaceWorkspace leaves activity alone (it has its own writers): an action is activity.
         if (changed) await this.replace(tx, updated, current.resource_version);
@@ -167,8 +168,42 @@ export class WorkspaceActions {
         await tx.insertOperation(op);
         await tx.appendAudit(this.audit(ctx, req.action, name, current.generation, updated.generation, 'ok'));
       });
-      return this.handOver(name, watch, ctx);
+      return { ...(await this.handOver(name, watch, ctx)), plan };
     });
+  }
+
+  /**
+   * The workspace as the patch would make it and the plan, with nothing written: no operation, no audit
+   * event, no activity, no runtime call except the engine's own dry run where it has one (Kubernetes).
+   */
+  private async dryRun(name: string, req: PatchRequest, ctx: ActionContext): Promise<ActionResult> {
+    const { current, next, plan } = await this.prepare(name, req, ctx);
+    const generation = specEquals(current.spec, next.spec) ? current.generation : current.generation + 1;
+    const workspace: WorkspaceRecord = { ...current, spec: next.spec, generation };
+    const check = this.options.engineDryRun?.[current.cluster_type];
+    if (check && plan) await checkWithEngine(check, workspace, plan, ctx.signal);
+    return { workspace, unchanged: current, plan, dryRun: true };
+  }
+
+  /** The checks every action takes (a real one under the workspace's lock), the state it leads to, and a patch's plan. */
+  private async prepare(name: string, req: ActionRequest, ctx: ActionContext) {
+    const current = await this.store.getWorkspace(name);
+    if (!current) throw notFound(name);
+    this.checkPrecondition(current, ctx);
+    if (current.deletion) throw new WsmError('conflict', `Workspace ${name} is being deleted.`);
+    if (req.action === 'add_to_ingress' && !this.options.ingressClusterTypes.includes(current.cluster_type)) {
+      throw new WsmError('unsupported_action', `add_to_ingress needs a Kubernetes workspace; ${name} runs on ${current.cluster_type}.`, [
+        { field: 'action', message: 'add_to_ingress is only supported on cluster type k8s' },
+      ]);
+    }
+    const next = await this.nextState(current, req);
+    let plan: ChangePlan | undefined;
+    if (req.action === 'patch') {
+      this.checkContainer(current.cluster_type, ctx, current.spec.container, next.spec.container, req.container_config ?? {});
+      this.checkLimits(current.cluster_type, next.spec);
+      plan = planChange({ clusterType: current.cluster_type, before: current.spec, after: next.spec, defaultImage: next.defaultImage ?? this.options.defaultImage, running: current.desired_state === 'running' });
+    }
+    return { current, next, plan };
   }
 
   async remove(name: string, deleteVolume: boolean, ctx: ActionContext): Promise<ActionResult> {
@@ -238,7 +273,8 @@ export class WorkspaceActions {
     await this.store.appendAudit({ ...this.audit(ctx, action, workspace, undefined, undefined, 'error'), detail: `${error.status} ${error.type}: ${error.message}` });
   }
 
-  private async nextState(current: WorkspaceRecord, req: ActionRequest): Promise<{ spec: WorkspaceSpec; desired: DesiredState }> {
+  /** The spec and desired state the action leads to; for a patch also the default image it was merged with. */
+  private async nextState(current: WorkspaceRecord, req: ActionRequest): Promise<{ spec: WorkspaceSpec; desired: DesiredState; defaultImage?: string }> {
     switch (req.action) {
       case 'stop':
         return { spec: current.spec, desired: 'stopped' };
@@ -249,7 +285,8 @@ export class WorkspaceActions {
       case 'patch': {
         const defaults = await this.clusterDefaults();
         const inheritedEnv = req.update_workspace_settings ? defaults.inheritedEnv : current.spec.inherited_env;
-        return { spec: applyPatch(current.spec, req, { inheritedEnv, defaultImage: defaults.defaultImage }), desired: current.desired_state };
+        const { defaultImage } = defaults;
+        return { spec: applyPatch(current.spec, req, { inheritedEnv, defaultImage }), desired: current.desired_state, defaultImage };
       }
       default:
         throw new WsmError('unsupported_action', `Unknown action.`);

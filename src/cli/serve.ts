@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { WorkspaceActions } from '../app/workspace-actions.js';
+import type { EngineDryRun } from '../app/engine-check.js';
 import type { Runtime } from '../core/runtime.js';
 import type { ClusterType } from '../core/types.js';
 import { Controller } from '../controller/controller.js';
@@ -26,6 +27,8 @@ import { startMetricsListener, type MetricsListener } from '../server/metrics-li
 
 /** How often idempotency keys past their retention are removed. */
 const IDEMPOTENCY_CLEANUP_INTERVAL_MS = 3_600_000;
+/** How long a patch's dry run waits for an engine's own check before answering without it. */
+const DRY_RUN_TIMEOUT_MS = 15_000;
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -55,6 +58,17 @@ async function dockerAnswers(runtime: DockerRuntime): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** A patch's dry run also asks the engines that can check a change themselves (Kubernetes), with the workspace as the controller would hand it over. */
+function engineDryRuns(runtimes: Map<ClusterType, Runtime>, controller: Controller): Partial<Record<ClusterType, EngineDryRun>> {
+  const checks: Partial<Record<ClusterType, EngineDryRun>> = {};
+  const bounded = (signal: AbortSignal | undefined) => (signal ? AbortSignal.any([signal, AbortSignal.timeout(DRY_RUN_TIMEOUT_MS)]) : AbortSignal.timeout(DRY_RUN_TIMEOUT_MS));
+  for (const [type, runtime] of runtimes) {
+    if (!runtime.dryRunApply) continue;
+    checks[type] = async (ws, signal) => runtime.dryRunApply!(await controller.toRuntimeWorkspace(ws), bounded(signal));
+  }
+  return checks;
 }
 
 /** The runtimes this server offers: the configured (or detected) default first. */
@@ -161,6 +175,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     defaultImage: config.defaultImage,
     allowedBindRoots: config.dockerAllowedBindRoots,
     localIsolated: isolation.uidRange !== undefined,
+    engineDryRun: engineDryRuns(runtimes, controller),
   });
   const auth = new Authenticator(store, config.adminToken);
   const app = await buildApp({ store, controller, actions, auth, version: VERSION }, {

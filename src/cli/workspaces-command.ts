@@ -7,6 +7,8 @@ import { containerConfigFrom, lifecycleConfigFrom, type ContainerFlags } from '.
 import { CliError, EXIT } from './errors.js';
 import { follow, type OperationView } from './follow.js';
 import { ago, table } from './table.js';
+import { formatPlan } from './plan-output.js';
+import type { ChangePlan } from '../core/change-plan.js';
 
 interface WorkspaceView {
   name: string;
@@ -161,7 +163,8 @@ export function registerWorkspaces(program: Command): void {
     .option('--container-config <file>', 'container_config YAML to merge (env by name, resources deeply)')
     .option('--lifecycle-config <file>', 'lifecycle_config as a JSON or YAML file')
     .option('--sync-cluster-env', 'copy the cluster\'s current env into the workspace again (update_workspace_settings)')
-    .action(async (name: string, flags: WaitFlags & ContainerFlags & { lifecycleConfig?: string; syncClusterEnv?: boolean }) => {
+    .option('--dry-run', 'show what the patch would do on the workspace\'s runtime (live, restart, recreate) and change nothing')
+    .action(async (name: string, flags: WaitFlags & ContainerFlags & { lifecycleConfig?: string; syncClusterEnv?: boolean; dryRun?: boolean }) => {
       const workspace: Record<string, unknown> = { action: 'patch' };
       const cc = containerConfigFrom(flags);
       if (cc !== undefined) workspace.container_config = cc;
@@ -171,7 +174,13 @@ export function registerWorkspaces(program: Command): void {
       if (Object.keys(workspace).length === 1) {
         throw new CliError('patch needs at least one of --env, --unset-env, --image-tag, --container-config, --lifecycle-config, --sync-cluster-env', EXIT.usage);
       }
-      const answer = await clientFor(flags).request<ActionAnswer>('PUT', path(name), { workspace });
+      if (flags.dryRun) {
+        const planned = await clientFor(flags).request<ActionAnswer & { plan: ChangePlan }>('PUT', path(name), { workspace: { ...workspace, dry_run: true } });
+        if (flags.json) return printJson({ plan: planned.plan, workspace: planned.workspace });
+        return out(formatPlan(name, planned.plan, planned.workspace.container_config));
+      }
+      const answer = await clientFor(flags).request<ActionAnswer & { plan?: ChangePlan }>('PUT', path(name), { workspace });
+      if (!flags.json && answer.plan) out(`plan: ${answer.plan.summary}`);
       await finish(flags, answer, `patch ${name}`);
     });
 

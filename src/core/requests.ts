@@ -29,6 +29,8 @@ export interface PatchRequest {
   container_config?: ContainerConfigPatch;
   lifecycle_config?: LifecycleConfigPatch;
   update_workspace_settings: boolean;
+  /** Answer with the plan and the resulting spec, changing nothing. */
+  dry_run: boolean;
 }
 
 export type ActionRequest = { action: 'stop' } | { action: 'resume' } | { action: 'add_to_ingress' } | PatchRequest;
@@ -39,7 +41,7 @@ const CREATE_FIELDS = [
   'name', 'cluster_type', 'container_config', 'lifecycle_config', 'namespace', 'service_account_name',
   'storage_class_name', 'storage_access_mode', 'storage_request_size', 'pvc_retention_policy', 'ingress_name', 'mount_path',
 ];
-const PATCH_FIELDS = ['container_config', 'lifecycle_config', 'update_workspace_settings'];
+const PATCH_FIELDS = ['container_config', 'lifecycle_config', 'update_workspace_settings', 'dry_run'];
 /** Mage's clients send the workspace's own identity along; it is taken from the URL instead. */
 const IGNORED_ACTION_FIELDS = ['name', 'cluster_type'];
 
@@ -159,7 +161,7 @@ export function parseActionRequest(body: unknown): { value: ActionRequest; error
   }
   if (action !== 'patch') return { value: { action } as ActionRequest, errors };
 
-  const value: PatchRequest = { action: 'patch', update_workspace_settings: false };
+  const value: PatchRequest = { action: 'patch', update_workspace_settings: false, dry_run: false };
   if (body.container_config !== undefined && body.container_config !== null) {
     const cc = parseContainerConfigInput(body.container_config);
     errors.push(...cc.errors);
@@ -175,5 +177,8 @@ export function parseActionRequest(body: unknown): { value: ActionRequest; error
   else if (update !== undefined && update !== null) {
     errors.push({ field: 'update_workspace_settings', message: `must be true or false, not ${describe(update)}.` });
   }
+  const dryRun = body.dry_run;
+  if (typeof dryRun === 'boolean') value.dry_run = dryRun;
+  else if (dryRun !== undefined && dryRun !== null) errors.push({ field: 'dry_run', message: `must be true or false, not ${describe(dryRun)}.` });
   return { value, errors };
 }

@@ -110,6 +110,17 @@ export class PermanentRuntimeError extends Error {
   }
 }
 
+/** Raised by a dry run when the engine would refuse the change; each cause names the API field when it can. */
+export class EngineRejection extends Error {
+  constructor(
+    message: string,
+    readonly causes: { field: string; message: string }[],
+  ) {
+    super(message);
+    this.name = 'EngineRejection';
+  }
+}
+
 export interface Runtime {
   readonly clusterType: ClusterType;
   /** Whether the runtime can expose a workspace through an Ingress. */
@@ -117,6 +128,11 @@ export interface Runtime {
 
   /** Make the instance match the workspace: create it, recreate it for a new generation, start or stop it. */
   apply(ws: RuntimeWorkspace, signal: AbortSignal): Promise<ObservedInstance>;
+  /**
+   * Asks the engine whether it would accept the objects `apply` would write for `ws`, writing nothing
+   * (Kubernetes: dryRun=All). Returns what was checked; throws EngineRejection when the engine refuses.
+   */
+  dryRunApply?(ws: RuntimeWorkspace, signal: AbortSignal): Promise<string[]>;
   /** Remove the instance (and its volume when asked). Removing a missing instance succeeds. */
   remove(ws: RuntimeWorkspace, options: RemoveOptions, signal: AbortSignal): Promise<void>;
   /** Report the instance as the engine sees it now. */

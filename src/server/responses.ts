@@ -3,6 +3,7 @@
 // Keep them in step with presenter.ts; test/server/openapi-conformance.test.ts checks both ways.
 import { Type, type TSchema } from 'typebox';
 import { ACTIONS, CLUSTER_TYPES, INSTANCE_STATUSES } from '../core/types.js';
+import { CHANGE_EFFECTS } from '../core/change-plan.js';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 /** An object whose keys are not fixed (hook output, the figures of an automatic stop): passed on whole. */
@@ -31,6 +32,27 @@ export const ErrorBody = Type.Object(
 /** 4xx and 5xx of every route: the error handler always answers with an ErrorBody. */
 export const ERRORS = { '4xx': ErrorBody, '5xx': ErrorBody } as const;
 
+const Effect = Type.Enum([...CHANGE_EFFECTS], {
+  description: 'none: not used by this runtime; live: applied without a restart; deferred: used from the next start; restart: the process restarts (local); recreate: the container is recreated (Docker) or the pod rolled (Kubernetes)',
+});
+
+export const ChangePlan = Type.Object(
+  {
+    cluster_type: Type.Enum([...CLUSTER_TYPES]),
+    effect: Effect,
+    interrupts: Type.Boolean({ description: 'Whether the running workspace is restarted, recreated or rolled now' }),
+    changes: Type.Array(Type.Object({ field: Type.String(), effect: Effect, message: Type.String() })),
+    summary: Type.String(),
+    engine_check: Type.Optional(
+      Type.Object(
+        { status: Type.Enum(['accepted', 'unavailable']), message: Type.String() },
+        { description: 'Dry runs on Kubernetes: whether the API server accepted the objects (dryRun=All); a rejection is a 400 instead' },
+      ),
+    ),
+  },
+  { description: 'What a patch does on the workspace\'s runtime, field by field' },
+);
+
 export const Operation = Type.Object({
   id: Type.String(),
   action: Type.Enum([...ACTIONS, 'create', 'delete', 'auto_stop']),
@@ -40,7 +62,7 @@ export const Operation = Type.Object({
   attempts: Type.Integer(),
   target_generation: Type.Integer(),
   target_state: Type.Enum(['running', 'stopped', 'deleted']),
-  details: Nullable(FreeObject),
+  details: Nullable(Type.Object({ plan: Type.Optional(ChangePlan) }, { additionalProperties: true, description: 'The plan a patch followed; hook output' })),
   created_at: Time,
   started_at: Nullable(Time),
   finished_at: Nullable(Time),
@@ -128,8 +150,14 @@ const Empty = Type.Object({});
 
 export const WorkspaceEnvelope = Type.Object({ workspace: Workspace, metadata: Empty }, { description: 'The workspace' });
 export const WorkspaceChange = Type.Object(
-  { workspace: Workspace, operation: Nullable(Operation), metadata: Empty },
-  { description: 'The workspace as changed, and the operation that carries the change out' },
+  {
+    workspace: Workspace,
+    operation: Nullable(Operation),
+    plan: Type.Optional(ChangePlan),
+    dry_run: Type.Optional(Type.Boolean({ description: 'true: nothing was changed; workspace is what the patch would make of it, and operation is null' })),
+    metadata: Empty,
+  },
+  { description: 'The workspace as changed (or, in a dry run, as it would be), the operation that carries the change out, and for a patch its plan' },
 );
 export const WorkspacePage = Type.Object({
   workspaces: Type.Array(Workspace),

@@ -46,6 +46,12 @@ export const ActionBody = Type.Object(
         container_config: Type.Optional(containerConfig),
         lifecycle_config: Type.Optional(lifecycleConfig),
         update_workspace_settings: Type.Optional(Type.Boolean()),
+        dry_run: Type.Optional(
+          Type.Boolean({
+            description:
+              'patch only: answer with the plan (what the change does on the workspace\'s runtime) and the workspace as it would be, changing nothing. On Kubernetes the API server is asked too (dryRun=All).',
+          }),
+        ),
         name: Type.Optional(Type.String({ description: 'Ignored; the path names the workspace.' })),
       },
       { additionalProperties: false },

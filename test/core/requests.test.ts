@@ -122,7 +122,15 @@ describe('parseActionRequest', () => {
       container_config: { image_tag: '2026.06.16', env: [{ name: 'ENV', value: 'test' }] },
       lifecycle_config: { pre_start_script_path: 'pre.sh' },
       update_workspace_settings: true,
+      dry_run: false,
     });
+  });
+
+  test('dry_run is a boolean that only patch takes', () => {
+    const dry = parseActionRequest({ action: 'patch', dry_run: true }).value;
+    assert.equal(dry.action === 'patch' && dry.dry_run, true);
+    assert.deepEqual(fields(parseActionRequest({ action: 'patch', dry_run: 'yes' }).errors), ['dry_run']);
+    assert.deepEqual(fields(parseActionRequest({ action: 'stop', dry_run: true }).errors), ['dry_run']);
   });
 
   test('a missing or unknown action lists the actions', () => {

@@ -162,7 +162,8 @@ export class KubeApi {
     await this.read(target, fn);
   }
 
-  private translate(target: CallTarget, err: unknown): Error {
+  /** What a failed call becomes: see call(). */
+  translate(target: CallTarget, err: unknown): Error {
     const what = `${target.verb} ${target.resource} in namespace ${target.namespace}`;
     const status = statusOf(err);
     if (status) {

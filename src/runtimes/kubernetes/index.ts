@@ -9,6 +9,7 @@ import { execInPod } from './exec.js';
 import { addIngressPath, ingressUrl, removeIngressPath, type IngressPathType, type IngressSettings } from './ingress.js';
 import { MAGE_PORT, names, PRE_START_TIMEOUT_SECONDS, type ServiceType } from './manifests.js';
 import { ensureHooks, ensureService, ensureStatefulSet, type OwnedDefaults } from './objects.js';
+import { dryRunApply } from './dry-run.js';
 import { repairDrift, type Seen } from './repair.js';
 import { proxyGet, readPostStartRecord } from './pod-access.js';
 import { describeInstance } from './status.js';
@@ -118,6 +119,11 @@ export class KubernetesRuntime implements Runtime {
     await ensureService(api, ws, ns, this.defaults);
     if (ws.ingress.enabled) await addIngressPath(api, ns, ws.name, this.ingressSettings(ws));
     return this.describe(ws, ns, await this.look(api, ws, ns));
+  }
+
+  /** What apply() would write, sent with dryRun=All: the API server validates it and keeps nothing. */
+  async dryRunApply(ws: RuntimeWorkspace, signal?: AbortSignal): Promise<string[]> {
+    return dryRunApply(this.apiFor(signal), ws, this.ns(ws), this.defaults);
   }
 
   async remove(ws: RuntimeWorkspace, options: RemoveOptions, signal?: AbortSignal): Promise<void> {

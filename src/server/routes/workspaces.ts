@@ -31,6 +31,12 @@ function bodyField(req: FastifyRequest, key: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** A patch asked to change nothing (its refusals are not audited either: nothing was attempted). */
+function isDryRun(req: FastifyRequest): boolean {
+  const body = req.body as { workspace?: { dry_run?: unknown } } | undefined;
+  return body?.workspace?.dry_run === true;
+}
+
 function pathName(req: FastifyRequest): string | undefined {
   const params = req.params;
   return typeof params === 'object' && params !== null && 'name' in params && typeof params.name === 'string' ? params.name : undefined;
@@ -60,12 +66,15 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
   const { store, actions } = ctx;
 
   const answer = (reply: FastifyReply, principal: Principal, result: ActionResult, status = 200) => {
-    reply.header('etag', etag(result.workspace));
+    // A dry run's ETag is the workspace's as it stays: an If-Match on the real patch then holds the plan to it.
+    reply.header('etag', etag(result.unchanged ?? result.workspace));
     return {
       status,
       body: {
         workspace: presentWorkspace(result.workspace, { access: roleOn(principal, result.workspace.name), lastOperation: result.operation }),
         operation: presentOperation(result.operation),
+        ...(result.plan ? { plan: result.plan } : {}),
+        ...(result.dryRun ? { dry_run: true } : {}),
         metadata: {},
       },
     };
@@ -74,7 +83,7 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
   // A refused create, action or delete (the role missing, a conflict, a bad config) is audited like one carried out.
   app.addHook('onError', async (req, _reply, err) => {
     const audit = req.routeOptions.config.audit;
-    if (!audit || !req.principal || !(err instanceof WsmError) || err.status >= 500) return;
+    if (!audit || !req.principal || !(err instanceof WsmError) || err.status >= 500 || isDryRun(req)) return;
     const { action, workspace } = audit(req);
     await actions.auditRejection(action, workspace, { actor: req.principal.actor, requestId: req.id }, err);
   });
@@ -151,10 +160,16 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     const principal = principalOf(req);
     const { name } = req.params;
     const body = req.body;
-    return withIdempotency(ctx, req, reply, principal, async () => {
+    const act = async () => {
       const result = await actions.act(name, body.workspace, { actor: principal.actor, requestId: req.id, ifMatch: parseIfMatch(req), configAccess: configAccessOf(principal), signal: untilClientGone(reply) });
       return answer(reply, principal, result);
-    });
+    };
+    if (isDryRun(req)) {
+      // Nothing to replay and nothing to write: a dry run keeps no Idempotency-Key.
+      const { status, body: sent } = await act();
+      return reply.status(status).send(sent);
+    }
+    return withIdempotency(ctx, req, reply, principal, act);
   });
 
   const remove = { params: WorkspaceParams, querystring: DeleteQuery, tags: ['workspaces'], summary: 'Delete a workspace', response: { 200: WorkspaceChange, ...ERRORS } };

@@ -63,6 +63,21 @@ const CASES: Case[] = [
     },
     rejects: 'spec.template.labels',
   },
+  // The annotations the server reads as pod settings are checked on the write (what a change plan's dry run finds).
+  {
+    what: 'a StatefulSet whose pod template names a seccomp profile that does not exist',
+    object: (ns) => buildStatefulSet(workspace('seccomp', { container: { annotations: { 'seccomp.security.alpha.kubernetes.io/pod': 'bogus' } } }), ns, defaults),
+    rejects: 'spec.template.annotations.seccomp.security.alpha.kubernetes.io/pod: Invalid value',
+  },
+  {
+    what: 'a StatefulSet whose pod template names an AppArmor profile wrongly',
+    object: (ns) => buildStatefulSet(workspace('apparmor', { container: { annotations: { 'container.apparmor.security.beta.kubernetes.io/apparmor-container': 'bogus' } } }), ns, defaults),
+    rejects: 'spec.template.annotations[container.apparmor.security.beta.kubernetes.io/apparmor-container]: Invalid value',
+  },
+  {
+    what: 'a StatefulSet whose pod template asks for the default seccomp profile',
+    object: (ns) => buildStatefulSet(workspace('seccomp-ok', { container: { annotations: { 'seccomp.security.alpha.kubernetes.io/pod': 'runtime/default' } } }), ns, defaults),
+  },
   {
     what: 'a StatefulSet named longer than 63 characters',
     object: (ns) => ({ ...buildStatefulSet(workspace('long'), ns, defaults), metadata: { name: 'a'.repeat(64) } }),

@@ -42,15 +42,35 @@ function metadataProblems(meta: Obj, field: string, nameRule: 'subdomain' | 'lab
   return out;
 }
 
+const SECCOMP_POD = 'seccomp.security.alpha.kubernetes.io/pod';
+const SECCOMP_CONTAINER = 'container.seccomp.security.alpha.kubernetes.io/';
+const APPARMOR_CONTAINER = 'container.apparmor.security.beta.kubernetes.io/';
+
+/** The annotations the server reads as pod settings (ValidatePodSpecificAnnotations): seccomp and AppArmor profiles. */
+function podAnnotationProblems(annotations: Obj, field: string): string[] {
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(annotations)) {
+    const v = String(value);
+    if ((key === SECCOMP_POD || key.startsWith(SECCOMP_CONTAINER)) && !/^(runtime\/default|docker\/default|unconfined|localhost\/.+)$/.test(v)) {
+      out.push(`${field}.annotations.${key}: Invalid value: "${v}": must be a valid seccomp profile`);
+    }
+    if (key.startsWith(APPARMOR_CONTAINER) && !/^(runtime\/default|unconfined|localhost\/.+)$/.test(v)) {
+      out.push(`${field}.annotations[${key}]: Invalid value: "${v}": invalid AppArmor profile name: "${v}"`);
+    }
+  }
+  return out;
+}
+
 /**
  * A StatefulSet's pod template is checked by the real server (v1.32) only this far: its labels and the
- * restart policy. Containers (names, images, env, ports, duplicates) are checked when the StatefulSet
+ * restart policy and the pod-specific annotations. Containers (names, images, env, ports, duplicates) are checked when the StatefulSet
  * controller creates the pod, which the server then refuses (a FailedCreate event), not on the write.
  */
 function podTemplateProblems(template: Obj | undefined, field: string): string[] {
   if (!template?.spec) return [`${field}.spec: Required value`];
   const out = labelProblems(template.metadata?.labels, `${field}.labels`, true);
   out.push(...labelProblems(template.metadata?.annotations, `${field}.annotations`, false));
+  out.push(...podAnnotationProblems(template.metadata?.annotations ?? {}, field));
   if (template.spec.restartPolicy && template.spec.restartPolicy !== 'Always') out.push(`${field}.spec.restartPolicy: Unsupported value: "${template.spec.restartPolicy}": supported values: "Always"`);
   return out;
 }

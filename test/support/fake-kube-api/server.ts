@@ -66,13 +66,22 @@ class HttpError extends Error {
     readonly code: number,
     readonly reason: string,
     message: string,
+    /** Per field, as the real server lists them in details.causes of a 422. */
+    readonly causes?: { field: string; message: string }[],
   ) {
     super(message);
   }
 }
 
-function status(code: number, reason: string, message: string): Obj {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+function status(code: number, reason: string, message: string, causes?: { field: string; message: string }[]): Obj {
+  const details = causes?.length ? { details: { causes: causes.map((c) => ({ reason: 'FieldValueInvalid', ...c })) } } : {};
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...details, code };
+}
+
+/** "spec.x: Invalid value: ..." as the real server splits it into a cause. */
+function causeOf(problem: string): { field: string; message: string } {
+  const at = problem.indexOf(': ');
+  return at > 0 ? { field: problem.slice(0, at), message: problem.slice(at + 2) } : { field: '', message: problem };
 }
 
 const REASONS: Record<number, string> = {
@@ -200,7 +209,7 @@ export class FakeApiHttp {
       const result = this.dispatch(method, url.pathname, query, contentType, body, res);
       if (result !== undefined) send(res, 200, result);
     } catch (err) {
-      if (err instanceof HttpError) send(res, err.code, status(err.code, err.reason, err.message));
+      if (err instanceof HttpError) send(res, err.code, status(err.code, err.reason, err.message, err.causes));
       else if (err instanceof SyntaxError) send(res, 400, status(400, 'BadRequest', `invalid JSON: ${err.message}`));
       else send(res, 500, status(500, 'InternalError', String((err as Error).stack ?? err)));
     }
@@ -218,6 +227,10 @@ export class FakeApiHttp {
     }
     const { resource, namespace, name, sub } = r;
     const plural = resource.plural;
+    // dryRun=All: every check, nothing kept (the answer is the object as it would have been).
+    if (query.dryRun !== undefined && query.dryRun !== 'All') throw new HttpError(400, 'BadRequest', `unsupported dry run directive: ${JSON.stringify(query.dryRun)}`);
+    const dryRun = query.dryRun === 'All' && method !== 'GET';
+    if (dryRun && (method === 'DELETE' || sub !== undefined)) throw new HttpError(400, 'BadRequest', 'this fake keeps dryRun to creates, replaces and patches of objects');
     if (name === undefined) {
       if (method === 'GET' && (query.watch === '1' || query.watch === 'true')) {
         this.watch(res, plural, namespace, query);
@@ -233,7 +246,7 @@ export class FakeApiHttp {
         const items = this.store.list(plural, namespace, query.labelSelector).filter(fields).map((o) => this.withType(resource, o));
         return { apiVersion: resource.apiVersion, kind: `${resource.kind}List`, metadata: { resourceVersion: String(this.store.resourceVersion) }, items };
       }
-      if (method === 'POST' && namespace !== undefined) return this.create(resource, namespace, body, method, path);
+      if (method === 'POST' && namespace !== undefined) return this.create(resource, namespace, body, method, path, dryRun);
       throw new HttpError(405, 'MethodNotAllowed', `${method} is not allowed on ${path}`);
     }
     const current = this.store.get(plural, namespace, name);
@@ -245,12 +258,12 @@ export class FakeApiHttp {
         return this.withType(resource, current);
       case 'PUT': {
         if (!current) throw missing();
-        return this.update(resource, current, body as KubeObject, sub === 'status', method, path);
+        return this.update(resource, current, body as KubeObject, sub === 'status', method, path, dryRun);
       }
       case 'PATCH': {
         if (!current) throw missing();
         const patched = applyPatch(this.withType(resource, current), contentType, body) as KubeObject;
-        return this.update(resource, current, patched, sub === 'status', method, path);
+        return this.update(resource, current, patched, sub === 'status', method, path, dryRun);
       }
       case 'DELETE': {
         if (!current) throw missing();
@@ -330,10 +343,10 @@ export class FakeApiHttp {
 
   private invalidWrite(method: string, path: string, problems: string[], object: unknown): HttpError {
     this.invalid.push({ method, path, problems, object });
-    return new HttpError(422, 'Invalid', problems.join('; '));
+    return new HttpError(422, 'Invalid', problems.join('; '), problems.map(causeOf));
   }
 
-  private create(resource: ResourceInfo, namespace: string, body: unknown, method: string, path: string): KubeObject {
+  private create(resource: ResourceInfo, namespace: string, body: unknown, method: string, path: string, dryRun = false): KubeObject {
     const obj = structuredClone(body) as KubeObject;
     if (!obj || typeof obj !== 'object' || !obj.metadata?.name) {
       throw this.invalidWrite(method, path, ['metadata.name: Required value: name is required'], body);
@@ -354,10 +367,10 @@ export class FakeApiHttp {
     applyWriteDefaults(resource.plural, obj);
     const typed = this.withType(resource, obj);
     this.validated(resource, typed, method, path);
-    return this.withType(resource, this.store.create(resource.plural, typed));
+    return dryRun ? typed : this.withType(resource, this.store.create(resource.plural, typed));
   }
 
-  private update(resource: ResourceInfo, current: KubeObject, next: KubeObject, statusOnly: boolean, method: string, path: string): KubeObject {
+  private update(resource: ResourceInfo, current: KubeObject, next: KubeObject, statusOnly: boolean, method: string, path: string, dryRun = false): KubeObject {
     if (!next || typeof next !== 'object' || !next.metadata) throw new HttpError(400, 'BadRequest', 'the body is not an object');
     const sentRv = next.metadata.resourceVersion;
     if (sentRv !== undefined && sentRv !== '' && sentRv !== current.metadata.resourceVersion) {
@@ -385,7 +398,7 @@ export class FakeApiHttp {
     }
     const typed = this.withType(resource, merged);
     this.validated(resource, typed, method, path);
-    return this.withType(resource, this.store.update(resource.plural, typed));
+    return dryRun ? typed : this.withType(resource, this.store.update(resource.plural, typed));
   }
 
   private scale(resource: ResourceInfo, sts: KubeObject | undefined, method: string, contentType: string | undefined, body: unknown, missing: () => HttpError, path: string): unknown {
