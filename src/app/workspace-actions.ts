@@ -107,7 +107,8 @@ export class WorkspaceActions {
     this.checkContainer(req.cluster_type, ctx, {}, spec.container, req.container_config);
     this.checkLimits(req.cluster_type, spec);
     await this.checkScripts(spec.lifecycle);
-    return this.locks.run(req.name, async () => {
+    // The lock covers the write only: a request waiting for its runtime does not hold up the next one.
+    const watch = await this.locks.run(req.name, async () => {
       const now = new Date().toISOString();
       const ws: WorkspaceRecord = {
         name: req.name,
@@ -124,13 +125,13 @@ export class WorkspaceActions {
         updated_at: now,
       };
       const op = this.operation(ws, 'create', ctx, body, 'running');
-      const watch = await this.written(op, async (tx) => {
+      return this.written(op, async (tx) => {
         await tx.insertWorkspace(ws);
         await tx.insertOperation(op);
         await tx.appendAudit(this.audit(ctx, 'create', ws.name, 0, 1, 'ok'));
       });
-      return this.handOver(ws.name, watch, ctx);
     });
+    return this.handOver(req.name, watch, ctx);
   }
 
   async act(name: string, body: unknown, ctx: ActionContext): Promise<ActionResult> {
@@ -146,7 +147,7 @@ export class WorkspaceActions {
     }
     // A dry run takes every check a real patch takes (so it answers the same 4xx), then stops short of the write.
     if (req.action === 'patch' && req.dry_run) return this.dryRun(name, req, ctx);
-    return this.locks.run(name, async () => {
+    const { watch, plan } = await this.locks.run(name, async () => {
       const { current, next, plan } = await this.prepare(name, req, ctx);
       const changed = !specEquals(current.spec, next.spec) || current.desired_state !== next.desired;
       const updated: WorkspaceRecord = {
@@ -168,8 +169,9 @@ export class WorkspaceActions {
         await tx.insertOperation(op);
         await tx.appendAudit(this.audit(ctx, req.action, name, current.generation, updated.generation, 'ok'));
       });
-      return { ...(await this.handOver(name, watch, ctx)), plan };
+      return { watch, plan };
     });
+    return { ...(await this.handOver(name, watch, ctx)), plan };
   }
 
   /**
@@ -207,7 +209,7 @@ export class WorkspaceActions {
   }
 
   async remove(name: string, deleteVolume: boolean, ctx: ActionContext): Promise<ActionResult> {
-    return this.locks.run(name, async () => {
+    const { watch, updated } = await this.locks.run(name, async () => {
       const current = await this.store.getWorkspace(name);
       if (!current) throw notFound(name);
       this.checkPrecondition(current, ctx);
@@ -224,8 +226,9 @@ export class WorkspaceActions {
         await tx.insertOperation(op);
         await tx.appendAudit(this.audit(ctx, 'delete', name, current.generation, current.generation, 'ok'));
       });
-      return this.handOver(name, watch, ctx, updated);
+      return { watch, updated };
     });
+    return this.handOver(name, watch, ctx, updated);
   }
 
   /**

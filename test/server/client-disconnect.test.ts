@@ -21,10 +21,19 @@ const STUBBORN_SERVER = [
   "process.on('SIGTERM',()=>{});require('http').createServer((q,s)=>s.end('ok')).listen(Number(process.env.PORT),'127.0.0.1')",
 ];
 
+/** RUNNING comes as the process starts; until it listens it may not have set its SIGTERM handler yet. */
+async function listening(name: string): Promise<void> {
+  await eventually(async () => {
+    const ws = (await srv.request('GET', `/api/workspaces/${name}`)).body.workspace;
+    if (ws.instance.status !== 'RUNNING') return false;
+    return fetch(ws.url).then((r) => r.ok, () => false);
+  }, 20_000, `${name} to answer on its port`);
+}
+
 test('a PUT whose client disconnects stops waiting at once; its operation still finishes', async () => {
   const created = await srv.request('POST', '/api/workspaces', { body: { workspace: { name: 'given-up', container_config: `command: ${JSON.stringify(STUBBORN_SERVER)}` } } });
   assert.equal(created.status, 201, JSON.stringify(created.body));
-  await eventually(async () => (await srv.request('GET', '/api/workspaces/given-up')).body.workspace.instance.status === 'RUNNING', 20_000, 'RUNNING');
+  await listening('given-up');
   const feed = srv.server.store.changes;
   const listenersBefore = feed.listenerCount;
   assert.equal(srv.server.actions.waiting, 0);
@@ -61,4 +70,23 @@ test('a PUT whose client disconnects stops waiting at once; its operation still 
   assert.equal(ws.desired_state, 'stopped');
   const audit = await srv.request('GET', '/api/audit?workspace=given-up');
   assert.deepEqual(audit.body.events.filter((e: any) => e.action === 'stop').map((e: any) => e.result), ['ok'], 'audited once, as carried out');
+});
+
+test('a PUT waiting for its operation does not hold up the next request on the same workspace', async () => {
+  const created = await srv.request('POST', '/api/workspaces', { body: { workspace: { name: 'not-held', container_config: `command: ${JSON.stringify(STUBBORN_SERVER)}` } } });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  await listening('not-held');
+
+  // The stop takes the whole grace period, and its PUT waits that long for it.
+  const stop = srv.request('PUT', '/api/workspaces/not-held', { body: { workspace: { action: 'stop' } } });
+  await eventually(async () => srv.server.actions.waiting === 1, 10_000, 'the stop to wait for its operation');
+  const resume = srv.request('PUT', '/api/workspaces/not-held', { body: { workspace: { action: 'resume' } } });
+  const seen = await eventually(async () => {
+    const ops = (await srv.request('GET', '/api/workspaces/not-held/operations')).body.operations as { action: string; state: string }[];
+    return ops.some((o) => o.action === 'resume') && ops;
+  }, 10_000, 'the resume to be written');
+  assert.notEqual(seen.find((o) => o.action === 'stop')!.state, 'succeeded', 'the resume was written while the stop was still being carried out');
+  assert.equal((await stop).status, 200);
+  assert.equal((await resume).status, 200);
+  await eventually(async () => (await srv.request('GET', '/api/workspaces/not-held')).body.workspace.instance.status === 'RUNNING', 20_000, 'RUNNING again');
 });
