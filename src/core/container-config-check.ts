@@ -1,5 +1,5 @@
 // Checks a container_config value (parsed YAML or a JSON object) key by key and builds the patch it asks for.
-import type { ContainerConfig, EnvVar } from './types.js';
+import { RESTART_POLICY_SETTINGS, type ContainerConfig, type EnvVar } from './types.js';
 import { Checker, describe, indexPath, isPlainObject, keyPath, oneOf } from './checker.js';
 import { ENV_NAME_HELP, isEnvName } from './env.js';
 import { IMAGE_HELP, isImageReference, isImageTag, TAG_HELP } from './image.js';
@@ -37,7 +37,6 @@ export type ContainerConfigPatch = Omit<ContainerConfig, 'resources'> & {
   unset_keys?: ContainerConfigKey[];
 };
 
-const RESTART_POLICIES = ['no', 'always', 'unless-stopped', 'on-failure'] as const;
 const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
 const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer'] as const;
 
@@ -125,8 +124,8 @@ export function checkContainerConfig(value: unknown, field: string, c: Checker):
         break;
       }
       case 'restart_policy':
-        if (isOneOf(v, RESTART_POLICIES)) patch.restart_policy = v;
-        else c.fail(at, `must be one of ${oneOf(RESTART_POLICIES)}, not ${describe(v)}.`);
+        if (isOneOf(v, RESTART_POLICY_SETTINGS)) patch.restart_policy = v;
+        else c.fail(at, `must be one of ${oneOf(RESTART_POLICY_SETTINGS)}, not ${describe(v)}.`);
         break;
       case 'image_pull_policy':
         if (isOneOf(v, PULL_POLICIES)) patch.image_pull_policy = v;
