@@ -40,7 +40,7 @@ export function observedFromInstance(
       : {
           type: 'Ready',
           status: 'False',
-          reason: engineReady?.reason ?? (instance.status === 'FAILED' ? 'Failed' : 'Progressing'),
+          reason: engineReady?.reason ?? instance.termination?.reason ?? (instance.status === 'FAILED' ? 'Failed' : 'Progressing'),
           ...((engineReady?.message ?? instance.message) ? { message: engineReady?.message ?? instance.message } : {}),
         },
     { type: 'Reconciled', status: 'True', reason: 'Applied' },

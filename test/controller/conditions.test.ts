@@ -47,7 +47,7 @@ const ws: RuntimeWorkspace = {
   ingress: { enabled: false }, hooks: {},
 };
 
-function inspectInfo(status: string, extra: Partial<Docker.ContainerState> = {}): Docker.ContainerInspectInfo {
+function inspectInfo(status: string, extra: Record<string, unknown> = {}): Docker.ContainerInspectInfo {
   return {
     Name: '/wsm-w1',
     Config: { Labels: {} },
