@@ -82,7 +82,7 @@ export async function applyRestartPolicy(ws: WorkspaceRecord, instance: Observed
   const decision = decideRestart(policy, ctx.timing, restarts, termination, now);
   if (decision.kind === 'leave') return { instance: leftEnded(instance, termination, policy), restarts: decision.restarts, last_termination: termination };
   if (decision.kind === 'wait') {
-    const what = describeTermination(termination);
+    const what = endedMessage(instance, termination);
     const message = `${what}; back-off ${seconds(decision.waitMs)} before restart ${decision.restarts.count + 1} (at ${decision.restarts.next_retry_at})`;
     const ready = { type: 'Ready', status: 'False' as const, reason: 'CrashLoopBackOff', message };
     return { instance: withReady(instance, 'FAILED', ready), restarts: decision.restarts, last_termination: termination, requeueAfterMs: decision.waitMs };
@@ -90,6 +90,11 @@ export async function applyRestartPolicy(ws: WorkspaceRecord, instance: Observed
   ctx.logger.warn({ workspace: ws.name, restart: decision.restarts.count, termination }, 'instance ended while desired running: restarting it');
   const started = await ctx.runtime.apply(ctx.rws, ctx.signal);
   return { instance: started, restarts: decision.restarts, last_termination: termination };
+}
+
+/** The runtime's own sentence when it has one (a pre-start failure names the script's last lines). */
+function endedMessage(instance: ObservedInstance, termination: Termination): string {
+  return instance.termination && instance.message ? instance.message : describeTermination(termination);
 }
 
 function withoutWait(restarts: RestartState): RestartState {
@@ -100,6 +105,6 @@ function withoutWait(restarts: RestartState): RestartState {
 
 /** Ended, and the policy keeps it so: FAILED, saying why it is not started again. */
 function leftEnded(instance: ObservedInstance, termination: Termination, policy: string): ObservedInstance {
-  const message = `${describeTermination(termination)}; not restarted (restart_policy ${policy})`;
+  const message = `${endedMessage(instance, termination)}; not restarted (restart_policy ${policy})`;
   return withReady({ ...instance, ip: undefined, url: undefined }, 'FAILED', { type: 'Ready', status: 'False', reason: termination.reason, message });
 }
