@@ -65,8 +65,10 @@ export async function applyRestartPolicy(ws: WorkspaceRecord, instance: Observed
   const heldByPostStart = ws.observed.conditions.some((c) => c.type === POST_START_FAILED && c.reason === WORKSPACE_FAILED);
   if (ws.desired_state !== 'running' || ws.deletion || heldByPostStart) return { instance, restarts: withoutWait(restarts), last_termination: last };
 
-  if (!ENDED.has(instance.status)) {
+  if (instance.engine_restarts || !ENDED.has(instance.status)) {
     restarts = withoutWait(restarts);
+    const retry = instance.engine_restarts?.next_retry_at;
+    if (retry) restarts = { ...restarts, next_retry_at: retry };
     // Kubernetes: the kubelet restarts by itself; a policy that says no is carried out by scaling to 0.
     const term = instance.engine_restarts ? instance.termination : undefined;
     if (term && !policyRestarts(policy, term) && restarts.handled_termination_at !== term.finished_at) {

@@ -62,7 +62,7 @@ export interface ObservedInstance {
    */
   termination?: Termination;
   /** Restarts the engine made by itself (Kubernetes' kubelet): the instance they belong to, and how many. */
-  engine_restarts?: { instance_id: string; count: number };
+  engine_restarts?: { instance_id: string; count: number; next_retry_at?: string };
 }
 
 /** The result of running a command inside a workspace (post-start hooks, probes). */
