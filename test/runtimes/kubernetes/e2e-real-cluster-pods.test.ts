@@ -24,7 +24,7 @@ async function withWsm(tag: string, behaviours: Record<string, PodBehaviour>, bo
 const problem = (ws: any, reason: string) => (ws.conditions as any[]).find((c) => c.reason === reason);
 
 describe('wsm on a real API server: pod states as the kubelet reports them', { skip }, () => {
-  test('CrashLoopBackOff with its restarts, ImagePullBackOff and FailedScheduling are PENDING with the kubelet\'s reason and message', async () => {
+  test('CrashLoopBackOff is FAILED with its restarts counted; ImagePullBackOff and FailedScheduling are PENDING with the kubelet\'s reason and message', async () => {
     const behaviours: Record<string, PodBehaviour> = {
       crashy: { kind: 'crash-loop', restarts: 4, exitCode: 1 },
       pully: { kind: 'image-pull-backoff', image: 'registry.invalid/team/mage:9' },
@@ -34,9 +34,14 @@ describe('wsm on a real API server: pod states as the kubelet reports them', { s
       for (const name of Object.keys(behaviours)) await createWorkspace(w, name);
 
       const crashy = await w.waitFor('crashy', (x) => Boolean(problem(x, 'CrashLoopBackOff')), 'CrashLoopBackOff');
-      assert.equal(crashy.instance.status, 'PENDING');
-      const crash = problem(crashy, 'CrashLoopBackOff');
-      assert.equal(crash.type, 'ContainersReady');
+      // Nothing runs while the kubelet backs off: FAILED, as a crash loop on Docker or local is.
+      assert.equal(crashy.instance.status, 'FAILED');
+      assert.equal(crashy.restart_count, 4);
+      assert.equal(crashy.last_termination.exit_code, 1);
+      assert.ok(crashy.next_restart_at, 'the next retry, from the back-off and the end');
+      assert.match(condition(crashy, 'Ready').message, /^exited with code 1; back-off 160 s before restart 5 \(at /);
+      const crash = (crashy.conditions as any[]).find((c) => c.type === 'ContainersReady' && c.reason === 'CrashLoopBackOff');
+      assert.equal(crash.type, 'ContainersReady', 'the kubelet\'s own word, beside Ready');
       assert.equal(crash.status, 'False');
       assert.match(crash.message, /^crashy-container: back-off 2m40s restarting failed container.* \(restarted 4 times, last exit code 1 Error\)$/);
       assert.equal(condition(crashy, 'Ready').status, 'False');
