@@ -12,7 +12,7 @@ import type { Store } from '../store/store.js';
 import { ActivityRecorder } from './activity.js';
 import { loadHookScripts } from '../lib/hook-scripts.js';
 import { observedFromError, observedFromInstance, sameObserved, statusMatchesDesired, transitionalStatus } from './observed.js';
-import { isPostStartCondition, PostStartRunner, resultCondition, wantsPostStart, withPostStartConditions, POST_START } from './post-start.js';
+import { isPostStartCondition, pendingMessage, PostStartRunner, resultCondition, wantsPostStart, withPostStartConditions, POST_START } from './post-start.js';
 import { enginePostStart } from './post-start-engine.js';
 import type { WorkspaceHttpGet } from './probe.js';
 import { planSettle, writeTogether, type StoreWrite } from './operation-writes.js';
@@ -62,6 +62,20 @@ function wakes(change: StoreChange): string | undefined {
   if (change.kind === 'operation-inserted') return change.operation.workspace;
   if (change.kind === 'workspace' && (change.write === 'created' || change.write === 'desired')) return change.name;
   return undefined;
+}
+
+/** Records on each operation still open why it has not settled (when that changed), and drops it once it has. */
+function noteWaiting(patches: { op: OperationRecord; patch: { state?: string; details?: Record<string, unknown> } }[], why: string | undefined): void {
+  for (const { op, patch } of patches) {
+    const noted = op.details?.waiting_for;
+    if (patch.state !== undefined || why === undefined) {
+      if (noted === undefined) continue;
+      const { waiting_for: _done, ...rest } = op.details!;
+      patch.details = rest;
+    } else if (noted !== why) {
+      patch.details = { ...(op.details ?? {}), waiting_for: why };
+    }
+  }
 }
 
 export class Controller {
@@ -303,8 +317,11 @@ export class Controller {
       }
       // A start is not done until its post-start has run: the operation waits for that result, so
       // a failing hook with fail_on_error fails the operation that started the workspace.
-      const postStartPending = observed.conditions.some((c) => c.type === POST_START && c.reason === 'Pending');
+      const pendingPostStart = observed.conditions.find((c) => c.type === POST_START && c.reason === 'Pending');
+      const postStartPending = pendingPostStart !== undefined;
       const plan = planSettle(openOps, postStartPending ? 'PENDING' : observed.status, observed.observed_generation, observed.message, now());
+      // An operation held open by post-start says what it waits for (a port that never answers, say).
+      noteWaiting(plan.patches, pendingPostStart?.message);
       const startedHere = announcedStart ? [] : plan.patches.filter(({ op }) => starting.some((begun) => begun.id === op.id));
       for (const { patch } of startedHere) {
         patch.started_at = startedAt;
@@ -368,7 +385,8 @@ export class Controller {
     const at = new Date().toISOString();
     const newStart = reported.status === 'RUNNING' && (prev.status !== 'RUNNING' || prev.observed_generation !== reported.observed_generation);
     const wanted = wantsPostStart(ws);
-    let observed = withPostStartConditions(prev, reported, { newStart, wanted, desiredRunning: ws.desired_state === 'running', now: at });
+    const waiting = pendingMessage(ws, reported.ip, this.options.postStartTimeoutMs);
+    let observed = withPostStartConditions(prev, reported, { newStart, wanted, desiredRunning: ws.desired_state === 'running', now: at, pendingMessage: waiting });
     if (newStart) return { observed, startPostStart: wanted };
     const pending = observed.conditions.some((c) => c.type === POST_START && c.reason === 'Pending');
     const result = pending ? this.postStart.take(ws.name) : undefined;

@@ -88,6 +88,12 @@ export interface PostStartConfig {
   hook_path?: string;
   /** When true a failing post-start hook fails the workspace; by default it is a warning. */
   fail_on_error?: boolean;
+  /**
+   * When true post-start runs once the workspace accepts connections on its port (at most the
+   * post-start timeout); by default it runs right after the start, beside the main process, as
+   * Kubernetes runs a postStart hook. The same on every runtime.
+   */
+  wait_for_port?: boolean;
 }
 
 export interface LifecycleConfig {

@@ -63,6 +63,7 @@ const LifecycleConfig = Type.Object({
       command: Type.Optional(Type.Array(Type.String())),
       hook_path: Type.Optional(Type.String()),
       fail_on_error: Type.Optional(Type.Boolean()),
+      wait_for_port: Type.Optional(Type.Boolean()),
     }),
   ),
 });

@@ -155,7 +155,7 @@ describe('KubernetesRuntime against the fake API server', () => {
     assert.ok(init.volumeMounts.some((m: Obj) => m.name === 'mage-data' && m.mountPath === '/home/src'));
     assert.ok(init.volumeMounts.some((m: Obj) => m.name === 'wsm-hooks' && m.mountPath === '/app/hooks'));
     const postStart = spec.containers[0].lifecycle.postStart.exec.command;
-    assert.deepEqual(postStart, ['/bin/sh', '/app/hooks/wsm-post-start-run', '0', "echo 'hello world'", '/app/hooks/post-start', '300', '/tmp/wsm-post-start.json']);
+    assert.deepEqual(postStart, ['/bin/sh', '/app/hooks/wsm-post-start-run', '0', "echo 'hello world'", '/app/hooks/post-start', '300', '/tmp/wsm-post-start.json', '0']);
     assert.equal(init.terminationMessagePolicy, 'FallbackToLogsOnError');
 
     // Changing a script rolls the pod; dropping both removes the ConfigMap, the mount and the init container.
