@@ -32,10 +32,14 @@ function seconds(ms: number): string {
   return ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.max(1, Math.round(ms / 1000))} s`;
 }
 
-/** The end this pass is about: the engine's, else the one a pending wait is about, else "found ended". */
+/**
+ * The end this pass is about: the engine's; else the one a pending wait, or a decision to leave it
+ * ended, was about (so looking again changes nothing); else a new one, "found ended" now.
+ */
 function terminationFor(instance: ObservedInstance, restarts: RestartState, last: Termination | undefined, nowIso: string): Termination {
   if (instance.termination) return instance.termination;
-  if (last && (restarts.next_retry_at !== undefined || restarts.handled_termination_at === last.finished_at)) return last;
+  const restartedSince = last !== undefined && restarts.last_restart_at !== undefined && restarts.last_restart_at >= last.finished_at;
+  if (last && (restarts.next_retry_at !== undefined || (restarts.handled_termination_at === last.finished_at && !restartedSince))) return last;
   const missing = instance.status === 'UNAVAILABLE';
   return { reason: missing ? 'Missing' : 'Stopped', oom_killed: false, finished_at: nowIso };
 }
