@@ -15,7 +15,7 @@ import { observedFromError, observedFromInstance, sameObserved, statusMatchesDes
 import { isPostStartCondition, pendingMessage, PostStartRunner, resultCondition, wantsPostStart, withPostStartConditions, POST_START } from './post-start.js';
 import { enginePostStart } from './post-start-engine.js';
 import type { WorkspaceHttpGet } from './probe.js';
-import { planSettle, writeTogether, type StoreWrite } from './operation-writes.js';
+import { noteWaiting, planSettle, writeTogether, type StoreWrite } from './operation-writes.js';
 import { WorkQueue, type HandlerResult } from './work-queue.js';
 import { DEFAULT_RESTART_TIMING, type RestartTiming } from './restart-policy.js';
 import { applyRestartPolicy } from './restarts.js';
@@ -62,20 +62,6 @@ function wakes(change: StoreChange): string | undefined {
   if (change.kind === 'operation-inserted') return change.operation.workspace;
   if (change.kind === 'workspace' && (change.write === 'created' || change.write === 'desired')) return change.name;
   return undefined;
-}
-
-/** Records on each operation still open why it has not settled (when that changed), and drops it once it has. */
-function noteWaiting(patches: { op: OperationRecord; patch: { state?: string; details?: Record<string, unknown> } }[], why: string | undefined): void {
-  for (const { op, patch } of patches) {
-    const noted = op.details?.waiting_for;
-    if (patch.state !== undefined || why === undefined) {
-      if (noted === undefined) continue;
-      const { waiting_for: _done, ...rest } = op.details!;
-      patch.details = rest;
-    } else if (noted !== why) {
-      patch.details = { ...(op.details ?? {}), waiting_for: why };
-    }
-  }
 }
 
 export class Controller {
