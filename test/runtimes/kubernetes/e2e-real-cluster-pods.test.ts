@@ -66,6 +66,21 @@ describe('wsm on a real API server: pod states as the kubelet reports them', { s
     });
   });
 
+  test('restart_policy never: once the kubelet reports the end, the StatefulSet is scaled to 0 and stays so; FAILED with why', async () => {
+    await withWsm('never', { quitter: { kind: 'crash-loop', restarts: 1, exitCode: 4 } }, async (w) => {
+      await createWorkspace(w, 'quitter', 'restart_policy: never\n');
+      const ws = await w.waitFor('quitter', (x) => x.instance.status === 'FAILED' && /not restarted/.test(x.status_message ?? ''), 'FAILED, not restarted');
+      assert.equal(ws.status_message, 'exited with code 4; not restarted (restart_policy never)');
+      assert.equal(ws.desired_state, 'running');
+      assert.equal(ws.last_termination.exit_code, 4);
+      await until(async () => (await w.admin.apps.readNamespacedStatefulSet({ name: 'quitter', namespace: w.ns.name })).spec!.replicas === 0, 'the StatefulSet scaled to 0');
+      await w.srv.server.controller.resync();
+      await w.srv.server.controller.drained();
+      assert.equal((await w.admin.apps.readNamespacedStatefulSet({ name: 'quitter', namespace: w.ns.name })).spec!.replicas, 0, 'not scaled back');
+      assert.equal((await w.srv.request('GET', '/api/workspaces/quitter')).body.workspace.instance.status, 'FAILED');
+    });
+  });
+
   test('an init container pre-start that fails: FAILED with its exit code and its last output lines', async () => {
     await withWsm('pre', { prefail: { kind: 'init-failed', exitCode: 3, logs: 'checking the database\ndatabase unreachable\n' } }, async (w) => {
       await writeFile(join(w.srv.hooksDir, 'pre.sh'), '#!/bin/sh\necho checking the database\nexit 3\n', { mode: 0o755 });
