@@ -26,6 +26,15 @@ function operationsTable(ops: Operation[]): HTMLElement {
     )))));
 }
 
+/** How the instance's last run ended, with its last lines when the engine kept them. */
+function lastEnd(ws: Workspace): string | Node {
+  const t = ws.last_termination;
+  if (!t) return '—';
+  const code = t.exit_code === null ? 'exit code unknown' : `exit code ${t.exit_code}${t.signal ? ` (${t.signal})` : ''}`;
+  const line = `${t.reason}, ${code}${t.oom_killed ? ', out of memory' : ''}, ${relative(t.finished_at)}`;
+  return t.log_tail ? h('div', {}, line, h('details', {}, h('summary', {}, 'Last lines'), h('pre', {}, t.log_tail))) : line;
+}
+
 function conditionsTable(ws: Workspace): HTMLElement {
   if (ws.conditions.length === 0) return h('p', { class: 'muted' }, 'No conditions reported.');
   return h('div', { class: 'table-wrap' }, h('table', { class: 'conditions' },
@@ -86,6 +95,8 @@ function mount(root: HTMLElement, initial: Workspace): () => void {
           ['URL', ws.url ? h('a', { href: ws.url, target: '_blank', rel: 'noopener' }, ws.url) : '—'],
           ['Desired', ws.desired_state],
           ['Generation', `${ws.observed_generation} of ${ws.generation} applied`],
+          ['Restarts', `${ws.restart_count} (restart policy ${ws.restart_policy})${ws.next_restart_at ? `; next ${relative(ws.next_restart_at)} (${absolute(ws.next_restart_at)})` : ''}`],
+          ['Last end', lastEnd(ws)],
           ['Last activity', `${relative(ws.activity.last_activity_at)}${ws.activity.last_activity_source ? ` (${ws.activity.last_activity_source})` : ''}`],
           ['Stops when idle', ws.activity.stops_at ? `${relative(ws.activity.stops_at)} (${absolute(ws.activity.stops_at)})` : ws.lifecycle_config.termination_policy.enable_auto_termination ? 'when running and idle' : 'never'],
           ['Ingress', ws.ingress_enabled ? 'added' : 'no'],

@@ -55,6 +55,10 @@ export interface Workspace {
   observed_generation: number;
   status_message: string | null;
   conditions: Condition[];
+  restart_policy: 'always' | 'on-failure' | 'never';
+  restart_count: number;
+  next_restart_at: string | null;
+  last_termination: { reason: string; exit_code: number | null; signal: string | null; oom_killed: boolean; finished_at: string; log_tail: string | null } | null;
   deletion: { requested_at: string; delete_volume: boolean } | null;
   last_operation: Operation | null;
   activity: { last_activity_at: string | null; last_activity_source: string | null; idle_seconds: number | null; stops_at: string | null };

@@ -35,6 +35,8 @@ export interface ServeConfig {
   cullerPeriodSeconds: number;
   preStartTimeoutSeconds: number;
   postStartTimeoutSeconds: number;
+  /** The restart policy's backoff: first wait, cap, and the run length that forgives earlier restarts. */
+  restartBackoff: { initialSeconds: number; maxSeconds: number; resetSeconds: number };
   /** CPU use (in cores) above which a workspace counts as active; 0 turns the signal off. */
   activityCpuCores: number;
   /** Network bytes per second above which a workspace counts as active; 0 turns the signal off. */
@@ -138,6 +140,16 @@ function proxyList(name: string, raw: string | undefined): string[] {
   });
 }
 
+function restartBackoff(env: NodeJS.ProcessEnv): ServeConfig['restartBackoff'] {
+  const initialSeconds = integer('WSM_RESTART_BACKOFF_INITIAL_SECONDS', env.WSM_RESTART_BACKOFF_INITIAL_SECONDS, 10, 1, 86_400);
+  const maxSeconds = integer('WSM_RESTART_BACKOFF_MAX_SECONDS', env.WSM_RESTART_BACKOFF_MAX_SECONDS, 300, 1, 86_400);
+  if (maxSeconds < initialSeconds) {
+    throw new ConfigError(`WSM_RESTART_BACKOFF_MAX_SECONDS (${maxSeconds}) must not be below WSM_RESTART_BACKOFF_INITIAL_SECONDS (${initialSeconds})`);
+  }
+  const resetSeconds = integer('WSM_RESTART_BACKOFF_RESET_SECONDS', env.WSM_RESTART_BACKOFF_RESET_SECONDS, 600, 1, 604_800);
+  return { initialSeconds, maxSeconds, resetSeconds };
+}
+
 export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
   const dataDir = resolve(flags.dataDir ?? env.WSM_DATA_DIR ?? '.wsm');
   const clusterRaw = (flags.clusterType ?? env.WSM_CLUSTER_TYPE)?.toLowerCase();
@@ -169,6 +181,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     cullerPeriodSeconds: integer('WSM_CULLER_PERIOD_SECONDS', env.WSM_CULLER_PERIOD_SECONDS, 60, 1, 86_400),
     preStartTimeoutSeconds: integer('WSM_PRE_START_TIMEOUT_SECONDS', env.WSM_PRE_START_TIMEOUT_SECONDS, 300, 1, 86_400),
     postStartTimeoutSeconds: integer('WSM_POST_START_TIMEOUT_SECONDS', env.WSM_POST_START_TIMEOUT_SECONDS, 300, 1, 86_400),
+    restartBackoff: restartBackoff(env),
     idempotencyRetentionHours: integer('WSM_IDEMPOTENCY_RETENTION_HOURS', env.WSM_IDEMPOTENCY_RETENTION_HOURS, 24, 1, 8_760),
     activityCpuCores: fraction('WSM_ACTIVITY_CPU_CORES', env.WSM_ACTIVITY_CPU_CORES, 0.1),
     activityNetBytesPerSecond: integer('WSM_ACTIVITY_NET_BYTES_PER_SECOND', env.WSM_ACTIVITY_NET_BYTES_PER_SECOND, 10_240, 0, 1e12),

@@ -165,6 +165,11 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     resyncIntervalMs: config.resyncSeconds * 1000,
     postStartTimeoutMs: config.postStartTimeoutSeconds * 1000,
     defaultImage: config.defaultImage,
+    restartTiming: {
+      initialMs: config.restartBackoff.initialSeconds * 1000,
+      maxMs: config.restartBackoff.maxSeconds * 1000,
+      resetAfterMs: config.restartBackoff.resetSeconds * 1000,
+    },
   });
   metrics.watchQueue(() => controller.queueStats());
   const actions = new WorkspaceActions(store, controller.activity, {

@@ -22,6 +22,10 @@ interface WorkspaceView {
   observed_generation: number;
   status_message: string | null;
   conditions: { type: string; status: string; reason?: string; message?: string }[];
+  restart_policy: string;
+  restart_count: number;
+  next_restart_at: string | null;
+  last_termination: { reason: string; exit_code: number | null; signal: string | null; oom_killed: boolean; finished_at: string } | null;
   deletion: unknown;
   activity: { last_activity_at: string | null; stops_at: string | null };
 }
@@ -73,6 +77,11 @@ async function finish(flags: WaitFlags, answer: ActionAnswer, label: string): Pr
   if (op?.state === 'failed') throw new CliError(`${label} failed: ${op.error ?? 'no reason given'}`, EXIT.failed);
 }
 
+function describeEnd(t: NonNullable<WorkspaceView['last_termination']>): string {
+  const code = t.exit_code === null ? 'exit code unknown' : `exit code ${t.exit_code}${t.signal ? ` (${t.signal})` : ''}`;
+  return `${t.reason}, ${code}${t.oom_killed ? ', out of memory' : ''}, ${t.finished_at}`;
+}
+
 function describeWorkspace(ws: WorkspaceView): string {
   const rows: [string, string][] = [
     ['name', ws.name],
@@ -82,6 +91,8 @@ function describeWorkspace(ws: WorkspaceView): string {
     ['image', imageOf(ws.container_config)],
     ['url', ws.url ?? '-'],
     ['generation', `${ws.observed_generation} of ${ws.generation} applied`],
+    ['restarts', `${ws.restart_count} (restart_policy ${ws.restart_policy})${ws.next_restart_at ? `, next at ${ws.next_restart_at}` : ''}`],
+    ['last end', ws.last_termination ? describeEnd(ws.last_termination) : '-'],
     ['last activity', ago(ws.activity.last_activity_at)],
     ['stops at', ws.activity.stops_at ?? '-'],
   ];
@@ -115,7 +126,7 @@ export function registerWorkspaces(program: Command): void {
       }
       if (flags.json) return printJson({ workspaces: all });
       if (all.length === 0) return out('no workspaces');
-      out(table(['NAME', 'STATUS', 'CLUSTER', 'IMAGE', 'URL', 'LAST ACTIVITY', 'STOPS'], all.map((w) => [w.name, statusOf(w), w.cluster_type, imageOf(w.container_config), w.url ?? '-', ago(w.activity.last_activity_at), w.activity.stops_at ? ago(w.activity.stops_at) : '-'])));
+      out(table(['NAME', 'STATUS', 'RESTARTS', 'CLUSTER', 'IMAGE', 'URL', 'LAST ACTIVITY', 'STOPS'], all.map((w) => [w.name, statusOf(w), String(w.restart_count ?? 0), w.cluster_type, imageOf(w.container_config), w.url ?? '-', ago(w.activity.last_activity_at), w.activity.stops_at ? ago(w.activity.stops_at) : '-'])));
     });
 
   withCommon(ws.command('get').description('show one workspace').argument('<name>'))

@@ -12,11 +12,15 @@ import type { Store } from '../store/store.js';
 import { ActivityRecorder } from './activity.js';
 import { loadHookScripts } from '../lib/hook-scripts.js';
 import { observedFromError, observedFromInstance, sameObserved, statusMatchesDesired, transitionalStatus } from './observed.js';
-import { isPostStartCondition, PostStartRunner, resultCondition, wantsPostStart, withPostStartConditions, POST_START } from './post-start.js';
+import { isPostStartCondition, pendingMessage, PostStartRunner, resultCondition, wantsPostStart, withPostStartConditions, POST_START } from './post-start.js';
 import { enginePostStart } from './post-start-engine.js';
 import type { WorkspaceHttpGet } from './probe.js';
-import { planSettle, writeTogether, type StoreWrite } from './operation-writes.js';
+import { noteWaiting, planSettle, writeTogether, type StoreWrite } from './operation-writes.js';
 import { WorkQueue, type HandlerResult, type QueueStats } from './work-queue.js';
+import { DEFAULT_RESTART_TIMING, type RestartTiming } from './restart-policy.js';
+import { applyRestartPolicy } from './restarts.js';
+import { listeningProbeDelay } from './listening.js';
+import { observedAfterRefusedPatch } from './refused-patch.js';
 import type { Logger } from '../lib/logger.js';
 import type { ControllerObserver } from './observer.js';
 import { failureReason, finished, finishedByPlan } from './observed-outcomes.js';
@@ -41,6 +45,8 @@ export interface ControllerOptions {
   activityDebounceMs: number;
   /** Told of reconciles, their failures and finished operations (metrics); nothing by default. */
   observer?: ControllerObserver;
+  /** The restart policy's backoff (restart-policy.ts): 10 s doubling to 5 min, forgiven after 10 min running. */
+  restartTiming: RestartTiming;
 }
 
 export const DEFAULT_CONTROLLER_OPTIONS: Omit<ControllerOptions, 'hooksDir' | 'defaultImage'> = {
@@ -52,6 +58,7 @@ export const DEFAULT_CONTROLLER_OPTIONS: Omit<ControllerOptions, 'hooksDir' | 'd
   reconcileDeadlineMs: 120_000,
   postStartTimeoutMs: 300_000,
   activityDebounceMs: 5_000,
+  restartTiming: DEFAULT_RESTART_TIMING,
 };
 
 /** What a reconcile is woken for: a workspace a request created or changed, or wrote an operation for. */
@@ -238,17 +245,15 @@ export class Controller {
       return {};
     }
 
-    // Act only when something was asked (an open operation), the spec is not yet applied, or the
-    // engine was unreachable last time (an engine restart stops containers: once it is back, the
-    // workspace returns to what was asked). Otherwise just look: a workspace that failed or was
-    // stopped behind wsm's back is shown as it is (FAILED with its exit code), not silently
-    // restarted; that is what restart policies are for.
-    const engineWasDown = ws.observed.conditions.some((c) => c.type === 'Reconciled' && c.status === 'False' && c.reason === 'RuntimeError');
+    // Act when something was asked (an open operation) or the spec is not yet applied. Otherwise
+    // look: an instance that ended while desired running (exited, killed, stopped by an engine
+    // restart or a host reboot, removed) is started again by the restart policy (restarts.ts), with
+    // backoff, counted and shown.
     // Each operation is applied once (again only after an error); then the instance is watched until
     // it settles. Applying again would restart a process that has just failed to start.
     const newestOp = openOps[openOps.length - 1];
     const unappliedOp = newestOp !== undefined && this.appliedOps.get(name) !== newestOp.id;
-    const mustApply = unappliedOp || ws.observed.observed_generation < ws.generation || Boolean(ws.deletion) || engineWasDown;
+    const mustApply = unappliedOp || ws.observed.observed_generation < ws.generation || Boolean(ws.deletion);
     const transitional = mustApply ? transitionalStatus(ws.observed.status, ws.desired_state, Boolean(ws.deletion)) : undefined;
     // What the store holds now, so that an unchanged result is not written again.
     let stored = ws.observed;
@@ -273,7 +278,7 @@ export class Controller {
       return announced;
     };
 
-    let rws: RuntimeWorkspace;
+    let rws: RuntimeWorkspace | undefined;
     try {
       if (mustApply && (starting.length > 0 || showTransitional)) await announce();
       rws = await this.toRuntimeWorkspace(ws);
@@ -294,10 +299,18 @@ export class Controller {
         this.options.observer?.operationsFinished?.(ws.cluster_type, openOps.map((op) => finished(op, 'succeeded', deletedAt)));
         return {};
       }
-      const instance = mustApply ? await runtime.apply(rws, signal) : await runtime.observe(rws, signal);
-      const announcedStart = announced !== undefined;
+      const seen = mustApply ? await runtime.apply(rws, signal) : await runtime.observe(rws, signal);
       if (mustApply && newestOp) this.appliedOps.set(name, newestOp.id);
-      const reported = observedFromInstance(ws.observed, instance, ws.desired_state, ws.generation, now());
+      const restart = await applyRestartPolicy(ws, seen, {
+        runtime, rws, timing: this.options.restartTiming, logger: this.logger, signal, actionApplied: unappliedOp,
+      });
+      const instance = restart.instance;
+      const announcedStart = announced !== undefined;
+      const reported: ObservedState = {
+        ...observedFromInstance(ws.observed, instance, ws.desired_state, ws.generation, now()),
+        restarts: restart.restarts,
+        ...(restart.last_termination ? { last_termination: restart.last_termination } : {}),
+      };
       const { observed, startPostStart, recheck, recorded } = await this.withPostStart(ws, runtime, rws, reported, signal);
       if (recorded) {
         const index = openOps.findIndex((op) => op.id === recorded.id);
@@ -305,8 +318,11 @@ export class Controller {
       }
       // A start is not done until its post-start has run: the operation waits for that result, so
       // a failing hook with fail_on_error fails the operation that started the workspace.
-      const postStartPending = observed.conditions.some((c) => c.type === POST_START && c.reason === 'Pending');
+      const pendingPostStart = observed.conditions.find((c) => c.type === POST_START && c.reason === 'Pending');
+      const postStartPending = pendingPostStart !== undefined;
       const plan = planSettle(openOps, postStartPending ? 'PENDING' : observed.status, observed.observed_generation, observed.message, now());
+      // An operation held open by post-start says what it waits for (a port that never answers, say).
+      noteWaiting(plan.patches, pendingPostStart?.message);
       const startedHere = announcedStart ? [] : plan.patches.filter(({ op }) => starting.some((begun) => begun.id === op.id));
       for (const { patch } of startedHere) {
         patch.started_at = startedAt;
@@ -322,7 +338,10 @@ export class Controller {
         this.postStart.start(runtime, rws, observed.ip);
       }
       const settled = plan.open === 0;
+      if (restart.requeueAfterMs !== undefined) return { requeueAfterMs: restart.requeueAfterMs };
       if (recheck) return again;
+      const probeMs = listeningProbeDelay(observed, Date.now());
+      if (probeMs !== undefined) return { requeueAfterMs: probeMs };
       return (settled && statusMatchesDesired(observed.status, ws.desired_state)) || observed.status === 'FAILED' ? {} : again;
     } catch (err) {
       // A failure is recorded on operations that are shown as begun.
@@ -332,7 +351,10 @@ export class Controller {
       const reason = permanent ? error.reason : 'RuntimeError';
       const status = permanent ? 'FAILED' : 'UNAVAILABLE';
       const fresh = (await this.store.getWorkspace(name)) ?? ws;
-      await this.store.setObserved(name, observedFromError(fresh.observed, error, reason, status, now()));
+      // A change the engine refused (an image that cannot be pulled, a config it rejects) leaves the
+      // instance as it was: when that still runs, the workspace is RUNNING on its old generation.
+      const refused = permanent && mustApply ? await observedAfterRefusedPatch(fresh, runtime, rws, error, signal) : undefined;
+      await this.store.setObserved(name, refused ?? observedFromError(fresh.observed, error, reason, status, now()));
       if (permanent) {
         this.options.observer?.reconcileFailed?.(reason, false);
         await this.failOperations(openOps, error.message, ws.cluster_type);
@@ -366,7 +388,8 @@ export class Controller {
     const at = new Date().toISOString();
     const newStart = reported.status === 'RUNNING' && (prev.status !== 'RUNNING' || prev.observed_generation !== reported.observed_generation);
     const wanted = wantsPostStart(ws);
-    let observed = withPostStartConditions(prev, reported, { newStart, wanted, desiredRunning: ws.desired_state === 'running', now: at });
+    const waiting = pendingMessage(ws, reported.ip, this.options.postStartTimeoutMs);
+    let observed = withPostStartConditions(prev, reported, { newStart, wanted, desiredRunning: ws.desired_state === 'running', now: at, pendingMessage: waiting });
     if (newStart) return { observed, startPostStart: wanted };
     const pending = observed.conditions.some((c) => c.type === POST_START && c.reason === 'Pending');
     const result = pending ? this.postStart.take(ws.name) : undefined;

@@ -7,9 +7,17 @@ export function statusMatchesDesired(status: InstanceStatus, desired: DesiredSta
   return desired === 'running' ? status === 'RUNNING' : status === 'STOPPED';
 }
 
-function mergeConditions(previous: Condition[], next: Omit<Condition, 'last_transition_time'>[], now: string): Condition[] {
-  return next.map((c) => {
-    const before = previous.find((p) => p.type === c.type);
+/**
+ * The conditions of a new observed state: exactly one per type, in the order types first appear,
+ * a later entry of a type replacing an earlier one (the more specific word wins); each keeps its
+ * transition time while its status and reason stay the same.
+ */
+export function mergeConditions(previous: readonly Condition[], next: readonly Omit<Condition, 'last_transition_time'>[], now: string): Condition[] {
+  // A Map keeps a key where it was first set: the first place of a type, holding its last entry.
+  const byType = new Map<string, Omit<Condition, 'last_transition_time'>>();
+  for (const c of next) byType.set(c.type, c);
+  return [...byType].map(([type, c]) => {
+    const before = previous.find((p) => p.type === type);
     const unchanged = before && before.status === c.status && before.reason === c.reason;
     return { ...c, last_transition_time: unchanged ? before.last_transition_time : now };
   });
@@ -23,15 +31,20 @@ export function observedFromInstance(
   now: string,
 ): ObservedState {
   const ready = statusMatchesDesired(instance.status, desired);
+  // Ready is the controller's word (does what runs match what was asked?); when it does not, the
+  // runtime's own Ready says why more precisely (Exited, OOMKilled, CrashLoopBackOff, …).
+  const engineReady = instance.conditions?.find((c) => c.type === 'Ready');
   const conditions: Omit<Condition, 'last_transition_time'>[] = [
-    {
-      type: 'Ready',
-      status: ready ? 'True' : 'False',
-      reason: ready ? (desired === 'running' ? 'Running' : 'Stopped') : instance.status === 'FAILED' ? 'Failed' : 'Progressing',
-      message: instance.message,
-    },
+    ready
+      ? { type: 'Ready', status: 'True', reason: desired === 'running' ? 'Running' : 'Stopped', ...(instance.message ? { message: instance.message } : {}) }
+      : {
+          type: 'Ready',
+          status: 'False',
+          reason: engineReady?.reason ?? instance.termination?.reason ?? (instance.status === 'FAILED' ? 'Failed' : 'Progressing'),
+          ...((engineReady?.message ?? instance.message) ? { message: engineReady?.message ?? instance.message } : {}),
+        },
     { type: 'Reconciled', status: 'True', reason: 'Applied' },
-    ...(instance.conditions ?? []),
+    ...(instance.conditions ?? []).filter((c) => c.type !== 'Ready'),
   ];
   return {
     status: instance.status,
@@ -43,6 +56,8 @@ export function observedFromInstance(
     exit_code: instance.exit_code,
     message: instance.message,
     conditions: mergeConditions(previous.conditions, conditions, now),
+    ...(previous.restarts ? { restarts: previous.restarts } : {}),
+    ...(previous.last_termination ? { last_termination: previous.last_termination } : {}),
     updated_at: now,
   };
 }

@@ -43,6 +43,20 @@ export function planSettle(
   return { patches, open };
 }
 
+/** Records on each operation still open why it has not settled (when that changed), and drops it once it has. */
+export function noteWaiting(patches: PlannedPatch[], why: string | undefined): void {
+  for (const { op, patch } of patches) {
+    const noted = op.details?.waiting_for;
+    if (patch.state !== undefined || why === undefined) {
+      if (noted === undefined) continue;
+      const { waiting_for: _done, ...rest } = op.details!;
+      patch.details = rest;
+    } else if (noted !== why) {
+      patch.details = { ...(op.details ?? {}), waiting_for: why };
+    }
+  }
+}
+
 export type StoreWrite = (store: StoreOps) => Promise<unknown>;
 
 /** Runs the writes in one transaction (one commit), or alone when there is only one. */

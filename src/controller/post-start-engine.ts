@@ -62,7 +62,7 @@ export async function enginePostStart(
   if (!wanted || !runtime.readPostStart) return { observed, recheck: false };
 
   const pendingMark = observed.conditions.find((c) => c.type === POST_START && c.reason === 'Pending');
-  const crashing = desiredRunning && reported.status === 'PENDING' && (reported.conditions ?? []).some((c) => c.reason !== undefined && CRASHING.has(c.reason));
+  const crashing = desiredRunning && (reported.status === 'PENDING' || reported.status === 'FAILED') && (reported.conditions ?? []).some((c) => c.reason !== undefined && CRASHING.has(c.reason));
   if (!pendingMark && !crashing) return { observed, recheck: false };
 
   let record: PostStartRecord | undefined;
@@ -85,7 +85,7 @@ export async function enginePostStart(
   observed = { ...observed, conditions: [...observed.conditions.filter((c) => !isPostStartCondition(c)), condition] };
   const operation = await deps.recordOnOperation(ws, result);
   deps.logger[result.ok ? 'info' : 'warn']({ workspace: ws.name, ok: result.ok, steps: result.steps.map((s) => ({ step: s.step, exit_code: s.exit_code, timed_out: s.timed_out })) }, result.ok ? 'post-start finished' : 'post-start failed');
-  if (!result.ok && result.fail_on_error && (observed.status === 'RUNNING' || observed.status === 'PENDING')) {
+  if (!result.ok && result.fail_on_error && (observed.status === 'RUNNING' || observed.status === 'PENDING' || observed.status === 'FAILED')) {
     // As on Docker: the instance is stopped and the workspace stays FAILED until it is started again
     // (on Kubernetes it would otherwise crash-loop, the hook failing on every restart).
     const stopped = await runtime.apply({ ...rws, desired: 'stopped' }, signal);

@@ -76,6 +76,13 @@ export function resultCondition(result: PostStartResult): Omit<Condition, 'last_
   };
 }
 
+/** What a pending post-start waits for, said on its condition and on the operation that waits for it. */
+export function pendingMessage(ws: WorkspaceRecord, address: string | undefined, timeoutMs: number): string {
+  if (!ws.spec.lifecycle.post_start?.wait_for_port) return 'post-start is running (it started with the workspace)';
+  const where = address ? ` on ${address}` : '';
+  return `post-start waits for the workspace to accept connections${where} (post_start.wait_for_port; at most ${Math.round(timeoutMs / 1000)} s), then runs`;
+}
+
 export function isPostStartCondition(c: { type: string }): boolean {
   return c.type === POST_START || c.type === POST_START_FAILED;
 }
@@ -158,7 +165,8 @@ export class PostStartRunner {
     const started_at = new Date().toISOString();
     const fail_on_error = Boolean(rws.lifecycle.post_start?.fail_on_error);
     const steps: StepResult[] = [];
-    await waitForAnswer(address, Date.now() + this.options.timeoutMs);
+    // By default it runs right away, beside the main process, as Kubernetes runs a postStart hook.
+    if (rws.lifecycle.post_start?.wait_for_port) await waitForAnswer(address, Date.now() + this.options.timeoutMs);
     const exec = async (step: StepResult['step'], command: string[]) => {
       const begun = Date.now();
       let r: ExecResult;
@@ -203,12 +211,13 @@ export class PostStartRunner {
 export function withPostStartConditions(
   previous: ObservedState,
   next: ObservedState,
-  opts: { newStart: boolean; wanted: boolean; desiredRunning: boolean; now: string },
+  opts: { newStart: boolean; wanted: boolean; desiredRunning: boolean; now: string; pendingMessage?: string },
 ): ObservedState {
   const others = next.conditions.filter((c) => !isPostStartCondition(c));
   if (opts.newStart) {
     if (!opts.wanted) return { ...next, conditions: others };
-    return { ...next, conditions: [...others, { type: POST_START, status: 'Unknown', reason: 'Pending', message: 'post-start runs once the workspace answers', last_transition_time: opts.now }] };
+    const message = opts.pendingMessage ?? 'post-start is running';
+    return { ...next, conditions: [...others, { type: POST_START, status: 'Unknown', reason: 'Pending', message, last_transition_time: opts.now }] };
   }
   const kept = previous.conditions.filter(isPostStartCondition);
   const fatal = kept.find((c) => c.type === POST_START_FAILED && c.reason === WORKSPACE_FAILED);

@@ -1,5 +1,5 @@
 // Checks a container_config value (parsed YAML or a JSON object) key by key and builds the patch it asks for.
-import type { ContainerConfig, EnvVar } from './types.js';
+import { RESTART_POLICY_SETTINGS, type ContainerConfig, type EnvVar } from './types.js';
 import { Checker, describe, indexPath, isPlainObject, keyPath, oneOf } from './checker.js';
 import { ENV_NAME_HELP, isEnvName } from './env.js';
 import { IMAGE_HELP, isImageReference, isImageTag, TAG_HELP } from './image.js';
@@ -7,7 +7,7 @@ import { isDnsSubdomain, isLabelValue, isQualifiedName } from './names.js';
 import { isQuantity, QUANTITY_HELP } from './quantity.js';
 import { byteLength, LIMITS, quantityOutOfBound, resourceBound } from './limits.js';
 import { splitShellWords } from './shell-words.js';
-import { PULL_POLICIES, RESTART_POLICIES, SERVICE_TYPES } from './container-config-values.js';
+import { PULL_POLICIES, SERVICE_TYPES } from './container-config-values.js';
 import { checkAffinity, checkEntryCount, checkList, checkStringMap, checkToleration, checkVolumes, isHttpUrl, isOneOf } from './container-config-fields.js';
 
 /** The keys of ContainerConfig, in the order they are rendered. */
@@ -123,8 +123,8 @@ export function checkContainerConfig(value: unknown, field: string, c: Checker):
         break;
       }
       case 'restart_policy':
-        if (isOneOf(v, RESTART_POLICIES)) patch.restart_policy = v;
-        else c.fail(at, `must be one of ${oneOf(RESTART_POLICIES)}, not ${describe(v)}.`);
+        if (isOneOf(v, RESTART_POLICY_SETTINGS)) patch.restart_policy = v;
+        else c.fail(at, `must be one of ${oneOf(RESTART_POLICY_SETTINGS)}, not ${describe(v)}.`);
         break;
       case 'image_pull_policy':
         if (isOneOf(v, PULL_POLICIES)) patch.image_pull_policy = v;

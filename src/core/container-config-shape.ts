@@ -11,7 +11,8 @@ import { describe, indexPath, isPlainObject, keyPath, oneOf } from './checker.js
 import { ENV_NAME_HELP } from './env.js';
 import { IMAGE_HELP, TAG_HELP } from './image.js';
 import { QUANTITY_HELP } from './quantity.js';
-import { PULL_POLICIES, RESTART_POLICIES, SERVICE_TYPES, TOLERATION_EFFECTS, TOLERATION_OPERATORS } from './container-config-values.js';
+import { PULL_POLICIES, SERVICE_TYPES, TOLERATION_EFFECTS, TOLERATION_OPERATORS } from './container-config-values.js';
+import { RESTART_POLICY_SETTINGS } from './types.js';
 
 /** A YAML scalar the checks read as text (`value: 1` is the string "1"). */
 const Scalar = (description: string) => Type.Union([Type.String(), Type.Number(), Type.Boolean()], { description });
@@ -64,7 +65,7 @@ export const ContainerConfigShape = Type.Object(
     working_dir: Type.Optional(OrNull(Type.String(), 'an absolute path in the container such as /home/src')),
     port: Type.Optional(Port(1)),
     host_port: Type.Optional(Port(0)),
-    restart_policy: Type.Optional(OrNull(Type.Enum([...RESTART_POLICIES]), `one of ${oneOf(RESTART_POLICIES)}`)),
+    restart_policy: Type.Optional(OrNull(Type.Enum([...RESTART_POLICY_SETTINGS]), `one of ${oneOf(RESTART_POLICY_SETTINGS)}`)),
     image_pull_policy: Type.Optional(OrNull(Type.Enum([...PULL_POLICIES]), `one of ${oneOf(PULL_POLICIES)}`)),
     image_pull_secrets: Type.Optional(OrNull(Type.Array(Type.Union([Type.String(), Type.Object({ name: Type.String() }, { additionalProperties: false })], { description: 'the name of a Secret' })), 'a list of secret names')),
     volumes: Type.Optional(OrNull(Type.Record(Type.String(), Volume), 'a mapping of host path to {bind, mode}')),

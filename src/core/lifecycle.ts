@@ -21,11 +21,12 @@ export interface PostStartPatch {
   command?: string[] | null;
   hook_path?: string | null;
   fail_on_error?: boolean;
+  wait_for_port?: boolean;
 }
 
 const TOP_KEYS = ['termination_policy', 'pre_start_script_path', 'post_start'];
 const POLICY_KEYS = ['enable_auto_termination', 'max_idle_seconds'];
-const POST_START_KEYS = ['command', 'hook_path', 'fail_on_error'];
+const POST_START_KEYS = ['command', 'hook_path', 'fail_on_error', 'wait_for_port'];
 
 export function parseLifecycleConfig(input: unknown, field = 'lifecycle_config'): { patch: LifecycleConfigPatch; errors: FieldError[] } {
   const c = new Checker();
@@ -106,8 +107,8 @@ function checkPostStart(v: unknown, at: string, c: Checker): PostStartPatch | un
         const path = checkPath(raw, keyAt, c);
         if (path !== undefined) out.hook_path = path;
       }
-    } else if (key === 'fail_on_error') {
-      if (typeof raw === 'boolean') out.fail_on_error = raw;
+    } else if (key === 'fail_on_error' || key === 'wait_for_port') {
+      if (typeof raw === 'boolean') out[key] = raw;
       else c.fail(keyAt, `must be true or false, not ${describe(raw)}.`);
     } else {
       c.fail(keyAt, `is not allowed in post_start; the allowed keys are ${POST_START_KEYS.join(', ')}.`);
@@ -168,5 +169,7 @@ function mergePostStart(current: PostStartConfig | undefined, patch: PostStartPa
   if (hookPath) out.hook_path = hookPath;
   const failOnError = patch?.fail_on_error ?? current?.fail_on_error;
   if (failOnError !== undefined) out.fail_on_error = failOnError;
+  const waitForPort = patch?.wait_for_port ?? current?.wait_for_port;
+  if (waitForPort !== undefined) out.wait_for_port = waitForPort;
   return Object.keys(out).length > 0 ? out : undefined;
 }

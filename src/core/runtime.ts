@@ -13,6 +13,7 @@ import type {
   LifecycleConfig,
   StorageSpec,
   IngressSpec,
+  Termination,
 } from './types.js';
 import type { UsageSample } from './usage.js';
 
@@ -55,6 +56,13 @@ export interface ObservedInstance {
   exit_code?: number;
   message?: string;
   conditions?: Omit<Condition, 'last_transition_time'>[];
+  /**
+   * How the last run ended: on Docker and local when the instance is not running (its current run
+   * ended); on Kubernetes the container's last termination, also while the kubelet restarts it.
+   */
+  termination?: Termination;
+  /** Restarts the engine made by itself (Kubernetes' kubelet): the instance they belong to, and how many. */
+  engine_restarts?: { instance_id: string; count: number; next_retry_at?: string };
 }
 
 /** Why an engine's event stream was started again: it broke, it went silent, or its position expired. */

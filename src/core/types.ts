@@ -23,6 +23,13 @@ export const INSTANCE_STATUSES = [
 ] as const;
 export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
 
+/** The restart policies wsm applies on every runtime. */
+export const RESTART_POLICIES = ['always', 'on-failure', 'never'] as const;
+export type RestartPolicy = (typeof RESTART_POLICIES)[number];
+/** What container_config.restart_policy accepts: wsm's names and Mage's Docker spellings. */
+export const RESTART_POLICY_SETTINGS = ['always', 'on-failure', 'never', 'no', 'unless-stopped'] as const;
+export type RestartPolicySetting = (typeof RESTART_POLICY_SETTINGS)[number];
+
 export interface EnvVar {
   name: string;
   value: string;
@@ -53,7 +60,12 @@ export interface ContainerConfig {
   working_dir?: string;
   port?: number;
   host_port?: number;
-  restart_policy?: 'no' | 'always' | 'unless-stopped' | 'on-failure';
+  /**
+   * What wsm does when the instance ends while the workspace is desired running (restart-policy in
+   * the controller): `always` (the default), `on-failure`, `never`; Mage's Docker spellings `no`
+   * (= never) and `unless-stopped` (= always) are taken too. The engine's own policy stays off.
+   */
+  restart_policy?: RestartPolicySetting;
   image_pull_policy?: 'Always' | 'IfNotPresent' | 'Never';
   image_pull_secrets?: string[];
   volumes?: Record<string, VolumeBind>;
@@ -76,6 +88,12 @@ export interface PostStartConfig {
   hook_path?: string;
   /** When true a failing post-start hook fails the workspace; by default it is a warning. */
   fail_on_error?: boolean;
+  /**
+   * When true post-start runs once the workspace accepts connections on its port (at most the
+   * post-start timeout); by default it runs right after the start, beside the main process, as
+   * Kubernetes runs a postStart hook. The same on every runtime.
+   */
+  wait_for_port?: boolean;
 }
 
 export interface LifecycleConfig {
@@ -125,6 +143,36 @@ export interface Condition {
   last_transition_time: string;
 }
 
+/** How an instance's run ended, as far as its engine tells. */
+export interface Termination {
+  /** Exited, OOMKilled, Killed (a signal), Missing (removed), Stopped (from outside). */
+  reason: string;
+  exit_code?: number;
+  /** The signal that ended it, when one did (SIGKILL, SIGTERM, …). */
+  signal?: string;
+  oom_killed: boolean;
+  /** When it ended (when that is unknown: when wsm found it ended). */
+  finished_at: string;
+  /** The last lines it wrote, when the engine keeps them. */
+  log_tail?: string;
+}
+
+/** The restarts wsm made (or the engine made and wsm counted) of a workspace desired running. */
+export interface RestartState {
+  /** Restarts since the workspace was created. */
+  count: number;
+  /** Restarts in a row without a run that lasted the reset time: the backoff grows with it. */
+  streak: number;
+  last_restart_at?: string;
+  /** Set while a restart waits out its backoff (CrashLoopBackOff). */
+  next_retry_at?: string;
+  /** The termination the pending or last decision was about, so one end is counted once. */
+  handled_termination_at?: string;
+  /** Kubernetes: the pod whose kubelet restarts were last counted, and how many there were. */
+  engine_instance?: string;
+  engine_count?: number;
+}
+
 /** What the controller last saw of the workspace's instance. */
 export interface ObservedState {
   status: InstanceStatus;
@@ -137,6 +185,9 @@ export interface ObservedState {
   exit_code?: number;
   message?: string;
   conditions: Condition[];
+  /** Absent on rows written before restarts were counted: read as none. */
+  restarts?: RestartState;
+  last_termination?: Termination;
   updated_at: string;
 }
 

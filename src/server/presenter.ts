@@ -1,7 +1,8 @@
 // The workspace as the API shows it: Mage's fields first (so existing scripts keep working), then
 // wsm's own (desired state, generation, conditions, last operation, activity).
 import { renderContainerConfig } from '../core/container-config.js';
-import type { ContainerConfig, OperationRecord, Role, WorkspaceRecord } from '../core/types.js';
+import type { ContainerConfig, OperationRecord, Role, Termination, WorkspaceRecord } from '../core/types.js';
+import { restartPolicyOf } from '../core/restart-policy.js';
 import { isDeepFrozen } from '../lib/deep-freeze.js';
 
 // Rendering YAML costs about as much as the rest of a request; the config changes rarely, so the YAML
@@ -33,6 +34,17 @@ export function renderContainerConfigCached(config: ContainerConfig): string {
     yamlCache.set(key, yaml);
   }
   return yaml;
+}
+
+function presentTermination(t: Termination) {
+  return {
+    reason: t.reason,
+    exit_code: t.exit_code ?? null,
+    signal: t.signal ?? null,
+    oom_killed: t.oom_killed,
+    finished_at: t.finished_at,
+    log_tail: t.log_tail ?? null,
+  };
 }
 
 export function presentOperation(op: OperationRecord | undefined) {
@@ -130,6 +142,10 @@ export function presentWorkspace(ws: WorkspaceRecord, options: { access?: Role; 
     resource_version: ws.resource_version,
     status_message: obs.message ?? null,
     exit_code: obs.exit_code ?? null,
+    restart_policy: restartPolicyOf(spec.container),
+    restart_count: obs.restarts?.count ?? 0,
+    next_restart_at: obs.restarts?.next_retry_at ?? null,
+    last_termination: obs.last_termination ? presentTermination(obs.last_termination) : null,
     conditions: obs.conditions,
     deletion: ws.deletion ?? null,
     last_operation: presentOperation(options.lastOperation),

@@ -2,7 +2,7 @@
 // so a field missing here never leaves the server, and the OpenAPI document shows what is returned.
 // Keep them in step with presenter.ts; test/server/openapi-conformance.test.ts checks both ways.
 import { Type, type TSchema } from 'typebox';
-import { ACTIONS, CLUSTER_TYPES, INSTANCE_STATUSES } from '../core/types.js';
+import { ACTIONS, CLUSTER_TYPES, INSTANCE_STATUSES, RESTART_POLICIES } from '../core/types.js';
 import { CHANGE_EFFECTS } from '../core/change-plan.js';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -85,6 +85,7 @@ const LifecycleConfig = Type.Object({
       command: Type.Optional(Type.Array(Type.String())),
       hook_path: Type.Optional(Type.String()),
       fail_on_error: Type.Optional(Type.Boolean()),
+      wait_for_port: Type.Optional(Type.Boolean()),
     }),
   ),
 });
@@ -96,6 +97,15 @@ const Condition = Type.Object({
   message: Type.Optional(Type.String()),
   last_transition_time: Time,
 });
+
+const Termination = Type.Object({
+  reason: Type.String({ description: 'Exited, Killed, OOMKilled, Missing, Stopped, PreStartFailed, …' }),
+  exit_code: Nullable(Type.Integer()),
+  signal: Nullable(Type.String()),
+  oom_killed: Type.Boolean(),
+  finished_at: Time,
+  log_tail: Nullable(Type.String({ description: 'The last lines the instance wrote, when the engine keeps them' })),
+}, { description: 'How the last run of the instance ended' });
 
 export const Workspace = Type.Object({
   name: Type.String(),
@@ -138,6 +148,10 @@ export const Workspace = Type.Object({
   resource_version: Type.Integer({ description: 'The ETag' }),
   status_message: Nullable(Type.String()),
   exit_code: Nullable(Type.Integer()),
+  restart_policy: Type.Enum([...RESTART_POLICIES], { description: 'What wsm does when the instance ends while desired running' }),
+  restart_count: Type.Integer({ description: 'Restarts wsm made (or counted from the engine) since the workspace was created' }),
+  next_restart_at: Nullable(Time),
+  last_termination: Nullable(Termination),
   conditions: Type.Array(Condition),
   deletion: Nullable(Type.Object({ requested_at: Time, delete_volume: Type.Boolean() })),
   last_operation: Nullable(Operation),

@@ -11,7 +11,7 @@ const lifecycleConfig = Type.Object(
   {},
   {
     additionalProperties: true,
-    description: 'termination_policy {enable_auto_termination, max_idle_seconds}, pre_start_script_path, post_start {command, hook_path, fail_on_error}',
+    description: 'termination_policy {enable_auto_termination, max_idle_seconds}, pre_start_script_path, post_start {command, hook_path, fail_on_error, wait_for_port}',
   },
 );
 

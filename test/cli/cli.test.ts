@@ -75,13 +75,15 @@ describe('wsm workspaces', () => {
     const table = await wsm(['workspaces', 'list']);
     assert.equal(table.code, 0, table.stderr);
     const [header, ...rows] = table.stdout.trimEnd().split('\n');
-    assert.match(header!, /^NAME\s+STATUS\s+CLUSTER\s+IMAGE\s+URL\s+LAST ACTIVITY\s+STOPS$/);
-    assert.match(rows.find((r) => r.startsWith('alpha '))!, /^alpha\s+RUNNING\s+local\s+\(default\)\s+http:\/\/127\.0\.0\.1:\d+\s/);
+    assert.match(header!, /^NAME\s+STATUS\s+RESTARTS\s+CLUSTER\s+IMAGE\s+URL\s+LAST ACTIVITY\s+STOPS$/);
+    assert.match(rows.find((r) => r.startsWith('alpha '))!, /^alpha\s+RUNNING\s+0\s+local\s+\(default\)\s+http:\/\/127\.0\.0\.1:\d+\s/);
 
     const got = json(await wsm(['workspaces', 'get', 'alpha', '--json']));
     assert.equal(got.name, 'alpha');
     const text = await wsm(['workspaces', 'get', 'alpha']);
     assert.match(text.stdout, /^status:\s+RUNNING$/m);
+    assert.match(text.stdout, /^restarts:\s+0 \(restart_policy always\)$/m);
+    assert.match(text.stdout, /^last end:\s+-$/m);
     assert.match(text.stdout, /^container_config:\n/m);
   });
 

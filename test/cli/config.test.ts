@@ -31,3 +31,16 @@ test('the default image is decided here: WSM_DEFAULT_IMAGE, else mageai/mageai:l
   assert.equal(resolveServeConfig({}, { WSM_DEFAULT_IMAGE: '' }).defaultImage, 'mageai/mageai:latest');
   assert.equal(resolveServeConfig({}, { WSM_DEFAULT_IMAGE: 'registry.local/mage:1' }).defaultImage, 'registry.local/mage:1');
 });
+
+test('WSM_RESTART_BACKOFF_* set the restart backoff (10 s to 5 min, forgiven after 10 min by default); a cap below the first wait is refused', () => {
+  assert.deepEqual(resolveServeConfig({}, {}).restartBackoff, { initialSeconds: 10, maxSeconds: 300, resetSeconds: 600 });
+  const set = resolveServeConfig({}, { WSM_RESTART_BACKOFF_INITIAL_SECONDS: '1', WSM_RESTART_BACKOFF_MAX_SECONDS: '4', WSM_RESTART_BACKOFF_RESET_SECONDS: '30' });
+  assert.deepEqual(set.restartBackoff, { initialSeconds: 1, maxSeconds: 4, resetSeconds: 30 });
+  for (const [env, named] of [
+    [{ WSM_RESTART_BACKOFF_INITIAL_SECONDS: '0' }, 'WSM_RESTART_BACKOFF_INITIAL_SECONDS'],
+    [{ WSM_RESTART_BACKOFF_MAX_SECONDS: 'soon' }, 'WSM_RESTART_BACKOFF_MAX_SECONDS'],
+    [{ WSM_RESTART_BACKOFF_INITIAL_SECONDS: '60', WSM_RESTART_BACKOFF_MAX_SECONDS: '30' }, 'WSM_RESTART_BACKOFF_MAX_SECONDS'],
+  ] as const) {
+    assert.throws(() => resolveServeConfig({}, env), (err: Error) => err instanceof ConfigError && err.message.includes(named));
+  }
+});

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { eventually, startTestServer, type TestServer } from '../support/server.js';
 import { FakeKubeApi, type PodOutcome } from '../support/fake-kube-api/index.js';
 import { condition, getWs, sleep, waitForWs, writeHook } from '../lifecycle/helpers.js';
 
@@ -169,5 +169,48 @@ describe('the idle probe on Kubernetes goes through the API server pod proxy', (
     const asked = fake.requests.filter((r) => /^\/api\/v1\/namespaces\/default\/pods\/k-(busy|idle)-0:6789\/proxy\/api\/statuses$/.test(r.path));
     assert.equal(asked.length, 2);
     assert.ok(asked.every((r) => r.query._format === 'with_activity_details'));
+  });
+});
+
+describe('restarts on Kubernetes', () => {
+  async function createWith(name: string, containerConfig: string) {
+    const res = await srv.request('POST', '/api/workspaces', { body: { workspace: { name, cluster_type: 'k8s', container_config: containerConfig } } });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+  }
+
+  test('a crash loop: FAILED, the kubelet\'s restarts counted, the last termination, CrashLoopBackOff with the next retry', async () => {
+    outcomes.set('k-crashy', { kind: 'crash-loop', message: 'back-off 40s restarting failed container=k-crashy-container pod=k-crashy-0' });
+    await createWith('k-crashy', 'image: example/app:1\n');
+    const ws = await waitForWs(srv, 'k-crashy', (w) => w.restart_count === 3, 'the restarts counted');
+    assert.equal(ws.instance.status, 'FAILED');
+    assert.equal(ws.restart_policy, 'always');
+    assert.equal(ws.last_termination.exit_code, 1);
+    assert.equal(ws.last_termination.log_tail, 'crashed on purpose');
+    const ready = ws.conditions.filter((c: any) => c.type === 'Ready');
+    assert.equal(ready.length, 1);
+    assert.equal(ready[0].reason, 'CrashLoopBackOff');
+    assert.match(ready[0].message, /^exited with code 1; back-off 40 s before restart 4 \(at /);
+    assert.ok(ws.next_restart_at, 'the next retry is shown');
+    // Seen again (a resync): counted once, not again.
+    await srv.server.controller.resync();
+    await srv.server.controller.drained();
+    assert.equal((await getWs(srv, 'k-crashy')).restart_count, 3);
+    const sts = fake.get('statefulsets', 'default', 'k-crashy');
+    assert.equal((sts?.spec as any)?.replicas, 1, 'the kubelet restarts it, wsm leaves it');
+  });
+
+  test('restart_policy never: once the termination is seen the StatefulSet is scaled to 0 and the workspace is FAILED', async () => {
+    outcomes.set('k-never', { kind: 'crash-loop', message: 'back-off 10s restarting failed container=k-never-container pod=k-never-0' });
+    await createWith('k-never', 'image: example/app:1\nrestart_policy: never\n');
+    const ws = await waitForWs(srv, 'k-never', (w) => w.instance.status === 'FAILED' && /not restarted/.test(w.status_message ?? ''), 'FAILED, not restarted');
+    assert.match(ws.status_message, /^exited with code 1; not restarted \(restart_policy never\)$/);
+    assert.equal(ws.desired_state, 'running', 'what was asked is kept');
+    await eventually(async () => (fake.get('statefulsets', 'default', 'k-never')?.spec as any)?.replicas === 0, 10_000, 'replicas 0');
+    // It stays so: a resync does not scale it up again.
+    await srv.server.controller.resync();
+    await srv.server.controller.drained();
+    const later = await getWs(srv, 'k-never');
+    assert.equal(later.instance.status, 'FAILED');
+    assert.equal((fake.get('statefulsets', 'default', 'k-never')?.spec as any)?.replicas, 0);
   });
 });

@@ -43,7 +43,7 @@ export const containerConfig: fc.Arbitrary<ContainerConfig> = fc.record(
     working_dir: absPath,
     port: fc.integer({ min: 1, max: 65535 }),
     host_port: fc.integer({ min: 0, max: 65535 }),
-    restart_policy: fc.constantFrom('no', 'always', 'unless-stopped', 'on-failure'),
+    restart_policy: fc.constantFrom('no', 'always', 'unless-stopped', 'on-failure', 'never'),
     image_pull_policy: fc.constantFrom('Always', 'IfNotPresent', 'Never'),
     image_pull_secrets: fc.array(fc.stringMatching(/^[a-z][a-z0-9-]{0,8}[a-z0-9]$/), { maxLength: 2 }),
     volumes: fc.dictionary(hostPath, fc.record({ bind: absPath, mode: fc.constantFrom('rw' as const, 'ro' as const) }, { noNullPrototype: true }), { maxKeys: 2, noNullPrototype: true }),

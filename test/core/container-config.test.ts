@@ -169,7 +169,7 @@ describe('parseContainerConfig: what is refused, and how it is said', () => {
       ['port: 0', 'container_config.port', /from 1 to 65535/],
       ['port: "6789"', 'container_config.port', /whole number/],
       ['host_port: 70000', 'container_config.host_port', /from 0 to 65535/],
-      ['restart_policy: sometimes', 'container_config.restart_policy', /no, always, unless-stopped or on-failure/],
+      ['restart_policy: sometimes', 'container_config.restart_policy', /always, on-failure, never, no or unless-stopped/],
       ['image_pull_policy: always', 'container_config.image_pull_policy', /Always, IfNotPresent or Never/],
       ['service_type: Ingress', 'container_config.service_type', /ClusterIP, NodePort or LoadBalancer/],
       ['working_dir: relative/dir', 'container_config.working_dir', /absolute path/],

@@ -78,10 +78,10 @@ describe('pre-start script', () => {
 });
 
 describe('post-start', () => {
-  test('the command, then the hook, run after the main process started, on every start, and are recorded', async () => {
+  test('with wait_for_port, the command, then the hook, run once the main process answers, on every start, and are recorded', async () => {
     // The command checks the main process is up; the hook checks the command ran first.
     await writeHook(srv, 'post/ok.sh', '#!/bin/sh\ntest -f command-ran.txt || exit 9\necho "hook in $WSM_WORKSPACE" >> hook-ran.txt\necho "hook says hi"\n');
-    await create('post-ok', { post_start: { command: "sh -c 'cat main-started.txt >> command-ran.txt && echo command says hi'", hook_path: 'post/ok.sh' } });
+    await create('post-ok', { post_start: { command: "sh -c 'cat main-started.txt >> command-ran.txt && echo command says hi'", hook_path: 'post/ok.sh', wait_for_port: true } });
     const ws = await waitForWs(srv, 'post-ok', (w) => condition(w, 'PostStart')?.status === 'True', 'PostStart succeeded');
     assert.equal(ws.instance.status, 'RUNNING');
     assert.equal(condition(ws, 'PostStartFailed'), undefined);
@@ -104,6 +104,24 @@ describe('post-start', () => {
     const resumed = await waitForWs(srv, 'post-ok', (w) => condition(w, 'PostStart')?.status === 'True', 'PostStart succeeded again');
     assert.equal(resumed.last_operation.action, 'resume');
     assert.equal(resumed.last_operation.details.post_start.ok, true);
+  });
+
+  test('by default post-start runs at once, beside a process that never listens; with wait_for_port the create operation says what it waits for', async () => {
+    const never = `command: ["sh", "-c", "sleep 3600"]`;
+    const res = await srv.request('POST', '/api/workspaces', { body: { workspace: { name: 'post-now', container_config: never, lifecycle_config: { post_start: { command: ['sh', '-c', 'echo ran early'] } } } } });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    const now = await waitForWs(srv, 'post-now', (w) => condition(w, 'PostStart')?.status === 'True', 'PostStart done without a port');
+    assert.equal(now.last_operation.state, 'succeeded');
+    assert.equal(now.last_operation.details.waiting_for, undefined, 'nothing left waiting');
+    assert.ok(now.conditions.some((c: any) => c.type === 'Listening' && c.status === 'False'), 'it never listened');
+
+    const waits = await srv.request('POST', '/api/workspaces', { body: { workspace: { name: 'post-waits', container_config: never, lifecycle_config: { post_start: { command: ['true'], wait_for_port: true } } } } });
+    assert.equal(waits.status, 201, JSON.stringify(waits.body));
+    const pending = await waitForWs(srv, 'post-waits', (w) => Boolean(w.last_operation?.details?.waiting_for), 'the operation to say what it waits for');
+    assert.equal(pending.instance.status, 'RUNNING');
+    assert.equal(pending.last_operation.state, 'running');
+    assert.match(pending.last_operation.details.waiting_for, /^post-start waits for the workspace to accept connections on 127\.0\.0\.1:\d+ \(post_start\.wait_for_port; at most 10 s\), then runs$/);
+    assert.equal(condition(pending, 'PostStart').message, pending.last_operation.details.waiting_for);
   });
 
   test('a failing command is a warning by default: shown as a condition, the workspace keeps running', async () => {

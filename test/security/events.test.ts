@@ -74,6 +74,11 @@ const about = (e: SseEvent) => e.data.name ?? e.data.workspace;
 async function createWorkspace(name: string, containerConfig = localContainerConfig()) {
   const res = await srv.request('POST', '/api/workspaces', { body: { workspace: { name, container_config: containerConfig } } });
   assert.equal(res.status, 201, JSON.stringify(res.body));
+  // Settled: running and its port answering (Listening changes within a second or so of the start).
+  await eventually(async () => {
+    const ws = (await srv.request('GET', `/api/workspaces/${name}`)).body.workspace;
+    return ws.instance.status === 'RUNNING' && ws.conditions.some((c: { type: string; status: string }) => c.type === 'Listening' && c.status === 'True');
+  }, 20_000, `${name} running and listening`);
   await srv.server.controller.drained();
 }
 

@@ -36,7 +36,8 @@ describe('two installations on one Docker engine', { skip: dockerSkipReason() },
     second = await startTestServer({ clusterType: 'docker' });
     a = new Api(first.url, first.adminToken);
     b = new Api(second.url, second.adminToken);
-    const res = await a.create(name, imageConfig(TEST_IMAGE));
+    // restart_policy never: the container removed below is not recreated before the intruder takes its name.
+    const res = await a.create(name, imageConfig(TEST_IMAGE, 'restart_policy: never\n'));
     assert.equal(res.status, 201, JSON.stringify(res.body));
     const ws = await a.waitForStatus(name, 'RUNNING');
     await dockerCli('exec', containerOf(name), 'sh', '-c', 'echo first > /home/src/owner.txt');

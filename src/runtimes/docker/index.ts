@@ -17,6 +17,7 @@ import { execInContainer } from './exec.js';
 import { containerUsage } from './usage.js';
 import type { UsageSample } from '../../core/usage.js';
 import { watchEvents } from './events.js';
+import { containerLogTail } from './logs.js';
 import { ensureImage, type PullPolicy } from './images.js';
 import { missingInstance, toObserved, type PreStartFailure } from './observe.js';
 import { PRE_START_DONE, PRE_START_LOG, PRE_START_PATH, PRE_START_RC, firstFileOfTar, hookArchive, preStartFailureMessage } from './prestart.js';
@@ -158,11 +159,13 @@ export class DockerRuntime implements Runtime {
       const ended = status === 'exited' || status === 'dead' || status === 'restarting';
       const preStartFailure = ended && ws.desired === 'running' && hasWrapper(info) ? await this.readPreStartFailure(info.Id, signal) : undefined;
       const preStartRunning = status === 'running' && hasWrapper(info) && !(await this.fileExists(info.Id, PRE_START_DONE, signal));
+      const logTail = ended && ws.desired === 'running' && !preStartFailure ? await containerLogTail(this.docker, info.Id, signal) : undefined;
       return toObserved(info, ws, {
         advertiseAddress: this.advertiseAddress,
         currentHash: configHash(ws, this.settings),
         preStartFailure,
         preStartRunning,
+        logTail,
       });
     }, signal);
   }

@@ -1,6 +1,7 @@
 // What a container's inspect data means as a workspace instance status.
 import type Docker from 'dockerode';
 import type { ObservedInstance, RuntimeWorkspace } from '../../core/runtime.js';
+import { describeTermination, terminationOf } from '../../core/termination.js';
 import { GENERATION_LABEL, HASH_LABEL, containerName, workspacePort } from './spec.js';
 
 export interface PreStartFailure {
@@ -17,6 +18,8 @@ export interface ObserveContext {
   preStartFailure?: PreStartFailure;
   /** The container runs but its pre-start script has not finished yet. */
   preStartRunning?: boolean;
+  /** The last lines of an ended container's log. */
+  logTail?: string;
 }
 
 export function publishedPort(info: Docker.ContainerInspectInfo, port: number): string | undefined {
@@ -88,6 +91,7 @@ export function toObserved(info: Docker.ContainerInspectInfo, ws: RuntimeWorkspa
     }
     case 'exited':
     case 'dead': {
+      const finished = state.FinishedAt && !state.FinishedAt.startsWith('0001-') ? new Date(state.FinishedAt).toISOString() : new Date().toISOString();
       if (ws.desired === 'stopped') {
         return { ...base, status: 'STOPPED', exit_code: state.ExitCode, conditions: [{ type: 'Ready', status: 'False', reason: 'Stopped' }] };
       }
@@ -99,16 +103,18 @@ export function toObserved(info: Docker.ContainerInspectInfo, ws: RuntimeWorkspa
           exit_code: failure.exitCode,
           message: failure.message,
           conditions: [{ type: 'PreStartFailed', status: 'True', reason: 'PreStartFailed', message: failure.message }],
+          termination: terminationOf({ exit_code: failure.exitCode, finished_at: finished, log_tail: failure.message, reason: 'PreStartFailed' }),
         };
       }
-      const oom = state.OOMKilled ? ' (out of memory)' : '';
-      const message = `exited with code ${state.ExitCode}${oom}`;
+      const termination = terminationOf({ exit_code: state.ExitCode, oom_killed: state.OOMKilled, finished_at: finished, log_tail: ctx.logTail });
+      const message = describeTermination(termination);
       return {
         ...base,
         status: 'FAILED',
         exit_code: state.ExitCode,
         message,
-        conditions: [{ type: 'Ready', status: 'False', reason: state.OOMKilled ? 'OOMKilled' : 'Exited', message }],
+        conditions: [{ type: 'Ready', status: 'False', reason: termination.reason, message }],
+        termination,
       };
     }
     case 'created':

@@ -49,8 +49,13 @@ export function baseLabels(ws: RuntimeWorkspace, settings: ContainerSettings): R
   };
 }
 
-export function restartPolicyOf(ws: RuntimeWorkspace, settings: ContainerSettings): string {
-  return ws.container.restart_policy ?? settings.restartPolicy;
+/**
+ * The engine's own restart policy: `no` unless a tool built the runtime with another. The workspace's
+ * restart_policy is carried out by wsm's controller (backoff, counts and conditions as on every
+ * runtime), so the engine must not restart behind it.
+ */
+export function restartPolicyOf(_ws: RuntimeWorkspace, settings: ContainerSettings): string {
+  return settings.restartPolicy;
 }
 
 /** Sorted keys so that equal configs hash equally whatever order their fields came in. */

@@ -96,6 +96,8 @@ function postStartCommand(ws: RuntimeWorkspace, defaults: ManifestDefaults): str
     ws.hooks.post_start ? `${HOOKS_MOUNT}/post-start` : '',
     String(defaults.postStartTimeoutSeconds ?? POST_START_TIMEOUT_SECONDS),
     POST_START_RESULT_PATH,
+    // As on Docker and local: by default at once, beside the entrypoint; with wait_for_port, once the port answers.
+    ws.lifecycle.post_start?.wait_for_port ? String(ws.container.port ?? MAGE_PORT) : '0',
   ];
 }
 

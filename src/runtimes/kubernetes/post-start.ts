@@ -16,12 +16,23 @@ export const RESULT_MARKER = 'wsm-post-start-result: ';
 export const FAILED_POST_START_EVENT = 'FailedPostStartHook';
 
 // Arguments: $1 fail_on_error (1/0), $2 the command line ('' = none), $3 the hook ('' = none),
-// $4 the bound of each step in seconds (0 = none), $5 the record's path. POSIX sh, GNU or busybox tools.
+// $4 the bound of each step in seconds (0 = none), $5 the record's path, $6 a port to wait for first
+// (post_start.wait_for_port; 0 = run at once), for at most $4 seconds. POSIX sh, GNU or busybox tools;
+// the port is tried with nc, else bash's /dev/tcp, else python3.
 // Output is cut to its last 20 lines (and 1500 bytes, so the event message stays small) and escaped
 // for JSON: control characters dropped, tabs made spaces, backslashes and quotes escaped, lines joined.
 export const POST_START_WRAPPER = `#!/bin/sh
 # Written by wsm: runs post_start.command, then the post-start hook, and records how each went.
-fail=$1 cmd=$2 hook=$3 limit=$4 result=$5
+fail=$1 cmd=$2 hook=$3 limit=$4 result=$5 port=\${6:-0}
+answers() {
+  if command -v nc >/dev/null 2>&1; then nc -z 127.0.0.1 "$1" >/dev/null 2>&1; return; fi
+  if command -v bash >/dev/null 2>&1; then bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" >/dev/null 2>&1; return; fi
+  python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1)" "$1" >/dev/null 2>&1
+}
+if [ "$port" -gt 0 ] 2>/dev/null; then
+  waited=0
+  until answers "$port" || [ "$waited" -ge "$limit" ]; do sleep 1; waited=$((waited + 1)); done
+fi
 out=$(mktemp 2>/dev/null) || out="$result.out"
 ms() { t=$(date +%s%N 2>/dev/null); case $t in ''|*[!0-9]*) echo $(( $(date +%s) * 1000 ));; *) echo $(( t / 1000000 ));; esac; }
 tailof() { tail -n 20 "$out" | tail -c 1500 | tr -d '\\000-\\010\\013-\\037' | tr '\\t' ' ' | sed -e 's/\\\\/\\\\\\\\/g' -e 's/"/\\\\"/g' | awk '{ printf "%s%s", (NR > 1 ? "\\\\n" : ""), $0 }'; }

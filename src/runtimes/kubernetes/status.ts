@@ -2,6 +2,7 @@
 import type { V1ContainerStatus, V1Pod, V1Service, V1StatefulSet } from '@kubernetes/client-node';
 import type { ObservedInstance } from '../../core/runtime.js';
 import { GENERATION_ANNOTATION, HASH_ANNOTATION, MAGE_PORT, PRE_START_CONTAINER } from './manifests.js';
+import { kubeletRestarts } from './restarts.js';
 
 type Condition = NonNullable<ObservedInstance['conditions']>[number];
 
@@ -125,27 +126,41 @@ export function describeInstance(
     return pod ? { ...base, status: 'STOPPING', message: `pod ${pod.metadata?.name} is terminating` } : { ...base, status: 'STOPPED', ip: undefined };
   }
   if (!pod) return { ...base, status: 'PENDING', message: 'waiting for the pod to be created' };
+  // While a pod exists its kubelet (and the StatefulSet controller) restart it, never wsm.
+  const kubelet = kubeletRestarts(name, pod);
+  const restarts: Partial<ObservedInstance> = {
+    engine_restarts: {
+      ...(kubelet?.engine_restarts ?? { instance_id: pod.metadata?.uid ?? pod.metadata?.name ?? name, count: 0 }),
+      ...(kubelet?.next_retry_at ? { next_retry_at: kubelet.next_retry_at } : {}),
+    },
+    ...(kubelet?.termination ? { termination: kubelet.termination } : {}),
+  };
   const preStart = preStartFailure(pod, preStartTimeoutSeconds);
   if (preStart) {
     const { condition } = preStart;
-    return { ...base, status: 'FAILED', exit_code: preStart.exitCode, message: condition.message, conditions: [...base.conditions!, condition] };
+    return { ...base, engine_restarts: restarts.engine_restarts, status: 'FAILED', exit_code: preStart.exitCode, message: condition.message, conditions: [...base.conditions!, condition] };
   }
   const phase = pod.status?.phase;
   if (phase === 'Failed') {
     const message = pod.status?.message ?? pod.status?.reason ?? 'the pod failed';
-    return { ...base, status: 'FAILED', message, conditions: [...base.conditions!, { type: 'PodFailed', status: 'True', reason: pod.status?.reason ?? 'Failed', message }] };
+    return { ...base, ...restarts, status: 'FAILED', message, conditions: [...base.conditions!, { type: 'PodFailed', status: 'True', reason: pod.status?.reason ?? 'Failed', message }] };
   }
-  if (phase === 'Succeeded') return { ...base, status: 'SUCCEEDED', message: 'the workspace process exited' };
+  if (phase === 'Succeeded') return { ...base, ...restarts, status: 'SUCCEEDED', message: 'the workspace process exited' };
   const wantedHash = sts.spec?.template?.metadata?.annotations?.[HASH_ANNOTATION];
   const podHash = pod.metadata?.annotations?.[HASH_ANNOTATION];
   if (pod.metadata?.deletionTimestamp || (wantedHash !== undefined && podHash !== wantedHash)) {
     return { ...base, status: 'PENDING', message: 'the pod is being replaced with the new configuration', conditions: [...base.conditions!, { type: 'Rolled', status: 'False', reason: 'RollingUpdate', message: 'waiting for the pod with the new configuration' }] };
   }
-  if (phase === 'Running' && isReady(pod)) return { ...base, status: 'RUNNING' };
+  if (phase === 'Running' && isReady(pod)) return { ...base, ...restarts, status: 'RUNNING' };
   const problems = podConditions(pod);
   const first = problems[0];
+  // Crash-looping, nothing of the workspace runs: FAILED while the kubelet backs off, as on Docker and local.
+  if (kubelet?.backoff) {
+    return { ...base, ...restarts, status: 'FAILED', exit_code: kubelet.termination?.exit_code, message: kubelet.backoff.message, conditions: [...base.conditions!, kubelet.backoff, ...problems] };
+  }
   return {
     ...base,
+    ...restarts,
     status: 'PENDING',
     message: first ? `${first.reason}: ${first.message}` : `pod ${pod.metadata?.name} is ${phase?.toLowerCase() ?? 'starting'}`,
     conditions: [...base.conditions!, ...problems],

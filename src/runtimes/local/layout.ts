@@ -125,22 +125,25 @@ export class WorkspaceDir {
     return { tail: lines.length > 1000 ? `…${lines.slice(-1000)}` : lines, timedOut };
   }
 
-  /** The last non-empty line of output.log (from its last 4 KiB), to say why a process ended. */
-  async lastOutputLine(): Promise<string | undefined> {
+  /** When the exit code was written (the process's end), if it was. */
+  async exitTime(): Promise<Date | undefined> {
+    return lstat(this.exitCodePath).then((s) => s.mtime, () => undefined);
+  }
+
+  /** The last non-empty lines of output.log (from its last 4 KiB): the tail a termination shows. */
+  async lastOutputLines(count = 20): Promise<string[]> {
     let handle;
     try {
       handle = await open(this.logPath, 'r');
     } catch {
-      return undefined;
+      return [];
     }
     try {
       const { size } = await handle.stat();
       const length = Math.min(size, 4096);
       const buf = Buffer.alloc(length);
       await handle.read(buf, 0, length, size - length);
-      const lines = buf.toString('utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '');
-      const last = lines.at(-1);
-      return last && last.length > 300 ? last.slice(-300) : last;
+      return buf.toString('utf8').split('\n').map((l) => l.trimEnd()).filter((l) => l.trim() !== '').slice(-count);
     } finally {
       await handle.close();
     }

@@ -11,6 +11,7 @@ import {
   type RuntimeWorkspace,
 } from '../../core/runtime.js';
 import type { UsageSample } from '../../core/usage.js';
+import { describeTermination, terminationOf } from '../../core/termination.js';
 import { runCaptured } from './exec.js';
 import { configHash, launch, processEnv, requestedPort, resolveWorkDir, workDirInHome } from './launch.js';
 import { WorkspaceDir, type LocalState } from './layout.js';
@@ -421,16 +422,27 @@ export class LocalRuntime implements Runtime {
         exit_code: exit.code,
         message,
         conditions: [{ type: 'PreStartFailed', status: 'True', reason: timedOut ? 'PreStartTimedOut' : 'PreStartFailed', message }],
+        termination: terminationOf({ exit_code: exit.code, finished_at: ((await dir.exitTime()) ?? new Date()).toISOString(), log_tail: tail || undefined, reason: timedOut ? 'PreStartTimedOut' : 'PreStartFailed' }),
       };
     }
-    const last = await dir.lastOutputLine();
-    const message = !exit ? 'exited (exit code unknown: the process was killed from outside)' : `exited with code ${exit.code}`;
+    const lines = await dir.lastOutputLines();
+    const last = lines.at(-1)?.trim();
+    // Without an exit code the launch wrapper itself was killed (from outside, or with the host).
+    const finished = (exit ? await dir.exitTime() : undefined) ?? new Date();
+    const termination = terminationOf({
+      exit_code: exit?.code,
+      finished_at: finished.toISOString(),
+      log_tail: lines.join('\n') || undefined,
+      ...(exit ? {} : { reason: 'Killed' }),
+    });
+    const message = !exit ? 'exited (exit code unknown: the process was killed from outside)' : describeTermination(termination);
     return {
       ...this.base(dir.name, state),
       status: 'FAILED',
       ...(exit ? { exit_code: exit.code } : {}),
       message,
-      conditions: [{ type: 'Running', status: 'False', reason: 'ProcessExited', message: last ? `last output: ${last}` : 'no output' }],
+      conditions: [{ type: 'Running', status: 'False', reason: 'ProcessExited', message: last ? `last output: ${last.length > 300 ? last.slice(-300) : last}` : 'no output' }],
+      termination,
     };
   }
 

@@ -47,7 +47,8 @@ describe('DockerRuntime on a real engine: failures', { skip: dockerSkipReason() 
       const observed = await rt.observe(ws);
       assert.equal(observed.status, 'FAILED');
       assert.equal(observed.exit_code, 137);
-      assert.equal(observed.message, 'exited with code 137');
+      assert.equal(observed.message, 'exited with code 137 (SIGKILL)');
+      assert.deepEqual({ ...observed.termination, finished_at: undefined, log_tail: undefined }, { reason: 'Killed', exit_code: 137, signal: 'SIGKILL', oom_killed: false, finished_at: undefined, log_tail: undefined });
 
       // The controller's next apply brings it back.
       assert.equal((await rt.apply(ws)).status, 'RUNNING');

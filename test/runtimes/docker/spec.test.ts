@@ -50,7 +50,8 @@ describe('container create options', () => {
     assert.deepEqual(o.HostConfig?.Binds, ['wsm-beta-data:/home/src', '/srv/data:/data:ro']);
     assert.deepEqual(o.HostConfig?.PortBindings, { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '18080' }] });
     assert.equal(o.WorkingDir, '/work');
-    assert.deepEqual(o.HostConfig?.RestartPolicy, { Name: 'unless-stopped' });
+    // The workspace's restart_policy is wsm's to carry out: the engine never restarts by itself.
+    assert.deepEqual(o.HostConfig?.RestartPolicy, { Name: '' });
   });
 
   test('a host path outside the allowed roots is refused, not bound; a CPU limit past the engine is a quota that never binds', () => {

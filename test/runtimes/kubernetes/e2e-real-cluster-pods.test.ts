@@ -24,7 +24,7 @@ async function withWsm(tag: string, behaviours: Record<string, PodBehaviour>, bo
 const problem = (ws: any, reason: string) => (ws.conditions as any[]).find((c) => c.reason === reason);
 
 describe('wsm on a real API server: pod states as the kubelet reports them', { skip }, () => {
-  test('CrashLoopBackOff with its restarts, ImagePullBackOff and FailedScheduling are PENDING with the kubelet\'s reason and message', async () => {
+  test('CrashLoopBackOff is FAILED with its restarts counted; ImagePullBackOff and FailedScheduling are PENDING with the kubelet\'s reason and message', async () => {
     const behaviours: Record<string, PodBehaviour> = {
       crashy: { kind: 'crash-loop', restarts: 4, exitCode: 1 },
       pully: { kind: 'image-pull-backoff', image: 'registry.invalid/team/mage:9' },
@@ -34,9 +34,14 @@ describe('wsm on a real API server: pod states as the kubelet reports them', { s
       for (const name of Object.keys(behaviours)) await createWorkspace(w, name);
 
       const crashy = await w.waitFor('crashy', (x) => Boolean(problem(x, 'CrashLoopBackOff')), 'CrashLoopBackOff');
-      assert.equal(crashy.instance.status, 'PENDING');
-      const crash = problem(crashy, 'CrashLoopBackOff');
-      assert.equal(crash.type, 'ContainersReady');
+      // Nothing runs while the kubelet backs off: FAILED, as a crash loop on Docker or local is.
+      assert.equal(crashy.instance.status, 'FAILED');
+      assert.equal(crashy.restart_count, 4);
+      assert.equal(crashy.last_termination.exit_code, 1);
+      assert.ok(crashy.next_restart_at, 'the next retry, from the back-off and the end');
+      assert.match(condition(crashy, 'Ready').message, /^exited with code 1; back-off 160 s before restart 5 \(at /);
+      const crash = (crashy.conditions as any[]).find((c) => c.type === 'ContainersReady' && c.reason === 'CrashLoopBackOff');
+      assert.equal(crash.type, 'ContainersReady', 'the kubelet\'s own word, beside Ready');
       assert.equal(crash.status, 'False');
       assert.match(crash.message, /^crashy-container: back-off 2m40s restarting failed container.* \(restarted 4 times, last exit code 1 Error\)$/);
       assert.equal(condition(crashy, 'Ready').status, 'False');
@@ -58,6 +63,21 @@ describe('wsm on a real API server: pod states as the kubelet reports them', { s
       behaviours.crashy = { kind: 'ready' };
       const recovered = await w.waitFor('crashy', (x) => x.instance.status === 'RUNNING', 'RUNNING after the crash loop');
       assert.equal(problem(recovered, 'CrashLoopBackOff'), undefined);
+    });
+  });
+
+  test('restart_policy never: once the kubelet reports the end, the StatefulSet is scaled to 0 and stays so; FAILED with why', async () => {
+    await withWsm('never', { quitter: { kind: 'crash-loop', restarts: 1, exitCode: 4 } }, async (w) => {
+      await createWorkspace(w, 'quitter', 'restart_policy: never\n');
+      const ws = await w.waitFor('quitter', (x) => x.instance.status === 'FAILED' && /not restarted/.test(x.status_message ?? ''), 'FAILED, not restarted');
+      assert.equal(ws.status_message, 'exited with code 4; not restarted (restart_policy never)');
+      assert.equal(ws.desired_state, 'running');
+      assert.equal(ws.last_termination.exit_code, 4);
+      await until(async () => (await w.admin.apps.readNamespacedStatefulSet({ name: 'quitter', namespace: w.ns.name })).spec!.replicas === 0, 'the StatefulSet scaled to 0');
+      await w.srv.server.controller.resync();
+      await w.srv.server.controller.drained();
+      assert.equal((await w.admin.apps.readNamespacedStatefulSet({ name: 'quitter', namespace: w.ns.name })).spec!.replicas, 0, 'not scaled back');
+      assert.equal((await w.srv.request('GET', '/api/workspaces/quitter')).body.workspace.instance.status, 'FAILED');
     });
   });
 

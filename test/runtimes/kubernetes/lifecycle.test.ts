@@ -2,7 +2,8 @@
 // the pod proxy, post-start records (file and kubelet event) and pre-start failures; and the post-start
 // wrapper itself under both a GNU and a busybox shell.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,7 +92,7 @@ describe('Kubernetes lifecycle through the API server', () => {
       const o = await h.runtime.apply(ws);
       return o.conditions?.some((c) => c.reason === 'CrashLoopBackOff') ? o : undefined;
     }, 'the container to crash-loop');
-    assert.equal(observed.status, 'PENDING');
+    assert.equal(observed.status, 'FAILED', 'nothing runs while the kubelet backs off');
     const record = await h.runtime.readPostStart(ws);
     assert.ok(record);
     assert.equal(record.ok, false);
@@ -156,6 +157,37 @@ describe('the post-start wrapper', () => {
       assert.equal(slow.status, 0);
       const timed = JSON.parse(readFileSync(result, 'utf8'));
       assert.equal(timed.steps[0].timed_out, true);
+    });
+  }
+
+  for (const shell of shells) {
+    test(`under ${shell.join(' ')}: with a port (wait_for_port) the command runs once the port answers; without, at once`, async () => {
+      const port = await new Promise<number>((resolve) => {
+        const probe = createServer().listen(0, '127.0.0.1', () => {
+          const p = (probe.address() as { port: number }).port;
+          probe.close(() => resolve(p));
+        });
+      });
+      const marker = join(dir, `listening-${shell.length}-${port}`);
+      const result = join(dir, `port-${shell.length}.json`);
+      const check = `test -f ${marker} && echo saw the port`;
+      // The default: the command runs before anything listens (as a postStart hook beside the entrypoint).
+      const early = spawnSync(shell[0]!, [...shell.slice(1), wrapper, '0', check, '', '10', result, '0'], { encoding: 'utf8' });
+      assert.equal(early.status, 0);
+      assert.equal(JSON.parse(readFileSync(result, 'utf8')).steps[0].exit_code, 1, 'ran at once');
+      // A server that starts listening 1.5 s from now, in another process (spawnSync blocks this one).
+      const server = spawn(process.execPath, ['-e', `setTimeout(() => require('net').createServer((s) => s.end()).listen(${port}, '127.0.0.1', () => require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')), 1500); setTimeout(() => process.exit(0), 20000)`]);
+      try {
+        const waited = await new Promise<{ status: number | null }>((resolve) => {
+          const child = spawn(shell[0]!, [...shell.slice(1), wrapper, '0', check, '', '10', result, String(port)]);
+          child.on('exit', (status) => resolve({ status }));
+        });
+        assert.equal(waited.status, 0);
+        const record = JSON.parse(readFileSync(result, 'utf8'));
+        assert.deepEqual(record.steps.map((x: any) => [x.step, x.exit_code, x.output]), [['command', 0, 'saw the port']]);
+      } finally {
+        server.kill();
+      }
     });
   }
 

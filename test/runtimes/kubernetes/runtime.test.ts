@@ -155,7 +155,7 @@ describe('KubernetesRuntime against the fake API server', () => {
     assert.ok(init.volumeMounts.some((m: Obj) => m.name === 'mage-data' && m.mountPath === '/home/src'));
     assert.ok(init.volumeMounts.some((m: Obj) => m.name === 'wsm-hooks' && m.mountPath === '/app/hooks'));
     const postStart = spec.containers[0].lifecycle.postStart.exec.command;
-    assert.deepEqual(postStart, ['/bin/sh', '/app/hooks/wsm-post-start-run', '0', "echo 'hello world'", '/app/hooks/post-start', '300', '/tmp/wsm-post-start.json']);
+    assert.deepEqual(postStart, ['/bin/sh', '/app/hooks/wsm-post-start-run', '0', "echo 'hello world'", '/app/hooks/post-start', '300', '/tmp/wsm-post-start.json', '0']);
     assert.equal(init.terminationMessagePolicy, 'FallbackToLogsOnError');
 
     // Changing a script rolls the pod; dropping both removes the ConfigMap, the mount and the init container.
@@ -199,12 +199,17 @@ describe('KubernetesRuntime against the fake API server', () => {
     assert.match(observed.message ?? '', /ImagePullBackOff/);
   });
 
-  test('crash loops and unschedulable pods are PENDING with their reasons', async () => {
+  test('a crash loop is FAILED with the kubelet\'s restarts and backoff; an unschedulable pod is PENDING with its reason', async () => {
     const crash = await eventually(async () => {
       const o = await h.runtime.apply(workspace('crashy', { image: 'example/crash:1' }));
       return o.conditions?.some((c) => c.reason === 'CrashLoopBackOff') ? o : undefined;
     }, 'CrashLoopBackOff');
-    assert.equal(crash.status, 'PENDING');
+    assert.equal(crash.status, 'FAILED', 'nothing runs while the kubelet backs off');
+    assert.equal(crash.conditions!.filter((c) => c.type === 'Ready').length, 1);
+    assert.match(crash.conditions!.find((c) => c.type === 'Ready')!.message ?? '', /exited with code 1; back-off 40 s before restart 4 \(at /);
+    assert.ok(crash.engine_restarts && crash.engine_restarts.count >= 1, JSON.stringify(crash.engine_restarts));
+    assert.ok(crash.engine_restarts.next_retry_at);
+    assert.equal(crash.termination?.reason, 'Exited');
     const unsched = await eventually(async () => {
       const o = await h.runtime.apply(workspace('nowhere', { image: 'example/unschedulable:1' }));
       return o.conditions?.find((c) => c.reason === 'Unschedulable') ? o : undefined;

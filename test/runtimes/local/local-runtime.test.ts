@@ -180,7 +180,10 @@ describe('LocalRuntime: a workspace as a process group', () => {
       return o.status === 'FAILED' ? o : undefined;
     }, 'FAILED');
     assert.equal(seen.exit_code, 137);
-    assert.equal(seen.message, 'exited with code 137');
+    assert.equal(seen.message, 'exited with code 137 (SIGKILL)');
+    assert.equal(seen.termination?.reason, 'Killed');
+    assert.equal(seen.termination?.signal, 'SIGKILL');
+    assert.ok(Date.parse(seen.termination!.finished_at) > 0);
     await rt.remove(ws, { deleteVolume: true });
   });
 

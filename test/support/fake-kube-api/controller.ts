@@ -262,6 +262,8 @@ export class FakeCluster {
             ready: false,
             restartCount: outcome.kind === 'crash-loop' ? 3 : 0,
             state: { waiting: { reason, message: outcome.message } },
+            // As the kubelet keeps it: how the last run ended.
+            ...(outcome.kind === 'crash-loop' ? { lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: now, finishedAt: now, message: 'crashed on purpose' } } } : {}),
           })),
         };
         break;
