@@ -1,7 +1,7 @@
 // Wires `wsm serve` to the process: flags, signals, exit codes.
 import type { Command } from 'commander';
 import { ConfigError, resolveServeConfig, type ServeFlags } from './config.js';
-import { startServer } from './serve.js';
+import { firstRunNotice } from './first-run.js';
 
 export function registerServe(program: Command): void {
   program
@@ -29,7 +29,10 @@ export function registerServe(program: Command): void {
         }
         throw err;
       }
+      // Loaded here: the server pulls in every runtime's client, which the other commands never need.
+      const { startServer } = await import('./serve.js');
       const server = await startServer(config);
+      if (server.ownerTokenFile) process.stderr.write(firstRunNotice(server.ownerTokenFile, server.url));
       const shutdown = (signal: string) => {
         server.app.log.info({ signal }, 'shutting down: finishing requests in flight; workspaces keep running');
         const force = setTimeout(() => process.exit(1), 30_000);

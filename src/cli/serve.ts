@@ -19,6 +19,7 @@ import { buildApp } from '../server/app.js';
 import { Authenticator } from '../server/auth.js';
 import { startIdempotencyCleanup } from '../server/idempotency.js';
 import type { ServeConfig } from './config.js';
+import { ensureOwnerToken } from './first-run.js';
 import { localIsolation, protectDataDir, protectStoreFiles, sqliteFiles, type LocalIsolation } from './local-isolation.js';
 import { VERSION } from './version.js';
 
@@ -32,6 +33,8 @@ export interface RunningServer {
   controller: Controller;
   /** The idle culler (auto-termination). */
   culler: Culler;
+  /** Set on the first start: the file the new owner token's secret was written to. */
+  ownerTokenFile?: string;
   /** Stops accepting requests, finishes those in flight, and leaves workspaces running. */
   close(): Promise<void>;
 }
@@ -124,6 +127,8 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   // Opening made the -wal and -shm files; SQLite gave them the main file's mode, this makes sure of it.
   if (!config.databaseUrl) await protectStoreFiles(sqlite.all);
   const installation = await installationOf(store, config, logger);
+  // Before listening: once the server answers, the file is there to read.
+  const ownerTokenFile = await ensureOwnerToken(store, config.dataDir, Boolean(config.adminToken));
   const runtimes = options.runtimes ?? (await createRuntimes(config, installation, isolation, logger));
   const controller = new Controller(store, runtimes, logger.child({ component: 'controller' }), {
     hooksDir: config.hooksDir,
@@ -172,6 +177,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   const localUsers = isolation.uidRange ? `${isolation.uidRange.first}-${isolation.uidRange.last}` : 'the server\'s own (single-tenant)';
   logger.info({ url, clusterTypes: [...runtimes.keys()], dataDir: config.dataDir, hooksDir: config.hooksDir, installation, localUsers }, 'wsm is ready');
+  if (ownerTokenFile) logger.info({ ownerTokenFile }, 'first start: an owner token was made; its secret is in this file');
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -183,5 +189,5 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       for (const runtime of runtimes.values()) await runtime.close();
       await store.close();
     })());
-  return { app, url, store, controller, culler, close };
+  return { app, url, store, controller, culler, ownerTokenFile, close };
 }
