@@ -87,8 +87,10 @@ export interface LongRun {
   child: ChildProcess;
   stdout(): string;
   stderr(): string;
-  /** Resolves once stdout matches, or fails after `timeoutMs` with what it printed. */
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Resolves once stdout (from character `from` on) matches, or fails after `timeoutMs` with what it printed. */
+  waitFor(pattern: RegExp, timeoutMs?: number, from?: number): Promise<RegExpMatchArray>;
+  /** The same for stderr. */
+  waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
   stop(): Promise<number | null>;
@@ -104,38 +106,48 @@ export function startWsm(args: string[], options: RunOptions = {}): LongRun {
     out += b.toString();
     for (const w of [...waiters]) w();
   });
-  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => {
+    err += b.toString();
+    for (const w of [...waiters]) w();
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     child,
     stdout: () => out,
     stderr: () => err,
     exited,
-    waitFor(pattern, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const m = out.match(pattern);
-          if (!m) return;
-          cleanup();
-          resolve(m);
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`no ${pattern} in the output of wsm ${args.join(' ')} within ${timeoutMs} ms:\n${out}\nstderr:\n${err}`));
-        }, timeoutMs);
-        const cleanup = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      });
+    waitFor(pattern, timeoutMs = 20_000, from = 0) {
+      return waitIn(() => out.slice(from), pattern, timeoutMs);
+    },
+    waitForStderr(pattern, timeoutMs = 20_000) {
+      return waitIn(() => err, pattern, timeoutMs);
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
       return exited;
     },
   };
+
+  function waitIn(text: () => string, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const m = text().match(pattern);
+        if (!m) return;
+        cleanup();
+        resolve(m);
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`no ${pattern} in the output of wsm ${args.join(' ')} within ${timeoutMs} ms:\n${out}\nstderr:\n${err}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
+      waiters.add(check);
+      check();
+    });
+  }
 }
 
 export interface ServeProcess {
