@@ -2,7 +2,8 @@
 // exactly the commands and flags this wsm has. Subcommands, flags, the values of flags with a fixed
 // set (-o, --role, …), file names for other flag values, and workspace names (asked of the server
 // with `wsm ws list -o name`) where a command takes one. zsh uses the same function through its
-// bash-completion layer (bashcompinit).
+// bash-completion layer (bashcompinit), which leaves matching the typed prefix to zsh; so no variable
+// of the function may be one zsh ties to something (`path` is zsh's $PATH).
 import { Argument, type Command, type Option } from 'commander';
 
 interface Node {
@@ -57,17 +58,17 @@ ${[...choiceLines].map(([flag, values]) => `    ${flag}) echo "${values}" ;;`).j
   esac
 }
 _wsm() {
-  local cur="\${COMP_WORDS[COMP_CWORD]}" prev="" path="" word i
+  local cur="\${COMP_WORDS[COMP_CWORD]}" prev="" words_path="" word i
   (( COMP_CWORD > 0 )) && prev="\${COMP_WORDS[COMP_CWORD-1]}"
   for (( i = 1; i < COMP_CWORD; i++ )); do
     word="\${COMP_WORDS[i]}"
-    case " $(_wsm_subcommands "$path") " in
-      *" $word "*) path="\${path:+$path }$word" ;;
+    case " $(_wsm_subcommands "$words_path") " in
+      *" $word "*) words_path="\${words_path:+$words_path }$word" ;;
     esac
   done
   local values
   values="$(_wsm_values "$prev")"
-  if [[ -z "$path" && "$prev" == completion ]]; then values="$(_wsm_values completion)"; fi
+  if [[ -z "$words_path" && "$prev" == completion ]]; then values="$(_wsm_values completion)"; fi
   if [[ -n "$values" ]]; then
     COMPREPLY=( $(compgen -W "$values" -- "$cur") )
     return
@@ -76,16 +77,16 @@ _wsm() {
     *" $prev "*) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
   esac
   if [[ "$cur" == -* ]]; then
-    COMPREPLY=( $(compgen -W "$(_wsm_flags "$path")" -- "$cur") )
+    COMPREPLY=( $(compgen -W "$(_wsm_flags "$words_path")" -- "$cur") )
     return
   fi
   local subs
-  subs="$(_wsm_subcommands "$path")"
+  subs="$(_wsm_subcommands "$words_path")"
   if [[ -n "$subs" ]]; then
     COMPREPLY=( $(compgen -W "$subs" -- "$cur") )
     return
   fi
-  case "$path" in
+  case "$words_path" in
     ${named.length ? pattern(named) : '""'}) COMPREPLY=( $(compgen -W "$(\${COMP_WORDS[0]} workspaces list -o name 2>/dev/null)" -- "$cur") ) ;;
   esac
 }
