@@ -15,6 +15,8 @@ program.name('wsm').description('wsm: a control plane for data workspaces (Mage 
 // Commander would exit with 1 on a bad flag; set before the commands so they inherit it.
 program.exitOverride();
 program.showHelpAfterError('(add --help for usage)');
+// A subcommand's help lists the program's flags too: they work there as well.
+program.configureHelp({ showGlobalOptions: true });
 addGlobalFlags(program);
 registerServe(program);
 registerWorkspaces(program);

@@ -7,6 +7,8 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('run the control plane: the HTTP API, the console and the controller')
+    // The program's flags are the API client's; the server has its own.
+    .configureHelp({ showGlobalOptions: false })
     .option('--host <host>', 'address to listen on (WSM_HOST, default 127.0.0.1)')
     .option('--port <port>', 'port to listen on (WSM_PORT, default 6789)')
     .option('--data-dir <dir>', 'where the SQLite store and local workspaces live (WSM_DATA_DIR, default ./.wsm)')
