@@ -3,6 +3,7 @@
 import { ApiError } from './api.js';
 import { runAction } from './actions.js';
 import { clear, h, uid } from './dom.js';
+import { errorList } from './error-list.js';
 import { lifecycleForm } from './lifecycle-form.js';
 import { state } from './state.js';
 import { createYamlEditor } from './yaml-editor.js';
@@ -49,7 +50,7 @@ export function createView(root: HTMLElement): () => void {
         const rest = editor.showErrors(err.errors);
         showNameError(rest.filter((f) => f.field === 'name'));
         const other = rest.filter((f) => f.field !== 'name');
-        if (other.length > 0 || err.errors.length === 0) errors.append(h('div', { class: 'form-errors', role: 'alert' }, h('p', {}, err.message), other.length ? h('ul', {}, other.map((f) => h('li', {}, `${f.field}: ${f.message}`))) : null));
+        if (other.length > 0 || err.errors.length === 0) errors.append(errorList(other, err.message));
       }
     } finally {
       submit.disabled = false;

@@ -2,17 +2,14 @@
 // recent operations (with hook output) and conditions, all kept current by the live feed.
 import { ApiError, api, wsPath } from './api.js';
 import { runAction } from './actions.js';
+import { containerForm, type Patch } from './container-form.js';
 import { clear, h } from './dom.js';
+import { errorList } from './error-list.js';
 import { absolute, imageOf, relative, statusTone } from './format.js';
 import { lifecycleForm } from './lifecycle-form.js';
 import { canAct, publish, subscribe } from './state.js';
-import type { FieldError, Operation, Workspace } from './types.js';
+import type { Operation, Workspace } from './types.js';
 import { actionButtons, statusBadge } from './workspace-actions.js';
-import { createYamlEditor } from './yaml-editor.js';
-
-function errorList(errors: FieldError[], message?: string): HTMLElement {
-  return h('div', { class: 'form-errors', role: 'alert' }, message ? h('p', {}, message) : null, errors.length ? h('ul', {}, errors.map((e) => h('li', {}, `${e.field}: ${e.message}`))) : null);
-}
 
 function operationsTable(ops: Operation[]): HTMLElement {
   if (ops.length === 0) return h('p', { class: 'muted' }, 'No operations yet.');
@@ -71,8 +68,6 @@ function mount(root: HTMLElement, initial: Workspace): () => void {
   const condBox = h('section', { class: 'card', 'aria-labelledby': 'cond-title' });
   const editable = () => Boolean(ws && canAct(ws));
 
-  const editor = createYamlEditor('container_config (YAML)', ws?.container_config ?? '', 'container_config', !editable());
-  const configErrors = h('div');
   const lifecycle = lifecycleForm(ws?.lifecycle_config, !editable());
   const lifecycleBox = h('div', {}, lifecycle.el);
   const lifecycleErrors = h('div');
@@ -83,7 +78,7 @@ function mount(root: HTMLElement, initial: Workspace): () => void {
     const status = ws.deletion ? 'DELETING' : ws.instance.status;
     summary.append(
       h('div', { class: 'toolbar' }, h('h1', {}, ws.name), statusBadge(ws, statusTone(status)), h('div', { class: 'actions' }, actionButtons(ws, (a) => a === 'delete' && (location.hash = '#/')))),
-      ws.status_message ? h('p', { class: 'muted' }, ws.status_message) : '',
+      ws.status_message ? h('p', { class: 'muted status-message' }, ws.status_message) : '',
       h('dl', { class: 'facts' },
         ...([
           ['Cluster', ws.cluster_type + (ws.namespace ? ` (${ws.namespace})` : '')],
@@ -110,9 +105,8 @@ function mount(root: HTMLElement, initial: Workspace): () => void {
     renderOps();
   };
 
-  const patch = async (body: Record<string, unknown>, errorsBox: HTMLElement, onErrors?: (errors: FieldError[]) => FieldError[]) => {
+  const patch: Patch = async (body, errorsBox, onErrors) => {
     clear(errorsBox);
-    editor.clearErrors();
     try {
       await runAction(name, 'patch', body, { quiet: true });
       return true;
@@ -126,17 +120,7 @@ function mount(root: HTMLElement, initial: Workspace): () => void {
     }
   };
 
-  const saveConfig = h('button', { type: 'submit' }, 'Save container_config');
-  const configForm = h('form', { class: 'card', 'aria-labelledby': 'cc-title', onsubmit: async (e: Event) => {
-    e.preventDefault();
-    saveConfig.disabled = true;
-    await patch({ container_config: editor.value() }, configErrors, (errors) => editor.showErrors(errors));
-    saveConfig.disabled = false;
-  } },
-    h('h2', { id: 'cc-title' }, 'Container'),
-    h('p', { class: 'muted small' }, 'Saving merges this YAML into the workspace (env by name). To remove a variable, add it under unset_env.'),
-    editor.el, configErrors,
-    editable() ? h('div', { class: 'buttons' }, saveConfig) : null);
+  const container = containerForm(initial, editable(), patch);
 
   const saveLifecycle = h('button', { type: 'submit' }, 'Save lifecycle');
   const lifecycleFormEl = h('form', { class: 'card', onsubmit: async (e: Event) => {
@@ -159,9 +143,8 @@ function mount(root: HTMLElement, initial: Workspace): () => void {
 
   clear(root);
   root.append(h('p', {}, h('a', { href: '#/' }, '← All workspaces')), summary,
-    h('div', { class: 'columns' }, configForm, h('div', {}, lifecycleFormEl, editable() ? syncBox : null)), opsBox, condBox);
+    h('div', { class: 'columns' }, container.el, h('div', {}, lifecycleFormEl, editable() ? syncBox : null)), opsBox, condBox);
 
-  let lastConfig = ws?.container_config;
   const unsubscribe = subscribe((change) => {
     if (change.deleted === name) {
       clear(summary);
@@ -170,14 +153,14 @@ function mount(root: HTMLElement, initial: Workspace): () => void {
     if (change.workspace?.name === name) {
       ws = change.workspace;
       renderSummary();
-      // Replace the editor's text only when the server's config changed and the user has no edits.
-      if (ws.container_config !== lastConfig && editor.value() === lastConfig) editor.setValue(ws.container_config);
-      lastConfig = ws.container_config;
+      container.update(ws);
     }
-    if (change.operation?.workspace === name) {
-      const i = ops.findIndex((o) => o.id === change.operation!.id);
-      if (i >= 0) ops[i] = change.operation;
-      else ops.unshift(change.operation);
+    // An operation of an earlier workspace of this name (deleted, then made again) is not one of ours.
+    const op = change.operation;
+    if (op?.workspace === name && (op.workspace_uid == null || op.workspace_uid === ws?.uid)) {
+      const i = ops.findIndex((o) => o.id === op.id);
+      if (i >= 0) ops[i] = op;
+      else ops.unshift(op);
       renderOps();
     }
     if (change.reload) void loadOps().catch(() => undefined);

@@ -67,6 +67,8 @@ function route(view: HTMLElement): void {
 async function start(): Promise<void> {
   let me: Whoami;
   try {
+    const session = await api<{ has_cookie: boolean }>('GET', '/api/session');
+    if (!session.has_cookie) return signInView();
     me = await api<Whoami>('GET', '/api/whoami');
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return signInView();

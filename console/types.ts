@@ -9,7 +9,9 @@ export interface FieldError {
 
 export interface Operation {
   id: string;
+  /** On the live feed: the workspace's name and uid (an earlier workspace of the name has another uid). */
   workspace?: string;
+  workspace_uid?: string | null;
   action: string;
   actor: string;
   state: 'pending' | 'running' | 'succeeded' | 'failed';
@@ -37,11 +39,14 @@ export interface LifecycleConfig {
 
 export interface Workspace {
   name: string;
+  uid: string;
   cluster_type: string;
   url: string | null;
   access: Role | null;
   instance: { name: string; type: string; status: string; ip: string | null };
   container_config: string;
+  /** Names of the variables copied from the cluster settings; overridden when container_config sets one too. */
+  inherited_env: { name: string; overridden: boolean }[];
   lifecycle_config: LifecycleConfig;
   namespace: string | null;
   ingress_enabled: boolean;

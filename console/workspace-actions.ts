@@ -22,8 +22,12 @@ export function actionButtons(ws: Workspace, after: (action: string) => void = (
       }
     } }, label);
   if (canAct(ws)) {
-    if (ws.desired_state === 'running') buttons.push(act('stop', 'Stop'));
-    else buttons.push(act('resume', 'Resume'));
+    if (ws.desired_state === 'running') {
+      // A FAILED start is not tried again on its own (that would only fail again): a resume applies
+      // the workspace anew, after the user fixed what failed.
+      if (ws.instance.status === 'FAILED') buttons.push(act('resume', 'Retry'));
+      buttons.push(act('stop', 'Stop'));
+    } else buttons.push(act('resume', 'Resume'));
     if (ws.cluster_type === 'k8s' && !ws.ingress_enabled) buttons.push(act('add_to_ingress', 'Add to ingress'));
   }
   if (canDelete(ws)) {

@@ -63,7 +63,9 @@ export function createYamlEditor(label: string, initial: string, prefix = 'conta
           continue;
         }
         const line = lineOf(e);
-        const text = `${e.field}: ${e.message}`;
+        // The API's message starts with its line for readers of the bare API; here the line is shown once, as the link.
+        const message = line === undefined ? e.message : e.message.replace(new RegExp(`^line ${line}: `), '');
+        const text = `${e.field}: ${message}`;
         if (line !== undefined) marks.set(line, marks.has(line) ? `${marks.get(line)}\n${text}` : text);
         errorList.append(
           h('li', { class: 'err' }, line !== undefined ? h('button', { type: 'button', class: 'link', onclick: () => goTo(line) }, `Line ${line}`) : null, line !== undefined ? ': ' : '', text),

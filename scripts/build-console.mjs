@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Bundles the console into dist/console/ with esbuild: console.js, and console.css from the styles
-// that console/main.ts imports.
+// that console/main.ts imports; the icon is copied as it is.
 // Runs in `npm run build` (and so in `npm ci`); `--watch` rebuilds on change while developing.
 import { build, context } from 'esbuild';
-import { mkdir, stat } from 'node:fs/promises';
+import { copyFile, mkdir, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -24,6 +24,7 @@ const options = {
 };
 
 await mkdir(outdir, { recursive: true });
+await copyFile(`${root}console/favicon.svg`, `${outdir}/favicon.svg`);
 if (watch) {
   const ctx = await context(options);
   await ctx.watch();

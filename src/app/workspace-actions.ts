@@ -308,6 +308,7 @@ export class WorkspaceActions {
     return {
       id: timeOrderedId(),
       workspace: ws.name,
+      workspace_uid: ws.uid,
       action,
       actor: ctx.actor,
       request,

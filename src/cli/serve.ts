@@ -31,6 +31,8 @@ export interface RunningServer {
   url: string;
   store: Store;
   controller: Controller;
+  /** The use cases behind the requests (how many wait for their operation: `actions.waiting`). */
+  actions: WorkspaceActions;
   /** The idle culler (auto-termination). */
   culler: Culler;
   /** Set on the first start: the file the new owner token's secret was written to. */
@@ -39,10 +41,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** How long an engine that does not answer at start-up is waited for before wsm runs without it. */
+const ENGINE_PROBE_MS = 5_000;
+
 async function dockerAnswers(runtime: DockerRuntime): Promise<boolean> {
   try {
     // Listing our containers is the cheapest call that proves the engine answers.
-    await runtime.listInstances();
+    await runtime.listInstances(AbortSignal.timeout(ENGINE_PROBE_MS));
     return true;
   } catch {
     return false;
@@ -189,5 +194,5 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       for (const runtime of runtimes.values()) await runtime.close();
       await store.close();
     })());
-  return { app, url, store, controller, culler, ownerTokenFile, close };
+  return { app, url, store, controller, actions, culler, ownerTokenFile, close };
 }

@@ -174,7 +174,7 @@ export class Controller {
     for (const runtime of this.runtimes.values()) {
       if (!runtime.listInstances) continue;
       try {
-        const orphans = (await runtime.listInstances()).filter((name) => !known.has(name));
+        const orphans = (await runtime.listInstances(AbortSignal.timeout(this.options.reconcileDeadlineMs))).filter((name) => !known.has(name));
         if (orphans.length > 0) this.logger.warn({ clusterType: runtime.clusterType, orphans }, 'instances without a workspace in the store are left alone');
       } catch (err) {
         this.logger.warn({ clusterType: runtime.clusterType, err }, 'could not list instances');
@@ -341,7 +341,7 @@ export class Controller {
   ): Promise<{ observed: ObservedState; startPostStart: boolean; recheck?: boolean; recorded?: OperationRecord }> {
     if (runtime.readPostStart) {
       // The engine runs post-start itself (Kubernetes' postStart hook): only its record is read here.
-      const deps = { logger: this.logger, recorded: this.enginePostStartRuns, recordOnOperation: (n: string, r: Parameters<PostStartRunner['recordOnOperation']>[1]) => this.postStart.recordOnOperation(n, r) };
+      const deps = { logger: this.logger, recorded: this.enginePostStartRuns, recordOnOperation: (w: WorkspaceRecord, r: Parameters<PostStartRunner['recordOnOperation']>[1]) => this.postStart.recordOnOperation(w, r) };
       const outcome = await enginePostStart(ws, runtime, rws, reported, deps, signal);
       return { observed: outcome.observed, startPostStart: false, recheck: outcome.recheck, recorded: outcome.operation };
     }
@@ -360,7 +360,7 @@ export class Controller {
     }
     const condition = { ...resultCondition(result), last_transition_time: at };
     observed = { ...observed, conditions: [...observed.conditions.filter((c) => !isPostStartCondition(c)), condition] };
-    const op = await this.postStart.recordOnOperation(ws.name, result);
+    const op = await this.postStart.recordOnOperation(ws, result);
     if (!result.ok && result.fail_on_error && observed.status === 'RUNNING') {
       const stopped = await runtime.apply({ ...rws, desired: 'stopped' }, signal);
       observed = withPostStartConditions(observed, { ...observed, status: stopped.status, ip: undefined, url: undefined }, { newStart: false, wanted, desiredRunning: true, now: at });

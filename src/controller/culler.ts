@@ -43,6 +43,22 @@ export interface PassSummary {
   stopped: string[];
 }
 
+/** What the culler last decided about a workspace it looked at, and why: for logs and tests. */
+export interface CullDecision {
+  /** When it was decided (milliseconds since the epoch, the culler's clock). */
+  at: number;
+  stopped: boolean;
+  reason: string;
+}
+
+/** Why a workspace that is not due is kept, in words. */
+function keptBecause(ws: WorkspaceRecord, decision: IdleDecision, last: ActivitySignal | undefined): string {
+  if (decision.busy_reason) return `busy: ${decision.busy_reason}`;
+  const max = ws.spec.lifecycle.termination_policy.max_idle_seconds;
+  if (!decision.stops_at) return 'auto-termination does not apply to it now';
+  return `last activity (${last?.source ?? 'none'}) ${decision.idle_seconds ?? '?'} s ago, within max_idle_seconds ${max}`;
+}
+
 function storedSignal(ws: WorkspaceRecord): ActivitySignal | undefined {
   const at = ws.activity.last_activity_at ? Date.parse(ws.activity.last_activity_at) : NaN;
   return Number.isFinite(at) ? { at, source: ws.activity.last_activity_source ?? 'api' } : undefined;
@@ -54,6 +70,7 @@ export class Culler {
   private readonly inFlight = new Map<string, Promise<void>>();
   /** The last usage sample of each workspace near its limit, to compare the next one with. */
   private readonly samples = new Map<string, UsageSample>();
+  private readonly decisions = new Map<string, CullDecision>();
   private readonly waiting: (() => void)[] = [];
   private active = 0;
   private readonly now: () => number;
@@ -81,12 +98,26 @@ export class Culler {
     this.timer = undefined;
   }
 
+  /** The last decision about a workspace, once a pass has looked at it (kept for a few periods). */
+  lastDecision(name: string): CullDecision | undefined {
+    return this.decisions.get(name);
+  }
+
+  private noteDecision(name: string, stopped: boolean, reason: string): void {
+    this.decisions.set(name, { at: this.now(), stopped, reason });
+  }
+
+  /** The last signal known for a workspace, stored or newer in memory. */
+  private lastSignal(ws: WorkspaceRecord): ActivitySignal | undefined {
+    return latestSignal(storedSignal(ws), this.activity.peek(ws.name));
+  }
+
   /** The decision for a workspace from what is known without asking it. */
   decide(ws: WorkspaceRecord, busyReason?: string): IdleDecision {
     return decideIdle({
       policy: ws.spec.lifecycle.termination_policy,
       running: ws.desired_state === 'running' && ws.observed.status === 'RUNNING' && !ws.deletion,
-      last: latestSignal(storedSignal(ws), this.activity.peek(ws.name)),
+      last: this.lastSignal(ws),
       busyReason,
       now: this.now(),
     });
@@ -114,7 +145,9 @@ export class Culler {
       after = page.next;
       for (const ws of page.workspaces) {
         if (this.inFlight.has(ws.name)) continue;
-        if (!this.decide(ws).due) {
+        const decision = this.decide(ws);
+        if (!decision.due) {
+          this.noteDecision(ws.name, false, keptBecause(ws, decision, this.lastSignal(ws)));
           if (this.options.usageFor) {
             checks.push(
               this.bounded(() => this.sampleUsage(ws)).then(
@@ -139,6 +172,7 @@ export class Culler {
     // sample until it is too old to compare with, so the comparison does not start over.
     const oldest = now - 3 * this.options.periodMs - 60_000;
     for (const [name, sample] of this.samples) if (sample.at < oldest) this.samples.delete(name);
+    for (const [name, decided] of this.decisions) if (decided.at < oldest) this.decisions.delete(name);
     return summary;
   }
 
@@ -153,24 +187,28 @@ export class Culler {
 
   /**
    * Samples the workspace's CPU and network counters; use above the thresholds since the previous
-   * sample is recorded as activity (source cpu or network). Returns whether it was busy.
+   * sample is recorded as activity (source cpu or network). Returns the source when it was busy.
    */
-  private async sampleUsage(ws: WorkspaceRecord): Promise<boolean> {
+  private async sampleUsage(ws: WorkspaceRecord): Promise<string | undefined> {
     const next = await this.options.usageFor?.(ws);
-    if (!next) return false;
+    if (!next) return undefined;
     const prev = this.samples.get(ws.name);
     this.samples.set(ws.name, next);
     const used = prev && usageActivity(prev, next, this.options.usageThresholds ?? DEFAULT_USAGE_THRESHOLDS);
-    if (!used) return false;
+    if (!used) return undefined;
     await this.activity.record(ws.name, used.source, Math.min(next.at, this.now()));
-    return true;
+    return used.source;
   }
 
   /** Asks the workspace (when its cluster type has a probe), then stops it if it is still due. */
   private async check(ws: WorkspaceRecord): Promise<boolean> {
     if (this.options.usageFor) {
       try {
-        if (await this.sampleUsage(ws)) return false;
+        const busy = await this.sampleUsage(ws);
+        if (busy) {
+          this.noteDecision(ws.name, false, `busy: ${busy} use above the threshold since the last sample`);
+          return false;
+        }
       } catch (err) {
         this.logger.warn({ workspace: ws.name, err }, 'usage sample failed; deciding without it');
       }
@@ -189,10 +227,14 @@ export class Culler {
       if (probe) await this.recordProbe(ws, probe);
     }
     const busy = probe?.ok && probe.activeRuns > 0 ? `${probe.activeRuns} pipeline run(s) active` : undefined;
+    let kept = 'it is gone or no longer running';
     const op = await this.stopper.autoStop(ws.name, (current) => {
       const decision = this.decide(current, busy);
-      if (!decision.due) return undefined;
-      const last = latestSignal(storedSignal(current), this.activity.peek(current.name))!;
+      const last = this.lastSignal(current);
+      if (!decision.due || !last) {
+        kept = keptBecause(current, decision, last);
+        return undefined;
+      }
       const policy = current.spec.lifecycle.termination_policy;
       return {
         reason: `idle for ${decision.idle_seconds} s, longer than max_idle_seconds ${policy.max_idle_seconds}`,
@@ -205,6 +247,7 @@ export class Culler {
       };
     });
     if (op) this.logger.info({ workspace: ws.name }, 'stopped an idle workspace');
+    this.noteDecision(ws.name, Boolean(op), op ? 'idle past max_idle_seconds' : kept);
     return Boolean(op);
   }
 

@@ -21,7 +21,7 @@ export interface EnginePostStartDeps {
   logger: Logger;
   /** The run each workspace's result was last recorded for, so a run is recorded once. */
   recorded: Map<string, string>;
-  recordOnOperation(name: string, result: PostStartResult): Promise<OperationRecord | undefined>;
+  recordOnOperation(ws: Pick<WorkspaceRecord, 'uid'>, result: PostStartResult): Promise<OperationRecord | undefined>;
 }
 
 export interface EnginePostStartOutcome {
@@ -83,7 +83,7 @@ export async function enginePostStart(
   const { run_id: _run, ...result } = record;
   const condition = { ...resultCondition(result), last_transition_time: at };
   observed = { ...observed, conditions: [...observed.conditions.filter((c) => !isPostStartCondition(c)), condition] };
-  const operation = await deps.recordOnOperation(ws.name, result);
+  const operation = await deps.recordOnOperation(ws, result);
   deps.logger[result.ok ? 'info' : 'warn']({ workspace: ws.name, ok: result.ok, steps: result.steps.map((s) => ({ step: s.step, exit_code: s.exit_code, timed_out: s.timed_out })) }, result.ok ? 'post-start finished' : 'post-start failed');
   if (!result.ok && result.fail_on_error && (observed.status === 'RUNNING' || observed.status === 'PENDING')) {
     // As on Docker: the instance is stopped and the workspace stays FAILED until it is started again

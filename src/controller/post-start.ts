@@ -183,8 +183,8 @@ export class PostStartRunner {
   }
 
   /** Writes the result into the operation that started this run (the newest start-like one). */
-  async recordOnOperation(name: string, result: PostStartResult): Promise<OperationRecord | undefined> {
-    const ops = await this.store.listOperations(name, 5);
+  async recordOnOperation(ws: Pick<WorkspaceRecord, 'uid'>, result: PostStartResult): Promise<OperationRecord | undefined> {
+    const ops = await this.store.listWorkspaceOperations(ws.uid, 5);
     const op = ops.find((o) => o.target_state === 'running' && (o.action === 'create' || o.action === 'resume' || o.action === 'patch'));
     if (!op) return undefined;
     const details = { ...(op.details ?? {}), post_start: result };

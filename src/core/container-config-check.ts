@@ -7,6 +7,7 @@ import { isDnsSubdomain, isLabelValue, isQualifiedName } from './names.js';
 import { isQuantity, QUANTITY_HELP } from './quantity.js';
 import { byteLength, LIMITS, quantityOutOfBound, resourceBound } from './limits.js';
 import { splitShellWords } from './shell-words.js';
+import { PULL_POLICIES, RESTART_POLICIES, SERVICE_TYPES } from './container-config-values.js';
 import { checkAffinity, checkEntryCount, checkList, checkStringMap, checkToleration, checkVolumes, isHttpUrl, isOneOf } from './container-config-fields.js';
 
 /** The keys of ContainerConfig, in the order they are rendered. */
@@ -37,9 +38,6 @@ export type ContainerConfigPatch = Omit<ContainerConfig, 'resources'> & {
   unset_keys?: ContainerConfigKey[];
 };
 
-const RESTART_POLICIES = ['no', 'always', 'unless-stopped', 'on-failure'] as const;
-const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
-const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer'] as const;
 
 /** Keys whose null would be ambiguous or dangerous as "remove": they are merged, so null changes nothing. */
 const NULL_IS_NOTHING = new Set(['env', 'environment', 'unset_env']);

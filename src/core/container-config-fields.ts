@@ -5,10 +5,9 @@ import { isQualifiedName } from './names.js';
 import { RESERVED_LABELS } from './defaults.js';
 import { byteLength, LIMITS } from './limits.js';
 import { isCanonicalHostPath } from './host-paths.js';
+import { TOLERATION_EFFECTS, TOLERATION_OPERATORS } from './container-config-values.js';
 
 const TOLERATION_KEYS = ['key', 'operator', 'value', 'effect', 'tolerationSeconds'];
-const TOLERATION_OPERATORS = ['Exists', 'Equal'];
-const TOLERATION_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 const AFFINITY_KEYS = ['nodeAffinity', 'podAffinity', 'podAntiAffinity'];
 const NAMED_VOLUME = /^[A-Za-z0-9][A-Za-z0-9_.-]+$/;
 

@@ -122,7 +122,7 @@ export interface Runtime {
    * Names of the workspaces this runtime knows instances for (adoption at start-up), when the
    * engine can list them.
    */
-  listInstances?(): Promise<string[]>;
+  listInstances?(signal: AbortSignal): Promise<string[]>;
   /** Follow the engine's own events; the callback gets the name of a workspace that changed. */
   watch?(onChange: (name: string) => void): () => void;
   /** Run a command inside the running workspace. */

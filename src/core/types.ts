@@ -179,6 +179,11 @@ export type OperationAction = Action | 'create' | 'delete' | 'auto_stop';
 export interface OperationRecord {
   id: string;
   workspace: string;
+  /**
+   * The uid of the workspace it was made for (a later workspace of the same name has another). Absent only
+   * on operations recorded before uids whose workspace had already been deleted.
+   */
+  workspace_uid?: string;
   action: OperationAction;
   actor: string;
   request: unknown;

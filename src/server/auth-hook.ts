@@ -16,6 +16,8 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     auth?: RouteAccess;
+    /** A public route that verifies a token of its own (sign-in): its failures are limited like the hook's. */
+    checksToken?: boolean;
   }
 }
 

@@ -1,8 +1,9 @@
 // A limit on failed authentication per client: guessing tokens gets slow. Only answers of 401 count;
 // once a client (req.ip, which honours the trusted proxies) has had `limit` of them within the window,
 // every further API request from it is answered 429 with Retry-After until the window ends, even with a
-// valid token, so a guesser learns nothing from a lucky hit. Public routes (status, OpenAPI, the console
-// page) stay open. Counts live in this process: each replica counts on its own.
+// valid token, so a guesser learns nothing from a lucky hit. Which routes are limited follows their own
+// declaration, as the auth hook reads it: a public route (status, OpenAPI, the console page) stays open
+// unless it checks a token itself (sign-in, `config.checksToken`); an unknown API path is limited. Counts live in this process: each replica counts on its own.
 import rateLimit, { normalizeIP } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { WsmError } from '../core/errors.js';
@@ -19,11 +20,10 @@ export const DEFAULT_AUTH_FAILURE_LIMIT: AuthFailureLimit = { limit: 30, windowS
 /** Past this many clients at their limit at once, every request is checked against the limiter. */
 const MAX_NOTED_CLIENTS = 10_000;
 
-const PUBLIC_ROUTES = new Set(['/api/status', '/api/openapi.json', '/api/docs']);
-
 function limited(req: FastifyRequest): boolean {
-  const url = req.routeOptions.url ?? req.url;
-  return url.startsWith('/api/') && !PUBLIC_ROUTES.has(url);
+  if (req.is404) return req.url.startsWith('/api/');
+  const { auth, checksToken } = req.routeOptions.config;
+  return auth !== 'public' || checksToken === true;
 }
 
 export async function limitAuthFailures(app: FastifyInstance, options: AuthFailureLimit): Promise<void> {

@@ -2,6 +2,8 @@
 // {"error": {"code", "type", "message", "errors": [{field, message}]}}.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WsmError, type FieldError } from '../core/errors.js';
+import { ClientGone } from './client-gone.js';
+import { containerConfigInputErrors } from '../core/container-config.js';
 
 export function errorBody(error: WsmError) {
   return {
@@ -50,9 +52,28 @@ function messageOf(issue: AjvIssue): string {
   }
 }
 
-export function fromValidation(issues: AjvIssue[], part: string): WsmError {
+const CONTAINER_CONFIG = /^\/workspace\/container_config(\/|$)/;
+
+/** The body's container_config, which the request schema refused. */
+function containerConfigOf(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || !('workspace' in body)) return undefined;
+  const { workspace } = body;
+  return typeof workspace === 'object' && workspace !== null && 'container_config' in workspace ? workspace.container_config : undefined;
+}
+
+export function fromValidation(issues: AjvIssue[], part: string, body?: unknown): WsmError {
   const seen = new Set<string>();
   const errors: FieldError[] = [];
+  // The schema's own words for a union are poor ("must match a schema in anyOf"): core walks the
+  // value along the same shape and says, field by field, what is allowed there.
+  if (part === 'body' && issues.some((issue) => CONTAINER_CONFIG.test(issue.instancePath))) {
+    const explained = containerConfigInputErrors(containerConfigOf(body));
+    if (explained.length > 0) {
+      issues = issues.filter((issue) => !CONTAINER_CONFIG.test(issue.instancePath));
+      errors.push(...explained);
+      for (const error of explained) seen.add(error.field);
+    }
+  }
   for (const issue of issues) {
     // anyOf branches repeat themselves; one line per field is enough for a person.
     if (issue.keyword === 'anyOf') continue;
@@ -78,8 +99,12 @@ export function installErrorHandling(app: FastifyInstance): void {
     let error: WsmError;
     if (err instanceof WsmError) {
       error = err;
+    } else if (err instanceof ClientGone) {
+      // Nobody reads this answer; the change was committed and goes on without its client.
+      req.log.info('the client went away while waiting for its operation');
+      error = new WsmError('invalid_request', err.message);
     } else if (err.validation) {
-      error = fromValidation(err.validation, err.validationContext ?? 'body');
+      error = fromValidation(err.validation, err.validationContext ?? 'body', req.body);
     } else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       error = new WsmError('payload_too_large', 'The request body is too large.');
     } else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {

@@ -48,7 +48,8 @@ const ACCESS_KEY_LENGTH = '"access":'.length;
 const BLANK_LINE = Buffer.from('\n\n');
 
 function operationJson(op: OperationRecord): Buffer {
-  return Buffer.from(JSON.stringify({ ...presentOperation(op), workspace: op.workspace }));
+  // The uid tells the console an operation of this workspace from one of an earlier workspace of its name.
+  return Buffer.from(JSON.stringify({ ...presentOperation(op), workspace: op.workspace, workspace_uid: op.workspace_uid ?? null }));
 }
 
 export class EventLog {
@@ -71,7 +72,7 @@ export class EventLog {
   private unsubscribe: (() => void) | undefined;
 
   constructor(
-    private readonly store: Pick<Store, 'changes' | 'getWorkspace' | 'listOperations' | 'getOperation'>,
+    private readonly store: Pick<Store, 'changes' | 'getWorkspace' | 'listWorkspaceOperations' | 'getOperation'>,
     private readonly limits: EventLogLimits = DEFAULT_EVENT_LOG_LIMITS,
     private readonly onError: (err: unknown) => void = () => {},
   ) {}
@@ -178,7 +179,7 @@ export class EventLog {
       if (!this.queuedReads.delete(name)) return; // recording stopped meanwhile
       const ws = await this.store.getWorkspace(name);
       if (!ws) return this.append(name, 'deleted', [Buffer.from(JSON.stringify({ name }))]);
-      const [lastOperation] = await this.store.listOperations(name, 1);
+      const [lastOperation] = await this.store.listWorkspaceOperations(ws.uid, 1);
       this.appendWorkspace(ws, lastOperation);
     });
   }

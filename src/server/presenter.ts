@@ -87,6 +87,14 @@ export function presentActivity(ws: WorkspaceRecord, now = Date.now()): Activity
   };
 }
 
+/** The names of the cluster env the workspace runs with, and whether its own env replaces each. */
+function inheritedEnv(ws: WorkspaceRecord): { name: string; overridden: boolean }[] {
+  const inherited = ws.spec.inherited_env;
+  if (inherited.length === 0) return [];
+  const own = new Set((ws.spec.container.env ?? []).map((v) => v.name));
+  return inherited.map((v) => ({ name: v.name, overridden: own.has(v.name) }));
+}
+
 export function presentWorkspace(ws: WorkspaceRecord, options: { access?: Role; lastOperation?: OperationRecord; now?: number } = {}) {
   const spec = ws.spec;
   const obs = ws.observed;
@@ -107,6 +115,7 @@ export function presentWorkspace(ws: WorkspaceRecord, options: { access?: Role; 
     uid: ws.uid,
     lifecycle_config: spec.lifecycle,
     container_config: containerYaml(ws),
+    inherited_env: inheritedEnv(ws),
     namespace: spec.namespace ?? null,
     ingress_name: spec.ingress.name ?? null,
     pvc_retention_policy: spec.storage.retention_policy,

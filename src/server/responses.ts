@@ -92,6 +92,16 @@ export const Workspace = Type.Object({
   uid: Type.String({ description: 'Never reused: a workspace made again under the same name has another' }),
   lifecycle_config: LifecycleConfig,
   container_config: Type.String({ description: 'YAML' }),
+  inherited_env: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      overridden: Type.Boolean({ description: 'true when container_config sets a variable of this name, whose value wins' }),
+    }),
+    {
+      description:
+        'The variables copied from the cluster settings (at create, and again with update_workspace_settings), which the workspace runs with besides its container_config env. Names only: the values are in the cluster settings, which only owners read.',
+    },
+  ),
   namespace: Nullable(Type.String()),
   ingress_name: Nullable(Type.String()),
   pvc_retention_policy: Type.String(),

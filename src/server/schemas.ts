@@ -2,10 +2,10 @@
 // document. What a shape cannot say (YAML contents, quantities, paths) core validates after.
 import { Type } from 'typebox';
 import { ACTIONS } from '../core/types.js';
+import { ContainerConfigInput } from '../core/container-config-shape.js';
 
-const containerConfig = Type.Union([Type.String(), Type.Object({}, { additionalProperties: true })], {
-  description: 'YAML string (or an object of the same keys): image, image_tag, env, unset_env, resources, command, args, ...',
-});
+/** YAML text, or a JSON object held here to the shape (its errors: errors.ts); docs/container-config.md. */
+const containerConfig = ContainerConfigInput;
 
 const lifecycleConfig = Type.Object(
   {},
@@ -77,17 +77,6 @@ export const DeleteQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-
-export const ActivityBody = Type.Union([
-  Type.Object(
-    {
-      source: Type.Optional(Type.Enum(['heartbeat', 'probe'])),
-      at: Type.Optional(Type.String({ description: 'ISO 8601 time of the activity; default now' })),
-    },
-    { additionalProperties: false },
-  ),
-  Type.Null(),
-]);
 
 /** Ten years: longer is a token that never expires in all but name, and past year 275760 no date exists. */
 export const MAX_TOKEN_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;

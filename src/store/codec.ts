@@ -91,6 +91,7 @@ export function operationToRow(op: OperationRecord): OperationsTable {
   return {
     id: op.id,
     workspace: op.workspace,
+    workspace_uid: op.workspace_uid ?? null,
     action: op.action,
     actor: op.actor,
     request: JSON.stringify(op.request ?? null),
@@ -119,6 +120,7 @@ export function rowToOperation(row: OperationsTable): OperationRecord {
     attempts: Number(row.attempts),
     created_at: row.created_at,
   };
+  if (row.workspace_uid !== null) op.workspace_uid = row.workspace_uid;
   if (row.error !== null) op.error = row.error;
   if (row.details !== null) op.details = JSON.parse(row.details);
   if (row.started_at !== null) op.started_at = row.started_at;

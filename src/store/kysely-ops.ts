@@ -261,11 +261,11 @@ export class KyselyOps implements StoreOps {
     return row === undefined ? undefined : rowToOperation(row);
   }
 
-  async listOperations(workspace: string, limit: number): Promise<OperationRecord[]> {
+  async listWorkspaceOperations(workspaceUid: string, limit: number): Promise<OperationRecord[]> {
     const rows = await this.db
       .selectFrom('operations')
       .selectAll()
-      .where('workspace', '=', workspace)
+      .where('workspace_uid', '=', workspaceUid)
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
       .limit(sqlCount('limit', limit))

@@ -36,6 +36,8 @@ export interface WorkspacesTable extends WorkspaceRow {
 export interface OperationsTable {
   id: string;
   workspace: string;
+  /** NULL only on operations recorded before uids whose workspace had already been deleted. */
+  workspace_uid: string | null;
   action: string;
   actor: string;
   request: string;

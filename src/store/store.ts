@@ -112,8 +112,11 @@ export interface StoreOps {
   insertOperation(op: OperationRecord): Promise<void>;
   updateOperation(id: string, patch: OperationPatch): Promise<void>;
   getOperation(id: string): Promise<OperationRecord | undefined>;
-  /** Newest first. */
-  listOperations(workspace: string, limit: number): Promise<OperationRecord[]>;
+  /**
+   * The operations of one workspace, by its uid (not its name: a workspace deleted and created again
+   * under the name has another uid and none of the first one's operations). Newest first.
+   */
+  listWorkspaceOperations(workspaceUid: string, limit: number): Promise<OperationRecord[]>;
   /** Pending or running operations, oldest first (all workspaces when none is named). */
   listOpenOperations(workspace?: string): Promise<OperationRecord[]>;
   /**

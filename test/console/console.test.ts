@@ -143,7 +143,7 @@ describe('the console', () => {
     const marked = page.locator('.gutter .ln.err');
     await marked.first().waitFor(WAIT);
     assert.deepEqual(await marked.allInnerTexts(), ['4']);
-    assert.match((await page.locator('.editor-errors li').allInnerTexts()).join('\n'), /^Line 4: container_config\.imagePullPolicy: line 4: is not a container_config key/);
+    assert.match((await page.locator('.editor-errors li').allInnerTexts()).join('\n'), /^Line 4: container_config\.imagePullPolicy: is not a container_config key/);
     await page.getByRole('button', { name: 'Line 4' }).click();
     assert.equal(await editor.evaluate((t: HTMLTextAreaElement) => t.value.slice(t.selectionStart, t.selectionEnd)), 'imagePullPolicy: Always');
     await page.screenshot({ path: `${ARTIFACTS}/console-detail.png`, fullPage: true });

@@ -91,6 +91,7 @@ describe('culler pass', () => {
         if (ws && confirm(ws)) {
           stops.push(name);
           await store.replaceWorkspace({ ...ws, desired_state: 'stopped', resource_version: ws.resource_version + 1 }, ws.resource_version);
+          return { id: `stop-${name}` }; // as the real one, the operation of the stop
         }
         return undefined;
       },
@@ -98,8 +99,10 @@ describe('culler pass', () => {
     const probes = new Map([['local' as const, { ...DEFAULT_PROBE, timeoutMs: 60_000 }]]);
     const culler = new Culler(store, stopper, new ActivityRecorder(store, quiet), quiet, { periodMs: 1000, probes, concurrency: 4 });
     const first = culler.pass();
-    // 'idle' is stopped while 'slow' still waits for its probe.
-    for (let i = 0; i < 200 && !stops.includes('idle'); i++) await new Promise((r) => setTimeout(r, 25));
+    // 'idle' is decided on (stopped) while 'slow' still waits for its probe.
+    for (const until = Date.now() + 5_000; !culler.lastDecision('idle') && Date.now() < until; ) await new Promise((r) => setTimeout(r, 25));
+    assert.deepEqual(culler.lastDecision('idle') && { ...culler.lastDecision('idle'), at: 0 }, { at: 0, stopped: true, reason: 'idle past max_idle_seconds' });
+    assert.equal(culler.lastDecision('slow'), undefined, 'slow is still being checked');
     assert.deepEqual(stops, ['idle']);
     assert.equal(hits.get('busy'), undefined, 'a workspace active just now is not asked');
     assert.equal(hits.get('slow'), 1);
@@ -112,6 +115,7 @@ describe('culler pass', () => {
     const settled = culler.settled().then(() => [...stops]);
     releaseSlow();
     assert.deepEqual((await settled).sort(), ['idle', 'slow']);
+    assert.equal(culler.lastDecision('slow')?.stopped, true);
     const summary = await first;
     assert.equal(summary.running, 3);
     assert.equal(summary.checked, 2);

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseContainerConfig, parseContainerConfigInput } from '../../src/core/container-config.js';
+import { ALLOWED_KEYS, containerConfigInputErrors, parseContainerConfig, parseContainerConfigInput } from '../../src/core/container-config.js';
+import { SHAPE_KEYS } from '../../src/core/container-config-shape.js';
 
 const ok = (yaml: string) => {
   const r = parseContainerConfig(yaml);
@@ -206,5 +207,23 @@ describe('parseContainerConfig: what is refused, and how it is said', () => {
 
   test('the field prefix can be chosen', () => {
     assert.equal(parseContainerConfig('nope: 1', 'workspace.container_config').errors[0]!.field, 'workspace.container_config.nope');
+  });
+});
+
+describe('the JSON shape of container_config', () => {
+  test('allows exactly the keys the checks take', () => {
+    assert.deepEqual([...SHAPE_KEYS].sort(), [...ALLOWED_KEYS].sort());
+  });
+
+  test('is checked on the parsed YAML first: the field at fault, its line, what is allowed there', () => {
+    const errors = errorsOf('image: busybox:1\nport: "80"\ntolerations:\n  - operator: Sometimes\n');
+    assert.deepEqual(errors.map((e) => [e.field, e.line]), [['container_config.port', 2], ['container_config.tolerations[0].operator', 4]]);
+    assert.match(errors[0]!.message, /^line 2: must be a whole number from 1 to 65535.*not the string "80"\.$/);
+    assert.match(errors[1]!.message, /Exists or Equal/);
+  });
+
+  test('a JSON object is explained the same way, naming each field', () => {
+    assert.deepEqual(containerConfigInputErrors({ resources: { limits: { cpu: {} } }, env: 'A=1' }).map((e) => e.field).sort(), ['container_config.env', 'container_config.resources.limits.cpu']);
+    assert.deepEqual(containerConfigInputErrors(7).map((e) => e.field), ['container_config']);
   });
 });

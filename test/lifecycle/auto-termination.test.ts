@@ -2,7 +2,7 @@
 // real workspace processes answering Mage's activity probe.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request, startTestServer, type TestServer } from '../support/server.js';
+import { eventually, request, startTestServer, type TestServer } from '../support/server.js';
 import { getWs, localHome, serverConfig, setStatus, sleep, waitForWs } from './helpers.js';
 
 let srv: TestServer;
@@ -32,9 +32,16 @@ async function cullerPass(): Promise<void> {
   await srv.server.culler.settled();
 }
 
-/** Waits until the wall clock is past `ms` (a limit a test wants passed before the culler looks). */
-async function past(ms: number): Promise<void> {
-  await sleep(Math.max(0, ms - Date.now() + 50));
+/**
+ * Waits for the culler (a pass every second) to look at `name` and keep it for the reason `why`, and
+ * returns that decision. A stop instead fails at once: the test then shows what it was stopped for.
+ */
+async function keptFor(name: string, why: RegExp, afterMs = 0) {
+  return eventually(async () => {
+    const decided = srv.server.culler.lastDecision(name);
+    if (decided?.stopped) assert.fail(`${name} was stopped (${decided.reason}); expected it kept for ${why}`);
+    return decided && decided.at > afterMs && why.test(decided.reason) && decided;
+  }, 20_000, `the culler to keep ${name} for ${why}`);
 }
 
 const stopped = (ws: any) => ws.desired_state === 'stopped' && ws.instance.status === 'STOPPED';
@@ -90,6 +97,7 @@ describe('auto-termination', () => {
     await cullerPass();
     const later = await getWs(srv, 'never-idle');
     assert.equal(later.instance.status, 'RUNNING');
+    assert.equal(srv.server.culler.lastDecision('never-idle'), undefined, 'with auto-termination off it is never a candidate');
     assert.equal(later.activity.last_activity_at, first.activity.last_activity_at, 'GETs did not count as activity');
     assert.ok(later.activity.idle_seconds >= 2);
   });
@@ -113,11 +121,11 @@ describe('auto-termination', () => {
 
     const firstBeatAt = Date.now();
     const stop = keepBeating(() => beat(editor));
-    // Without the beats after the first it would be due now; a whole pass then finds it kept alive.
-    await past(firstBeatAt + 2_000);
-    await cullerPass();
+    // Past its limit since the first beat, the culler looks at it and keeps it for the beats since.
+    const kept = await keptFor('beating', /last activity \(heartbeat\) \d+ s ago, within max_idle_seconds 2/, firstBeatAt + 2_000);
     const alive = await getWs(srv, 'beating');
     await stop();
+    assert.ok(kept.at > firstBeatAt + 2_000);
     assert.equal(alive.instance.status, 'RUNNING');
     assert.equal(alive.desired_state, 'running');
     assert.equal(alive.activity.last_activity_source, 'heartbeat');
@@ -129,9 +137,8 @@ describe('auto-termination', () => {
     const home = localHome(srv, 'probed');
     await setStatus(home, { last_user_request: 'NOW' });
     await create('probed', { enable_auto_termination: true, max_idle_seconds: 2 });
-    // The culler asks the workspace only once it is due: a probe-sourced activity says it was, and asked.
-    await waitForWs(srv, 'probed', (ws) => ws.activity.last_activity_source === 'probe', 'activity from the probe');
-    await cullerPass();
+    // The culler asks the workspace only once it is due, and keeps it for what the probe said.
+    await keptFor('probed', /last activity \(probe\)/);
     const alive = await getWs(srv, 'probed');
     assert.equal(alive.desired_state, 'running');
     assert.equal(alive.instance.status, 'RUNNING');
@@ -146,8 +153,7 @@ describe('auto-termination', () => {
     const home = localHome(srv, 'pipeline');
     await setStatus(home, { last_user_request: '2020-01-01T00:00:00Z', active_pipeline_run_count: 1 });
     await create('pipeline', { enable_auto_termination: true, max_idle_seconds: 1 });
-    await waitForWs(srv, 'pipeline', (ws) => ws.activity.last_activity_source === 'probe', 'activity from the probe');
-    await cullerPass();
+    await keptFor('pipeline', /busy: 1 pipeline run\(s\) active/);
     const alive = await getWs(srv, 'pipeline');
     assert.equal(alive.desired_state, 'running');
     assert.equal(alive.instance.status, 'RUNNING');
@@ -178,9 +184,8 @@ describe('auto-termination', () => {
     assert.equal(res.status, 201, JSON.stringify(res.body));
     await waitForWs(srv, 'cpu-busy', (ws) => ws.activity.last_activity_source === 'cpu', 'activity from CPU use', 30_000);
     const busyAt = Date.now();
-    // Past its limit since that activity, a whole pass keeps it: each pass sees the CPU used since the previous one.
-    await past(busyAt + 2_000);
-    await cullerPass();
+    // Past its limit since that activity, the culler still keeps it: each pass sees the CPU used since the previous one.
+    await keptFor('cpu-busy', /cpu/, busyAt + 2_000);
     const later = await getWs(srv, 'cpu-busy');
     assert.equal(later.desired_state, 'running');
     assert.equal(later.instance.status, 'RUNNING');
@@ -207,9 +212,11 @@ describe('auto-termination', () => {
     const offAt = Date.now();
     assert.equal(off.status, 200);
     assert.equal((await getWs(srv, 'policy')).activity.stops_at, null, 'turning it off cancels the pending stop');
-    await past(offAt + 2_000);
+    await waitForWs(srv, 'policy', (ws) => ws.activity.idle_seconds >= 2, 'idle past the limit it had');
     await cullerPass();
-    assert.equal((await getWs(srv, 'policy')).instance.status, 'RUNNING');
+    const kept = await getWs(srv, 'policy');
+    assert.equal(kept.instance.status, 'RUNNING');
+    assert.ok(Date.parse(kept.activity.last_activity_at) <= offAt, 'nothing but the policy kept it');
 
     await patch({ enable_auto_termination: true, max_idle_seconds: 1 });
     await waitForWs(srv, 'policy', stopped, 'stopped after turning it on again');

@@ -45,8 +45,14 @@ describe('failed authentication is limited per client', () => {
     assert.equal((await trusting.request('GET', '/api/workspaces', { token: viewer, headers: client })).status, 429);
     const signIn = await trusting.request('POST', '/api/session', { token: null, body: { token: viewer }, headers: client });
     assert.equal(signIn.status, 429);
-    // Readiness stays public.
-    assert.equal((await trusting.request('GET', '/api/status', { token: null, headers: client })).status, 200);
+    // Routes that declare themselves public stay open: readiness, the API document, the console page
+    // (whose answer depends on a build having made its assets: only that it is not refused counts here).
+    for (const path of ['/api/status', '/api/openapi.json']) {
+      assert.equal((await trusting.request('GET', path, { token: null, headers: client })).status, 200, path);
+    }
+    assert.notEqual((await trusting.request('GET', '/apps/workspaces', { token: null, headers: client })).status, 429);
+    // An API path no route serves is limited like one that exists, so it cannot be used to probe.
+    assert.equal((await trusting.request('GET', '/api/no-such-route', { token: viewer, headers: client })).status, 429);
 
     // Another client is not affected.
     assert.equal((await trusting.request('GET', '/api/workspaces', { token: viewer, headers: { 'x-forwarded-for': '198.51.100.2' } })).status, 200);

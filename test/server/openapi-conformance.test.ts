@@ -98,7 +98,7 @@ describe('every documented route answers as its schemas say', () => {
 
     const one = await call('GET', '/api/workspaces/{name}', { params: { name: 'conf-a' } });
     const record = (await srv.server.store.getWorkspace('conf-a'))!;
-    const [lastOperation] = await srv.server.store.listOperations('conf-a', 1);
+    const [lastOperation] = await srv.server.store.listWorkspaceOperations(record.uid, 1);
     assert.deepEqual(withoutClock(one.body.workspace), withoutClock(presentWorkspace(record, { access: 'owner', lastOperation })));
     assert.deepEqual(one.body.metadata, {});
     await call('GET', '/api/workspaces/{name}', { params: { name: 'conf-none' } }); // 404
@@ -121,7 +121,7 @@ describe('every documented route answers as its schemas say', () => {
     await call('PUT', '/api/workspaces/{name}', { params: { name: 'conf-a' }, token: viewer, body: { workspace: { action: 'resume' } } }); // 403
 
     const ops = await call('GET', '/api/workspaces/{name}/operations', { params: { name: 'conf-a' } });
-    const stored = await srv.server.store.listOperations('conf-a', 50);
+    const stored = await srv.server.store.listWorkspaceOperations(record.uid, 50);
     assert.deepEqual(ops.body.operations, stored.map((o) => presentOperation(o)));
     await call('GET', '/api/workspaces/{name}/operations', { params: { name: 'conf-a' }, token: null }); // 401
 
@@ -182,7 +182,10 @@ describe('every documented route answers as its schemas say', () => {
     await call('GET', '/api/audit', { query: '?limit=0' }); // 400
   });
 
-  test('session: sign in, whoami, sign out', async () => {
+  test('session: is there a cookie, sign in, whoami, sign out', async () => {
+    assert.deepEqual((await call('GET', '/api/session', { token: null })).body, { has_cookie: false });
+    // The cookie is only seen, not checked: a wrong one is for /api/whoami to refuse.
+    assert.deepEqual((await call('GET', '/api/session', { token: null, headers: { cookie: 'oauth_token=wsm_wrong' } })).body, { has_cookie: true });
     const signIn = await call('POST', '/api/session', { token: null, body: { token: viewer } });
     assert.deepEqual(signIn.body, { actor: 'token:test-viewer', role: 'viewer', grants: [] });
     await call('POST', '/api/session', { token: null, body: { token: 'wsm_wrong' } }); // 401
@@ -205,8 +208,8 @@ describe('every documented route answers as its schemas say', () => {
   });
 
   test('each documented route was called, and answered both a success and an error', () => {
-    // Nothing can be refused at /api/status: it is public and takes no input.
-    const noError = new Set(['GET /api/status']);
+    // Nothing can be refused at /api/status or GET /api/session: they are public and take no input.
+    const noError = new Set(['GET /api/status', 'GET /api/session']);
     const operations = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
     assert.ok(operations.length >= 20, `only ${operations.length} operations documented`);
     for (const operation of operations) {

@@ -21,6 +21,12 @@ test('/api/openapi.json describes the workspace API with its request schemas', a
   const schema = put.requestBody.content['application/json'].schema;
   assert.deepEqual(schema.properties.workspace.properties.action.enum, ['stop', 'resume', 'patch', 'add_to_ingress']);
   assert.equal(schema.properties.workspace.properties.update_workspace_settings.type, 'boolean');
+  // container_config: YAML text, or a mapping of the shape the server holds JSON objects to.
+  const [text, shape] = schema.properties.workspace.properties.container_config.anyOf;
+  assert.equal(text.type, 'string');
+  assert.equal(shape.additionalProperties, false);
+  assert.ok(['image', 'env', 'resources', 'image_tag', 'unset_env'].every((key) => key in shape.properties), Object.keys(shape.properties).join(', '));
+  assert.deepEqual(Object.keys(shape.properties.resources.properties), ['limits', 'requests']);
   assert.ok(doc.paths['/api/workspaces'].post.requestBody, 'create has a body schema');
   assert.ok(doc.components.securitySchemes.oauthToken);
 });

@@ -28,16 +28,17 @@ test('an exit on its own is FAILED with the exit code, and resume starts it agai
   assert.match(failed.status_message, /exited with code 3/);
   const ready = failed.conditions.find((c: { type: string }) => c.type === 'Ready');
   assert.equal(ready.status, 'False');
-  // Still FAILED a while later: nothing restarted it.
-  await new Promise((r) => setTimeout(r, 1500));
+  // A whole reconcile of it (resync looks at every workspace) leaves it FAILED: nothing restarts it.
   await srv.server.controller.resync();
   await srv.server.controller.drained();
   const later = await srv.request('GET', '/api/workspaces/quitter');
   assert.equal(later.body.workspace.instance.status, 'FAILED');
+  assert.equal(later.body.workspace.observed_generation, failed.observed_generation);
+  const log = join(srv.dataDir, 'workspaces', 'quitter', 'output.log');
+  assert.equal(((await readFile(log, 'utf8')).match(/^bye$/gm) ?? []).length, 1, 'it ran once');
   const resumed = await srv.request('PUT', '/api/workspaces/quitter', { body: { workspace: { action: 'resume' } } });
   assert.equal(resumed.status, 200);
   assert.equal(resumed.body.operation.action, 'resume');
   // The process ran a second time: its output shows two goodbyes.
-  const log = join(srv.dataDir, 'workspaces', 'quitter', 'output.log');
   await eventually(async () => ((await readFile(log, 'utf8')).match(/^bye$/gm) ?? []).length === 2, 10_000, 'a second run');
 });

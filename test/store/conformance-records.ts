@@ -40,7 +40,7 @@ export function operationsAndAccessConformance(withStore: WithStore): void {
       assert.equal(await store.getOperation('op-missing'), undefined);
     }));
 
-  test('listOperations is newest first; listOpenOperations is pending and running, oldest first', () =>
+  test('listWorkspaceOperations is by uid, newest first; listOpenOperations is pending and running, oldest first', () =>
     withStore(async (store) => {
       await store.insertOperation(operation('a', 'w1', { created_at: at(3), state: 'succeeded' }));
       await store.insertOperation(operation('b', 'w1', { created_at: at(1), state: 'running' }));
@@ -48,9 +48,12 @@ export function operationsAndAccessConformance(withStore: WithStore): void {
       await store.insertOperation(operation('d', 'w1', { created_at: at(4), state: 'pending' }));
       await store.insertOperation(operation('e', 'w2', { created_at: at(0), state: 'failed' }));
       const ids = (ops: { id: string }[]) => ops.map((o) => o.id);
-      assert.deepEqual(ids(await store.listOperations('w1', 10)), ['d', 'a', 'b']);
-      assert.deepEqual(ids(await store.listOperations('w1', 2)), ['d', 'a']);
-      assert.deepEqual(ids(await store.listOperations('nobody', 10)), []);
+      // An earlier workspace of the name w1: its operation is not one of this w1's.
+      await store.insertOperation(operation('f', 'w1', { created_at: at(5), state: 'succeeded', workspace_uid: 'uid-of-an-earlier-w1' }));
+      assert.deepEqual(ids(await store.listWorkspaceOperations('uid-w1', 10)), ['d', 'a', 'b']);
+      assert.deepEqual(ids(await store.listWorkspaceOperations('uid-w1', 2)), ['d', 'a']);
+      assert.deepEqual(ids(await store.listWorkspaceOperations('uid-of-an-earlier-w1', 10)), ['f']);
+      assert.deepEqual(ids(await store.listWorkspaceOperations('uid-nobody', 10)), []);
       assert.deepEqual(ids(await store.listOpenOperations()), ['b', 'c', 'd']);
       assert.deepEqual(ids(await store.listOpenOperations('w1')), ['b', 'd']);
       await store.updateOperation('b', { state: 'failed' });

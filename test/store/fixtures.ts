@@ -52,6 +52,7 @@ export function operation(id: string, workspace: string, overrides: Partial<Oper
   return {
     id,
     workspace,
+    workspace_uid: `uid-${workspace}`,
     action: 'resume',
     actor: 'token:abc',
     request: { workspace: { action: 'resume' } },

@@ -144,14 +144,14 @@ describe('SQLite specifics', () => {
   test('statements with a LIMIT carry it in their text, not as a parameter SQLite would plan anew on every run', async () => {
     const { store, statements } = await recordingStore(new BetterSqlite3(':memory:'));
     try {
-      await store.listOperations('w', 1);
+      await store.listWorkspaceOperations('w', 1);
       assert.match(statements.at(-1)!.sql, /limit 1$/);
       assert.deepEqual(statements.at(-1)!.parameters, ['w']);
       await store.listIdleCandidates(0, 200);
       assert.match(statements.at(-1)!.sql, /limit 200$/);
       await store.listWorkspaces({ limit: 50, offset: 100 });
       assert.match(statements.at(-1)!.sql, /limit 50 offset 100/);
-      await assert.rejects(store.listOperations('w', -1), /non-negative integer/);
+      await assert.rejects(store.listWorkspaceOperations('w', -1), /non-negative integer/);
       await assert.rejects(store.listWorkspaces({ limit: 1.5, offset: 0 }), /non-negative integer/);
     } finally {
       await store.close();

@@ -23,7 +23,8 @@ class TailBuffer extends Writable {
 
 /**
  * Runs `command` and returns its combined stdout and stderr. On timeout the result says so and the
- * stream is dropped; the engine has no way to kill an exec'd process, so it may run on.
+ * stream is dropped; the engine has no way to kill an exec'd process, so it may run on. An aborted
+ * `signal` drops the stream the same way and rejects with its reason.
  */
 export async function execInContainer(
   docker: Docker,
@@ -31,22 +32,32 @@ export async function execInContainer(
   command: string[],
   env: string[],
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<ExecResult> {
   const started = Date.now();
-  const exec = await container.exec({ Cmd: command, Env: env, AttachStdout: true, AttachStderr: true, AttachStdin: false });
-  const stream = await exec.start({ hijack: true, stdin: false });
+  const abortable = signal ? { abortSignal: signal } : {};
+  const exec = await container.exec({ Cmd: command, Env: env, AttachStdout: true, AttachStderr: true, AttachStdin: false, ...abortable });
+  const stream = await exec.start({ hijack: true, stdin: false, ...abortable });
   const output = new TailBuffer();
   docker.modem.demuxStream(stream, output, output);
 
-  const timedOut = await new Promise<boolean>((resolve) => {
+  const timedOut = await new Promise<boolean>((resolve, reject) => {
     const timer = setTimeout(() => {
       stream.destroy();
       resolve(true);
     }, timeoutMs);
+    const aborted = () => {
+      clearTimeout(timer);
+      stream.destroy();
+      reject(signal!.reason);
+    };
     const finish = () => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', aborted);
       resolve(false);
     };
+    if (signal?.aborted) return aborted();
+    signal?.addEventListener('abort', aborted, { once: true });
     stream.on('end', finish);
     stream.on('close', finish);
     stream.on('error', finish);
@@ -56,7 +67,7 @@ export async function execInContainer(
   if (!timedOut) {
     // The stream can end a moment before the engine records the exit code.
     for (let i = 0; i < 50; i++) {
-      const info = await exec.inspect();
+      const info = await exec.inspect(abortable);
       if (!info.Running && info.ExitCode !== null && info.ExitCode !== undefined) {
         exitCode = info.ExitCode;
         break;

@@ -180,16 +180,16 @@ export class DockerRuntime implements Runtime {
     }, signal);
   }
 
-  async listInstances(): Promise<string[]> {
+  async listInstances(signal?: AbortSignal): Promise<string[]> {
     return this.engine(async () => {
-      const containers = await this.docker.listContainers({ all: true, filters: { label: this.labelFilters() } });
+      const containers = await this.docker.listContainers({ all: true, filters: { label: this.labelFilters() }, ...abortable(signal) });
       const names = new Set<string>();
       for (const c of containers) {
         const name = c.Labels?.[WORKSPACE_LABEL];
         if (name) names.add(name);
       }
       return [...names].sort();
-    });
+    }, signal);
   }
 
   watch(onChange: (name: string) => void): () => void {
@@ -209,7 +209,7 @@ export class DockerRuntime implements Runtime {
       if (!info) throw new Error(`container ${containerName(ws.name)} not found`);
       if (info.State.Status !== 'running') throw new Error(`container ${containerName(ws.name)} is not running (${info.State.Status})`);
       const env = ws.env.map((e) => `${e.name}=${e.value}`);
-      return execInContainer(this.docker, this.docker.getContainer(info.Id), command, env, timeoutMs);
+      return execInContainer(this.docker, this.docker.getContainer(info.Id), command, env, timeoutMs, signal);
     }, signal);
   }
 
@@ -231,8 +231,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async usage(ws: RuntimeWorkspace, signal?: AbortSignal): Promise<UsageSample | undefined> {
-    signal?.throwIfAborted();
-    return this.engine(() => containerUsage(this.docker, containerName(ws.name)));
+    return this.engine(() => containerUsage(this.docker, containerName(ws.name), signal), signal);
   }
 
   async close(): Promise<void> {

@@ -9,11 +9,12 @@ interface StatsBody {
   networks?: Record<string, { rx_bytes?: number; tx_bytes?: number }>;
 }
 
-export async function containerUsage(docker: Docker, containerName: string): Promise<UsageSample | undefined> {
+export async function containerUsage(docker: Docker, containerName: string, signal?: AbortSignal): Promise<UsageSample | undefined> {
   let stats: StatsBody;
   try {
     // one-shot: answer at once instead of waiting for a second CPU reading (engine API 1.41+).
-    stats = (await docker.getContainer(containerName).stats({ stream: false, 'one-shot': true } as { stream: false })) as StatsBody;
+    const options = { stream: false, 'one-shot': true, ...(signal ? { abortSignal: signal } : {}) } as { stream: false };
+    stats = (await docker.getContainer(containerName).stats(options)) as StatsBody;
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;

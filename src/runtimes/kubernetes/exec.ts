@@ -12,7 +12,9 @@ function exitCodeOf(status: V1Status): number {
   return Number.isInteger(code) ? code : 1;
 }
 
-export async function execInPod(kc: KubeConfig, namespace: string, pod: string, container: string, command: string[], timeoutMs: number): Promise<ExecResult> {
+/** Ends at `timeoutMs` (timed_out) or, with the signal's reason, once `signal` aborts; the socket is closed either way. */
+export async function execInPod(kc: KubeConfig, namespace: string, pod: string, container: string, command: string[], timeoutMs: number, signal?: AbortSignal): Promise<ExecResult> {
+  signal?.throwIfAborted();
   const started = Date.now();
   let output = '';
   const sink = new Writable({
@@ -27,8 +29,17 @@ export async function execInPod(kc: KubeConfig, namespace: string, pod: string, 
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', aborted);
       resolve({ ...result, output, duration_ms: Date.now() - started });
     };
+    const aborted = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket?.close();
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', aborted, { once: true });
     let socket: { close(): void } | undefined;
     const timer = setTimeout(() => {
       socket?.close();
@@ -38,6 +49,7 @@ export async function execInPod(kc: KubeConfig, namespace: string, pod: string, 
       .exec(namespace, pod, container, command, sink, sink, null, false, (status) => finish({ exit_code: exitCodeOf(status), timed_out: false }))
       .then((ws) => {
         socket = ws;
+        if (settled) return ws.close();
         // A socket that closes without a status never told us how the command ended.
         ws.on('close', () => finish({ exit_code: -1, timed_out: false }));
       })
@@ -45,6 +57,7 @@ export async function execInPod(kc: KubeConfig, namespace: string, pod: string, 
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        signal?.removeEventListener('abort', aborted);
         reject(new Error(`exec in pod ${namespace}/${pod} failed: ${(err as Error).message}`));
       });
   });

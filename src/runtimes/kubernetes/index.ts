@@ -187,11 +187,12 @@ export class KubernetesRuntime implements Runtime {
     return url ? { ...withRepair, url } : withRepair;
   }
 
-  async listInstances(): Promise<string[]> {
+  async listInstances(signal?: AbortSignal): Promise<string[]> {
     const found = new Set<string>();
+    const api = this.apiFor(signal);
     for (const namespace of this.namespaces) {
-      const list = await this.api.call({ verb: 'list', resource: 'statefulsets', namespace }, (o) =>
-        this.api.apps.listNamespacedStatefulSet({ namespace, labelSelector: ownedSelector(this.defaults.installation) }, o),
+      const list = await api.call({ verb: 'list', resource: 'statefulsets', namespace }, (o) =>
+        api.apps.listNamespacedStatefulSet({ namespace, labelSelector: ownedSelector(this.defaults.installation) }, o),
       );
       for (const sts of list.items) {
         const app = sts.metadata?.labels?.app;
@@ -216,18 +217,17 @@ export class KubernetesRuntime implements Runtime {
   }
 
   async exec(ws: RuntimeWorkspace, command: string[], timeoutMs: number, signal?: AbortSignal): Promise<ExecResult> {
-    signal?.throwIfAborted();
-    return execInPod(this.kc, this.ns(ws), names.pod(ws.name), names.container(ws.name), command, timeoutMs);
+    return execInPod(this.kc, this.ns(ws), names.pod(ws.name), names.container(ws.name), command, timeoutMs, signal);
   }
 
   /** What the postStart hook of the current container recorded (its file, or the kubelet's failure event). */
-  async readPostStart(ws: RuntimeWorkspace): Promise<PostStartRecord | undefined> {
-    return readPostStartRecord(this.api, this.ns(ws), names.pod(ws.name), names.container(ws.name));
+  async readPostStart(ws: RuntimeWorkspace, signal?: AbortSignal): Promise<PostStartRecord | undefined> {
+    return readPostStartRecord(this.apiFor(signal), this.ns(ws), names.pod(ws.name), names.container(ws.name), signal);
   }
 
   /** Through the API server's pod proxy: the control plane need not reach pod or ClusterIP addresses. */
-  async httpGet(ws: RuntimeWorkspace, path: string, timeoutMs: number): Promise<HttpAnswer> {
-    return proxyGet(this.kc, this.ns(ws), names.pod(ws.name), ws.container.port ?? MAGE_PORT, path, timeoutMs);
+  async httpGet(ws: RuntimeWorkspace, path: string, timeoutMs: number, signal?: AbortSignal): Promise<HttpAnswer> {
+    return proxyGet(this.kc, this.ns(ws), names.pod(ws.name), ws.container.port ?? MAGE_PORT, path, timeoutMs, signal);
   }
 
   async close(): Promise<void> {

@@ -12,7 +12,8 @@ const MAX_BODY = 1024 * 1024;
 const READ_TIMEOUT_MS = 10_000;
 
 /** GET `path` on `port` of the pod, through /api/v1/namespaces/{ns}/pods/{pod}:{port}/proxy. */
-export async function proxyGet(kc: KubeConfig, namespace: string, pod: string, port: number, path: string, timeoutMs: number): Promise<HttpAnswer> {
+export async function proxyGet(kc: KubeConfig, namespace: string, pod: string, port: number, path: string, timeoutMs: number, signal?: AbortSignal): Promise<HttpAnswer> {
+  signal?.throwIfAborted();
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('the kubeconfig names no cluster');
   const rel = path.startsWith('/') ? path : `/${path}`;
@@ -26,6 +27,7 @@ export async function proxyGet(kc: KubeConfig, namespace: string, pod: string, p
       if (done) return;
       done = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', aborted);
       if (err) reject(err);
       else resolve(answer!);
     };
@@ -47,6 +49,11 @@ export async function proxyGet(kc: KubeConfig, namespace: string, pod: string, p
       res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', (err) => finish(err));
     });
+    const aborted = () => {
+      req.destroy();
+      finish(signal!.reason instanceof Error ? signal!.reason : new Error(String(signal!.reason)));
+    };
+    signal?.addEventListener('abort', aborted, { once: true });
     req.on('error', (err) => finish(new Error(`API server proxy to pod ${namespace}/${pod}: ${err.message}`)));
     req.end();
   });
@@ -63,13 +70,13 @@ function eventTime(e: CoreV1Event): number {
  * container runs, else (the kubelet killed it: fail_on_error) the newest FailedPostStartHook event of
  * this pod. Undefined when neither exists yet.
  */
-export async function readPostStartRecord(api: KubeApi, namespace: string, podName: string, container: string): Promise<PostStartRecord | undefined> {
+export async function readPostStartRecord(api: KubeApi, namespace: string, podName: string, container: string, signal?: AbortSignal): Promise<PostStartRecord | undefined> {
   const pod: V1Pod | undefined = await api.read({ verb: 'get', resource: `pod ${podName}`, namespace }, (o) => api.core.readNamespacedPod({ name: podName, namespace }, o));
   const uid = pod?.metadata?.uid;
   if (!pod || !uid || pod.metadata?.deletionTimestamp) return undefined;
   const main = pod.status?.containerStatuses?.find((s) => s.name === container);
   if (main?.state?.running) {
-    const r = await execInPod(api.kc, namespace, podName, container, ['cat', POST_START_RESULT_PATH], READ_TIMEOUT_MS);
+    const r = await execInPod(api.kc, namespace, podName, container, ['cat', POST_START_RESULT_PATH], READ_TIMEOUT_MS, signal);
     const record = r.exit_code === 0 ? parseRecord(r.output, `${uid}/${main.restartCount ?? 0}`) : undefined;
     if (record) return record;
   }

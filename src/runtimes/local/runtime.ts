@@ -132,7 +132,8 @@ export class LocalRuntime implements Runtime {
     return { at: Date.now(), cpu_seconds: groupCpuSeconds(state.pgid ?? state.pid!) };
   }
 
-  async listInstances(): Promise<string[]> {
+  async listInstances(signal?: AbortSignal): Promise<string[]> {
+    signal?.throwIfAborted();
     let entries: string[];
     try {
       entries = await readdir(this.rootDir);

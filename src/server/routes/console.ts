@@ -15,6 +15,7 @@ export const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../../../dist/console/
 const ASSETS: Record<string, string> = {
   'console.js': 'text/javascript; charset=utf-8',
   'console.css': 'text/css; charset=utf-8',
+  'favicon.svg': 'image/svg+xml',
 };
 
 // Scripts and styles come only from wsm itself: no inline script, no CDN.
@@ -27,6 +28,7 @@ function shell(version: string): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Workspaces · wsm</title>
+<link rel="icon" href="/apps/workspaces/assets/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/apps/workspaces/assets/console.css?v=${encodeURIComponent(version)}">
 <script type="module" src="/apps/workspaces/assets/console.js?v=${encodeURIComponent(version)}"></script>
 </head>
@@ -41,7 +43,7 @@ const PAGE = { hide: true, response: { 200: textBody('text/html', 'The console p
 const ASSET = {
   hide: true,
   params: Type.Object({ file: Type.String() }),
-  response: { 200: { description: 'console.js or console.css', content: Object.fromEntries(Object.values(ASSETS).map((type) => [type, { schema: Type.String() }])) }, ...ERRORS },
+  response: { 200: { description: 'console.js, console.css or favicon.svg', content: Object.fromEntries(Object.values(ASSETS).map((type) => [type, { schema: Type.String() }])) }, ...ERRORS },
 };
 
 // The page and its assets are public: they hold no data, and the page signs in through the API.
@@ -70,6 +72,8 @@ export async function consoleRoutes(app: WsmApp, ctx: ServerContext, options: { 
   app.get('/apps/workspaces', { config: { auth: 'public' }, schema: PAGE }, page);
   app.get('/apps/workspaces/', { config: { auth: 'public' }, schema: PAGE }, page);
   app.get('/', { config: { auth: 'public' }, schema: { hide: true, response: { 302: NoBody, ...ERRORS } } }, async (_req, reply) => reply.redirect('/apps/workspaces'));
+  // Browsers ask for /favicon.ico on any page of the origin (an API answer opened in a tab, too).
+  app.get('/favicon.ico', { config: { auth: 'public' }, schema: { hide: true, response: { 302: NoBody, ...ERRORS } } }, async (_req, reply) => reply.redirect('/apps/workspaces/assets/favicon.svg'));
 
   app.get('/apps/workspaces/assets/:file', { config: { auth: 'public' }, schema: ASSET }, async (req, reply) => {
     const { file } = req.params;

@@ -2,10 +2,15 @@
 // and /api/whoami tells the page which buttons the role may use.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { SESSION_COOKIE, type Principal } from '../auth.js';
+import { SESSION_COOKIE, credentialSource, type Principal } from '../auth.js';
 import { principalOf } from '../auth-hook.js';
 import type { ServerContext, WsmApp } from '../context.js';
 import { Caller, ERRORS, NoBody } from '../responses.js';
+
+const SessionCookie = Type.Object(
+  { has_cookie: Type.Boolean({ description: 'true when the request carries the oauth_token cookie, valid or not' }) },
+  { description: 'Whether there is a session to check' },
+);
 
 const SessionBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false });
 
@@ -24,8 +29,9 @@ export function describePrincipal(p: Principal) {
 
 export async function sessionRoutes(app: WsmApp, ctx: ServerContext): Promise<void> {
   // Public: the token to check is in the body, and a stale cookie must not stand in the way of a new one.
+  // It is a token check all the same, so a client past its limit of failures is refused here too.
   const signIn = { body: SessionBody, tags: ['session'], summary: 'Sign in: validates a token and keeps it in the oauth_token cookie', response: { 200: Caller, ...ERRORS } };
-  app.post('/api/session', { config: { auth: 'public' }, schema: signIn }, async (req, reply) => {
+  app.post('/api/session', { config: { auth: 'public', checksToken: true }, schema: signIn }, async (req, reply) => {
     const principal = await ctx.auth.verify(req.body.token);
     setSessionCookie(req, reply, req.body.token);
     return describePrincipal(principal);
@@ -36,6 +42,12 @@ export async function sessionRoutes(app: WsmApp, ctx: ServerContext): Promise<vo
     setSessionCookie(req, reply, '', 0);
     return reply.status(204).send(null);
   });
+
+  // The console's first question on a page load: without a cookie it shows sign-in at once, instead of
+  // asking /api/whoami for a 401 that the browser logs as a failed request. The cookie's token is not
+  // checked here (that is /api/whoami's, behind the limit on failed tokens), so this tells nothing about tokens.
+  const cookieState = { tags: ['session'], summary: 'Whether the request carries the session cookie (not whether its token is valid)', response: { 200: SessionCookie, ...ERRORS } };
+  app.get('/api/session', { config: { auth: 'public' }, schema: cookieState }, async (req) => ({ has_cookie: credentialSource(req) === 'cookie' }));
 
   const whoami = { tags: ['session'], summary: 'The caller: actor, role and per-workspace grants', response: { 200: Caller, ...ERRORS } };
   app.get('/api/whoami', { config: { auth: 'signed-in' }, schema: whoami }, async (req) => describePrincipal(principalOf(req)));

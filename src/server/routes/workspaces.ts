@@ -1,7 +1,7 @@
 // /api/workspaces: the Mage Pro workspace API.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { WsmError } from '../../core/errors.js';
+import { WsmError, notFound } from '../../core/errors.js';
 import { CLUSTER_TYPES, INSTANCE_STATUSES, type ClusterType, type InstanceStatus } from '../../core/types.js';
 import type { ActionResult } from '../../app/workspace-actions.js';
 import type { ConfigAccess } from '../../core/container-config-access.js';
@@ -12,6 +12,7 @@ import { ERRORS, OperationEnvelope, OperationList, WorkspaceChange, WorkspaceEnv
 import { ActionBody, CreateWorkspaceBody, DeleteQuery, ListQuery, WorkspaceParams } from '../schemas.js';
 import type { ServerContext, WsmApp } from '../context.js';
 import { withIdempotency } from '../idempotency.js';
+import { untilClientGone } from '../client-gone.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -36,6 +37,9 @@ function pathName(req: FastifyRequest): string | undefined {
 }
 
 const OperationParams = Type.Object({ id: Type.String() });
+
+const isClusterType = (s: string | undefined): s is ClusterType => CLUSTER_TYPES.some((t) => t === s);
+const isInstanceStatus = (s: string): s is InstanceStatus => INSTANCE_STATUSES.some((t) => t === s);
 
 function splitList(value: string | undefined): string[] {
   return value ? value.split(',').map((s) => s.trim()).filter(Boolean) : [];
@@ -80,11 +84,12 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     const principal = principalOf(req);
     const q = req.query;
     const clusterType = q.cluster_type?.toLowerCase();
-    if (clusterType !== undefined && !CLUSTER_TYPES.includes(clusterType as ClusterType)) {
+    if (clusterType !== undefined && !isClusterType(clusterType)) {
       throw new WsmError('validation_error', `cluster_type: must be one of ${CLUSTER_TYPES.join(', ')}`, [{ field: 'cluster_type', message: `must be one of ${CLUSTER_TYPES.join(', ')}` }]);
     }
-    const statuses = splitList(q.status).map((s) => s.toUpperCase());
-    const badStatus = statuses.find((s) => !INSTANCE_STATUSES.includes(s as InstanceStatus));
+    const asked = splitList(q.status).map((s) => s.toUpperCase());
+    const statuses = asked.filter(isInstanceStatus);
+    const badStatus = asked.find((s) => !isInstanceStatus(s));
     if (badStatus) {
       throw new WsmError('validation_error', `status: ${badStatus} is not a status; use ${INSTANCE_STATUSES.join(', ')}`, [{ field: 'status', message: `must be a comma-separated list of ${INSTANCE_STATUSES.join(', ')}` }]);
     }
@@ -94,8 +99,8 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     const limit = q.limit ?? 100;
     const offset = q.offset ?? 0;
     const page = await store.listWorkspaces({
-      cluster_type: clusterType as ClusterType | undefined,
-      status: statuses.length > 0 ? (statuses as InstanceStatus[]) : undefined,
+      cluster_type: isClusterType(clusterType) ? clusterType : undefined,
+      status: statuses.length > 0 ? statuses : undefined,
       namespace: namespaces.length > 0 ? namespaces : undefined,
       search: q.q,
       names,
@@ -124,7 +129,7 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     const principal = principalOf(req);
     const body = req.body;
     return withIdempotency(ctx, req, reply, principal, async () => {
-      const result = await actions.create(body.workspace, { actor: principal.actor, requestId: req.id, configAccess: configAccessOf(principal) });
+      const result = await actions.create(body.workspace, { actor: principal.actor, requestId: req.id, configAccess: configAccessOf(principal), signal: untilClientGone(reply) });
       return answer(reply, principal, result, 201);
     });
   });
@@ -135,7 +140,7 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     const { name } = req.params;
     const ws = await store.getWorkspace(name);
     if (!ws) throw new WsmError('not_found', `Workspace ${name} does not exist.`);
-    const [lastOperation] = await store.listOperations(name, 1);
+    const [lastOperation] = await store.listWorkspaceOperations(ws.uid, 1);
     reply.header('etag', etag(ws));
     return { workspace: presentWorkspace(ws, { access: roleOn(principal, name), lastOperation }), metadata: {} };
   });
@@ -147,7 +152,7 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     const { name } = req.params;
     const body = req.body;
     return withIdempotency(ctx, req, reply, principal, async () => {
-      const result = await actions.act(name, body.workspace, { actor: principal.actor, requestId: req.id, ifMatch: parseIfMatch(req), configAccess: configAccessOf(principal) });
+      const result = await actions.act(name, body.workspace, { actor: principal.actor, requestId: req.id, ifMatch: parseIfMatch(req), configAccess: configAccessOf(principal), signal: untilClientGone(reply) });
       return answer(reply, principal, result);
     });
   });
@@ -158,14 +163,17 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     const principal = principalOf(req);
     const { name } = req.params;
     const q = req.query;
-    const result = await actions.remove(name, q.delete_volume ?? false, { actor: principal.actor, requestId: req.id, ifMatch: parseIfMatch(req) });
+    const result = await actions.remove(name, q.delete_volume ?? false, { actor: principal.actor, requestId: req.id, ifMatch: parseIfMatch(req), signal: untilClientGone(reply) });
     const { status, body } = answer(reply, principal, result);
     return reply.status(status).send(body);
   });
 
   const operations = { params: WorkspaceParams, tags: ['workspaces'], summary: 'Recent operations of a workspace', response: { 200: OperationList, ...ERRORS } };
   app.get('/api/workspaces/:name/operations', { config: { auth: 'viewer' }, schema: operations }, async (req) => {
-    const ops = await store.listOperations(req.params.name, 50);
+    const { name } = req.params;
+    const ws = await store.getWorkspace(name);
+    if (!ws) throw notFound(name);
+    const ops = await store.listWorkspaceOperations(ws.uid, 50);
     return { operations: ops.map(presentOperation).filter((op) => op !== null), metadata: { count: ops.length } };
   });
 

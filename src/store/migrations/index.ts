@@ -7,6 +7,7 @@ import { idleColumnsMigration } from './0002-idle-columns.js';
 import { leanIndexesMigration } from './0003-lean-indexes.js';
 import { workspaceUidMigration } from './0004-workspace-uid.js';
 import { workspaceRevisionMigration } from './0005-workspace-revision.js';
+import { operationWorkspaceUidMigration } from './0006-operation-workspace-uid.js';
 
 export function migrationProvider(dialect: SqlDialect): MigrationProvider {
   const migrations: Record<string, Migration> = {
@@ -15,6 +16,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
     '0003-lean-indexes': leanIndexesMigration(),
     '0004-workspace-uid': workspaceUidMigration(),
     '0005-workspace-revision': workspaceRevisionMigration(dialect),
+    '0006-operation-workspace-uid': operationWorkspaceUidMigration(),
   };
   return { getMigrations: async () => migrations };
 }

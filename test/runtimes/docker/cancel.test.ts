@@ -45,4 +45,13 @@ describe('DockerRuntime: cancellation through the signal', { skip: dockerSkipRea
     setTimeout(() => cancel.abort(new Error('reconcile cancelled')), 1_000);
     await assert.rejects(stopping, (err) => err === cancel.signal.reason);
   });
+
+  test('an exec cancelled while its command runs ends with the reason, not at its timeout', { timeout: 40_000 }, async () => {
+    const ws = testWorkspace(uniqueName(runId, 'exec'), { container: { command: ['sh', '-c', 'while true; do sleep 1; done'] } });
+    assert.equal((await rt.apply(ws, new AbortController().signal)).status, 'RUNNING');
+    const cancel = new AbortController();
+    const running = rt.exec(ws, ['sh', '-c', 'echo started; sleep 600'], 600_000, cancel.signal);
+    setTimeout(() => cancel.abort(new Error('reconcile cancelled')), 1_000);
+    await assert.rejects(running, (err) => err === cancel.signal.reason);
+  });
 });

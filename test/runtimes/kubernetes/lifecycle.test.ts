@@ -61,6 +61,17 @@ describe('Kubernetes lifecycle through the API server', () => {
     }
   });
 
+  test('httpGet ends when its signal aborts, with the signal\'s reason, long before its own timeout', async () => {
+    const ws = workspace('abandoned');
+    await applyUntil(h.runtime, ws, 'RUNNING');
+    h.fake.failNext({ method: 'GET', path: '/api/v1/namespaces/team/pods/abandoned-0:6789/proxy/' }, { hang: true });
+    const caller = new AbortController();
+    const asked = h.runtime.httpGet(ws, '/', 600_000, caller.signal);
+    await eventually(() => h.fake.requests.some((r) => r.path === '/api/v1/namespaces/team/pods/abandoned-0:6789/proxy/'), 'the proxied request to arrive');
+    caller.abort(new Error('the reconcile deadline passed'));
+    await assert.rejects(asked, /the reconcile deadline passed/);
+  });
+
   test('readPostStart: nothing before a run; the record the hook left while the container runs', async () => {
     const ws = workspace('poststart', { lifecycle: lifecycle({ command: ['sh', '-c', 'echo "a\tb \\\\ \\"c\\""; exit 0'] }) });
     assert.equal(await h.runtime.readPostStart(ws), undefined, 'no pod, no record');
