@@ -8,19 +8,19 @@ import type { WorkspaceView } from './workspace-view.js';
 
 export type Change = { kind: 'sync' } | { kind: 'workspace'; workspace: WorkspaceView } | { kind: 'deleted'; name: string };
 
-/** Reconnecting gives up after this many tries in a row that could not connect. */
-const RECONNECT_TRIES = 10;
+/** Reconnecting gives up when the server could not be reached for this long (a restart takes seconds). */
+const RECONNECT_FOR_MS = 30_000;
 const RECONNECT_DELAY_MS = 1_000;
 
 export async function* workspaceChanges(client: ApiClient, signal: AbortSignal): AsyncGenerator<Change> {
   let lastId: string | undefined;
-  let failures = 0;
+  let unreachableSince: number | undefined;
   while (!signal.aborted) {
     // A resumed stream replays what was missed; one that cannot be resumed says `reset`.
     const resuming = lastId !== undefined;
     try {
       for await (const e of client.events(signal, lastId)) {
-        failures = 0;
+        unreachableSince = undefined;
         if (e.id) lastId = e.id;
         if ((e.event === 'connected' && !resuming) || e.event === 'reset') yield { kind: 'sync' };
         else if (e.event === 'workspace') yield { kind: 'workspace', workspace: e.data as WorkspaceView };
@@ -32,7 +32,9 @@ export async function* workspaceChanges(client: ApiClient, signal: AbortSignal):
       }
     } catch (err) {
       if (signal.aborted) return;
-      if (!(err instanceof CliError) || err.exitCode !== EXIT.unreachable || ++failures >= RECONNECT_TRIES) throw err;
+      if (!(err instanceof CliError) || err.exitCode !== EXIT.unreachable) throw err;
+      unreachableSince ??= Date.now();
+      if (Date.now() - unreachableSince > RECONNECT_FOR_MS) throw err;
     }
     if (signal.aborted) return;
     await new Promise((r) => setTimeout(r, RECONNECT_DELAY_MS));

@@ -1,5 +1,8 @@
 // Reads a text/event-stream answer into events: `connected` once (the server's first block carries
-// only an id), then one item per event block. Comments (heartbeats) are skipped.
+// only an id), then one item per event block. Comments (heartbeats) are skipped. A stream cut off
+// (the server went away) is an unreachable server, which the caller may wait out.
+import { CliError, EXIT } from './errors.js';
+
 export type ServerEvent =
   | { event: 'connected'; id?: string }
   | { event: 'workspace' | 'deleted' | 'operation' | 'reset' | 'auth' | string; id?: string; data: any };
@@ -44,7 +47,8 @@ export async function* readEvents(res: Response, signal: AbortSignal): AsyncGene
       }
     }
   } catch (err) {
-    // Leaving (a deadline, Ctrl-C) ends the stream; anything else is the caller's to hear about.
-    if (!signal.aborted) throw err;
+    // Leaving (a deadline, Ctrl-C) ends the stream quietly.
+    if (signal.aborted) return;
+    throw new CliError(`the event stream was cut off (${err instanceof Error ? err.message : String(err)})`, EXIT.unreachable);
   }
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deleteAllWorkspaces, runWsm, startServeProcess, startWsm, type Run, type RunOptions, type ServeProcess } from '../support/built-cli.js';
+import { deleteAllWorkspaces, freePort, runWsm, startServeProcess, startWsm, type Run, type RunOptions, type ServeProcess } from '../support/built-cli.js';
 import { localContainerConfig, request } from '../support/server.js';
 
 let srv: ServeProcess;
@@ -88,6 +88,27 @@ describe('wsm ws watch', () => {
     } finally {
       await watch.stop();
       await one.stop();
+    }
+  });
+
+  test('carries on across a restart of the server', async () => {
+    const port = await freePort();
+    const dataDir = join(dir, 'restarting');
+    let server = await startServeProcess(dataDir, {}, port);
+    const token = server.ownerToken();
+    const watch = startWsm(['ws', 'watch'], { env: { WSM_URL: server.url, WSM_TOKEN: token }, cwd: dir });
+    try {
+      await watch.waitFor(/^NAME\s/);
+      assert.equal(await server.stop(), 0);
+      server = await startServeProcess(dataDir, {}, port);
+      const created = await request(server.url, 'POST', '/api/workspaces', { defaultToken: token, body: { workspace: { name: 'after-restart', container_config: localContainerConfig() } } });
+      assert.equal(created.status, 201);
+      await watch.waitFor(/^after-restart\s+(PENDING|RUNNING)\s/m, 60_000);
+      assert.equal(watch.child.exitCode, null, watch.stderr());
+    } finally {
+      await watch.stop();
+      await deleteAllWorkspaces(server.url, token).catch(() => {});
+      await server.stop();
     }
   });
 });

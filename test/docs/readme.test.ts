@@ -7,10 +7,9 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { childEnv, deleteAllWorkspaces, ensureBuilt, ROOT } from '../support/built-cli.js';
+import { childEnv, deleteAllWorkspaces, ensureBuilt, freePort, ROOT } from '../support/built-cli.js';
 
 const SKIP_MARK = /<!-- not run by test\/docs\/readme\.test\.ts: [^>]+-->\s*$/;
 
@@ -22,17 +21,6 @@ function runnableBlocks(markdown: string): string[] {
     if (!SKIP_MARK.test(markdown.slice(0, m.index))) blocks.push(m[1]!);
   }
   return blocks;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 let dir: string | undefined;

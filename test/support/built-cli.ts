@@ -4,6 +4,7 @@
 // that test files running at the same time share.
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -161,8 +162,8 @@ export interface ServeProcess {
 }
 
 /** `wsm serve` as its own process on a free port, ready when this resolves. */
-export async function startServeProcess(dataDir: string, env: Record<string, string | undefined> = {}): Promise<ServeProcess> {
-  const run = startWsm(['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--cluster-type', 'local'], {
+export async function startServeProcess(dataDir: string, env: Record<string, string | undefined> = {}, port = 0): Promise<ServeProcess> {
+  const run = startWsm(['serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--cluster-type', 'local'], {
     env: { WSM_ADMIN_TOKEN: undefined, WSM_STOP_GRACE_SECONDS: '2', WSM_LOG_LEVEL: 'info', ...env },
   });
   const [, url] = await run.waitFor(/"msg":"wsm is ready".*?"url":"([^"]+)"|"url":"([^"]+)".*?"msg":"wsm is ready"/, 60_000).then((m) => [m[0], m[1] ?? m[2]]);
@@ -188,4 +189,16 @@ export async function deleteAllWorkspaces(url: string, token: string): Promise<v
     if (Date.now() > until) throw new Error('workspaces were still there a minute after their delete');
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** A loopback port nothing listens on now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
