@@ -1,12 +1,14 @@
 // Wires `wsm serve` to the process: flags, signals, exit codes.
 import type { Command } from 'commander';
 import { ConfigError, resolveServeConfig, type ServeFlags } from './config.js';
-import { startServer } from './serve.js';
+import { firstRunNotice } from './first-run.js';
 
 export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('run the control plane: the HTTP API, the console and the controller')
+    // The program's flags are the API client's; the server has its own.
+    .configureHelp({ showGlobalOptions: false })
     .option('--host <host>', 'address to listen on (WSM_HOST, default 127.0.0.1)')
     .option('--port <port>', 'port to listen on (WSM_PORT, default 6789)')
     .option('--data-dir <dir>', 'where the SQLite store and local workspaces live (WSM_DATA_DIR, default ./.wsm)')
@@ -31,7 +33,10 @@ export function registerServe(program: Command): void {
         }
         throw err;
       }
+      // Loaded here: the server pulls in every runtime's client, which the other commands never need.
+      const { startServer } = await import('./serve.js');
       const server = await startServer(config);
+      if (server.ownerTokenFile) process.stderr.write(firstRunNotice(server.ownerTokenFile, server.url));
       const shutdown = (signal: string) => {
         server.app.log.info({ signal }, 'shutting down: finishing requests in flight; workspaces keep running');
         const force = setTimeout(() => process.exit(1), 30_000);

@@ -20,6 +20,7 @@ import { buildApp } from '../server/app.js';
 import { Authenticator } from '../server/auth.js';
 import { startIdempotencyCleanup } from '../server/idempotency.js';
 import type { ServeConfig } from './config.js';
+import { ensureOwnerToken } from './first-run.js';
 import { localIsolation, protectDataDir, protectStoreFiles, sqliteFiles, type LocalIsolation } from './local-isolation.js';
 import { VERSION } from './version.js';
 import { ReadinessChecker, WsmMetrics } from '../metrics/index.js';
@@ -43,6 +44,8 @@ export interface RunningServer {
   metrics: WsmMetrics;
   /** The separate metrics port's URL, when --metrics-port is set. */
   metricsUrl?: string;
+  /** Set on the first start: the file the new owner token's secret was written to. */
+  ownerTokenFile?: string;
   /** Stops accepting requests, finishes those in flight, and leaves workspaces running. */
   close(): Promise<void>;
 }
@@ -154,6 +157,8 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   // Opening made the -wal and -shm files; SQLite gave them the main file's mode, this makes sure of it.
   if (!config.databaseUrl) await protectStoreFiles(sqlite.all);
   const installation = await installationOf(store, config, logger);
+  // Before listening: once the server answers, the file is there to read.
+  const ownerTokenFile = await ensureOwnerToken(store, config.dataDir, Boolean(config.adminToken));
   const engines = options.runtimes ?? (await createRuntimes(config, installation, isolation, logger));
   const metrics = new WsmMetrics({ store, version: VERSION, clusterTypes: [...engines.keys()], workspaceLabels: config.metrics.workspaceLabels, reportsStoreSeries: options.reportsStoreSeries });
   const runtimes = metrics.instrument(engines);
@@ -228,6 +233,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   const localUsers = isolation.uidRange ? `${isolation.uidRange.first}-${isolation.uidRange.last}` : 'the server\'s own (single-tenant)';
   logger.info({ url, metricsUrl: metricsListener?.url, clusterTypes: [...runtimes.keys()], dataDir: config.dataDir, hooksDir: config.hooksDir, installation, localUsers }, 'wsm is ready');
+  if (ownerTokenFile) logger.info({ ownerTokenFile }, 'first start: an owner token was made; its secret is in this file');
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -241,5 +247,5 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       for (const runtime of runtimes.values()) await runtime.close();
       await store.close();
     })());
-  return { app, url, store, controller, actions, culler, metrics, metricsUrl: metricsListener?.url, close };
+  return { app, url, store, controller, actions, culler, metrics, metricsUrl: metricsListener?.url, ownerTokenFile, close };
 }
