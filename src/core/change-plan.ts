@@ -58,7 +58,7 @@ const CONTAINER_EFFECTS: Record<Exclude<keyof ContainerConfig, 'env' | 'image' |
   command: col('restart', 'recreate', 'recreate'),
   args: col('restart', 'recreate', 'recreate'),
   working_dir: col('restart', 'recreate', 'recreate'),
-  restart_policy: col('none', 'recreate', 'none'),
+  restart_policy: col('live', 'live', 'live'),
   image_pull_policy: col('none', 'deferred', 'recreate'),
   image_pull_secrets: col('none', 'none', 'recreate'),
   volumes: col('none', 'recreate', 'none'),

@@ -36,6 +36,7 @@ export function instrumentRuntime(inner: Runtime, families: Families): Runtime {
   };
   // Readiness' check, not work the controller asks for: passed through untimed.
   if (inner.ping) wrapped.ping = inner.ping.bind(inner);
+  if (inner.dryRunApply) wrapped.dryRunApply = timed('dry_run_apply', bound('dryRunApply') as NonNullable<Runtime['dryRunApply']>);
   if (inner.listInstances) wrapped.listInstances = timed('list_instances', bound('listInstances') as NonNullable<Runtime['listInstances']>);
   if (inner.exec) wrapped.exec = timed('exec', bound('exec') as NonNullable<Runtime['exec']>);
   if (inner.readPostStart) wrapped.readPostStart = timed('read_post_start', bound('readPostStart') as NonNullable<Runtime['readPostStart']>);

@@ -32,7 +32,7 @@ const EXPECTED: Record<string, Effect> = {
   'container_config.working_dir': 'recreate',
   'container_config.port': 'recreate',
   'container_config.host_port': 'recreate',
-  'container_config.restart_policy': 'recreate',
+  'container_config.restart_policy': 'live',
   'container_config.image_pull_policy': 'deferred',
   'container_config.image_pull_secrets': 'none',
   'container_config.volumes': 'recreate',

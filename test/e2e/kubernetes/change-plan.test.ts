@@ -38,7 +38,7 @@ const EXPECTED: Record<string, Effect> = {
   'container_config.working_dir': 'recreate',
   'container_config.port': 'recreate',
   'container_config.host_port': 'none',
-  'container_config.restart_policy': 'none',
+  'container_config.restart_policy': 'live',
   'container_config.image_pull_policy': 'recreate',
   'container_config.image_pull_secrets': 'recreate',
   'container_config.volumes': 'none',
