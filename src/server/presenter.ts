@@ -68,9 +68,20 @@ export interface ActivityView {
   probe_error: string | null;
 }
 
-export function presentActivity(ws: WorkspaceRecord, now = Date.now()): ActivityView {
+/** When the workspace was last active, in ms since the epoch; undefined when never (or not parseable). */
+export function lastActivityMs(ws: WorkspaceRecord): number | undefined {
+  return parseTime(ws.activity.last_activity_at);
+}
+
+/** Whole seconds from the last activity to `now`: the one time-dependent figure of a workspace's answer. */
+export function idleSeconds(lastMs: number, now: number): number {
+  return Math.max(0, Math.floor((now - lastMs) / 1000));
+}
+
+/** `idleMark`, when given, stands in for a known idle seconds figure (see kept-list-pages.ts). */
+export function presentActivity(ws: WorkspaceRecord, now = Date.now(), idleMark?: number): ActivityView {
   const a = ws.activity;
-  const last = parseTime(a.last_activity_at);
+  const last = lastActivityMs(ws);
   const policy = ws.spec.lifecycle.termination_policy;
   const running = ws.desired_state === 'running' && ws.observed.status === 'RUNNING';
   const stopsAt =
@@ -80,14 +91,14 @@ export function presentActivity(ws: WorkspaceRecord, now = Date.now()): Activity
   return {
     last_activity_at: a.last_activity_at ?? null,
     last_activity_source: a.last_activity_source ?? null,
-    idle_seconds: last !== undefined ? Math.max(0, Math.floor((now - last) / 1000)) : null,
+    idle_seconds: last === undefined ? null : (idleMark ?? idleSeconds(last, now)),
     stops_at: stopsAt,
     last_auto_stop: a.last_auto_stop ?? null,
     probe_error: a.probe_error ?? null,
   };
 }
 
-export function presentWorkspace(ws: WorkspaceRecord, options: { access?: Role; lastOperation?: OperationRecord; now?: number } = {}) {
+export function presentWorkspace(ws: WorkspaceRecord, options: { access?: Role; lastOperation?: OperationRecord; now?: number; idleMark?: number } = {}) {
   const spec = ws.spec;
   const obs = ws.observed;
   return {
@@ -124,7 +135,7 @@ export function presentWorkspace(ws: WorkspaceRecord, options: { access?: Role; 
     conditions: obs.conditions,
     deletion: ws.deletion ?? null,
     last_operation: presentOperation(options.lastOperation),
-    activity: presentActivity(ws, options.now),
+    activity: presentActivity(ws, options.now, options.idleMark),
     created_at: ws.created_at,
     updated_at: ws.updated_at,
   };

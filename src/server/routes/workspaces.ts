@@ -12,6 +12,7 @@ import { ERRORS, OperationEnvelope, OperationList, WorkspaceChange, WorkspaceEnv
 import { ActionBody, CreateWorkspaceBody, DeleteQuery, ListQuery, WorkspaceParams } from '../schemas.js';
 import type { ServerContext, WsmApp } from '../context.js';
 import { withIdempotency } from '../idempotency.js';
+import { IDLE_MARK, KeptListPages } from '../kept-list-pages.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -37,6 +38,11 @@ function pathName(req: FastifyRequest): string | undefined {
 
 const OperationParams = Type.Object({ id: Type.String() });
 
+/** An answer already serialised by its route's response schema. */
+function sendRendered(reply: FastifyReply, bytes: Buffer): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(bytes);
+}
+
 function splitList(value: string | undefined): string[] {
   return value ? value.split(',').map((s) => s.trim()).filter(Boolean) : [];
 }
@@ -54,6 +60,7 @@ function parseIfMatch(req: FastifyRequest): string | undefined {
 
 export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<void> {
   const { store, actions } = ctx;
+  const keptPages = new KeptListPages();
 
   const answer = (reply: FastifyReply, principal: Principal, result: ActionResult, status = 200) => {
     reply.header('etag', etag(result.workspace));
@@ -76,7 +83,7 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
   });
 
   const list = { querystring: ListQuery, tags: ['workspaces'], summary: 'List workspaces', response: { 200: WorkspacePage, ...ERRORS } };
-  app.get('/api/workspaces', { config: { auth: 'signed-in' }, schema: list }, async (req) => {
+  app.get('/api/workspaces', { config: { auth: 'signed-in' }, schema: list }, async (req, reply) => {
     const principal = principalOf(req);
     const q = req.query;
     const clusterType = q.cluster_type?.toLowerCase();
@@ -112,6 +119,16 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     // Without grants a principal has one role on every workspace: looked up once, not per item.
     const sameRole = principal.grants.size === 0;
     const role = roleOn(principal);
+    if (sameRole && roleAtLeast(role, 'viewer')) {
+      // Everything the answer holds but the idle seconds follows from the query, the role and the page.
+      const key = JSON.stringify([role, clusterType, statuses, namespaces, q.q, limit, offset]);
+      const kept = keptPages.answer(key, page, now);
+      if (kept !== undefined) return sendRendered(reply, kept);
+      const marked = page.workspaces.map((ws) => presentWorkspace(ws, { access: role, now, idleMark: IDLE_MARK }));
+      const serialized = reply.serialize({ workspaces: marked, metadata });
+      const text = typeof serialized === 'string' ? keptPages.keep(key, page, serialized, now) : undefined;
+      if (text !== undefined) return sendRendered(reply, text);
+    }
     const workspaces = page.workspaces
       .filter((ws) => (sameRole ? roleAtLeast(role, 'viewer') : canView(principal, ws.name)))
       .map((ws) => presentWorkspace(ws, { access: sameRole ? role : roleOn(principal, ws.name), now }));
