@@ -28,6 +28,7 @@ import {
 import { idleLimitMs, lastActivityMs } from './idle-columns.js';
 import { OPEN_OPERATION, RUNNING_WITH_DEADLINE } from './partial-indexes.js';
 import type { RecordCache } from './record-cache.js';
+import { reusedQuery } from './reused-query.js';
 import type { Database, OperationsTable, SqlDialect, WorkspaceRow } from './schema.js';
 import type {
   AuditFilter,
@@ -78,6 +79,74 @@ function sqlCount(field: string, value: number) {
   return sql.lit(value);
 }
 
+// The statements of every request and reconcile, compiled once (reused-query.ts).
+const workspaceVersion = reusedQuery((db, name: string) => db.selectFrom('workspaces').select(['uid', 'revision']).where('name', '=', name));
+const workspaceRow = reusedQuery((db, name: string) => db.selectFrom('workspaces').select([...WORKSPACE_COLUMNS, 'revision']).where('name', '=', name));
+const operationById = reusedQuery((db, id: string) => db.selectFrom('operations').selectAll().where('id', '=', id));
+const openOperationsOf = reusedQuery((db, workspace: string) =>
+  db.selectFrom('operations').selectAll().where(sql<boolean>`${sql.raw(OPEN_OPERATION)}`).where('workspace', '=', workspace).orderBy('created_at').orderBy('id'),
+);
+const writeObserved = reusedQuery((db, name: string, observed: string, status: string) =>
+  db.updateTable('workspaces').set({ observed, status, revision: sql<number>`revision + 1` }).where('name', '=', name),
+);
+const writeActivity = reusedQuery((db, name: string, activity: string, last: number | null) =>
+  db
+    .updateTable('workspaces')
+    .set({ activity, last_activity_ms: last, cull_at: sql<number>`idle_limit_ms + ${last}`, revision: sql<number>`revision + 1` })
+    .where('name', '=', name),
+);
+// Observed state and activity have their own writers (the controller, the culler): a request that
+// read them a moment ago must not put an older value back. Identity is fixed at insert.
+const writeDesiredQuery = reusedQuery(
+  (
+    db,
+    name: string,
+    uid: string,
+    expectedVersion: number,
+    spec: string,
+    desired: string,
+    generation: number,
+    resourceVersion: number,
+    deletion: string | null,
+    updatedAt: string,
+    limit: number | null,
+  ) =>
+    db
+      .updateTable('workspaces')
+      .set({
+        spec,
+        desired_state: desired,
+        generation,
+        resource_version: resourceVersion,
+        deletion,
+        updated_at: updatedAt,
+        revision: sql<number>`revision + 1`,
+        idle_limit_ms: limit,
+        // The stored activity stays, so the deadline is computed from it here.
+        cull_at: sql<number>`last_activity_ms + ${limit}`,
+      })
+      .where('name', '=', name)
+      .where('resource_version', '=', expectedVersion)
+      .where('uid', '=', uid),
+);
+function writeDesired(db: Kysely<Database>, dialect: SqlDialect, ws: WorkspaceRecord, expectedVersion: number) {
+  const row = workspaceToRow(ws);
+  return writeDesiredQuery(db, dialect, ws.name, ws.uid, expectedVersion, row.spec, row.desired_state, row.generation, row.resource_version, row.deletion ?? null, row.updated_at, idleLimitMs(ws.spec));
+}
+const clusterSetting = reusedQuery((db, key: string) => db.selectFrom('cluster_settings').select('value').where('key', '=', key));
+const tokenByHash = reusedQuery((db, hash: string) => db.selectFrom('tokens').selectAll().where('hash', '=', hash));
+const grantsOf = reusedQuery((db, tokenId: string) => db.selectFrom('grants').selectAll().where('token_id', '=', tokenId).orderBy('workspace'));
+const idempotencyRecord = reusedQuery((db, key: string, actor: string) =>
+  db.selectFrom('idempotency_keys').selectAll().where('key', '=', key).where('actor', '=', actor),
+);
+/** The newest operations of a workspace, one query per limit (the limit is written into the SQL). */
+const latestOperations = new Map<number, ReturnType<typeof latestOperationsQuery>>();
+function latestOperationsQuery(limit: number) {
+  return reusedQuery((db, workspace: string) =>
+    db.selectFrom('operations').selectAll().where('workspace', '=', workspace).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(sqlCount('limit', limit)),
+  );
+}
+
 export class KyselyOps implements StoreOps {
   /**
    * @param records decoded records kept by (uid, revision); given only outside transactions, so that
@@ -91,12 +160,12 @@ export class KyselyOps implements StoreOps {
 
   async getWorkspace(name: string): Promise<WorkspaceRecord | undefined> {
     if (this.records !== undefined) {
-      const version = await this.db.selectFrom('workspaces').select(['uid', 'revision']).where('name', '=', name).executeTakeFirst();
+      const [version] = (await workspaceVersion(this.db, this.dialect, name)).rows;
       if (version === undefined) return undefined;
       const kept = this.records.get(version);
       if (kept !== undefined) return kept;
     }
-    const row = await this.db.selectFrom('workspaces').select([...WORKSPACE_COLUMNS, 'revision']).where('name', '=', name).executeTakeFirst();
+    const [row] = (await workspaceRow(this.db, this.dialect, name)).rows;
     if (row === undefined) return undefined;
     return this.records === undefined ? rowToWorkspace(row) : this.records.put(row, rowToWorkspace(row));
   }
@@ -161,42 +230,16 @@ export class KyselyOps implements StoreOps {
   }
 
   async replaceWorkspace(ws: WorkspaceRecord, expectedVersion: number): Promise<boolean> {
-    // Observed state and activity have their own writers (the controller, the culler): a request that
-    // read them a moment ago must not put an older value back. Identity is fixed at insert.
-    const row = workspaceToRow(ws);
-    const limit = idleLimitMs(ws.spec);
-    const result = await this.db
-      .updateTable('workspaces')
-      .set({
-        spec: row.spec,
-        desired_state: row.desired_state,
-        generation: row.generation,
-        resource_version: row.resource_version,
-        deletion: row.deletion,
-        updated_at: row.updated_at,
-        revision: sql<number>`revision + 1`,
-        idle_limit_ms: limit,
-        // The stored activity stays, so the deadline is computed from it here.
-        cull_at: sql<number>`last_activity_ms + ${limit}`,
-      })
-      .where('name', '=', ws.name)
-      .where('resource_version', '=', expectedVersion)
-      .where('uid', '=', ws.uid)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+    const result = await writeDesired(this.db, this.dialect, ws, expectedVersion);
+    return Number(result.numAffectedRows ?? 0) > 0;
   }
 
   async setObserved(name: string, observed: ObservedState): Promise<void> {
-    await this.db.updateTable('workspaces').set({ observed: JSON.stringify(observed), status: observed.status, revision: sql<number>`revision + 1` }).where('name', '=', name).execute();
+    await writeObserved(this.db, this.dialect, name, JSON.stringify(observed), observed.status);
   }
 
   async setActivity(name: string, activity: ActivityState): Promise<void> {
-    const last = lastActivityMs(activity);
-    await this.db
-      .updateTable('workspaces')
-      .set({ activity: JSON.stringify(activity), last_activity_ms: last, cull_at: sql<number>`idle_limit_ms + ${last}`, revision: sql<number>`revision + 1` })
-      .where('name', '=', name)
-      .execute();
+    await writeActivity(this.db, this.dialect, name, JSON.stringify(activity), lastActivityMs(activity));
   }
 
   async listIdleCandidates(now: number, limit: number, after?: IdleCursor): Promise<IdleCandidatesPage> {
@@ -257,19 +300,18 @@ export class KyselyOps implements StoreOps {
   }
 
   async getOperation(id: string): Promise<OperationRecord | undefined> {
-    const row = await this.db.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirst();
+    const [row] = (await operationById(this.db, this.dialect, id)).rows;
     return row === undefined ? undefined : rowToOperation(row);
   }
 
   async listOperations(workspace: string, limit: number): Promise<OperationRecord[]> {
-    const rows = await this.db
-      .selectFrom('operations')
-      .selectAll()
-      .where('workspace', '=', workspace)
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(sqlCount('limit', limit))
-      .execute();
+    let query = latestOperations.get(limit);
+    if (query === undefined) {
+      query = latestOperationsQuery(limit);
+      // The API asks for a few fixed limits; any other is compiled but not kept.
+      if (latestOperations.size < 8) latestOperations.set(limit, query);
+    }
+    const { rows } = await query(this.db, this.dialect, workspace);
     return rows.map(rowToOperation);
   }
 
@@ -283,9 +325,8 @@ export class KyselyOps implements StoreOps {
   }
 
   async listOpenOperations(workspace?: string): Promise<OperationRecord[]> {
-    let q = this.db.selectFrom('operations').selectAll().where(sql<boolean>`${sql.raw(OPEN_OPERATION)}`);
-    if (workspace !== undefined) q = q.where('workspace', '=', workspace);
-    const rows = await q.orderBy('created_at').orderBy('id').execute();
+    if (workspace !== undefined) return (await openOperationsOf(this.db, this.dialect, workspace)).rows.map(rowToOperation);
+    const rows = await this.db.selectFrom('operations').selectAll().where(sql<boolean>`${sql.raw(OPEN_OPERATION)}`).orderBy('created_at').orderBy('id').execute();
     return rows.map(rowToOperation);
   }
 
@@ -301,7 +342,7 @@ export class KyselyOps implements StoreOps {
   }
 
   async findTokenByHash(hash: string): Promise<TokenRecord | undefined> {
-    const row = await this.db.selectFrom('tokens').selectAll().where('hash', '=', hash).executeTakeFirst();
+    const [row] = (await tokenByHash(this.db, this.dialect, hash)).rows;
     return row === undefined ? undefined : rowToToken(row);
   }
 
@@ -333,7 +374,7 @@ export class KyselyOps implements StoreOps {
   }
 
   async listGrants(tokenId: string): Promise<Grant[]> {
-    const rows = await this.db.selectFrom('grants').selectAll().where('token_id', '=', tokenId).orderBy('workspace').execute();
+    const { rows } = await grantsOf(this.db, this.dialect, tokenId);
     return rows.map(rowToGrant);
   }
 
@@ -349,7 +390,7 @@ export class KyselyOps implements StoreOps {
   }
 
   async getClusterSettings(): Promise<ClusterSettings> {
-    const row = await this.db.selectFrom('cluster_settings').select('value').where('key', '=', SETTINGS_KEY).executeTakeFirst();
+    const [row] = (await clusterSetting(this.db, this.dialect, SETTINGS_KEY)).rows;
     return row === undefined ? { env: [], inherit_patterns: [] } : JSON.parse(row.value);
   }
 
@@ -374,7 +415,7 @@ export class KyselyOps implements StoreOps {
   }
 
   async getIdempotency(key: string, actor: string): Promise<IdempotencyRecord | undefined> {
-    const row = await this.db.selectFrom('idempotency_keys').selectAll().where('key', '=', key).where('actor', '=', actor).executeTakeFirst();
+    const [row] = (await idempotencyRecord(this.db, this.dialect, key, actor)).rows;
     return row === undefined ? undefined : rowToIdempotency(row);
   }
 
