@@ -28,6 +28,7 @@ import {
 import { idleLimitMs, lastActivityMs } from './idle-columns.js';
 import { OPEN_OPERATION, RUNNING_WITH_DEADLINE } from './partial-indexes.js';
 import type { RecordCache } from './record-cache.js';
+import { pageQueriesFor, sqlCount } from './page-queries.js';
 import { reusedQuery } from './reused-query.js';
 import type { Database, OperationsTable, SqlDialect, WorkspaceRow } from './schema.js';
 import type {
@@ -64,20 +65,6 @@ const WORKSPACE_COLUMNS = [
   'created_at',
   'updated_at',
 ] as const satisfies readonly (keyof WorkspaceRow)[];
-
-/** Escapes LIKE's wildcards so a search for "a_b" matches only that text. */
-function likePattern(search: string): string {
-  return `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
-/**
- * A LIMIT or OFFSET written into the SQL text: SQLite plans a bound LIMIT anew on every run. It must
- * then be a plain non-negative integer (the API bounds the values; this guards the SQL).
- */
-function sqlCount(field: string, value: number) {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${field} must be a non-negative integer, got ${value}`);
-  return sql.lit(value);
-}
 
 // The statements of every request and reconcile, compiled once (reused-query.ts).
 const workspaceVersion = reusedQuery((db, name: string) => db.selectFrom('workspaces').select(['uid', 'revision']).where('name', '=', name));
@@ -191,26 +178,14 @@ export class KyselyOps implements StoreOps {
   async listWorkspaces(filter: WorkspaceFilter): Promise<WorkspacePage> {
     // Unlike the other lists, an empty `names` is a restriction to nothing (a token granted nothing).
     if (filter.names !== undefined && filter.names.length === 0) return { workspaces: [], total: 0 };
-    let q = this.db.selectFrom('workspaces');
-    if (filter.names !== undefined) q = q.where('name', 'in', filter.names);
-    if (filter.cluster_type !== undefined) q = q.where('cluster_type', '=', filter.cluster_type);
-    if (filter.status !== undefined && filter.status.length > 0) q = q.where('status', 'in', filter.status);
-    if (filter.namespace !== undefined && filter.namespace.length > 0) q = q.where('namespace', 'in', filter.namespace);
-    if (filter.search !== undefined && filter.search !== '') {
-      // SQLite's LIKE already ignores ASCII case; PostgreSQL needs ILIKE.
-      const op = sql.raw(this.dialect === 'postgres' ? 'ilike' : 'like');
-      q = q.where(sql<boolean>`${sql.ref('name')} ${op} ${likePattern(filter.search)} escape '\\'`);
-    }
-    // The page's names are found from the indexes alone, so a deep OFFSET never sorts full rows.
-    const pageNames = q.select('name').orderBy('name').limit(sqlCount('limit', filter.limit)).offset(sqlCount('offset', filter.offset));
-    const counted = await q.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
-    const total = Number(counted.n);
+    const { count, versions, rows, values } = pageQueriesFor(this.dialect, filter, WORKSPACE_COLUMNS);
+    const [counted] = (await count(this.db, this.dialect, ...values)).rows;
+    const total = Number(counted?.n ?? 0);
     if (this.records !== undefined) {
-      const versions = await this.db.selectFrom('workspaces').select(['name', 'uid', 'revision']).where('name', 'in', pageNames).orderBy('name').execute();
-      return { workspaces: await this.workspacesByVersion(versions, this.records), total };
+      const page = await versions(this.db, this.dialect, ...values);
+      return { workspaces: await this.workspacesByVersion(page.rows, this.records), total };
     }
-    const rows = await this.db.selectFrom('workspaces').select(WORKSPACE_COLUMNS).where('name', 'in', pageNames).orderBy('name').execute();
-    return { workspaces: rows.map(rowToWorkspace), total };
+    return { workspaces: (await rows(this.db, this.dialect, ...values)).rows.map(rowToWorkspace), total };
   }
 
   async listWorkspaceNames(): Promise<string[]> {
