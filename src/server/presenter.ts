@@ -10,16 +10,18 @@ import { isDeepFrozen } from '../lib/deep-freeze.js';
 const YAML_CACHE_LIMIT = 20_000;
 const yamlCache = new Map<string, string>();
 
-// A deeply frozen record (the store's kept records are) cannot change, so the YAML of its config is also
-// kept by the record itself: a page of kept records then skips turning each config into its JSON key.
-const yamlOfFrozen = new WeakMap<WorkspaceRecord, string>();
+// A deeply frozen spec or record (the store's kept records are; records decoded from the same spec text
+// share one frozen spec) cannot change, so the YAML of its config is also kept by that object: a page of
+// kept records then skips turning each config into its JSON key.
+const yamlOfFrozen = new WeakMap<object, string>();
 
 function containerYaml(ws: WorkspaceRecord): string {
-  if (!isDeepFrozen(ws)) return renderContainerConfigCached(ws.spec.container);
-  let yaml = yamlOfFrozen.get(ws);
+  const owner = isDeepFrozen(ws.spec) ? ws.spec : isDeepFrozen(ws) ? ws : undefined;
+  if (owner === undefined) return renderContainerConfigCached(ws.spec.container);
+  let yaml = yamlOfFrozen.get(owner);
   if (yaml === undefined) {
     yaml = renderContainerConfigCached(ws.spec.container);
-    yamlOfFrozen.set(ws, yaml);
+    yamlOfFrozen.set(owner, yaml);
   }
   return yaml;
 }

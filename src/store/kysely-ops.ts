@@ -154,7 +154,7 @@ export class KyselyOps implements StoreOps {
     }
     const [row] = (await workspaceRow(this.db, this.dialect, name)).rows;
     if (row === undefined) return undefined;
-    return this.records === undefined ? rowToWorkspace(row) : this.records.put(row, rowToWorkspace(row));
+    return this.records === undefined ? rowToWorkspace(row) : this.records.decode(row);
   }
 
   /**
@@ -169,7 +169,7 @@ export class KyselyOps implements StoreOps {
       const byName = new Map(rows.map((row) => [row.name, row]));
       versions.forEach((v, i) => {
         const row = found[i] === undefined ? byName.get(v.name) : undefined;
-        if (row !== undefined) found[i] = records.put(row, rowToWorkspace(row));
+        if (row !== undefined) found[i] = records.decode(row);
       });
     }
     return found.filter((ws): ws is WorkspaceRecord => ws !== undefined);
@@ -185,7 +185,7 @@ export class KyselyOps implements StoreOps {
       const page = await versions(this.db, this.dialect, ...values);
       return { workspaces: await this.workspacesByVersion(page.rows, this.records), total };
     }
-    return { workspaces: (await rows(this.db, this.dialect, ...values)).rows.map(rowToWorkspace), total };
+    return { workspaces: (await rows(this.db, this.dialect, ...values)).rows.map((row) => rowToWorkspace(row)), total };
   }
 
   async listWorkspaceNames(): Promise<string[]> {
@@ -234,7 +234,7 @@ export class KyselyOps implements StoreOps {
     const { rows } = await this.db.executeQuery(indexedBy(this.dialect, 'workspaces', 'workspaces_running_cull_at', query));
     const last = rows[rows.length - 1];
     return {
-      workspaces: rows.map(rowToWorkspace),
+      workspaces: rows.map((row) => rowToWorkspace(row)),
       next: rows.length < limit || last === undefined ? undefined : { cull_at: Number(last.cull_at), name: last.name },
     };
   }
