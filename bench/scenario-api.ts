@@ -102,6 +102,7 @@ async function measure(options: {
       rows.push({ measure: `  ${c.kind} latency max`, figure: ms(r.max) });
       rows.push({ measure: `  ${c.kind} server CPU per request (all threads)`, figure: `${cpuPerRequestUs.toFixed(0)} µs` });
       rows.push({ measure: `  ${c.kind} errors (incl. non-2xx, timeouts)`, figure: String(failures), target: '0', pass: failures === 0 });
+      rows.push({ measure: `  ${c.kind} server resident memory after it`, figure: `${after.rssMb} MB` });
     }
     // Every case read or wrote its workspaces: what the server holds with 10,000 of them in use.
     rssMb = (await server.command('rss')).rssMb;

@@ -110,13 +110,26 @@ describe('KeptListPages', () => {
   /** What a route renders: the records, with the mark where a known idle figure goes. */
   const rendered = (ws: readonly WorkspaceRecord[]) =>
     JSON.stringify({ workspaces: ws.map((w) => ({ name: w.name, activity: { idle_seconds: w.activity.last_activity_at ? IDLE_MARK : null } })) });
-  const idles = (bytes: Buffer | undefined) => (JSON.parse(String(bytes)).workspaces as any[]).map((w) => w.activity.idle_seconds);
+  const idles = (answer: { bytes: Buffer } | undefined) => (JSON.parse(String(answer?.bytes)).workspaces as any[]).map((w) => w.activity.idle_seconds);
 
   test('each answer carries the idle seconds of its own moment', () => {
     const kept = new KeptListPages();
     assert.deepEqual(idles(kept.keep('k', page, rendered(records), last + 1_500)), [1, null, 11]);
     assert.deepEqual(idles(kept.answer('k', page, last + 86_400_000)), [86_400, null, 86_410]);
     assert.deepEqual(idles(kept.answer('k', page, last - 5_000)), [0, null, 5]);
+  });
+
+  test('an answer keeps its bytes until it is released; released buffers serve later answers', () => {
+    const kept = new KeptListPages();
+    const first = kept.keep('k', page, rendered(records), last + 1_000)!;
+    const second = kept.answer('k', page, last + 2_000)!;
+    assert.deepEqual(idles(first), [1, null, 11]);
+    assert.deepEqual(idles(second), [2, null, 12]);
+    first.release();
+    const third = kept.answer('k', page, last + 3_000)!;
+    assert.equal(third.bytes.buffer, first.bytes.buffer);
+    assert.deepEqual(idles(second), [2, null, 12]);
+    assert.deepEqual(idles(third), [3, null, 13]);
   });
 
   test('a page is answered again only for the very same records and total', () => {

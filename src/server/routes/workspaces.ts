@@ -12,7 +12,7 @@ import { ERRORS, OperationEnvelope, OperationList, WorkspaceChange, WorkspaceEnv
 import { ActionBody, CreateWorkspaceBody, DeleteQuery, ListQuery, WorkspaceParams } from '../schemas.js';
 import type { ServerContext, WsmApp } from '../context.js';
 import { withIdempotency } from '../idempotency.js';
-import { IDLE_MARK, KeptListPages } from '../kept-list-pages.js';
+import { IDLE_MARK, KeptListPages, type KeptAnswer } from '../kept-list-pages.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -38,9 +38,12 @@ function pathName(req: FastifyRequest): string | undefined {
 
 const OperationParams = Type.Object({ id: Type.String() });
 
-/** An answer already serialised by its route's response schema. */
-function sendRendered(reply: FastifyReply, bytes: Buffer): FastifyReply {
-  return reply.type('application/json; charset=utf-8').send(bytes);
+/** An answer already serialised by its route's response schema; its buffer is reused once it is written. */
+function sendKept(reply: FastifyReply, answer: KeptAnswer): FastifyReply {
+  // 'finish': the last byte has been handed to the operating system. An aborted answer's buffer is
+  // left to the garbage collector, as a write of it may still be pending.
+  reply.raw.once('finish', answer.release);
+  return reply.type('application/json; charset=utf-8').send(answer.bytes);
 }
 
 function splitList(value: string | undefined): string[] {
@@ -123,11 +126,11 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
       // Everything the answer holds but the idle seconds follows from the query, the role and the page.
       const key = JSON.stringify([role, clusterType, statuses, namespaces, q.q, limit, offset]);
       const kept = keptPages.answer(key, page, now);
-      if (kept !== undefined) return sendRendered(reply, kept);
+      if (kept !== undefined) return sendKept(reply, kept);
       const marked = page.workspaces.map((ws) => presentWorkspace(ws, { access: role, now, idleMark: IDLE_MARK }));
       const serialized = reply.serialize({ workspaces: marked, metadata });
       const text = typeof serialized === 'string' ? keptPages.keep(key, page, serialized, now) : undefined;
-      if (text !== undefined) return sendRendered(reply, text);
+      if (text !== undefined) return sendKept(reply, text);
     }
     const workspaces = page.workspaces
       .filter((ws) => (sameRole ? roleAtLeast(role, 'viewer') : canView(principal, ws.name)))
