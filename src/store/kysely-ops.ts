@@ -30,7 +30,7 @@ import { OPEN_OPERATION, RUNNING_WITH_DEADLINE } from './partial-indexes.js';
 import type { RecordCache } from './record-cache.js';
 import { pageQueriesFor, sqlCount } from './page-queries.js';
 import { reusedQuery } from './reused-query.js';
-import type { Database, OperationsTable, SqlDialect, WorkspaceRow } from './schema.js';
+import type { AuditEventsTable, Database, OperationsTable, SqlDialect, WorkspaceRow } from './schema.js';
 import type {
   AuditFilter,
   Grant,
@@ -126,6 +126,30 @@ const grantsOf = reusedQuery((db, tokenId: string) => db.selectFrom('grants').se
 const idempotencyRecord = reusedQuery((db, key: string, actor: string) =>
   db.selectFrom('idempotency_keys').selectAll().where('key', '=', key).where('actor', '=', actor),
 );
+const OPERATION_COLUMNS = [
+  'id', 'workspace', 'action', 'actor', 'request', 'state', 'target_generation', 'target_state',
+  'error', 'attempts', 'details', 'created_at', 'started_at', 'finished_at',
+] as const satisfies readonly (keyof OperationsTable)[];
+const AUDIT_COLUMNS = [
+  'at', 'actor', 'action', 'workspace', 'generation_before', 'generation_after', 'result', 'detail', 'request_id',
+] as const satisfies readonly (keyof AuditEventsTable)[];
+
+/** A row of `columns` from values given in that order (the codec gives every column, NULL as null). */
+function rowOf<T>(columns: readonly (keyof T)[], values: readonly unknown[]): T {
+  return Object.fromEntries(columns.map((column, i) => [column, values[i]])) as T;
+}
+const insertOperationRow = reusedQuery((db, ...values: unknown[]) =>
+  db.insertInto('operations').values(rowOf<OperationsTable>(OPERATION_COLUMNS, values)).onConflict((oc) => oc.doNothing()),
+);
+const insertAuditRow = reusedQuery((db, ...values: unknown[]) => db.insertInto('audit_events').values(rowOf<Omit<AuditEventsTable, 'id'>>(AUDIT_COLUMNS, values)));
+/** An operation's update, one query per set of columns it changes. */
+const operationUpdates = new Map<string, ReturnType<typeof operationUpdate>>();
+function operationUpdate(columns: readonly (keyof OperationsTable)[]) {
+  return reusedQuery((db, id: string, ...values: unknown[]) =>
+    db.updateTable('operations').set(rowOf<Updateable<OperationsTable>>(columns, values)).where('id', '=', id),
+  );
+}
+
 /** The newest operations of a workspace, one query per limit (the limit is written into the SQL). */
 const latestOperations = new Map<number, ReturnType<typeof latestOperationsQuery>>();
 function latestOperationsQuery(limit: number) {
@@ -254,12 +278,9 @@ export class KyselyOps implements StoreOps {
   }
 
   async insertOperation(op: OperationRecord): Promise<void> {
-    const result = await this.db
-      .insertInto('operations')
-      .values(operationToRow(op))
-      .onConflict((oc) => oc.doNothing())
-      .executeTakeFirst();
-    if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) throw new WsmError('conflict', `Operation ${op.id} already exists.`);
+    const row = operationToRow(op);
+    const result = await insertOperationRow(this.db, this.dialect, ...OPERATION_COLUMNS.map((c) => row[c]));
+    if (Number(result.numAffectedRows ?? 0) === 0) throw new WsmError('conflict', `Operation ${op.id} already exists.`);
   }
 
   async updateOperation(id: string, patch: OperationPatch): Promise<void> {
@@ -270,8 +291,15 @@ export class KyselyOps implements StoreOps {
     if (patch.details !== undefined) set.details = JSON.stringify(patch.details);
     if (patch.started_at !== undefined) set.started_at = patch.started_at;
     if (patch.finished_at !== undefined) set.finished_at = patch.finished_at;
-    if (Object.keys(set).length === 0) return;
-    await this.db.updateTable('operations').set(set).where('id', '=', id).execute();
+    const columns = Object.keys(set) as (keyof OperationsTable)[];
+    if (columns.length === 0) return;
+    const key = columns.join(',');
+    let query = operationUpdates.get(key);
+    if (query === undefined) {
+      query = operationUpdate(columns);
+      operationUpdates.set(key, query);
+    }
+    await query(this.db, this.dialect, id, ...columns.map((c) => set[c]));
   }
 
   async getOperation(id: string): Promise<OperationRecord | undefined> {
@@ -354,7 +382,8 @@ export class KyselyOps implements StoreOps {
   }
 
   async appendAudit(event: AuditEvent): Promise<void> {
-    await this.db.insertInto('audit_events').values(auditToRow(event)).execute();
+    const row = auditToRow(event);
+    await insertAuditRow(this.db, this.dialect, ...AUDIT_COLUMNS.map((c) => row[c]));
   }
 
   async listAudit(filter: AuditFilter): Promise<AuditEvent[]> {
