@@ -65,3 +65,14 @@ export function median(values: number[]): number {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
+
+/** A scenario that could not run here, with the reason. */
+export function notMeasured(name: string, title: string, reason: string, measures: string[]): ScenarioReport {
+  return {
+    name,
+    title,
+    setup: [`NOT MEASURED: ${reason}`],
+    rows: measures.map((m) => ({ measure: m, figure: 'not measured' })),
+    figures: { notMeasured: reason },
+  };
+}

@@ -1,7 +1,9 @@
 // `npm run bench` runs every scenario; `npm run bench -- <scenario> ...` runs the named ones.
-// BENCH_CPU_PROF=<dir> profiles the API scenario's server (--cpu-prof); BENCH_CASES=detail,list picks its cases;
+// BENCH_CPU_PROF=<dir> profiles the API scenarios' server (--cpu-prof); BENCH_CASES=detail,list picks their cases;
 // BENCH_SIZES=1000,10000 the scale scenario's sizes (growth is reported only for three);
 // BENCH_ROUNDS / BENCH_SECONDS the metrics scenario's A/B rounds (at least 5) and seconds per run.
+// `api-pg` is the API scenario on PostgreSQL (BENCH_DATABASE_URL, else /tmp/wsm-pg-url; a fresh schema, dropped after);
+// BENCH_ENGINE_PAIRS sets the engine scenario's pairs per round (three rounds).
 // Scenarios load lazily, so one can run while another's dependencies (Docker) are absent.
 // Prints the machine, then a table per scenario, and writes the figures to bench/results/.
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -10,6 +12,8 @@ import { formatReport, header, machine, type ScenarioReport } from './report.js'
 
 const SCENARIOS: Record<string, () => Promise<ScenarioReport>> = {
   api: async () => (await import('./scenario-api.js')).apiScenario({ cpuProf: process.env.BENCH_CPU_PROF, cases: process.env.BENCH_CASES?.split(',') }),
+  'api-pg': async () =>
+    (await import('./scenario-api.js')).apiScenario({ database: 'postgres', cpuProf: process.env.BENCH_CPU_PROF, cases: process.env.BENCH_CASES?.split(',') }),
   engine: async () => (await import('./scenario-engine.js')).engineScenario(),
   fanout: async () => (await import('./scenario-fanout.js')).fanoutScenario(),
   scale: async () => (await import('./scenario-scale.js')).scaleScenario(process.env.BENCH_SIZES?.split(',').map(Number)),

@@ -1,8 +1,7 @@
 // Scenario 3: fan-out. 50 stopped workspaces resumed at once through the API, against 50 raw
 // containers of the same settings started at once with dockerode: the ratio of the wall times.
 import { api, createWorkspace, deleteWorkspace, ENGINE_ENV, engineMissing, RawTwin, untilSettled } from './engine.js';
-import { median, ms, type ScenarioReport } from './report.js';
-import { notMeasured } from './scenario-engine.js';
+import { median, ms, notMeasured, type ScenarioReport } from './report.js';
 import { newDataDir, removeDataDir, spawnServer, type ServerHandle } from './server-handle.js';
 
 const COUNT = 50;

@@ -12,6 +12,8 @@ export function benchName(i: number): string {
 
 export interface SeedOptions {
   dataDir: string;
+  /** A postgres:// URL: seed that database instead of the data dir's SQLite file. */
+  databaseUrl?: string;
   count: number;
   clusterType?: ClusterType;
   /** Every workspace has auto-termination on with this idle limit; the first idleDue of them are past it. */
@@ -21,7 +23,7 @@ export interface SeedOptions {
 
 export async function seedWorkspaces(options: SeedOptions): Promise<number> {
   const started = performance.now();
-  const store = await openStore({ dataDir: options.dataDir });
+  const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl });
   const now = Date.now();
   const maxIdle = options.maxIdleSeconds ?? 3600;
   const template = buildSpec(

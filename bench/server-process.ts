@@ -14,6 +14,8 @@ import { benchName } from './seed.js';
 
 export interface ServerProcessConfig {
   dataDir: string;
+  /** A postgres:// URL for the store; SQLite in dataDir without it. */
+  databaseUrl?: string;
   runtime: 'noop' | 'engine';
   clusterType: ClusterType;
   adminToken: string;
@@ -42,7 +44,7 @@ const stallMs = async () => {
 
 const started = performance.now();
 const config = resolveServeConfig(
-  { host: '127.0.0.1', port: '0', dataDir: spec.dataDir, clusterType: spec.clusterType, logLevel: spec.logLevel },
+  { host: '127.0.0.1', port: '0', dataDir: spec.dataDir, databaseUrl: spec.databaseUrl, clusterType: spec.clusterType, logLevel: spec.logLevel },
   { ...process.env, WSM_ADMIN_TOKEN: spec.adminToken, ...spec.env },
 );
 const runtimes = spec.runtime === 'noop' ? new Map<ClusterType, Runtime>([[spec.clusterType, new NoopRuntime(spec.clusterType)]]) : undefined;

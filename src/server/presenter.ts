@@ -11,16 +11,18 @@ import { isDeepFrozen } from '../lib/deep-freeze.js';
 const YAML_CACHE_LIMIT = 20_000;
 const yamlCache = new Map<string, string>();
 
-// A deeply frozen record (the store's kept records are) cannot change, so the YAML of its config is also
-// kept by the record itself: a page of kept records then skips turning each config into its JSON key.
-const yamlOfFrozen = new WeakMap<WorkspaceRecord, string>();
+// A deeply frozen spec or record (the store's kept records are; records decoded from the same spec text
+// share one frozen spec) cannot change, so the YAML of its config is also kept by that object: a page of
+// kept records then skips turning each config into its JSON key.
+const yamlOfFrozen = new WeakMap<object, string>();
 
 function containerYaml(ws: WorkspaceRecord): string {
-  if (!isDeepFrozen(ws)) return renderContainerConfigCached(ws.spec.container);
-  let yaml = yamlOfFrozen.get(ws);
+  const owner = isDeepFrozen(ws.spec) ? ws.spec : isDeepFrozen(ws) ? ws : undefined;
+  if (owner === undefined) return renderContainerConfigCached(ws.spec.container);
+  let yaml = yamlOfFrozen.get(owner);
   if (yaml === undefined) {
     yaml = renderContainerConfigCached(ws.spec.container);
-    yamlOfFrozen.set(ws, yaml);
+    yamlOfFrozen.set(owner, yaml);
   }
   return yaml;
 }
@@ -80,9 +82,20 @@ export interface ActivityView {
   probe_error: string | null;
 }
 
-export function presentActivity(ws: WorkspaceRecord, now = Date.now()): ActivityView {
+/** When the workspace was last active, in ms since the epoch; undefined when never (or not parseable). */
+export function lastActivityMs(ws: WorkspaceRecord): number | undefined {
+  return parseTime(ws.activity.last_activity_at);
+}
+
+/** Whole seconds from the last activity to `now`: the one time-dependent figure of a workspace's answer. */
+export function idleSeconds(lastMs: number, now: number): number {
+  return Math.max(0, Math.floor((now - lastMs) / 1000));
+}
+
+/** `idleMark`, when given, stands in for a known idle seconds figure (see kept-list-pages.ts). */
+export function presentActivity(ws: WorkspaceRecord, now = Date.now(), idleMark?: number): ActivityView {
   const a = ws.activity;
-  const last = parseTime(a.last_activity_at);
+  const last = lastActivityMs(ws);
   const policy = ws.spec.lifecycle.termination_policy;
   const running = ws.desired_state === 'running' && ws.observed.status === 'RUNNING';
   const stopsAt =
@@ -92,7 +105,7 @@ export function presentActivity(ws: WorkspaceRecord, now = Date.now()): Activity
   return {
     last_activity_at: a.last_activity_at ?? null,
     last_activity_source: a.last_activity_source ?? null,
-    idle_seconds: last !== undefined ? Math.max(0, Math.floor((now - last) / 1000)) : null,
+    idle_seconds: last === undefined ? null : (idleMark ?? idleSeconds(last, now)),
     stops_at: stopsAt,
     last_auto_stop: a.last_auto_stop ?? null,
     probe_error: a.probe_error ?? null,
@@ -107,7 +120,7 @@ function inheritedEnv(ws: WorkspaceRecord): { name: string; overridden: boolean 
   return inherited.map((v) => ({ name: v.name, overridden: own.has(v.name) }));
 }
 
-export function presentWorkspace(ws: WorkspaceRecord, options: { access?: Role; lastOperation?: OperationRecord; now?: number } = {}) {
+export function presentWorkspace(ws: WorkspaceRecord, options: { access?: Role; lastOperation?: OperationRecord; now?: number; idleMark?: number } = {}) {
   const spec = ws.spec;
   const obs = ws.observed;
   return {
@@ -149,7 +162,7 @@ export function presentWorkspace(ws: WorkspaceRecord, options: { access?: Role; 
     conditions: obs.conditions,
     deletion: ws.deletion ?? null,
     last_operation: presentOperation(options.lastOperation),
-    activity: presentActivity(ws, options.now),
+    activity: presentActivity(ws, options.now, options.idleMark),
     created_at: ws.created_at,
     updated_at: ws.updated_at,
   };

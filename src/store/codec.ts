@@ -10,6 +10,7 @@ import type {
   Role,
   TokenRecord,
   WorkspaceRecord,
+  WorkspaceSpec,
 } from '../core/types.js';
 import type { Insertable } from 'kysely';
 import type { Grant, IdempotencyRecord } from './store.js';
@@ -45,13 +46,14 @@ export function workspaceToRow(ws: WorkspaceRecord): Insertable<WorkspacesTable>
   };
 }
 
-export function rowToWorkspace(row: WorkspaceRow): WorkspaceRecord {
+/** `spec`, when given, is the row's spec already decoded (it must be the same text's). */
+export function rowToWorkspace(row: WorkspaceRow, spec?: WorkspaceSpec): WorkspaceRecord {
   const ws: WorkspaceRecord = {
     name: row.name,
     uid: row.uid,
     cluster_type: row.cluster_type as ClusterType,
     project_uuid: row.project_uuid,
-    spec: JSON.parse(row.spec),
+    spec: spec ?? JSON.parse(row.spec),
     desired_state: row.desired_state as DesiredState,
     generation: Number(row.generation),
     resource_version: Number(row.resource_version),

@@ -28,7 +28,9 @@ import {
 import { idleLimitMs, lastActivityMs } from './idle-columns.js';
 import { OPEN_OPERATION, RUNNING_WITH_DEADLINE } from './partial-indexes.js';
 import type { RecordCache } from './record-cache.js';
-import type { Database, OperationsTable, SqlDialect, WorkspaceRow } from './schema.js';
+import { pageQueriesFor, sqlCount } from './page-queries.js';
+import { reusedQuery } from './reused-query.js';
+import type { AuditEventsTable, Database, OperationsTable, SqlDialect, WorkspaceRow } from './schema.js';
 import type {
   AuditFilter,
   Grant,
@@ -65,18 +67,100 @@ const WORKSPACE_COLUMNS = [
   'updated_at',
 ] as const satisfies readonly (keyof WorkspaceRow)[];
 
-/** Escapes LIKE's wildcards so a search for "a_b" matches only that text. */
-function likePattern(search: string): string {
-  return `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+// The statements of every request and reconcile, compiled once (reused-query.ts).
+const workspaceVersion = reusedQuery((db, name: string) => db.selectFrom('workspaces').select(['uid', 'revision']).where('name', '=', name));
+const workspaceRow = reusedQuery((db, name: string) => db.selectFrom('workspaces').select([...WORKSPACE_COLUMNS, 'revision']).where('name', '=', name));
+const operationById = reusedQuery((db, id: string) => db.selectFrom('operations').selectAll().where('id', '=', id));
+const openOperationsOf = reusedQuery((db, workspace: string) =>
+  db.selectFrom('operations').selectAll().where(sql<boolean>`${sql.raw(OPEN_OPERATION)}`).where('workspace', '=', workspace).orderBy('created_at').orderBy('id'),
+);
+const writeObserved = reusedQuery((db, name: string, observed: string, status: string) =>
+  db.updateTable('workspaces').set({ observed, status, revision: sql<number>`revision + 1` }).where('name', '=', name),
+);
+const writeActivity = reusedQuery((db, name: string, activity: string, last: number | null) =>
+  db
+    .updateTable('workspaces')
+    .set({ activity, last_activity_ms: last, cull_at: sql<number>`idle_limit_ms + ${last}`, revision: sql<number>`revision + 1` })
+    .where('name', '=', name),
+);
+// Observed state and activity have their own writers (the controller, the culler): a request that
+// read them a moment ago must not put an older value back. Identity is fixed at insert.
+const writeDesiredQuery = reusedQuery(
+  (
+    db,
+    name: string,
+    uid: string,
+    expectedVersion: number,
+    spec: string,
+    desired: string,
+    generation: number,
+    resourceVersion: number,
+    deletion: string | null,
+    updatedAt: string,
+    limit: number | null,
+  ) =>
+    db
+      .updateTable('workspaces')
+      .set({
+        spec,
+        desired_state: desired,
+        generation,
+        resource_version: resourceVersion,
+        deletion,
+        updated_at: updatedAt,
+        revision: sql<number>`revision + 1`,
+        idle_limit_ms: limit,
+        // The stored activity stays, so the deadline is computed from it here.
+        cull_at: sql<number>`last_activity_ms + ${limit}`,
+      })
+      .where('name', '=', name)
+      .where('resource_version', '=', expectedVersion)
+      .where('uid', '=', uid),
+);
+function writeDesired(db: Kysely<Database>, dialect: SqlDialect, ws: WorkspaceRecord, expectedVersion: number) {
+  const row = workspaceToRow(ws);
+  return writeDesiredQuery(db, dialect, ws.name, ws.uid, expectedVersion, row.spec, row.desired_state, row.generation, row.resource_version, row.deletion ?? null, row.updated_at, idleLimitMs(ws.spec));
+}
+const clusterSetting = reusedQuery((db, key: string) => db.selectFrom('cluster_settings').select('value').where('key', '=', key));
+const tokenByHash = reusedQuery((db, hash: string) => db.selectFrom('tokens').selectAll().where('hash', '=', hash));
+const grantsOf = reusedQuery((db, tokenId: string) => db.selectFrom('grants').selectAll().where('token_id', '=', tokenId).orderBy('workspace'));
+const idempotencyRecord = reusedQuery((db, key: string, actor: string) =>
+  db.selectFrom('idempotency_keys').selectAll().where('key', '=', key).where('actor', '=', actor),
+);
+const OPERATION_COLUMNS = [
+  'id', 'workspace', 'workspace_uid', 'action', 'actor', 'request', 'state', 'target_generation', 'target_state',
+  'error', 'attempts', 'details', 'created_at', 'started_at', 'finished_at',
+] as const satisfies readonly (keyof OperationsTable)[];
+const AUDIT_COLUMNS = [
+  'at', 'actor', 'action', 'workspace', 'generation_before', 'generation_after', 'result', 'detail', 'request_id',
+] as const satisfies readonly (keyof AuditEventsTable)[];
+/** Fails to compile when a table gains a column its insert does not list (the insert would drop it). */
+type Unlisted<Table, Listed extends readonly unknown[]> = Exclude<keyof Table, Listed[number]>;
+const everyColumnListed: [Unlisted<OperationsTable, typeof OPERATION_COLUMNS>, Unlisted<Omit<AuditEventsTable, 'id'>, typeof AUDIT_COLUMNS>] extends [never, never] ? true : false = true;
+void everyColumnListed;
+
+/** A row of `columns` from values given in that order (the codec gives every column, NULL as null). */
+function rowOf<T>(columns: readonly (keyof T)[], values: readonly unknown[]): T {
+  return Object.fromEntries(columns.map((column, i) => [column, values[i]])) as T;
+}
+const insertOperationRow = reusedQuery((db, ...values: unknown[]) =>
+  db.insertInto('operations').values(rowOf<OperationsTable>(OPERATION_COLUMNS, values)).onConflict((oc) => oc.doNothing()),
+);
+const insertAuditRow = reusedQuery((db, ...values: unknown[]) => db.insertInto('audit_events').values(rowOf<Omit<AuditEventsTable, 'id'>>(AUDIT_COLUMNS, values)));
+/** An operation's update, one query per set of columns it changes. */
+const operationUpdates = new Map<string, ReturnType<typeof operationUpdate>>();
+function operationUpdate(columns: readonly (keyof OperationsTable)[]) {
+  return reusedQuery((db, id: string, ...values: unknown[]) =>
+    db.updateTable('operations').set(rowOf<Updateable<OperationsTable>>(columns, values)).where('id', '=', id),
+  );
 }
 
-/**
- * A LIMIT or OFFSET written into the SQL text: SQLite plans a bound LIMIT anew on every run. It must
- * then be a plain non-negative integer (the API bounds the values; this guards the SQL).
- */
-function sqlCount(field: string, value: number) {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${field} must be a non-negative integer, got ${value}`);
-  return sql.lit(value);
+/** The newest operations of a workspace, one query per limit (the limit is written into the SQL). */
+const latestOperations = new Map<number, ReturnType<typeof latestOperationsQuery>>();
+function latestOperationsQuery(limit: number) {
+  return reusedQuery((db, workspaceUid: string) =>
+    db.selectFrom('operations').selectAll().where('workspace_uid', '=', workspaceUid).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(sqlCount('limit', limit)),
+  );
 }
 
 export class KyselyOps implements StoreOps {
@@ -92,14 +176,14 @@ export class KyselyOps implements StoreOps {
 
   async getWorkspace(name: string): Promise<WorkspaceRecord | undefined> {
     if (this.records !== undefined) {
-      const version = await this.db.selectFrom('workspaces').select(['uid', 'revision']).where('name', '=', name).executeTakeFirst();
+      const [version] = (await workspaceVersion(this.db, this.dialect, name)).rows;
       if (version === undefined) return undefined;
       const kept = this.records.get(version);
       if (kept !== undefined) return kept;
     }
-    const row = await this.db.selectFrom('workspaces').select([...WORKSPACE_COLUMNS, 'revision']).where('name', '=', name).executeTakeFirst();
+    const [row] = (await workspaceRow(this.db, this.dialect, name)).rows;
     if (row === undefined) return undefined;
-    return this.records === undefined ? rowToWorkspace(row) : this.records.put(row, rowToWorkspace(row));
+    return this.records === undefined ? rowToWorkspace(row) : this.records.decode(row);
   }
 
   /**
@@ -114,7 +198,7 @@ export class KyselyOps implements StoreOps {
       const byName = new Map(rows.map((row) => [row.name, row]));
       versions.forEach((v, i) => {
         const row = found[i] === undefined ? byName.get(v.name) : undefined;
-        if (row !== undefined) found[i] = records.put(row, rowToWorkspace(row));
+        if (row !== undefined) found[i] = records.decode(row);
       });
     }
     return found.filter((ws): ws is WorkspaceRecord => ws !== undefined);
@@ -123,26 +207,14 @@ export class KyselyOps implements StoreOps {
   async listWorkspaces(filter: WorkspaceFilter): Promise<WorkspacePage> {
     // Unlike the other lists, an empty `names` is a restriction to nothing (a token granted nothing).
     if (filter.names !== undefined && filter.names.length === 0) return { workspaces: [], total: 0 };
-    let q = this.db.selectFrom('workspaces');
-    if (filter.names !== undefined) q = q.where('name', 'in', filter.names);
-    if (filter.cluster_type !== undefined) q = q.where('cluster_type', '=', filter.cluster_type);
-    if (filter.status !== undefined && filter.status.length > 0) q = q.where('status', 'in', filter.status);
-    if (filter.namespace !== undefined && filter.namespace.length > 0) q = q.where('namespace', 'in', filter.namespace);
-    if (filter.search !== undefined && filter.search !== '') {
-      // SQLite's LIKE already ignores ASCII case; PostgreSQL needs ILIKE.
-      const op = sql.raw(this.dialect === 'postgres' ? 'ilike' : 'like');
-      q = q.where(sql<boolean>`${sql.ref('name')} ${op} ${likePattern(filter.search)} escape '\\'`);
-    }
-    // The page's names are found from the indexes alone, so a deep OFFSET never sorts full rows.
-    const pageNames = q.select('name').orderBy('name').limit(sqlCount('limit', filter.limit)).offset(sqlCount('offset', filter.offset));
-    const counted = await q.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
-    const total = Number(counted.n);
+    const { count, versions, rows, values } = pageQueriesFor(this.dialect, filter, WORKSPACE_COLUMNS);
+    const [counted] = (await count(this.db, this.dialect, ...values)).rows;
+    const total = Number(counted?.n ?? 0);
     if (this.records !== undefined) {
-      const versions = await this.db.selectFrom('workspaces').select(['name', 'uid', 'revision']).where('name', 'in', pageNames).orderBy('name').execute();
-      return { workspaces: await this.workspacesByVersion(versions, this.records), total };
+      const page = await versions(this.db, this.dialect, ...values);
+      return { workspaces: await this.workspacesByVersion(page.rows, this.records), total };
     }
-    const rows = await this.db.selectFrom('workspaces').select(WORKSPACE_COLUMNS).where('name', 'in', pageNames).orderBy('name').execute();
-    return { workspaces: rows.map(rowToWorkspace), total };
+    return { workspaces: (await rows(this.db, this.dialect, ...values)).rows.map((row) => rowToWorkspace(row)), total };
   }
 
   async countWorkspaces(): Promise<WorkspaceCount[]> {
@@ -176,42 +248,16 @@ export class KyselyOps implements StoreOps {
   }
 
   async replaceWorkspace(ws: WorkspaceRecord, expectedVersion: number): Promise<boolean> {
-    // Observed state and activity have their own writers (the controller, the culler): a request that
-    // read them a moment ago must not put an older value back. Identity is fixed at insert.
-    const row = workspaceToRow(ws);
-    const limit = idleLimitMs(ws.spec);
-    const result = await this.db
-      .updateTable('workspaces')
-      .set({
-        spec: row.spec,
-        desired_state: row.desired_state,
-        generation: row.generation,
-        resource_version: row.resource_version,
-        deletion: row.deletion,
-        updated_at: row.updated_at,
-        revision: sql<number>`revision + 1`,
-        idle_limit_ms: limit,
-        // The stored activity stays, so the deadline is computed from it here.
-        cull_at: sql<number>`last_activity_ms + ${limit}`,
-      })
-      .where('name', '=', ws.name)
-      .where('resource_version', '=', expectedVersion)
-      .where('uid', '=', ws.uid)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+    const result = await writeDesired(this.db, this.dialect, ws, expectedVersion);
+    return Number(result.numAffectedRows ?? 0) > 0;
   }
 
   async setObserved(name: string, observed: ObservedState): Promise<void> {
-    await this.db.updateTable('workspaces').set({ observed: JSON.stringify(observed), status: observed.status, revision: sql<number>`revision + 1` }).where('name', '=', name).execute();
+    await writeObserved(this.db, this.dialect, name, JSON.stringify(observed), observed.status);
   }
 
   async setActivity(name: string, activity: ActivityState): Promise<void> {
-    const last = lastActivityMs(activity);
-    await this.db
-      .updateTable('workspaces')
-      .set({ activity: JSON.stringify(activity), last_activity_ms: last, cull_at: sql<number>`idle_limit_ms + ${last}`, revision: sql<number>`revision + 1` })
-      .where('name', '=', name)
-      .execute();
+    await writeActivity(this.db, this.dialect, name, JSON.stringify(activity), lastActivityMs(activity));
   }
 
   async listIdleCandidates(now: number, limit: number, after?: IdleCursor): Promise<IdleCandidatesPage> {
@@ -231,7 +277,7 @@ export class KyselyOps implements StoreOps {
     const { rows } = await this.db.executeQuery(indexedBy(this.dialect, 'workspaces', 'workspaces_running_cull_at', query));
     const last = rows[rows.length - 1];
     return {
-      workspaces: rows.map(rowToWorkspace),
+      workspaces: rows.map((row) => rowToWorkspace(row)),
       next: rows.length < limit || last === undefined ? undefined : { cull_at: Number(last.cull_at), name: last.name },
     };
   }
@@ -251,12 +297,9 @@ export class KyselyOps implements StoreOps {
   }
 
   async insertOperation(op: OperationRecord): Promise<void> {
-    const result = await this.db
-      .insertInto('operations')
-      .values(operationToRow(op))
-      .onConflict((oc) => oc.doNothing())
-      .executeTakeFirst();
-    if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) throw new WsmError('conflict', `Operation ${op.id} already exists.`);
+    const row = operationToRow(op);
+    const result = await insertOperationRow(this.db, this.dialect, ...OPERATION_COLUMNS.map((c) => row[c]));
+    if (Number(result.numAffectedRows ?? 0) === 0) throw new WsmError('conflict', `Operation ${op.id} already exists.`);
   }
 
   async updateOperation(id: string, patch: OperationPatch): Promise<void> {
@@ -267,24 +310,30 @@ export class KyselyOps implements StoreOps {
     if (patch.details !== undefined) set.details = JSON.stringify(patch.details);
     if (patch.started_at !== undefined) set.started_at = patch.started_at;
     if (patch.finished_at !== undefined) set.finished_at = patch.finished_at;
-    if (Object.keys(set).length === 0) return;
-    await this.db.updateTable('operations').set(set).where('id', '=', id).execute();
+    const columns = Object.keys(set) as (keyof OperationsTable)[];
+    if (columns.length === 0) return;
+    const key = columns.join(',');
+    let query = operationUpdates.get(key);
+    if (query === undefined) {
+      query = operationUpdate(columns);
+      operationUpdates.set(key, query);
+    }
+    await query(this.db, this.dialect, id, ...columns.map((c) => set[c]));
   }
 
   async getOperation(id: string): Promise<OperationRecord | undefined> {
-    const row = await this.db.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirst();
+    const [row] = (await operationById(this.db, this.dialect, id)).rows;
     return row === undefined ? undefined : rowToOperation(row);
   }
 
   async listWorkspaceOperations(workspaceUid: string, limit: number): Promise<OperationRecord[]> {
-    const rows = await this.db
-      .selectFrom('operations')
-      .selectAll()
-      .where('workspace_uid', '=', workspaceUid)
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(sqlCount('limit', limit))
-      .execute();
+    let query = latestOperations.get(limit);
+    if (query === undefined) {
+      query = latestOperationsQuery(limit);
+      // The API asks for a few fixed limits; any other is compiled but not kept.
+      if (latestOperations.size < 8) latestOperations.set(limit, query);
+    }
+    const { rows } = await query(this.db, this.dialect, workspaceUid);
     return rows.map(rowToOperation);
   }
 
@@ -298,9 +347,8 @@ export class KyselyOps implements StoreOps {
   }
 
   async listOpenOperations(workspace?: string): Promise<OperationRecord[]> {
-    let q = this.db.selectFrom('operations').selectAll().where(sql<boolean>`${sql.raw(OPEN_OPERATION)}`);
-    if (workspace !== undefined) q = q.where('workspace', '=', workspace);
-    const rows = await q.orderBy('created_at').orderBy('id').execute();
+    if (workspace !== undefined) return (await openOperationsOf(this.db, this.dialect, workspace)).rows.map(rowToOperation);
+    const rows = await this.db.selectFrom('operations').selectAll().where(sql<boolean>`${sql.raw(OPEN_OPERATION)}`).orderBy('created_at').orderBy('id').execute();
     return rows.map(rowToOperation);
   }
 
@@ -316,7 +364,7 @@ export class KyselyOps implements StoreOps {
   }
 
   async findTokenByHash(hash: string): Promise<TokenRecord | undefined> {
-    const row = await this.db.selectFrom('tokens').selectAll().where('hash', '=', hash).executeTakeFirst();
+    const [row] = (await tokenByHash(this.db, this.dialect, hash)).rows;
     return row === undefined ? undefined : rowToToken(row);
   }
 
@@ -348,12 +396,13 @@ export class KyselyOps implements StoreOps {
   }
 
   async listGrants(tokenId: string): Promise<Grant[]> {
-    const rows = await this.db.selectFrom('grants').selectAll().where('token_id', '=', tokenId).orderBy('workspace').execute();
+    const { rows } = await grantsOf(this.db, this.dialect, tokenId);
     return rows.map(rowToGrant);
   }
 
   async appendAudit(event: AuditEvent): Promise<void> {
-    await this.db.insertInto('audit_events').values(auditToRow(event)).execute();
+    const row = auditToRow(event);
+    await insertAuditRow(this.db, this.dialect, ...AUDIT_COLUMNS.map((c) => row[c]));
   }
 
   async listAudit(filter: AuditFilter): Promise<AuditEvent[]> {
@@ -364,7 +413,7 @@ export class KyselyOps implements StoreOps {
   }
 
   async getClusterSettings(): Promise<ClusterSettings> {
-    const row = await this.db.selectFrom('cluster_settings').select('value').where('key', '=', SETTINGS_KEY).executeTakeFirst();
+    const [row] = (await clusterSetting(this.db, this.dialect, SETTINGS_KEY)).rows;
     return row === undefined ? { env: [], inherit_patterns: [] } : JSON.parse(row.value);
   }
 
@@ -389,7 +438,7 @@ export class KyselyOps implements StoreOps {
   }
 
   async getIdempotency(key: string, actor: string): Promise<IdempotencyRecord | undefined> {
-    const row = await this.db.selectFrom('idempotency_keys').selectAll().where('key', '=', key).where('actor', '=', actor).executeTakeFirst();
+    const [row] = (await idempotencyRecord(this.db, this.dialect, key, actor)).rows;
     return row === undefined ? undefined : rowToIdempotency(row);
   }
 

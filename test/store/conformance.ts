@@ -380,6 +380,26 @@ export function storeConformance(label: string, makeHarness: () => Promise<Store
         }
       }));
 
+    test('records of workspaces with the same spec each follow their own row when one spec changes', () =>
+      withStore(async (store, harness) => {
+        const [a, b] = [workspace('twin-a', { uid: 'uid-twin-a' }), workspace('twin-b', { uid: 'uid-twin-b' })];
+        await store.insertWorkspace(a);
+        await store.insertWorkspace(b);
+        const other = await harness.open();
+        try {
+          const both = async (s: Store) => (await s.listWorkspaces({ limit: 10, offset: 0, search: 'twin-' })).workspaces;
+          assert.deepEqual((await both(store)).map((w) => w.spec), [a.spec, b.spec]);
+          const changed = { ...a.spec, container: { ...a.spec.container, env: [{ name: 'ONLY_A', value: '1' }] } };
+          assert.equal(await other.replaceWorkspace({ ...a, spec: changed, resource_version: 2 }, 1), true);
+          const [readA, readB] = await both(store);
+          assert.deepEqual(readA?.spec, changed);
+          assert.deepEqual(readB?.spec, b.spec);
+          assert.deepEqual((await store.getWorkspace('twin-b'))?.spec, b.spec);
+        } finally {
+          await other.close();
+        }
+      }));
+
     test('a record read inside a transaction that rolled back is never served', () =>
       withStore(async (store) => {
         const ws = workspace('rolled');

@@ -13,6 +13,7 @@ import { ActionBody, CreateWorkspaceBody, DeleteQuery, ListQuery, WorkspaceParam
 import type { ServerContext, WsmApp } from '../context.js';
 import { withIdempotency } from '../idempotency.js';
 import { untilClientGone } from '../client-gone.js';
+import { IDLE_MARK, KeptListPages, type KeptAnswer } from '../kept-list-pages.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -47,6 +48,14 @@ const OperationParams = Type.Object({ id: Type.String() });
 const isClusterType = (s: string | undefined): s is ClusterType => CLUSTER_TYPES.some((t) => t === s);
 const isInstanceStatus = (s: string): s is InstanceStatus => INSTANCE_STATUSES.some((t) => t === s);
 
+/** An answer already serialised by its route's response schema; its buffer is reused once it is written. */
+function sendKept(reply: FastifyReply, answer: KeptAnswer): FastifyReply {
+  // 'finish': the last byte has been handed to the operating system. An aborted answer's buffer is
+  // left to the garbage collector, as a write of it may still be pending.
+  reply.raw.once('finish', answer.release);
+  return reply.type('application/json; charset=utf-8').send(answer.bytes);
+}
+
 function splitList(value: string | undefined): string[] {
   return value ? value.split(',').map((s) => s.trim()).filter(Boolean) : [];
 }
@@ -64,6 +73,7 @@ function parseIfMatch(req: FastifyRequest): string | undefined {
 
 export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<void> {
   const { store, actions } = ctx;
+  const keptPages = new KeptListPages();
 
   const answer = (reply: FastifyReply, principal: Principal, result: ActionResult, status = 200) => {
     // A dry run's ETag is the workspace's as it stays: an If-Match on the real patch then holds the plan to it.
@@ -89,7 +99,7 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
   });
 
   const list = { querystring: ListQuery, tags: ['workspaces'], summary: 'List workspaces', response: { 200: WorkspacePage, ...ERRORS } };
-  app.get('/api/workspaces', { config: { auth: 'signed-in' }, schema: list }, async (req) => {
+  app.get('/api/workspaces', { config: { auth: 'signed-in' }, schema: list }, async (req, reply) => {
     const principal = principalOf(req);
     const q = req.query;
     const clusterType = q.cluster_type?.toLowerCase();
@@ -126,6 +136,16 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     // Without grants a principal has one role on every workspace: looked up once, not per item.
     const sameRole = principal.grants.size === 0;
     const role = roleOn(principal);
+    if (sameRole && roleAtLeast(role, 'viewer')) {
+      // Everything the answer holds but the idle seconds follows from the query, the role and the page.
+      const key = JSON.stringify([role, clusterType, statuses, namespaces, q.q, limit, offset]);
+      const kept = keptPages.answer(key, page, now);
+      if (kept !== undefined) return sendKept(reply, kept);
+      const marked = page.workspaces.map((ws) => presentWorkspace(ws, { access: role, now, idleMark: IDLE_MARK }));
+      const serialized = reply.serialize({ workspaces: marked, metadata });
+      const text = typeof serialized === 'string' ? keptPages.keep(key, page, serialized, now) : undefined;
+      if (text !== undefined) return sendKept(reply, text);
+    }
     const workspaces = page.workspaces
       .filter((ws) => (sameRole ? roleAtLeast(role, 'viewer') : canView(principal, ws.name)))
       .map((ws) => presentWorkspace(ws, { access: sameRole ? role : roleOn(principal, ws.name), now }));
