@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every test file under test/ with Node's test runner (through tsx), or only the files given.
+// Runs every test file under test/ with Node's test runner (through tsx), or only the files and directories given.
 // Node 20's runner takes no globs, so the files are listed here. Files named *.serial.test.ts
 // disturb shared machinery (they restart the Docker engine, say), so they run after the others,
 // one at a time.
@@ -30,7 +30,8 @@ function run(files, concurrency) {
 }
 
 const args = process.argv.slice(2);
-const files = args.length > 0 ? args : findTests('test');
+// A directory given stands for the test files under it.
+const files = args.length > 0 ? args.flatMap((a) => (statSync(a).isDirectory() ? findTests(a) : [a])) : findTests('test');
 const serial = files.filter((f) => f.endsWith('.serial.test.ts'));
 const parallel = files.filter((f) => !f.endsWith('.serial.test.ts'));
 const concurrency = process.env.WSM_TEST_CONCURRENCY ?? '2';
