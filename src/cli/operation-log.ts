@@ -1,6 +1,7 @@
 // `wsm ws logs` as text: one line per operation (when, what, outcome, who, how long), the error
 // under it, and the output of hooks it ran, indented, as the lines they printed.
 import { stringify } from 'yaml';
+import type { ChangePlan } from '../core/change-plan.js';
 import type { OperationView } from './follow.js';
 
 interface StepRecord {
@@ -37,7 +38,11 @@ function describeStep(s: StepRecord): string {
 
 function describeDetails(details: Record<string, unknown>): string[] {
   const lines: string[] = [];
-  const { post_start: postStart, ...rest } = details as { post_start?: { steps?: StepRecord[] } };
+  const { post_start: postStart, plan, ...rest } = details as { post_start?: { steps?: StepRecord[] }; plan?: ChangePlan };
+  if (plan) {
+    lines.push(`    plan: ${plan.summary}`);
+    for (const c of plan.changes) lines.push(`      ${c.field}: ${c.effect} (${c.message})`);
+  }
   for (const step of postStart?.steps ?? []) lines.push(describeStep(step));
   // Anything else a runtime recorded, as YAML: readable, and nothing is hidden.
   if (Object.keys(rest).length > 0) lines.push(indent(stringify(rest), '    '));

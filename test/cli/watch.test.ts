@@ -52,11 +52,11 @@ describe('wsm ws watch', () => {
     assert.equal((await api('POST', '/api/workspaces', { workspace: { name: 'before', container_config: localContainerConfig() } })).status, 201);
     const watch = startWsm(['ws', 'watch'], opts());
     try {
-      await watch.waitFor(/^NAME\s+STATUS\s+CLUSTER\s+IMAGE\s+URL\s+LAST ACTIVITY\s+STOPS\n/);
+      await watch.waitFor(/^NAME\s+STATUS\s+RESTARTS\s+CLUSTER\s+IMAGE\s+URL\s+LAST ACTIVITY\s+STOPS\n/);
       await watch.waitFor(/^before\s+(PENDING|RUNNING)\s/m);
       const created = await runWsm(['ws', 'create', 'w1', '--container-config', '-', '--wait'], { ...opts(), input: localContainerConfig() });
       assert.equal(created.code, 0, created.stderr);
-      await watch.waitFor(/^w1\s+RUNNING\s+local\s/m);
+      await watch.waitFor(/^w1\s+RUNNING\s+0\s+local\s/m);
       await settled('w1', 'stop');
       await watch.waitFor(/^w1\s+STOPPED\s/m);
       await settled('w1', 'delete');
