@@ -18,7 +18,7 @@ import type { WorkspaceHttpGet } from './probe.js';
 import { noteWaiting, planSettle, writeTogether, type StoreWrite } from './operation-writes.js';
 import { WorkQueue, type HandlerResult, type QueueStats } from './work-queue.js';
 import { DEFAULT_RESTART_TIMING, type RestartTiming } from './restart-policy.js';
-import { applyRestartPolicy } from './restarts.js';
+import { applyRestartPolicy, type RestartOutcome } from './restarts.js';
 import { listeningProbeDelay } from './listening.js';
 import { observedAfterRefusedPatch } from './refused-patch.js';
 import type { Logger } from '../lib/logger.js';
@@ -333,6 +333,7 @@ export class Controller {
         ...plan.patches.map(({ op, patch }): StoreWrite => (s) => s.updateOperation(op.id, patch)),
       ]);
       this.options.observer?.operationsFinished?.(ws.cluster_type, finishedByPlan(plan.patches));
+      this.reportRestarts(ws, restart);
       if (startPostStart) {
         await this.activity.record(name, 'start');
         this.postStart.start(runtime, rws, observed.ip);
@@ -431,5 +432,15 @@ export class Controller {
       await this.store.updateOperation(op.id, { state: 'failed', error, finished_at: at, attempts: op.attempts + 1 });
     }
     this.options.observer?.operationsFinished?.(clusterType, ops.map((op) => finished(op, 'failed', at)));
+  }
+
+  /** Tells the observer of restarts this pass made or saw (the count written grew) and of a new back-off. */
+  private reportRestarts(ws: WorkspaceRecord, restart: RestartOutcome): void {
+    const observer = this.options.observer;
+    if (!observer) return;
+    const before = ws.observed.restarts;
+    const grown = restart.restarts.count - (before?.count ?? 0);
+    if (grown > 0) observer.restarted?.(ws.cluster_type, grown, restart.last_termination?.reason ?? 'Unknown');
+    if (restart.restarts.next_retry_at !== undefined && restart.restarts.next_retry_at !== before?.next_retry_at) observer.backedOff?.(ws.cluster_type);
   }
 }

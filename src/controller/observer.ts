@@ -20,6 +20,10 @@ export interface ControllerObserver {
   reconcileFailed?(reason: string, retried: boolean): void;
   /** Operations of a workspace of this cluster type reached succeeded or failed (each once). */
   operationsFinished?(clusterType: ClusterType, ops: readonly FinishedOperation[]): void;
+  /** A workspace's instance was started again `count` times since the last look, after ending so (`reason`). */
+  restarted?(clusterType: ClusterType, count: number, reason: string): void;
+  /** A workspace that keeps ending began to wait before its next restart (CrashLoopBackOff). */
+  backedOff?(clusterType: ClusterType): void;
 }
 
 export interface CullerObserver {

@@ -81,6 +81,18 @@ export function defineFamilies(registry: Registry) {
     storeUp: new Gauge({ name: 'wsm_ready', help: 'Whether this replica is ready (1): the store answers and every migration is applied. /readyz says why not.', registers }),
     storeSeriesReporter: new Gauge({ name: 'wsm_reports_store_series', help: 'Whether this replica reports the series read from the store (workspaces, queue): 1 on exactly one replica.', registers }),
 
+    restarts: new Counter({
+      name: 'wsm_workspace_restarts_total',
+      help: 'Instances started again (by wsm on Docker and local, by the kubelet on Kubernetes) after ending while desired running, by cluster type and how the instance ended (Exited, Killed, OOMKilled, Missing, Stopped, ...).',
+      labelNames: ['cluster_type', 'reason'],
+      registers,
+    }),
+    crashLoopBackoffs: new Counter({
+      name: 'wsm_workspace_crash_loop_backoffs_total',
+      help: 'Times a workspace that keeps ending entered a restart back-off (CrashLoopBackOff), by cluster type.',
+      labelNames: ['cluster_type'],
+      registers,
+    }),
     cullerPasses: new Counter({ name: 'wsm_culler_passes_total', help: 'Idle culler passes completed.', registers }),
     cullerDuration: new Histogram({ name: 'wsm_culler_pass_duration_seconds', help: 'Time of one idle culler pass, its checks and probes included.', buckets: FAST_BUCKETS, registers }),
     cullerStops: new Counter({ name: 'wsm_culler_stops_total', help: 'Workspaces the idle culler stopped, by reason.', labelNames: ['reason'], registers }),

@@ -98,6 +98,8 @@ export class WsmMetrics {
           if (op.result === 'succeeded' && STARTS.has(op.action)) f.requestToRunning.labels(clusterType).observe(seconds);
         }
       },
+      restarted: (clusterType, count, reason) => f.restarts.labels(clusterType, reason).inc(count),
+      backedOff: (clusterType) => f.crashLoopBackoffs.labels(clusterType).inc(),
     };
   }
 
