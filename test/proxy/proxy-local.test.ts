@@ -136,13 +136,13 @@ describe('the workspace proxy with local workspaces', () => {
     assert.equal((await server.request('GET', `/api/workspaces/${other}`)).body.workspace.desired_state, 'stopped');
   });
 
-  test('wake on: 5 concurrent requests to a stopped workspace make one resume and are all answered by it', async () => {
+  test('wake on: 50 concurrent requests to a stopped workspace make one resume and are all answered by it', async () => {
     await act(name, { action: 'patch', lifecycle_config: { wake_on_request: true } });
     const ws = (await server.request('GET', `/api/workspaces/${name}`)).body.workspace;
     assert.equal(ws.lifecycle_config.wake_on_request, true);
     await stopped(name);
     const before = (await resumeOperations(name)).length;
-    const answers = await Promise.all(Array.from({ length: 5 }, (_, i) => proxyGet(`${server.proxyUrl}/${name}/req-${i}`, { 'OAUTH-TOKEN': server.adminToken })));
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => proxyGet(`${server.proxyUrl}/${name}/req-${i}`, { 'OAUTH-TOKEN': server.adminToken })));
     answers.forEach((res, i) => {
       assert.equal(res.status, 200, res.text);
       assert.equal(res.json().path, `/${name}/req-${i}`);
