@@ -115,6 +115,28 @@ describe('the workspace proxy with local workspaces', () => {
     assert.equal(to.searchParams.get('path'), `/${name}/deep/path`);
   });
 
+  test('the API\'s sign-in step: a grant is needed, and the ticket only ever leads back into the proxy', async () => {
+    const elsewhere = await server.token('viewer', { workspace: other });
+    const refused = await server.request('GET', `/api/proxy/session?workspace=${name}`, { token: elsewhere });
+    assert.equal(refused.status, 403);
+    const hop = async (path: string) => {
+      const res = await fetch(`${server.url}/api/proxy/session?workspace=${name}&path=${encodeURIComponent(path)}`, { headers: { 'OAUTH-TOKEN': server.adminToken }, redirect: 'manual' });
+      assert.equal(res.status, 302);
+      const toProxy = res.headers.get('location')!;
+      assert.ok(toProxy.startsWith(`${server.proxyUrl}/_wsm/session?`), toProxy);
+      return proxyGet(toProxy);
+    };
+    const inside = await hop(`/${name}/lab?x=1`);
+    assert.equal(inside.status, 302);
+    assert.equal(inside.headers.get('location'), `/${name}/lab?x=1`);
+    assert.match(inside.headers.get('set-cookie') ?? '', /^wsm_proxy_session=[^;]+;.*HttpOnly/i);
+    const offsite = await hop('//evil.example/');
+    assert.equal(offsite.status, 400);
+    const elsewherePath = await hop(`/${other}/`);
+    assert.equal(elsewherePath.status, 302);
+    assert.equal(elsewherePath.headers.get('location'), `/${other}/`, 'a path of another workspace is checked there, by its own grants');
+  });
+
   test('proxied traffic counts as activity', async () => {
     await proxyGet(`${server.proxyUrl}/${other}/`, { 'OAUTH-TOKEN': server.adminToken });
     await eventually(async () => (await server.request('GET', `/api/workspaces/${other}`)).body.workspace.activity.last_activity_source === 'proxy', 15_000, 'activity from the proxy');

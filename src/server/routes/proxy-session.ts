@@ -17,7 +17,9 @@ const ProxySessionQuery = Type.Object(
 );
 
 export async function proxySessionRoutes(app: WsmApp, ctx: ServerContext): Promise<void> {
+  // A browser's step, not an API client's (as /api/docs): left out of the OpenAPI document.
   const schema = {
+    hide: true,
     querystring: ProxySessionQuery,
     tags: ['session'],
     summary: 'Open a workspace through the workspace proxy: redirects the signed-in browser to the proxy with a one-time sign-in ticket',
