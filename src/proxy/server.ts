@@ -169,5 +169,12 @@ export async function startProxyServer(o: ProxyOptions): Promise<ProxyServer> {
   const port = typeof address === 'object' && address ? address.port : o.port;
   const host = o.host.includes(':') ? `[${o.host}]` : o.host;
   const url = o.publicUrl?.replace(/\/+$/, '') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-  return { url, gate, close: () => app.close() };
+  return {
+    url,
+    gate,
+    close: async () => {
+      gate.close();
+      await app.close();
+    },
+  };
 }

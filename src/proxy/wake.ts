@@ -54,6 +54,8 @@ export class WakeGate {
   /** The wake in progress per workspace: the first request starts it, later ones join it. */
   private readonly wakes = new Map<string, Promise<string>>();
   private readonly held = new Map<string, number>();
+  /** Ends every held request at shutdown: a server closing must not wait out a wake timeout. */
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly store: Store,
@@ -61,6 +63,11 @@ export class WakeGate {
     private readonly logger: Logger,
     private readonly settings: WakeSettings = DEFAULT_WAKE_SETTINGS,
   ) {}
+
+  /** Answers every held request at once with a 503 (the server is closing); wakes already asked for go on. */
+  close(): void {
+    this.closing.abort();
+  }
 
   /** Workspaces with a wake in progress now. */
   get waking(): number {
@@ -80,20 +87,25 @@ export class WakeGate {
     const started = Date.now();
     const wake = this.wake(ws, principal);
     if (!hold) throw new NotYet(`Workspace ${name} is starting.`, 2, true);
+    if (this.closing.signal.aborted) throw new NotYet('wsm is shutting down; try again shortly.', 5, false);
     const count = this.held.get(name) ?? 0;
     if (count >= this.settings.maxHeld) {
       throw new NotYet(`Workspace ${name} is starting and already has ${count} requests waiting for it (the most held at once); try again shortly.`, 5, true);
     }
     this.held.set(name, count + 1);
     let timer: NodeJS.Timeout | undefined;
+    let onClose: (() => void) | undefined;
     try {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new NotYet(`Workspace ${name} did not accept connections within ${Math.round(this.settings.timeoutMs / 1000)} s of being woken; it is still starting.`, 5, true)), this.settings.timeoutMs);
+        onClose = () => reject(new NotYet('wsm is shutting down; try again shortly.', 5, false));
+        this.closing.signal.addEventListener('abort', onClose, { once: true });
       });
       const ready = await Promise.race([wake, timeout]);
       return { address: ready, waitedMs: Date.now() - started };
     } finally {
       clearTimeout(timer);
+      if (onClose) this.closing.signal.removeEventListener('abort', onClose);
       const left = (this.held.get(name) ?? 1) - 1;
       if (left > 0) this.held.set(name, left);
       else this.held.delete(name);

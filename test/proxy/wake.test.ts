@@ -98,6 +98,18 @@ describe('the wake gate', () => {
     w.finish();
   });
 
+  test('closing the gate answers held requests at once, so a shutdown does not wait out the timeout', async () => {
+    const w = slowResume();
+    const gate = new WakeGate(w.store, w.resume, logger, settings({ timeoutMs: 600_000 }));
+    const held = refusal(gate.destination('w', owner, true));
+    await new Promise((resolve) => setImmediate(resolve));
+    gate.close();
+    const err = await held;
+    assert.ok(err instanceof NotYet, String(err));
+    assert.match(err.message, /shutting down/);
+    w.finish();
+  });
+
   test('a FAILED workspace is not woken, and a viewer cannot wake a stopped one', async () => {
     let calls = 0;
     const failed = new WakeGate({ getWorkspace: async () => workspace('running', 'FAILED') } as unknown as Store, async () => void calls++, logger, settings());
