@@ -197,6 +197,8 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     resume: (name, actor) => actions.act(name, { action: 'resume' }, { actor }),
     wake: config.proxy.wake,
     logger: logger.child({ component: 'proxy' }),
+    authFailures: { limit: config.authFailureLimit, windowSeconds: config.authFailureWindowSeconds },
+    trustedProxies: config.trustedProxies,
   });
   const app = await buildApp({ store, controller, actions, auth, version: VERSION, proxy: proxy && { baseUrl: proxy.url, tickets } }, {
     logger,

@@ -2,7 +2,8 @@
 // WebSocket to the workspace with @fastify/http-proxy. The path is passed on whole, /<name> prefix
 // included, as the Kubernetes Ingress wsm makes does (path /<name>, no rewrite): a workspace serves
 // under /<name>/ whichever way it is reached. docs/proxy.md.
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import cookie from '@fastify/cookie';
 import httpProxy from '@fastify/http-proxy';
 import type { Logger } from 'pino';
@@ -11,6 +12,7 @@ import { isDnsLabel } from '../core/names.js';
 import type { Store } from '../store/store.js';
 import { credentialFromRequest, requireRole, type Authenticator, type Principal } from '../server/auth.js';
 import { errorBody } from '../server/errors.js';
+import { limitAuthFailures, type AuthFailureLimit } from '../server/auth-limits.js';
 import { forwardedHeaders } from './headers.js';
 import { problemPage, startingPage } from './pages.js';
 import { PROXY_SESSION_COOKIE, SESSION_TTL_MS, type ProxyTickets } from './sessions.js';
@@ -35,6 +37,10 @@ export interface ProxyOptions {
   resume: Resume;
   wake: WakeSettings;
   logger: Logger;
+  /** Failed authentications allowed per client, as on the API (counted apart from the API's). */
+  authFailures: AuthFailureLimit;
+  /** Proxies whose X-Forwarded-For is believed, for the client address the limit counts by. */
+  trustedProxies?: string[];
 }
 
 export interface ProxyServer {
@@ -83,7 +89,11 @@ function sendProblem(req: FastifyRequest, reply: FastifyReply, error: WsmError):
 }
 
 export async function startProxyServer(o: ProxyOptions): Promise<ProxyServer> {
-  const app = Fastify({ loggerInstance: o.logger, return503OnClosing: true });
+  const app = Fastify<Server, IncomingMessage, ServerResponse, FastifyBaseLogger>({
+    loggerInstance: o.logger,
+    return503OnClosing: true,
+    trustProxy: o.trustedProxies && o.trustedProxies.length > 0 ? o.trustedProxies : false,
+  });
   const gate = new WakeGate(o.store, o.resume, o.logger, o.wake);
   const lastNoted = new Map<string, number>();
 
@@ -140,6 +150,8 @@ export async function startProxyServer(o: ProxyOptions): Promise<ProxyServer> {
 
   app.decorateRequest('wsmUpstream', '');
   await app.register(cookie);
+  // Guessing tokens through the proxy is as slow as through the API.
+  await limitAuthFailures(app, o.authFailures);
 
   app.get(SESSION_PATH, async (req, reply) => {
     const { ticket, path } = req.query as { ticket?: unknown; path?: unknown };
