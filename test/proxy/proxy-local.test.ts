@@ -175,6 +175,25 @@ describe('the workspace proxy with local workspaces', () => {
     assert.match(resumes[0].actor, /woken by a request/);
   });
 
+  test('a POST with a body and a WebSocket each wake a stopped workspace, and arrive whole once it runs', async () => {
+    await stopped(name);
+    const res = await fetch(`${server.proxyUrl}/${name}/submit`, { method: 'POST', headers: { 'OAUTH-TOKEN': server.adminToken, 'content-type': 'application/json' }, body: '{"cell":1}' });
+    assert.equal(res.status, 200);
+    const seen = await res.json();
+    assert.equal(seen.method, 'POST');
+    assert.equal(seen.body, '{"cell":1}');
+
+    await stopped(name);
+    const socket = await openSocket(`${server.proxyUrl.replace('http', 'ws')}/${name}/kernel`, { 'OAUTH-TOKEN': server.adminToken });
+    try {
+      assert.equal(JSON.parse(await socket.next()).path, `/${name}/kernel`);
+      socket.send('after-wake');
+      assert.equal(await socket.next(), 'echo:after-wake');
+    } finally {
+      socket.close();
+    }
+  });
+
   test('a viewer cannot wake a stopped workspace; a browser gets a page that reloads while it starts', async () => {
     await stopped(name);
     const viewer = await server.token('viewer');
