@@ -84,6 +84,8 @@ function mount(root: HTMLElement, initial: Workspace): () => void {
           ['Cluster', ws.cluster_type + (ws.namespace ? ` (${ws.namespace})` : '')],
           ['Image', imageOf(ws.container_config)],
           ['URL', ws.url ? h('a', { href: ws.url, target: '_blank', rel: 'noopener' }, ws.url) : '—'],
+          // The proxy's address opens the workspace signed in, and wakes it when wake_on_request is on.
+          ...(ws.proxy_url ? [['Through the proxy', h('a', { href: ws.proxy_url, target: '_blank', rel: 'noopener' }, ws.proxy_url)] as [string, Node]] : []),
           ['Desired', ws.desired_state],
           ['Generation', `${ws.observed_generation} of ${ws.generation} applied`],
           ['Last activity', `${relative(ws.activity.last_activity_at)}${ws.activity.last_activity_source ? ` (${ws.activity.last_activity_source})` : ''}`],

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { eventually, type TestServer } from '../support/server.js';
-import { launchChromium } from '../console/browser.js';
+import { WAIT, buildConsole, launchChromium, signIn } from '../console/browser.js';
 import { REPORTING_WORKSPACE, proxyGet, startProxiedServer } from './helpers.js';
 
 const name = `pxb-${Math.random().toString(36).slice(2, 8)}`;
@@ -19,6 +19,7 @@ describe('the workspace proxy in a browser', () => {
     const res = await server.request('POST', '/api/workspaces', { body: { workspace: { name, cluster_type: 'local', container_config: REPORTING_WORKSPACE, lifecycle_config: { wake_on_request: true } } } });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     await eventually(async () => (await proxyGet(`${server.proxyUrl}/${name}/`, { 'OAUTH-TOKEN': server.adminToken })).status === 200, 30_000, 'the workspace to answer');
+    buildConsole();
     browser = await launchChromium();
   });
 
@@ -52,6 +53,22 @@ describe('the workspace proxy in a browser', () => {
       assert.ok(session, 'the proxy set its session cookie');
       assert.equal(session.httpOnly, true);
       assert.notEqual(session.value, server.adminToken, 'the cookie holds a session id, not the token');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('the console shows the proxy address, and following it opens the workspace in a new tab', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await signIn(page, server.url, server.adminToken);
+      await page.goto(`${server.url}/apps/workspaces#/w/${name}`);
+      const link = page.getByRole('link', { name: `${server.proxyUrl}/${name}/` });
+      await link.waitFor(WAIT);
+      const [opened] = await Promise.all([context.waitForEvent('page'), link.click()]);
+      await opened.waitForFunction((workspace) => document.body.innerText.includes(`"workspace":"${workspace}"`), name, WAIT);
+      assert.equal(opened.url(), `${server.proxyUrl}/${name}/`);
     } finally {
       await context.close();
     }
