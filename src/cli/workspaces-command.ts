@@ -14,6 +14,7 @@ interface WorkspaceView {
   name: string;
   cluster_type: string;
   url: string | null;
+  proxy_url?: string | null;
   instance: { status: string; ip: string | null };
   container_config: string;
   lifecycle_config: Record<string, unknown>;
@@ -81,6 +82,7 @@ function describeWorkspace(ws: WorkspaceView): string {
     ['cluster type', ws.cluster_type],
     ['image', imageOf(ws.container_config)],
     ['url', ws.url ?? '-'],
+    ...(ws.proxy_url ? [['proxy url', ws.proxy_url] as [string, string]] : []),
     ['generation', `${ws.observed_generation} of ${ws.generation} applied`],
     ['last activity', ago(ws.activity.last_activity_at)],
     ['stops at', ws.activity.stops_at ?? '-'],

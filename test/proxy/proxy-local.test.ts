@@ -3,6 +3,9 @@
 // workspace, who may pass, activity, and wake on request (one resume for many waiting requests).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { eventually, type TestServer } from '../support/server.js';
 import { REPORTING_WORKSPACE, openSocket, proxyGet, startProxiedServer } from './helpers.js';
 
@@ -48,6 +51,13 @@ describe('the workspace proxy with local workspaces', () => {
     const ws = (await server.request('GET', `/api/workspaces/${name}`)).body.workspace;
     assert.equal(ws.proxy_url, `${server.proxyUrl}/${name}/`);
     assert.notEqual(new URL(ws.proxy_url).origin, new URL(server.url).origin);
+  });
+
+  test('`wsm workspaces get` shows the proxy url', async () => {
+    const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+    const env = { ...process.env, WSM_URL: server.url, WSM_TOKEN: server.adminToken };
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', main, 'workspaces', 'get', name], { env, timeout: 60_000 });
+    assert.match(stdout, new RegExp(`^proxy url: +${server.proxyUrl}/${name}/$`, 'm'));
   });
 
   test('HTTP reaches the workspace with the /<name> prefix kept, without wsm\'s token or cookies', async () => {
