@@ -11,10 +11,19 @@ import { proxyGet, startProxiedServer } from './helpers.js';
 const name = e2eName('proxy');
 let server: TestServer & { proxyUrl: string };
 
-/** httpd serves /home/src; the page lives under /<name>/, the path the proxy passes on whole. */
-const containerConfig = `image: ${TEST_IMAGE}
-command: ["sh", "-c", "mkdir -p /home/src/${name} && echo served-by-container > /home/src/${name}/index.html && exec httpd -f -p 6789 -h /home/src"]
-`;
+/**
+ * httpd serves /home/src; the page lives under /<name>/, the path the proxy passes on whole, and
+ * /<name>/env.sh runs as CGI (httpd's *.sh interpreter), printing the headers it received as HTTP_* variables.
+ */
+const startScript = [
+  `mkdir -p /home/src/${name}`,
+  `echo served-by-container > /home/src/${name}/index.html`,
+  `printf '%s\\n' '#!/bin/sh' 'printf "Content-Type: text/plain\\r\\n\\r\\n"' env > /home/src/${name}/env.sh`,
+  `chmod +x /home/src/${name}/env.sh`,
+  `echo '*.sh:/bin/sh' > /etc/httpd.conf`,
+  'exec httpd -f -p 6789 -h /home/src -c /etc/httpd.conf',
+].join(' && ');
+const containerConfig = `image: ${TEST_IMAGE}\ncommand: ${JSON.stringify(['sh', '-c', startScript])}\n`;
 
 async function act(body: Record<string, unknown>): Promise<void> {
   const res = await server.request('PUT', `/api/workspaces/${name}`, { body: { workspace: body } });
@@ -52,6 +61,14 @@ describe('the workspace proxy with a Docker workspace', { skip: dockerSkipReason
       return res.status === 200 ? res.text : undefined;
     }, 60_000, 'the page through the proxy');
     assert.equal(body.trim(), 'served-by-container');
+  });
+
+  test('the container does not receive wsm\'s cookies (its CGI environment shows the Cookie header it got)', async () => {
+    const res = await proxyGet(`${server.proxyUrl}/${name}/env.sh`, { 'OAUTH-TOKEN': server.adminToken, cookie: `oauth_token=${server.adminToken}; theirs=1; wsm_proxy_session=s` });
+    assert.equal(res.status, 200, res.text);
+    assert.match(res.text, /^REQUEST_URI=\/.+\/env\.sh$/m);
+    assert.match(res.text, /^HTTP_COOKIE=theirs=1$/m);
+    assert.doesNotMatch(res.text, new RegExp(server.adminToken));
   });
 
   test('5 concurrent requests to the stopped container make one resume and all get its page', async () => {
