@@ -93,6 +93,8 @@ function mount(root: HTMLElement, initial: Workspace): () => void {
           ['Cluster', ws.cluster_type + (ws.namespace ? ` (${ws.namespace})` : '')],
           ['Image', imageOf(ws.container_config)],
           ['URL', ws.url ? h('a', { href: ws.url, target: '_blank', rel: 'noopener' }, ws.url) : '—'],
+          // The proxy's address opens the workspace signed in, and wakes it when wake_on_request is on.
+          ...(ws.proxy_url ? [['Through the proxy', h('a', { href: ws.proxy_url, target: '_blank', rel: 'noopener' }, ws.proxy_url)] as [string, Node]] : []),
           ['Desired', ws.desired_state],
           ['Generation', `${ws.observed_generation} of ${ws.generation} applied`],
           ['Restarts', `${ws.restart_count} (restart policy ${ws.restart_policy})${ws.next_restart_at ? `; next ${relative(ws.next_restart_at)} (${absolute(ws.next_restart_at)})` : ''}`],

@@ -42,6 +42,8 @@ export interface Workspace {
   uid: string;
   cluster_type: string;
   url: string | null;
+  /** Where the workspace proxy serves it (null when the proxy is off). */
+  proxy_url?: string | null;
   access: Role | null;
   instance: { name: string; type: string; status: string; ip: string | null };
   container_config: string;

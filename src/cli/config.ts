@@ -9,6 +9,7 @@ import { DEFAULT_IMAGE, INSTALLATION_ID_PATTERN } from '../core/defaults.js';
 import { DEFAULT_EVENT_SETTINGS, type EventSettings } from '../server/routes/events.js';
 import { ConfigError, integer } from './config-values.js';
 import { resolveMetricsConfig, type MetricsConfig } from './metrics-config.js';
+import { resolveProxyConfig, type ProxyConfig } from './proxy-config.js';
 
 export interface ServeConfig {
   host: string;
@@ -58,6 +59,8 @@ export interface ServeConfig {
   events: Pick<EventSettings, 'bufferBytes' | 'maxStreamsPerToken' | 'replayEvents' | 'replayBytes'>;
   /** Where and how metrics are served (metrics-config.ts). */
   metrics: MetricsConfig;
+  /** The workspace proxy (proxy-config.ts, docs/proxy.md). */
+  proxy: ProxyConfig;
 }
 
 export interface ServeFlags {
@@ -74,6 +77,8 @@ export interface ServeFlags {
   trustedProxies?: string;
   metricsPort?: string;
   metricsHost?: string;
+  proxyPort?: string;
+  proxyHost?: string;
 }
 
 export { ConfigError };
@@ -198,5 +203,6 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
       replayBytes: integer('WSM_EVENTS_REPLAY_BYTES', env.WSM_EVENTS_REPLAY_BYTES, DEFAULT_EVENT_SETTINGS.replayBytes, 1024, 1024 ** 3),
     },
     metrics: resolveMetricsConfig(flags, env, flags.host ?? env.WSM_HOST ?? '127.0.0.1'),
+    proxy: resolveProxyConfig(flags, env, flags.host ?? env.WSM_HOST ?? '127.0.0.1', integer('--port/WSM_PORT', flags.port ?? env.WSM_PORT, 6789, 0, 65535)),
   };
 }

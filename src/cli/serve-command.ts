@@ -22,6 +22,8 @@ export function registerServe(program: Command): void {
     .option('--installation-id <id>', 'this installation\'s id, labelled on everything it creates (WSM_INSTALLATION_ID; default: made at first start and kept in the store)')
     .option('--metrics-port <port>', 'serve /metrics, /healthz and /readyz on this port too (WSM_METRICS_PORT; default none: /metrics only on the API port, and only with WSM_METRICS_TOKEN)')
     .option('--metrics-host <host>', 'address of the metrics port (WSM_METRICS_HOST, default: --host)')
+    .option('--proxy-port <port>', 'serve the workspace proxy (/<name>/…, wake on request) on this port, an origin of its own (WSM_PROXY_PORT; default none: no proxy). docs/proxy.md')
+    .option('--proxy-host <host>', 'address of the proxy port (WSM_PROXY_HOST, default: --host)')
     .action(async (flags: ServeFlags) => {
       let config;
       try {

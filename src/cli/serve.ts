@@ -25,6 +25,8 @@ import { localIsolation, protectDataDir, protectStoreFiles, sqliteFiles, type Lo
 import { VERSION } from './version.js';
 import { ReadinessChecker, WsmMetrics } from '../metrics/index.js';
 import { startMetricsListener, type MetricsListener } from '../server/metrics-listener.js';
+import { ProxyTickets } from '../proxy/sessions.js';
+import { startProxyServer, type ProxyServer } from '../proxy/server.js';
 
 /** How often idempotency keys past their retention are removed. */
 const IDEMPOTENCY_CLEANUP_INTERVAL_MS = 3_600_000;
@@ -46,6 +48,8 @@ export interface RunningServer {
   metricsUrl?: string;
   /** Set on the first start: the file the new owner token's secret was written to. */
   ownerTokenFile?: string;
+  /** The workspace proxy, when --proxy-port is set. */
+  proxy?: ProxyServer;
   /** Stops accepting requests, finishes those in flight, and leaves workspaces running. */
   close(): Promise<void>;
 }
@@ -188,7 +192,25 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     engineDryRun: engineDryRuns(runtimes, controller),
   });
   const auth = new Authenticator(store, config.adminToken);
-  const app = await buildApp({ store, controller, actions, auth, version: VERSION }, {
+  // The proxy listens first, so the API can show each workspace's proxy_url; it learns the API's URL once that listens.
+  let apiUrl = '';
+  const tickets = new ProxyTickets();
+  const proxy = config.proxy.port === undefined ? undefined : await startProxyServer({
+    host: config.proxy.host,
+    port: config.proxy.port,
+    publicUrl: config.proxy.publicUrl,
+    apiUrl: () => config.proxy.apiPublicUrl ?? apiUrl,
+    store,
+    auth,
+    tickets,
+    activity: controller.activity,
+    resume: (name, actor) => actions.act(name, { action: 'resume' }, { actor }),
+    wake: config.proxy.wake,
+    logger: logger.child({ component: 'proxy' }),
+    authFailures: { limit: config.authFailureLimit, windowSeconds: config.authFailureWindowSeconds },
+    trustedProxies: config.trustedProxies,
+  });
+  const app = await buildApp({ store, controller, actions, auth, version: VERSION, proxy: proxy && { baseUrl: proxy.url, tickets } }, {
     logger,
     trustedProxies: config.trustedProxies,
     authFailures: { limit: config.authFailureLimit, windowSeconds: config.authFailureWindowSeconds },
@@ -207,7 +229,12 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   });
   // Listen first: the start-up reconcile of every workspace then runs while requests are served,
   // instead of delaying readiness in proportion to the number of workspaces.
-  await app.listen({ host: config.host, port: config.port });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await proxy?.close();
+    throw err;
+  }
   let metricsListener: MetricsListener | undefined;
   if (config.metrics.port !== undefined) {
     try {
@@ -215,6 +242,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     } catch (err) {
       // The API port is open already: close what was opened, so a failed start leaves nothing behind.
       await app.close();
+      await proxy?.close();
       for (const runtime of runtimes.values()) await runtime.close();
       await store.close();
       throw err;
@@ -231,14 +259,16 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  apiUrl = url;
   const localUsers = isolation.uidRange ? `${isolation.uidRange.first}-${isolation.uidRange.last}` : 'the server\'s own (single-tenant)';
-  logger.info({ url, metricsUrl: metricsListener?.url, clusterTypes: [...runtimes.keys()], dataDir: config.dataDir, hooksDir: config.hooksDir, installation, localUsers }, 'wsm is ready');
+  logger.info({ url, metricsUrl: metricsListener?.url, proxyUrl: proxy?.url, clusterTypes: [...runtimes.keys()], dataDir: config.dataDir, hooksDir: config.hooksDir, installation, localUsers }, 'wsm is ready');
   if (ownerTokenFile) logger.info({ ownerTokenFile }, 'first start: an owner token was made; its secret is in this file');
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       await metricsListener?.close();
+      await proxy?.close();
       await app.close();
       metrics.close();
       stopIdempotencyCleanup();
@@ -247,5 +277,5 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       for (const runtime of runtimes.values()) await runtime.close();
       await store.close();
     })());
-  return { app, url, store, controller, actions, culler, metrics, metricsUrl: metricsListener?.url, ownerTokenFile, close };
+  return { app, url, store, controller, actions, culler, metrics, metricsUrl: metricsListener?.url, ownerTokenFile, proxy, close };
 }

@@ -7,6 +7,7 @@ export interface WorkspaceView {
   name: string;
   cluster_type: string;
   url: string | null;
+  proxy_url?: string | null;
   instance: { status: string; ip: string | null };
   container_config: string;
   lifecycle_config: Record<string, unknown>;
@@ -64,6 +65,7 @@ export function describeWorkspace(ws: WorkspaceView): string {
     ['cluster type', ws.cluster_type],
     ['image', imageOf(ws.container_config)],
     ['url', ws.url ?? '-'],
+    ...(ws.proxy_url ? [['proxy url', ws.proxy_url] as [string, string]] : []),
     ['generation', `${ws.observed_generation} of ${ws.generation} applied`],
     ['restarts', `${ws.restart_count} (restart_policy ${ws.restart_policy})${ws.next_restart_at ? `, next at ${ws.next_restart_at}` : ''}`],
     ['last end', ws.last_termination ? describeEnd(ws.last_termination) : '-'],

@@ -15,6 +15,7 @@ export interface LifecycleConfigPatch {
   termination_policy?: Partial<TerminationPolicy>;
   pre_start_script_path?: string | null;
   post_start?: PostStartPatch | null;
+  wake_on_request?: boolean;
 }
 
 export interface PostStartPatch {
@@ -24,7 +25,7 @@ export interface PostStartPatch {
   wait_for_port?: boolean;
 }
 
-const TOP_KEYS = ['termination_policy', 'pre_start_script_path', 'post_start'];
+const TOP_KEYS = ['termination_policy', 'pre_start_script_path', 'post_start', 'wake_on_request'];
 const POLICY_KEYS = ['enable_auto_termination', 'max_idle_seconds'];
 const POST_START_KEYS = ['command', 'hook_path', 'fail_on_error', 'wait_for_port'];
 
@@ -53,6 +54,9 @@ export function parseLifecycleConfig(input: unknown, field = 'lifecycle_config')
         const post = checkPostStart(v, at, c);
         if (post) patch.post_start = post;
       }
+    } else if (key === 'wake_on_request') {
+      if (typeof v === 'boolean') patch.wake_on_request = v;
+      else c.fail(at, `must be true or false, not ${describe(v)}.`);
     } else {
       c.fail(at, `is not a lifecycle_config key; the allowed keys are ${TOP_KEYS.join(', ')}.`);
     }
@@ -158,6 +162,9 @@ export function mergeLifecycleConfig(current: LifecycleConfig, patch: LifecycleC
   if (pre !== null && pre !== undefined) out.pre_start_script_path = pre;
   const post = patch.post_start === null ? undefined : mergePostStart(current.post_start, patch.post_start);
   if (post) out.post_start = post;
+  // Shown only once set, so workspaces that never used it look as they did before.
+  const wake = patch.wake_on_request ?? current.wake_on_request;
+  if (wake !== undefined) out.wake_on_request = wake;
   return out;
 }
 

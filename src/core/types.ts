@@ -100,6 +100,8 @@ export interface LifecycleConfig {
   termination_policy: TerminationPolicy;
   pre_start_script_path?: string;
   post_start?: PostStartConfig;
+  /** A request through the workspace proxy resumes the workspace when it is stopped (docs/proxy.md). */
+  wake_on_request?: boolean;
 }
 
 export type StorageAccessMode = 'ReadWriteOnce' | 'ReadWriteMany' | 'ReadOnlyMany';
@@ -191,7 +193,7 @@ export interface ObservedState {
   updated_at: string;
 }
 
-export type ActivitySource = 'api' | 'heartbeat' | 'probe' | 'network' | 'cpu' | 'start';
+export type ActivitySource = 'api' | 'heartbeat' | 'probe' | 'network' | 'cpu' | 'start' | 'proxy';
 
 export interface ActivityState {
   last_activity_at?: string;

@@ -21,6 +21,7 @@ import { tokenRoutes } from './routes/tokens.js';
 import { adminRoutes } from './routes/admin.js';
 import { activityRoutes } from './routes/activity.js';
 import { sessionRoutes } from './routes/session.js';
+import { proxySessionRoutes } from './routes/proxy-session.js';
 import { eventRoutes, type EventSettings } from './routes/events.js';
 import { consoleRoutes } from './routes/console.js';
 import { healthRoutes } from './routes/health.js';
@@ -101,6 +102,7 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
     await adminRoutes(scope, ctx);
     await activityRoutes(scope, ctx);
     await sessionRoutes(scope, ctx);
+    await proxySessionRoutes(scope, ctx);
     await eventRoutes(scope, ctx, options.events);
     await consoleRoutes(scope, ctx);
     await healthRoutes(scope, options.observability?.readiness ?? new ReadinessChecker(ctx.store, new Map()));

@@ -5,6 +5,7 @@ import type { WorkspaceActions } from '../app/workspace-actions.js';
 import type { Controller } from '../controller/controller.js';
 import type { Store } from '../store/store.js';
 import type { Authenticator } from './auth.js';
+import type { ProxyTickets } from '../proxy/sessions.js';
 
 export interface ServerContext {
   store: Store;
@@ -12,6 +13,8 @@ export interface ServerContext {
   actions: WorkspaceActions;
   auth: Authenticator;
   version: string;
+  /** The workspace proxy, when it is on: its public base URL, and where browsers' tickets are kept. */
+  proxy?: { baseUrl: string; tickets: ProxyTickets };
 }
 
 /** The server as routes see it: request and reply types come from the routes' TypeBox schemas. */

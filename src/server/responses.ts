@@ -70,7 +70,7 @@ export const Operation = Type.Object({
 
 export const Activity = Type.Object({
   last_activity_at: Nullable(Time),
-  last_activity_source: Nullable(Type.String({ description: 'api, heartbeat, probe, network, cpu or start' })),
+  last_activity_source: Nullable(Type.String({ description: 'api, heartbeat, probe, network, cpu, start or proxy' })),
   idle_seconds: Nullable(Type.Integer()),
   stops_at: Nullable(Time),
   last_auto_stop: Nullable(FreeObject),
@@ -88,6 +88,7 @@ const LifecycleConfig = Type.Object({
       wait_for_port: Type.Optional(Type.Boolean()),
     }),
   ),
+  wake_on_request: Type.Optional(Type.Boolean({ description: 'A request through the workspace proxy resumes the workspace when it is stopped' })),
 });
 
 const Condition = Type.Object({
@@ -156,6 +157,7 @@ export const Workspace = Type.Object({
   deletion: Nullable(Type.Object({ requested_at: Time, delete_volume: Type.Boolean() })),
   last_operation: Nullable(Operation),
   activity: Activity,
+  proxy_url: Nullable(Type.String({ description: 'Where the workspace is reached through wsm\'s workspace proxy (docs/proxy.md); null when the proxy is off' })),
   created_at: Time,
   updated_at: Time,
 });

@@ -8,10 +8,12 @@ import { ContainerConfigInput } from '../core/container-config-shape.js';
 const containerConfig = ContainerConfigInput;
 
 const lifecycleConfig = Type.Object(
-  {},
+  {
+    wake_on_request: Type.Optional(Type.Boolean({ description: 'A request through the workspace proxy resumes the workspace when it is stopped (docs/proxy.md).' })),
+  },
   {
     additionalProperties: true,
-    description: 'termination_policy {enable_auto_termination, max_idle_seconds}, pre_start_script_path, post_start {command, hook_path, fail_on_error, wait_for_port}',
+    description: 'termination_policy {enable_auto_termination, max_idle_seconds}, pre_start_script_path, post_start {command, hook_path, fail_on_error, wait_for_port}, wake_on_request',
   },
 );
 

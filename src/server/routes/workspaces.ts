@@ -81,7 +81,7 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     return {
       status,
       body: {
-        workspace: presentWorkspace(result.workspace, { access: roleOn(principal, result.workspace.name), lastOperation: result.operation }),
+        workspace: presentWorkspace(result.workspace, { access: roleOn(principal, result.workspace.name), lastOperation: result.operation, proxyBaseUrl: ctx.proxy?.baseUrl }),
         operation: presentOperation(result.operation),
         ...(result.plan ? { plan: result.plan } : {}),
         ...(result.dryRun ? { dry_run: true } : {}),
@@ -141,14 +141,14 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
       const key = JSON.stringify([role, clusterType, statuses, namespaces, q.q, limit, offset]);
       const kept = keptPages.answer(key, page, now);
       if (kept !== undefined) return sendKept(reply, kept);
-      const marked = page.workspaces.map((ws) => presentWorkspace(ws, { access: role, now, idleMark: IDLE_MARK }));
+      const marked = page.workspaces.map((ws) => presentWorkspace(ws, { access: role, now, idleMark: IDLE_MARK, proxyBaseUrl: ctx.proxy?.baseUrl }));
       const serialized = reply.serialize({ workspaces: marked, metadata });
       const text = typeof serialized === 'string' ? keptPages.keep(key, page, serialized, now) : undefined;
       if (text !== undefined) return sendKept(reply, text);
     }
     const workspaces = page.workspaces
       .filter((ws) => (sameRole ? roleAtLeast(role, 'viewer') : canView(principal, ws.name)))
-      .map((ws) => presentWorkspace(ws, { access: sameRole ? role : roleOn(principal, ws.name), now }));
+      .map((ws) => presentWorkspace(ws, { access: sameRole ? role : roleOn(principal, ws.name), now, proxyBaseUrl: ctx.proxy?.baseUrl }));
     return { workspaces, metadata };
   });
 
@@ -171,7 +171,7 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     if (!ws) throw new WsmError('not_found', `Workspace ${name} does not exist.`);
     const [lastOperation] = await store.listWorkspaceOperations(ws.uid, 1);
     reply.header('etag', etag(ws));
-    return { workspace: presentWorkspace(ws, { access: roleOn(principal, name), lastOperation }), metadata: {} };
+    return { workspace: presentWorkspace(ws, { access: roleOn(principal, name), lastOperation, proxyBaseUrl: ctx.proxy?.baseUrl }), metadata: {} };
   });
 
   const act = { params: WorkspaceParams, body: ActionBody, tags: ['workspaces'], summary: 'Act on a workspace: stop, resume, patch, add_to_ingress', response: { 200: WorkspaceChange, ...ERRORS } };

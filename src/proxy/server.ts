@@ -1,0 +1,192 @@
+// The workspace proxy: its own listener (its own origin), paths /<name>/…, forwarding HTTP and
+// WebSocket to the workspace with @fastify/http-proxy. The path is passed on whole, /<name> prefix
+// included, as the Kubernetes Ingress wsm makes does (path /<name>, no rewrite): a workspace serves
+// under /<name>/ whichever way it is reached. docs/proxy.md.
+import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import cookie from '@fastify/cookie';
+import httpProxy from '@fastify/http-proxy';
+import type { Logger } from 'pino';
+import { WsmError } from '../core/errors.js';
+import { isDnsLabel } from '../core/names.js';
+import type { Store } from '../store/store.js';
+import { credentialFromRequest, requireRole, type Authenticator, type Principal } from '../server/auth.js';
+import { errorBody } from '../server/errors.js';
+import { limitAuthFailures, type AuthFailureLimit } from '../server/auth-limits.js';
+import { forwardedHeaders } from './headers.js';
+import { problemPage, startingPage } from './pages.js';
+import { PROXY_SESSION_COOKIE, SESSION_TTL_MS, type ProxyTickets } from './sessions.js';
+import { NotYet, WakeGate, type Resume, type WakeSettings } from './wake.js';
+
+/** Where the proxy records that a workspace was used. */
+export interface ProxyActivity {
+  record(name: string, source: 'proxy'): Promise<void>;
+}
+
+export interface ProxyOptions {
+  host: string;
+  port: number;
+  /** The proxy's base URL as browsers see it; default http://<host>:<port>. */
+  publicUrl?: string;
+  /** The API's base URL as browsers see it (known once the API listens): where they are sent to sign in. */
+  apiUrl: () => string;
+  store: Store;
+  auth: Authenticator;
+  tickets: ProxyTickets;
+  activity: ProxyActivity;
+  resume: Resume;
+  wake: WakeSettings;
+  logger: Logger;
+  /** Failed authentications allowed per client, as on the API (counted apart from the API's). */
+  authFailures: AuthFailureLimit;
+  /** Proxies whose X-Forwarded-For is believed, for the client address the limit counts by. */
+  trustedProxies?: string[];
+}
+
+export interface ProxyServer {
+  url: string;
+  gate: WakeGate;
+  close(): Promise<void>;
+}
+
+/** Proxied traffic is activity, noted at most this often per workspace (the recorder debounces store writes further). */
+const ACTIVITY_EVERY_MS = 1_000;
+/** The path of the proxy's sign-in step; a workspace name cannot start with "_", so no workspace owns it. */
+export const SESSION_PATH = '/_wsm/session';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The running workspace's base URL, set by the proxy's admission check. */
+    wsmUpstream: string;
+  }
+}
+
+/** The workspace a proxy path names: its first segment. */
+function workspaceOf(url: string): string | undefined {
+  const first = url.split('?', 1)[0]!.split('/')[1];
+  return first && isDnsLabel(first) ? first : undefined;
+}
+
+/** A person's browser opening a page (it can follow a redirect and read a page), not a script or a WebSocket. */
+function isBrowserPage(req: FastifyRequest): boolean {
+  return req.method === 'GET' && !req.headers.upgrade && (req.headers.accept ?? '').includes('text/html');
+}
+
+/** Only a path back to the same workspace on this proxy: never another host (no open redirect). */
+function safeReturnPath(path: unknown, name: string): string {
+  if (typeof path === 'string' && (path === `/${name}` || path.startsWith(`/${name}/`) || path.startsWith(`/${name}?`))) return path;
+  return `/${name}/`;
+}
+
+function sendProblem(req: FastifyRequest, reply: FastifyReply, error: WsmError): FastifyReply {
+  if (error.status >= 500) reply.header('retry-after', String(error instanceof NotYet ? error.retryAfterSeconds : 1));
+  if (isBrowserPage(req)) {
+    const name = workspaceOf(req.url) ?? '';
+    const page = error instanceof NotYet && error.starting ? startingPage(name, error.message, error.retryAfterSeconds) : problemPage(`Workspace ${name}`, error.message);
+    return reply.status(error.status).type('text/html; charset=utf-8').send(page);
+  }
+  return reply.status(error.status).send(errorBody(error));
+}
+
+export async function startProxyServer(o: ProxyOptions): Promise<ProxyServer> {
+  const app = Fastify<Server, IncomingMessage, ServerResponse, FastifyBaseLogger>({
+    loggerInstance: o.logger,
+    return503OnClosing: true,
+    trustProxy: o.trustedProxies && o.trustedProxies.length > 0 ? o.trustedProxies : false,
+  });
+  const gate = new WakeGate(o.store, o.resume, o.logger, o.wake);
+  const lastNoted = new Map<string, number>();
+
+  const noteActivity = (name: string) => {
+    const now = Date.now();
+    if (now - (lastNoted.get(name) ?? 0) < ACTIVITY_EVERY_MS) return;
+    lastNoted.set(name, now);
+    o.activity.record(name, 'proxy').catch((err: unknown) => o.logger.warn({ workspace: name, err }, 'could not note proxy activity'));
+  };
+
+  const signInRedirect = (reply: FastifyReply, name: string, path: string) =>
+    reply.redirect(`${o.apiUrl()}/api/proxy/session?workspace=${encodeURIComponent(name)}&path=${encodeURIComponent(path)}`, 302);
+
+  /** Who is calling: the token headers of API clients, else the proxy's own session cookie. */
+  const callerOf = async (req: FastifyRequest): Promise<Principal | undefined> => {
+    const header = credentialFromRequest({ headers: req.headers });
+    const session = req.cookies[PROXY_SESSION_COOKIE];
+    const secret = header?.secret ?? (session ? o.tickets.secretOf(session) : undefined);
+    return secret === undefined ? undefined : o.auth.verify(secret);
+  };
+
+  const admit = async (req: FastifyRequest, reply: FastifyReply) => {
+    const name = workspaceOf(req.url);
+    if (!name) return sendProblem(req, reply, new WsmError('not_found', 'The proxy serves workspaces at /<workspace name>/; this path names none.'));
+    try {
+      let principal: Principal | undefined;
+      try {
+        principal = await callerOf(req);
+      } catch (err) {
+        // A stale session or a revoked token: a browser signs in again, a script is told why.
+        if (isBrowserPage(req) && err instanceof WsmError && err.status === 401) return signInRedirect(reply, name, req.url);
+        throw err;
+      }
+      if (!principal) {
+        if (isBrowserPage(req)) return signInRedirect(reply, name, req.url);
+        throw new WsmError('invalid_oauth_token', 'No token was given: send it in the OAUTH-TOKEN header or as Authorization: Bearer (browsers are signed in through the console).');
+      }
+      requireRole(principal, 'viewer', name);
+      const destination = await gate.destination(name, principal, !isBrowserPage(req));
+      if (destination.waitedMs !== undefined) reply.header('x-wsm-cold-start', `waited_ms=${destination.waitedMs}`);
+      noteActivity(name);
+      req.wsmUpstream = `http://${destination.address}`;
+    } catch (err) {
+      if (err instanceof WsmError) return sendProblem(req, reply, err);
+      throw err;
+    }
+  };
+
+  /** The headers of the connection to the workspace: the browser's cookies, without wsm's. */
+  const websocketHeaders = (headers: Record<string, unknown>, req: FastifyRequest) => {
+    const cookieHeader = forwardedHeaders(req.headers).cookie;
+    return cookieHeader ? { ...headers, cookie: cookieHeader } : { ...headers };
+  };
+
+  app.decorateRequest('wsmUpstream', '');
+  await app.register(cookie);
+  // Guessing tokens through the proxy is as slow as through the API.
+  await limitAuthFailures(app, o.authFailures);
+
+  app.get(SESSION_PATH, async (req, reply) => {
+    const { ticket, path } = req.query as { ticket?: unknown; path?: unknown };
+    const session = typeof ticket === 'string' ? o.tickets.redeem(ticket) : undefined;
+    const name = typeof path === 'string' ? workspaceOf(path) : undefined;
+    if (!session || !name) {
+      return reply.status(400).type('text/html; charset=utf-8').send(problemPage('Sign-in link not valid', 'This sign-in link is unknown, used or expired. Open the workspace again from the console.'));
+    }
+    reply.setCookie(PROXY_SESSION_COOKIE, session, { httpOnly: true, sameSite: 'lax', path: '/', maxAge: SESSION_TTL_MS / 1000, secure: req.protocol === 'https' });
+    return reply.redirect(safeReturnPath(path, name), 302);
+  });
+
+  await app.register(httpProxy, {
+    upstream: '',
+    websocket: true,
+    preHandler: admit,
+    replyOptions: {
+      getUpstream: (req) => (req as FastifyRequest).wsmUpstream,
+      rewriteRequestHeaders: (_req, headers) => forwardedHeaders(headers),
+    },
+    // The plugin's code reads rewriteRequestHeaders here (its default passes every cookie on); its types omit it.
+    wsClientOptions: { rewriteRequestHeaders: websocketHeaders } as Record<string, unknown>,
+  });
+
+  await app.listen({ host: o.host, port: o.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : o.port;
+  const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+  const url = o.publicUrl?.replace(/\/+$/, '') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  return {
+    url,
+    gate,
+    close: async () => {
+      gate.close();
+      await app.close();
+    },
+  };
+}
