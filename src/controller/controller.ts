@@ -22,6 +22,7 @@ import { applyRestartPolicy } from './restarts.js';
 import { listeningProbeDelay } from './listening.js';
 import { observedAfterRefusedPatch } from './refused-patch.js';
 import type { Logger } from '../lib/logger.js';
+import { StartGate, type StartStats } from './start-gate.js';
 import type { ControllerObserver } from './observer.js';
 import { failureReason, finished, finishedByPlan } from './observed-outcomes.js';
 
@@ -47,10 +48,16 @@ export interface ControllerOptions {
   observer?: ControllerObserver;
   /** The restart policy's backoff (restart-policy.ts): 10 s doubling to 5 min, forgiven after 10 min running. */
   restartTiming: RestartTiming;
+  /**
+   * Instances being started at once, at most (runtime calls that start or recreate one): after a
+   * host reboot every desired-running workspace needs a start, and the engine gets them a few at a
+   * time instead of all together. Reconciles that only look or stop are not held back.
+   */
+  maxConcurrentStarts: number;
 }
 
 export const DEFAULT_CONTROLLER_OPTIONS: Omit<ControllerOptions, 'hooksDir' | 'defaultImage'> = {
-  concurrency: 8,
+  concurrency: 16,
   resyncIntervalMs: 60_000,
   retryBaseMs: 500,
   retryMaxMs: 60_000,
@@ -59,7 +66,9 @@ export const DEFAULT_CONTROLLER_OPTIONS: Omit<ControllerOptions, 'hooksDir' | 'd
   postStartTimeoutMs: 300_000,
   activityDebounceMs: 5_000,
   restartTiming: DEFAULT_RESTART_TIMING,
+  maxConcurrentStarts: 10,
 };
+
 
 /** What a reconcile is woken for: a workspace a request created or changed, or wrote an operation for. */
 function wakes(change: StoreChange): string | undefined {
@@ -81,6 +90,7 @@ export class Controller {
   private readonly postStart: PostStartRunner;
   /** Post-start runs the engine ran (Kubernetes) whose record is already written, per workspace. */
   private readonly enginePostStartRuns = new Map<string, string>();
+  private readonly starts: StartGate;
 
   constructor(
     private readonly store: Store,
@@ -89,6 +99,7 @@ export class Controller {
     options: Partial<ControllerOptions> & Pick<ControllerOptions, 'hooksDir' | 'defaultImage'>,
   ) {
     this.options = { ...DEFAULT_CONTROLLER_OPTIONS, ...options };
+    this.starts = new StartGate(this.options.maxConcurrentStarts);
     this.activity = new ActivityRecorder(store, logger, { debounceMs: this.options.activityDebounceMs });
     this.postStart = new PostStartRunner(store, logger, { timeoutMs: this.options.postStartTimeoutMs }, (name) => this.enqueue(name));
     this.queue = new WorkQueue((name, signal) => this.reconcile(name, signal), {
@@ -181,6 +192,11 @@ export class Controller {
   /** What the work queue holds now (metrics). */
   queueStats(): QueueStats {
     return this.queue.stats();
+  }
+
+  /** Starts under way now, waiting, and the most at once so far. */
+  startStats(): StartStats {
+    return this.starts.stats();
   }
 
   /** Resolves once nothing is queued or being reconciled (for tests and benchmarks). */
@@ -299,10 +315,13 @@ export class Controller {
         this.options.observer?.operationsFinished?.(ws.cluster_type, openOps.map((op) => finished(op, 'succeeded', deletedAt)));
         return {};
       }
-      const seen = mustApply ? await runtime.apply(rws, signal) : await runtime.observe(rws, signal);
+      const target = rws;
+      const applyNow = () => runtime.apply(target, signal);
+      const limitStart = <T>(start: () => Promise<T>) => this.starts.run(start, signal);
+      const seen = !mustApply ? await runtime.observe(rws, signal) : rws.desired === 'running' ? await limitStart(applyNow) : await applyNow();
       if (mustApply && newestOp) this.appliedOps.set(name, newestOp.id);
       const restart = await applyRestartPolicy(ws, seen, {
-        runtime, rws, timing: this.options.restartTiming, logger: this.logger, signal, actionApplied: unappliedOp,
+        runtime, rws, timing: this.options.restartTiming, logger: this.logger, signal, actionApplied: unappliedOp, limitStart,
       });
       const instance = restart.instance;
       const announcedStart = announced !== undefined;
