@@ -21,6 +21,7 @@ import { DEFAULT_RESTART_TIMING, type RestartTiming } from './restart-policy.js'
 import { applyRestartPolicy } from './restarts.js';
 import { listeningProbeDelay } from './listening.js';
 import { observedAfterRefusedPatch } from './refused-patch.js';
+import { deadlineTermination, overdueStart } from './start-deadline.js';
 import type { Logger } from '../lib/logger.js';
 import { StartGate, type StartStats } from './start-gate.js';
 import type { ControllerObserver } from './observer.js';
@@ -318,8 +319,24 @@ export class Controller {
       const target = rws;
       const applyNow = () => runtime.apply(target, signal);
       const limitStart = <T>(start: () => Promise<T>) => this.starts.run(start, signal);
-      const seen = !mustApply ? await runtime.observe(rws, signal) : rws.desired === 'running' ? await limitStart(applyNow) : await applyNow();
+      let seen = !mustApply ? await runtime.observe(rws, signal) : rws.desired === 'running' ? await limitStart(applyNow) : await applyNow();
       if (mustApply && newestOp) this.appliedOps.set(name, newestOp.id);
+      const overdue = overdueStart(ws.spec.container, openOps, seen, ws.observed, Date.now());
+      if (overdue) {
+        // Ended as a failed run (nothing half-started keeps running); the restart policy below decides.
+        this.logger.warn({ workspace: name, operation: overdue.op.id, reason: overdue.reason }, 'start not ready within its deadline');
+        const ended = await runtime.apply({ ...rws, desired: 'stopped' }, signal);
+        const at = now();
+        seen = { ...ended, status: 'FAILED', message: overdue.message, termination: deadlineTermination(overdue, at) };
+        const { waiting_for: _noLonger, ...details } = overdue.op.details ?? {};
+        await this.store.updateOperation(overdue.op.id, {
+          state: 'failed', error: overdue.message, finished_at: at, attempts: overdue.op.attempts + 1, details: { ...details, reason: overdue.reason },
+        });
+        // A post-start still waiting for the old run's port is given up; the next run gets its own.
+        this.postStart.forget(name);
+        this.options.observer?.operationsFinished?.(ws.cluster_type, [finished(overdue.op, 'failed', at)]);
+        openOps.splice(openOps.indexOf(overdue.op), 1);
+      }
       const restart = await applyRestartPolicy(ws, seen, {
         runtime, rws, timing: this.options.restartTiming, logger: this.logger, signal, actionApplied: unappliedOp, limitStart,
       });
