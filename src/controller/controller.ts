@@ -24,6 +24,7 @@ import { observedAfterRefusedPatch } from './refused-patch.js';
 import { deadlineTermination, overdueStart } from './start-deadline.js';
 import type { Logger } from '../lib/logger.js';
 import { StartGate, type StartStats } from './start-gate.js';
+import { UnsettledBackoff } from './unsettled.js';
 import type { ControllerObserver } from './observer.js';
 import { failureReason, finished, finishedByPlan } from './observed-outcomes.js';
 
@@ -39,6 +40,8 @@ export interface ControllerOptions {
   retryMaxMs: number;
   /** How soon a workspace that is still converging (e.g. a pod starting) is looked at again. */
   progressRequeueMs: number;
+  /** A workspace still converging without progress is looked at again after progressRequeueMs, doubling up to this. */
+  unsettledMaxMs: number;
   /** A reconcile still running after this long is cancelled (its runtime calls end) and retried with backoff. */
   reconcileDeadlineMs: number;
   /** Bound of each post-start step (Docker and local), and of the wait for the workspace to answer first. */
@@ -63,6 +66,7 @@ export const DEFAULT_CONTROLLER_OPTIONS: Omit<ControllerOptions, 'hooksDir' | 'd
   retryBaseMs: 500,
   retryMaxMs: 60_000,
   progressRequeueMs: 500,
+  unsettledMaxMs: 30_000,
   reconcileDeadlineMs: 120_000,
   postStartTimeoutMs: 300_000,
   activityDebounceMs: 5_000,
@@ -92,6 +96,7 @@ export class Controller {
   /** Post-start runs the engine ran (Kubernetes) whose record is already written, per workspace. */
   private readonly enginePostStartRuns = new Map<string, string>();
   private readonly starts: StartGate;
+  private readonly unsettled: UnsettledBackoff;
 
   constructor(
     private readonly store: Store,
@@ -101,6 +106,7 @@ export class Controller {
   ) {
     this.options = { ...DEFAULT_CONTROLLER_OPTIONS, ...options };
     this.starts = new StartGate(this.options.maxConcurrentStarts);
+    this.unsettled = new UnsettledBackoff({ baseMs: this.options.progressRequeueMs, maxMs: this.options.unsettledMaxMs, jitter: 0.2 });
     this.activity = new ActivityRecorder(store, logger, { debounceMs: this.options.activityDebounceMs });
     this.postStart = new PostStartRunner(store, logger, { timeoutMs: this.options.postStartTimeoutMs }, (name) => this.enqueue(name));
     this.queue = new WorkQueue((name, signal) => this.reconcile(name, signal), {
@@ -244,13 +250,15 @@ export class Controller {
    * backoff. Every runtime call gets `signal`, aborted at the reconcile's deadline or on stop().
    */
   async reconcile(name: string, signal: AbortSignal): Promise<HandlerResult> {
-    const again: HandlerResult = { requeueAfterMs: this.options.progressRequeueMs };
     // A request writes the workspace and its operation in one transaction, which may commit between
     // two reads: read separately, a new operation could be applied (and counted as applied) with the
     // workspace as it was before it, and a resume was lost. The workspace comes at least as new as the
     // operations; newer is harmless, as the request that wrote it queues the workspace again.
     const { workspace: ws, operations: openOps } = await this.store.getWorkspaceAndOpenOperations(name);
-    if (!ws) return {};
+    if (!ws) {
+      this.unsettled.forget(name);
+      return {};
+    }
     const runtime = this.runtimes.get(ws.cluster_type);
     const now = () => new Date().toISOString();
 
@@ -306,6 +314,7 @@ export class Controller {
         this.enginePostStartRuns.delete(name);
         this.activity.forget(name);
         this.appliedOps.delete(name);
+        this.unsettled.forget(name);
         const deletedAt = now();
         await this.store.transaction(async (tx) => {
           await tx.deleteWorkspace(name);
@@ -375,10 +384,18 @@ export class Controller {
       }
       const settled = plan.open === 0;
       if (restart.requeueAfterMs !== undefined) return { requeueAfterMs: restart.requeueAfterMs };
-      if (recheck) return again;
+      // Looked at again soon while it moves, less and less often while nothing changes (a workspace
+      // that cannot settle must not cost a steady share of the CPU).
+      const progressed = mustApply || !sameObserved(ws.observed, observed) || plan.patches.some(({ patch }) => patch.state !== undefined);
+      const again = (): HandlerResult => ({ requeueAfterMs: this.unsettled.next(name, progressed) });
+      if (recheck) return again();
       const probeMs = listeningProbeDelay(observed, Date.now());
       if (probeMs !== undefined) return { requeueAfterMs: probeMs };
-      return (settled && statusMatchesDesired(observed.status, ws.desired_state)) || observed.status === 'FAILED' ? {} : again;
+      if ((settled && statusMatchesDesired(observed.status, ws.desired_state)) || observed.status === 'FAILED') {
+        this.unsettled.forget(name);
+        return {};
+      }
+      return again();
     } catch (err) {
       // A failure is recorded on operations that are shown as begun.
       if (starting.length > 0 || showTransitional) await announce();
