@@ -66,7 +66,7 @@ export const DEFAULT_CONTROLLER_OPTIONS: Omit<ControllerOptions, 'hooksDir' | 'd
   retryBaseMs: 500,
   retryMaxMs: 60_000,
   progressRequeueMs: 500,
-  unsettledMaxMs: 30_000,
+  unsettledMaxMs: 60_000,
   reconcileDeadlineMs: 120_000,
   postStartTimeoutMs: 300_000,
   activityDebounceMs: 5_000,
