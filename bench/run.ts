@@ -1,6 +1,6 @@
 // `npm run bench` runs every scenario; `npm run bench -- <scenario> ...` runs the named ones.
 // BENCH_CPU_PROF=<dir> profiles the API scenarios' server (--cpu-prof); BENCH_CASES=detail,list picks their cases;
-// BENCH_SIZES=1000,10000 the scale scenario's sizes (growth is reported only for three);
+// BENCH_SIZES=1000,10000 the scale and idle scenarios' sizes (growth is reported only for three);
 // BENCH_ROUNDS / BENCH_SECONDS the metrics scenario's A/B rounds (at least 5) and seconds per run.
 // `api-pg` is the API scenario on PostgreSQL (BENCH_DATABASE_URL, else /tmp/wsm-pg-url; a fresh schema, dropped after);
 // BENCH_ENGINE_PAIRS sets the engine scenario's pairs per round (three rounds).
@@ -17,6 +17,7 @@ const SCENARIOS: Record<string, () => Promise<ScenarioReport>> = {
   engine: async () => (await import('./scenario-engine.js')).engineScenario(),
   fanout: async () => (await import('./scenario-fanout.js')).fanoutScenario(),
   scale: async () => (await import('./scenario-scale.js')).scaleScenario(process.env.BENCH_SIZES?.split(',').map(Number)),
+  idle: async () => (await import('./scenario-idle.js')).idleScenario(process.env.BENCH_SIZES?.split(',').map(Number), Number(process.env.BENCH_SECONDS) || undefined),
   metrics: async () => (await import('./scenario-metrics.js')).metricsScenario({ rounds: Number(process.env.BENCH_ROUNDS) || undefined, seconds: Number(process.env.BENCH_SECONDS) || undefined }),
 };
 

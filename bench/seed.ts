@@ -19,6 +19,8 @@ export interface SeedOptions {
   /** Every workspace has auto-termination on with this idle limit; the first idleDue of them are past it. */
   maxIdleSeconds?: number;
   idleDue?: number;
+  /** Desired (and last observed) stopped instead of running. */
+  stopped?: boolean;
 }
 
 export async function seedWorkspaces(options: SeedOptions): Promise<number> {
@@ -48,11 +50,11 @@ export async function seedWorkspaces(options: SeedOptions): Promise<number> {
           cluster_type: options.clusterType ?? 'local',
           project_uuid: `bench${String(i).padStart(27, '0')}`,
           spec: template,
-          desired_state: 'running',
+          desired_state: options.stopped ? 'stopped' : 'running',
           generation: 1,
           resource_version: 1,
           observed: {
-            status: 'RUNNING',
+            status: options.stopped ? 'STOPPED' : 'RUNNING',
             observed_generation: 1,
             instance_name: benchName(i),
             instance_type: 'noop',

@@ -22,6 +22,8 @@ export interface ServeConfig {
   logLevel: string;
   actionWaitMs: number;
   resyncSeconds: number;
+  /** Instances started at once, at most (WSM_MAX_CONCURRENT_STARTS): a reboot's restarts come a few at a time. */
+  maxConcurrentStarts: number;
   stopGraceSeconds: number;
   /** The image of a workspace that names none, unless the cluster settings name one: WSM_DEFAULT_IMAGE, else DEFAULT_IMAGE. */
   defaultImage: string;
@@ -173,6 +175,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     logLevel: flags.logLevel ?? env.WSM_LOG_LEVEL ?? 'info',
     actionWaitMs: integer('WSM_ACTION_WAIT_MS', env.WSM_ACTION_WAIT_MS, 30_000, 0, 600_000),
     resyncSeconds: integer('WSM_RESYNC_SECONDS', env.WSM_RESYNC_SECONDS, 60, 1, 86_400),
+    maxConcurrentStarts: integer('WSM_MAX_CONCURRENT_STARTS', env.WSM_MAX_CONCURRENT_STARTS, 10, 1, 10_000),
     stopGraceSeconds: integer('WSM_STOP_GRACE_SECONDS', env.WSM_STOP_GRACE_SECONDS, 10, 0, 3_600),
     defaultImage: env.WSM_DEFAULT_IMAGE || DEFAULT_IMAGE,
     publishAddress: env.WSM_PUBLISH_ADDRESS ?? '127.0.0.1',

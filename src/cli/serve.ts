@@ -172,6 +172,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     observer: metrics.controllerObserver(),
     hooksDir: config.hooksDir,
     resyncIntervalMs: config.resyncSeconds * 1000,
+    maxConcurrentStarts: config.maxConcurrentStarts,
     postStartTimeoutMs: config.postStartTimeoutSeconds * 1000,
     defaultImage: config.defaultImage,
     restartTiming: {
@@ -181,6 +182,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     },
   });
   metrics.watchQueue(() => controller.queueStats());
+  metrics.watchStarts(() => controller.startStats());
   const actions = new WorkspaceActions(store, controller.activity, {
     clusterTypes: controller.clusterTypes,
     ingressClusterTypes: controller.ingressClusterTypes,

@@ -21,7 +21,10 @@ import { DEFAULT_RESTART_TIMING, type RestartTiming } from './restart-policy.js'
 import { applyRestartPolicy, type RestartOutcome } from './restarts.js';
 import { listeningProbeDelay } from './listening.js';
 import { observedAfterRefusedPatch } from './refused-patch.js';
+import { deadlineTermination, overdueStart } from './start-deadline.js';
 import type { Logger } from '../lib/logger.js';
+import { StartGate, type StartStats } from './start-gate.js';
+import { UnsettledBackoff } from './unsettled.js';
 import type { ControllerObserver } from './observer.js';
 import { failureReason, finished, finishedByPlan } from './observed-outcomes.js';
 
@@ -37,6 +40,8 @@ export interface ControllerOptions {
   retryMaxMs: number;
   /** How soon a workspace that is still converging (e.g. a pod starting) is looked at again. */
   progressRequeueMs: number;
+  /** A workspace still converging without progress is looked at again after progressRequeueMs, doubling up to this. */
+  unsettledMaxMs: number;
   /** A reconcile still running after this long is cancelled (its runtime calls end) and retried with backoff. */
   reconcileDeadlineMs: number;
   /** Bound of each post-start step (Docker and local), and of the wait for the workspace to answer first. */
@@ -47,19 +52,28 @@ export interface ControllerOptions {
   observer?: ControllerObserver;
   /** The restart policy's backoff (restart-policy.ts): 10 s doubling to 5 min, forgiven after 10 min running. */
   restartTiming: RestartTiming;
+  /**
+   * Instances being started at once, at most (runtime calls that start or recreate one): after a
+   * host reboot every desired-running workspace needs a start, and the engine gets them a few at a
+   * time instead of all together. Reconciles that only look or stop are not held back.
+   */
+  maxConcurrentStarts: number;
 }
 
 export const DEFAULT_CONTROLLER_OPTIONS: Omit<ControllerOptions, 'hooksDir' | 'defaultImage'> = {
-  concurrency: 8,
+  concurrency: 16,
   resyncIntervalMs: 60_000,
   retryBaseMs: 500,
   retryMaxMs: 60_000,
   progressRequeueMs: 500,
+  unsettledMaxMs: 60_000,
   reconcileDeadlineMs: 120_000,
   postStartTimeoutMs: 300_000,
   activityDebounceMs: 5_000,
   restartTiming: DEFAULT_RESTART_TIMING,
+  maxConcurrentStarts: 10,
 };
+
 
 /** What a reconcile is woken for: a workspace a request created or changed, or wrote an operation for. */
 function wakes(change: StoreChange): string | undefined {
@@ -81,6 +95,8 @@ export class Controller {
   private readonly postStart: PostStartRunner;
   /** Post-start runs the engine ran (Kubernetes) whose record is already written, per workspace. */
   private readonly enginePostStartRuns = new Map<string, string>();
+  private readonly starts: StartGate;
+  private readonly unsettled: UnsettledBackoff;
 
   constructor(
     private readonly store: Store,
@@ -89,6 +105,8 @@ export class Controller {
     options: Partial<ControllerOptions> & Pick<ControllerOptions, 'hooksDir' | 'defaultImage'>,
   ) {
     this.options = { ...DEFAULT_CONTROLLER_OPTIONS, ...options };
+    this.starts = new StartGate(this.options.maxConcurrentStarts);
+    this.unsettled = new UnsettledBackoff({ baseMs: this.options.progressRequeueMs, maxMs: this.options.unsettledMaxMs, jitter: 0.2 });
     this.activity = new ActivityRecorder(store, logger, { debounceMs: this.options.activityDebounceMs });
     this.postStart = new PostStartRunner(store, logger, { timeoutMs: this.options.postStartTimeoutMs }, (name) => this.enqueue(name));
     this.queue = new WorkQueue((name, signal) => this.reconcile(name, signal), {
@@ -183,6 +201,11 @@ export class Controller {
     return this.queue.stats();
   }
 
+  /** Starts under way now, waiting, and the most at once so far. */
+  startStats(): StartStats {
+    return this.starts.stats();
+  }
+
   /** Resolves once nothing is queued or being reconciled (for tests and benchmarks). */
   drained(): Promise<void> {
     return this.queue.drained();
@@ -227,13 +250,15 @@ export class Controller {
    * backoff. Every runtime call gets `signal`, aborted at the reconcile's deadline or on stop().
    */
   async reconcile(name: string, signal: AbortSignal): Promise<HandlerResult> {
-    const again: HandlerResult = { requeueAfterMs: this.options.progressRequeueMs };
     // A request writes the workspace and its operation in one transaction, which may commit between
     // two reads: read separately, a new operation could be applied (and counted as applied) with the
     // workspace as it was before it, and a resume was lost. The workspace comes at least as new as the
     // operations; newer is harmless, as the request that wrote it queues the workspace again.
     const { workspace: ws, operations: openOps } = await this.store.getWorkspaceAndOpenOperations(name);
-    if (!ws) return {};
+    if (!ws) {
+      this.unsettled.forget(name);
+      return {};
+    }
     const runtime = this.runtimes.get(ws.cluster_type);
     const now = () => new Date().toISOString();
 
@@ -289,6 +314,7 @@ export class Controller {
         this.enginePostStartRuns.delete(name);
         this.activity.forget(name);
         this.appliedOps.delete(name);
+        this.unsettled.forget(name);
         const deletedAt = now();
         await this.store.transaction(async (tx) => {
           await tx.deleteWorkspace(name);
@@ -299,10 +325,29 @@ export class Controller {
         this.options.observer?.operationsFinished?.(ws.cluster_type, openOps.map((op) => finished(op, 'succeeded', deletedAt)));
         return {};
       }
-      const seen = mustApply ? await runtime.apply(rws, signal) : await runtime.observe(rws, signal);
+      const target = rws;
+      const applyNow = () => runtime.apply(target, signal);
+      const limitStart = <T>(start: () => Promise<T>) => this.starts.run(start, signal);
+      let seen = !mustApply ? await runtime.observe(rws, signal) : rws.desired === 'running' ? await limitStart(applyNow) : await applyNow();
       if (mustApply && newestOp) this.appliedOps.set(name, newestOp.id);
+      const overdue = overdueStart(ws.spec.container, openOps, seen, ws.observed, Date.now());
+      if (overdue) {
+        // Ended as a failed run (nothing half-started keeps running); the restart policy below decides.
+        this.logger.warn({ workspace: name, operation: overdue.op.id, reason: overdue.reason }, 'start not ready within its deadline');
+        const ended = await runtime.apply({ ...rws, desired: 'stopped' }, signal);
+        const at = now();
+        seen = { ...ended, status: 'FAILED', message: overdue.message, termination: deadlineTermination(overdue, at) };
+        const { waiting_for: _noLonger, ...details } = overdue.op.details ?? {};
+        await this.store.updateOperation(overdue.op.id, {
+          state: 'failed', error: overdue.message, finished_at: at, attempts: overdue.op.attempts + 1, details: { ...details, reason: overdue.reason },
+        });
+        // A post-start still waiting for the old run's port is given up; the next run gets its own.
+        this.postStart.forget(name);
+        this.options.observer?.operationsFinished?.(ws.cluster_type, [finished(overdue.op, 'failed', at)]);
+        openOps.splice(openOps.indexOf(overdue.op), 1);
+      }
       const restart = await applyRestartPolicy(ws, seen, {
-        runtime, rws, timing: this.options.restartTiming, logger: this.logger, signal, actionApplied: unappliedOp,
+        runtime, rws, timing: this.options.restartTiming, logger: this.logger, signal, actionApplied: unappliedOp, limitStart,
       });
       const instance = restart.instance;
       const announcedStart = announced !== undefined;
@@ -340,10 +385,18 @@ export class Controller {
       }
       const settled = plan.open === 0;
       if (restart.requeueAfterMs !== undefined) return { requeueAfterMs: restart.requeueAfterMs };
-      if (recheck) return again;
+      // Looked at again soon while it moves, less and less often while nothing changes (a workspace
+      // that cannot settle must not cost a steady share of the CPU).
+      const progressed = mustApply || !sameObserved(ws.observed, observed) || plan.patches.some(({ patch }) => patch.state !== undefined);
+      const again = (): HandlerResult => ({ requeueAfterMs: this.unsettled.next(name, progressed) });
+      if (recheck) return again();
       const probeMs = listeningProbeDelay(observed, Date.now());
       if (probeMs !== undefined) return { requeueAfterMs: probeMs };
-      return (settled && statusMatchesDesired(observed.status, ws.desired_state)) || observed.status === 'FAILED' ? {} : again;
+      if ((settled && statusMatchesDesired(observed.status, ws.desired_state)) || observed.status === 'FAILED') {
+        this.unsettled.forget(name);
+        return {};
+      }
+      return again();
     } catch (err) {
       // A failure is recorded on operations that are shown as begun.
       if (starting.length > 0 || showTransitional) await announce();

@@ -52,6 +52,8 @@ export interface RestartContext {
   signal: AbortSignal;
   /** An action was just applied: the backoff starts afresh (a user's resume or patch is not a crash). */
   actionApplied: boolean;
+  /** Runs a start within the controller's limit on starts at once; unbounded when absent. */
+  limitStart?: <T>(start: () => Promise<T>) => Promise<T>;
 }
 
 export async function applyRestartPolicy(ws: WorkspaceRecord, instance: ObservedInstance, ctx: RestartContext): Promise<RestartOutcome> {
@@ -94,7 +96,8 @@ export async function applyRestartPolicy(ws: WorkspaceRecord, instance: Observed
     return { instance: withReady(instance, 'FAILED', ready), restarts: decision.restarts, last_termination: termination, requeueAfterMs: decision.waitMs };
   }
   ctx.logger.warn({ workspace: ws.name, restart: decision.restarts.count, termination }, 'instance ended while desired running: restarting it');
-  const started = await ctx.runtime.apply(ctx.rws, ctx.signal);
+  const start = () => ctx.runtime.apply(ctx.rws, ctx.signal);
+  const started = await (ctx.limitStart ? ctx.limitStart(start) : start());
   return { instance: started, restarts: decision.restarts, last_termination: termination };
 }
 

@@ -59,6 +59,7 @@ const CONTAINER_EFFECTS: Record<Exclude<keyof ContainerConfig, 'env' | 'image' |
   args: col('restart', 'recreate', 'recreate'),
   working_dir: col('restart', 'recreate', 'recreate'),
   restart_policy: col('live', 'live', 'live'),
+  start_timeout_seconds: col('live', 'live', 'live'),
   image_pull_policy: col('none', 'deferred', 'recreate'),
   image_pull_secrets: col('none', 'none', 'recreate'),
   volumes: col('none', 'recreate', 'none'),

@@ -47,6 +47,7 @@ export const KEY_ACCESS: Record<string, KeyAccessRule> = {
   port: { access: ownerOnLocal, why: "the container's own port; on local, a port on the host" },
   host_port: { access: everywhere('owner'), why: "a port on the host's network" },
   restart_policy: { access: everywhere('editor'), why: 'the container itself' },
+  start_timeout_seconds: { access: everywhere('editor'), why: 'how long wsm waits for a start' },
   image_pull_policy: { access: everywhere('editor'), why: 'the container itself' },
   image_pull_secrets: { access: everywhere('owner'), why: "the namespace's registry credentials" },
   volumes: { access: everywhere('owner'), why: 'host paths and other volumes' },

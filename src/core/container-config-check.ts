@@ -12,7 +12,7 @@ import { checkAffinity, checkEntryCount, checkList, checkStringMap, checkTolerat
 
 /** The keys of ContainerConfig, in the order they are rendered. */
 export const CONTAINER_CONFIG_KEYS = [
-  'image', 'env', 'resources', 'command', 'args', 'working_dir', 'port', 'host_port', 'restart_policy',
+  'image', 'env', 'resources', 'command', 'args', 'working_dir', 'port', 'host_port', 'restart_policy', 'start_timeout_seconds',
   'image_pull_policy', 'image_pull_secrets', 'volumes', 'public_url', 'service_type', 'nodeSelector',
   'tolerations', 'affinity', 'labels', 'annotations',
 ] as const satisfies readonly (keyof ContainerConfig)[];
@@ -125,6 +125,10 @@ export function checkContainerConfig(value: unknown, field: string, c: Checker):
       case 'restart_policy':
         if (isOneOf(v, RESTART_POLICY_SETTINGS)) patch.restart_policy = v;
         else c.fail(at, `must be one of ${oneOf(RESTART_POLICY_SETTINGS)}, not ${describe(v)}.`);
+        break;
+      case 'start_timeout_seconds':
+        if (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 86_400) patch.start_timeout_seconds = v as number;
+        else c.fail(at, `must be a whole number of seconds from 1 to 86400, not ${describe(v)}.`);
         break;
       case 'image_pull_policy':
         if (isOneOf(v, PULL_POLICIES)) patch.image_pull_policy = v;

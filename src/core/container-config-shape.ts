@@ -66,6 +66,7 @@ export const ContainerConfigShape = Type.Object(
     port: Type.Optional(Port(1)),
     host_port: Type.Optional(Port(0)),
     restart_policy: Type.Optional(OrNull(Type.Enum([...RESTART_POLICY_SETTINGS]), `one of ${oneOf(RESTART_POLICY_SETTINGS)}`)),
+    start_timeout_seconds: Type.Optional(OrNull(Type.Integer({ minimum: 1, maximum: 86_400 }), 'whole seconds from 1 to 86400')),
     image_pull_policy: Type.Optional(OrNull(Type.Enum([...PULL_POLICIES]), `one of ${oneOf(PULL_POLICIES)}`)),
     image_pull_secrets: Type.Optional(OrNull(Type.Array(Type.Union([Type.String(), Type.Object({ name: Type.String() }, { additionalProperties: false })], { description: 'the name of a Secret' })), 'a list of secret names')),
     volumes: Type.Optional(OrNull(Type.Record(Type.String(), Volume), 'a mapping of host path to {bind, mode}')),

@@ -66,6 +66,8 @@ export interface ContainerConfig {
    * (= never) and `unless-stopped` (= always) are taken too. The engine's own policy stays off.
    */
   restart_policy?: RestartPolicySetting;
+  /** A start not ready within this many seconds fails its operation and ends as a failed run (default 600). */
+  start_timeout_seconds?: number;
   image_pull_policy?: 'Always' | 'IfNotPresent' | 'Never';
   image_pull_secrets?: string[];
   volumes?: Record<string, VolumeBind>;

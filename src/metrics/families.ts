@@ -51,6 +51,10 @@ export function defineFamilies(registry: Registry) {
 
     queueDepth: new Gauge({ name: 'wsm_reconcile_queue_depth', help: 'Workspaces waiting in the reconcile queue (not those being reconciled, nor those waiting for a backoff or requeue timer).', registers }),
     queueRunning: new Gauge({ name: 'wsm_reconcile_in_progress', help: 'Reconciles running now.', registers }),
+    startsInProgress: new Gauge({ name: 'wsm_starts_in_progress', help: 'Instances being started now (runtime calls that start or recreate one); at most WSM_MAX_CONCURRENT_STARTS.', registers }),
+    startsWaiting: new Gauge({ name: 'wsm_starts_waiting', help: 'Starts waiting for their turn under WSM_MAX_CONCURRENT_STARTS.', registers }),
+    startsPeak: new Gauge({ name: 'wsm_starts_in_progress_max', help: 'The most instances started at once since this server began.', registers }),
+    startsLimit: new Gauge({ name: 'wsm_starts_limit', help: 'WSM_MAX_CONCURRENT_STARTS: instances started at once, at most.', registers }),
     queueOldest: new Gauge({ name: 'wsm_reconcile_queue_oldest_age_seconds', help: 'How long the workspace waiting longest in the reconcile queue has waited; 0 when none waits.', registers }),
     reconcileDuration: new Histogram({
       name: 'wsm_reconcile_duration_seconds',

@@ -7,6 +7,7 @@ import { ACTIONS, INSTANCE_STATUSES, type ClusterType, type OperationAction } fr
 import type { Runtime } from '../core/runtime.js';
 import type { ControllerObserver, CullerObserver } from '../controller/observer.js';
 import type { QueueStats } from '../controller/work-queue.js';
+import type { StartStats } from '../controller/start-gate.js';
 import { statusMatchesDesired } from '../controller/observed.js';
 import type { Store } from '../store/store.js';
 import { defineFamilies, defineWorkspaceFamily, type Families } from './families.js';
@@ -43,6 +44,7 @@ export class WsmMetrics {
   private readonly perWorkspace?: Gauge<'workspace' | 'cluster_type' | 'status' | 'desired_state'>;
   private readonly unsubscribe: () => void;
   private queue?: () => QueueStats;
+  private starts?: () => StartStats;
   private readiness?: ReadinessChecker;
   private readonly reportsStoreSeries: () => boolean;
 
@@ -74,6 +76,11 @@ export class WsmMetrics {
   /** Where the queue gauges are read from at each scrape. */
   watchQueue(stats: () => QueueStats): void {
     this.queue = stats;
+  }
+
+  /** Where the start gauges are read from at each scrape. */
+  watchStarts(stats: () => StartStats): void {
+    this.starts = stats;
   }
 
   /** Where wsm_ready and wsm_runtime_up are read from at each scrape. */
@@ -178,6 +185,11 @@ export class WsmMetrics {
     f.queueDepth.set(queue?.waiting ?? 0);
     f.queueRunning.set(queue?.running ?? 0);
     f.queueOldest.set((queue?.oldestWaitingMs ?? 0) / 1000);
+    const starts = this.starts?.();
+    f.startsInProgress.set(starts?.starting ?? 0);
+    f.startsWaiting.set(starts?.waiting ?? 0);
+    f.startsPeak.set(starts?.peak ?? 0);
+    f.startsLimit.set(starts?.limit ?? 0);
     if (this.perWorkspace) await this.refreshPerWorkspace(this.perWorkspace);
   }
 

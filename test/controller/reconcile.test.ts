@@ -95,3 +95,28 @@ test("a request's write wakes the reconciler through the change feed, with no ca
     assert.equal(store.changes.listenerCount, 0, 'stop() unsubscribes the controller');
   });
 });
+
+test('a workspace that cannot settle is looked at less and less often, up to a cap, and at once again when it moves', async () => {
+  await withStore(async (store, dataDir) => {
+    const runtime = new ScriptedRuntime();
+    const controller = new Controller(store, new Map([['docker', runtime]]), logger, {
+      hooksDir: dataDir, defaultImage: 'wsm-test/busybox:1', progressRequeueMs: 1_000, unsettledMaxMs: 8_000,
+    });
+    try {
+      await store.insertWorkspace(workspace('stuck'));
+      await store.insertOperation(operation('op-stuck', 'stuck'));
+      const signal = new AbortController().signal;
+      const delays: number[] = [];
+      for (let i = 0; i < 7; i++) delays.push((await controller.reconcile('stuck', signal)).requeueAfterMs!);
+      assert.equal(delays[0], 1_000, 'the first look after the apply: on time');
+      // Each pass that changes nothing doubles the wait (±20 % jitter), up to the cap.
+      for (const [i, expected] of [[2, 2_000], [3, 4_000], [4, 8_000], [5, 8_000], [6, 8_000]] as const) {
+        assert.ok(delays[i]! >= expected * 0.8 && delays[i]! <= expected * 1.2, `pass ${i + 1}: ${delays[i]} ms, about ${expected}: ${delays}`);
+      }
+      runtime.status = 'PROVISIONING';
+      assert.deepEqual(await controller.reconcile('stuck', signal), { requeueAfterMs: 1_000 }, 'it moved: looked at on time again');
+    } finally {
+      await controller.stop();
+    }
+  });
+});

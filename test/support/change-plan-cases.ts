@@ -50,6 +50,7 @@ export async function planCases(srv: TestServer, extra: { command: string; args:
     { field: 'container_config.port', container_config: `port: ${await freePort()}` },
     { field: 'container_config.host_port', container_config: `host_port: ${await freePort()}` },
     { field: 'container_config.restart_policy', container_config: 'restart_policy: unless-stopped' },
+    { field: 'container_config.start_timeout_seconds', container_config: 'start_timeout_seconds: 900' },
     { field: 'container_config.image_pull_policy', container_config: 'image_pull_policy: Never' },
     { field: 'container_config.image_pull_secrets', container_config: 'image_pull_secrets: [plan-regcred]' },
     { field: 'container_config.volumes', container_config: `volumes:\n  ${extra.volume}:\n    bind: /plan-extra\n    mode: rw` },

@@ -62,8 +62,12 @@ export class LocalRuntime implements Runtime {
   private readonly reportedExits = new Set<string>();
   /** Ports handed out by starts still in flight here, so two concurrent starts never pick the same one. */
   private readonly reservedPorts = new Set<number>();
+  /**
+   * The processes known to run, as last seen: the only ones the poll looks at. A stopped workspace
+   * costs the poll nothing; a process an earlier control plane started joins once observe() finds it.
+   */
+  private readonly runningNow = new Map<string, LocalState>();
   private pollTimer: NodeJS.Timeout | undefined;
-  private polling = false;
 
   constructor(options: LocalRuntimeOptions) {
     this.rootDir = options.rootDir;
@@ -158,7 +162,7 @@ export class LocalRuntime implements Runtime {
   watch(onChange: (name: string) => void): () => void {
     this.listeners.add(onChange);
     if (!this.pollTimer) {
-      this.pollTimer = setInterval(() => void this.poll(), POLL_INTERVAL_MS);
+      this.pollTimer = setInterval(() => this.poll(), POLL_INTERVAL_MS);
       this.pollTimer.unref();
     }
     return () => {
@@ -324,6 +328,7 @@ export class LocalRuntime implements Runtime {
 
   /** Records the stop first (so the exit is not read as a failure), then ends the whole process group. */
   private async stopProcess(dir: WorkspaceDir, state: LocalState): Promise<void> {
+    this.runningNow.delete(dir.name);
     if (state.status === 'running') {
       state.status = 'stopped';
       state.stopped_at = new Date().toISOString();
@@ -382,6 +387,7 @@ export class LocalRuntime implements Runtime {
   }
 
   private async running(name: string, state: LocalState, dir: WorkspaceDir): Promise<ObservedInstance> {
+    this.runningNow.set(name, state);
     const host = this.host.includes(':') ? `[${this.host}]` : this.host;
     // Until its pre-start script has finished, the workspace is starting, not running: an operation
     // must not succeed before the script had its say.
@@ -450,22 +456,20 @@ export class LocalRuntime implements Runtime {
     const key = `${name}:${state.pid}:${state.start_ticks}`;
     if (this.reportedExits.has(key)) return;
     this.reportedExits.add(key);
+    if (this.runningNow.get(name) === state) this.runningNow.delete(name);
     for (const listener of this.listeners) listener(name);
   }
 
-  /** Processes started by an earlier control plane are not our children: their exits are found by looking. */
-  private async poll(): Promise<void> {
-    if (this.polling) return;
-    this.polling = true;
-    try {
-      for (const name of await this.listInstances()) {
-        const state = await new WorkspaceDir(this.rootDir, name).readState().catch(() => undefined);
-        if (state?.status === 'running' && !isSameProcessAlive(state.pid, state.start_ticks)) this.notifyExit(name, state);
+  /**
+   * Processes started by an earlier control plane are not our children: their exits are found by
+   * looking, at the processes known to run only (one /proc read each, no file of any workspace).
+   */
+  private poll(): void {
+    for (const [name, state] of this.runningNow) {
+      if (!isSameProcessAlive(state.pid, state.start_ticks)) {
+        this.runningNow.delete(name);
+        this.notifyExit(name, state);
       }
-    } catch (err) {
-      this.log.warn({ err }, 'local runtime: polling workspace processes failed');
-    } finally {
-      this.polling = false;
     }
   }
 

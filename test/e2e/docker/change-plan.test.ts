@@ -33,6 +33,7 @@ const EXPECTED: Record<string, Effect> = {
   'container_config.port': 'recreate',
   'container_config.host_port': 'recreate',
   'container_config.restart_policy': 'live',
+  'container_config.start_timeout_seconds': 'live',
   'container_config.image_pull_policy': 'deferred',
   'container_config.image_pull_secrets': 'none',
   'container_config.volumes': 'recreate',

@@ -39,6 +39,7 @@ const EXPECTED: Record<string, Effect> = {
   'container_config.port': 'recreate',
   'container_config.host_port': 'none',
   'container_config.restart_policy': 'live',
+  'container_config.start_timeout_seconds': 'live',
   'container_config.image_pull_policy': 'recreate',
   'container_config.image_pull_secrets': 'recreate',
   'container_config.volumes': 'none',

@@ -28,6 +28,7 @@ const EXPECTED: Record<string, Effect> = {
   'container_config.port': 'restart',
   'container_config.host_port': 'restart',
   'container_config.restart_policy': 'live',
+  'container_config.start_timeout_seconds': 'live',
   'container_config.image_pull_policy': 'none',
   'container_config.image_pull_secrets': 'none',
   'container_config.volumes': 'none',
