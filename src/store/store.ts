@@ -158,6 +158,10 @@ export interface StoreOps {
 
   getIdempotency(key: string, actor: string): Promise<IdempotencyRecord | undefined>;
   putIdempotency(record: IdempotencyRecord): Promise<void>;
+  /** Replaces the response stored under a key (a claim's placeholder by the request's answer). */
+  settleIdempotency(key: string, actor: string, response: StoredResponse): Promise<void>;
+  /** Forgets one key as stored at `createdAt` (a claim whose request failed or was abandoned). */
+  deleteIdempotency(key: string, actor: string, createdAt: string): Promise<void>;
   /** Forgets the keys stored before this time (ISO 8601); returns how many. */
   deleteIdempotencyBefore(before: string): Promise<number>;
 }

@@ -153,6 +153,14 @@ describe('replicas on one PostgreSQL', { skip: baseUrl === undefined }, () => {
     // The other follower's stream heard the leader's write of the stopped status.
     await eventually(async () => events.some((e) => e.event === 'workspace' && e.data.name === 'shared' && e.data.instance?.status === 'STOPPED'), 10_000, 'the listening follower to hear the stop');
     closeStream.abort();
+
+    // One Idempotency-Key sent to two replicas at once: one operation, and both answers name it.
+    const resume = (replica: Replica) => request(replica.base, 'PUT', '/api/workspaces/shared', { defaultToken: ADMIN, headers: { 'Idempotency-Key': 'resume-once' }, body: { workspace: { action: 'resume' } } });
+    const answers = await Promise.all([resume(writer), resume(listener)]);
+    assert.deepEqual(answers.map((a) => a.status), [200, 200], JSON.stringify(answers.map((a) => a.body)));
+    assert.equal(answers[0]!.body.workspace.last_operation.id, answers[1]!.body.workspace.last_operation.id);
+    const { rows } = await c.db.query<{ n: string }>(`select count(*) as n from operations where workspace = 'shared' and action = 'resume'`);
+    assert.equal(Number(rows[0]!.n), 1, 'one resume operation');
   });
 
   test('a killed leader is replaced within the lease, and the new leader carries out what is pending', async () => {
