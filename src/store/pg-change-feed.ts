@@ -42,17 +42,12 @@ export class PgChangeRelay {
   private client: pg.Client | undefined;
   private channel = '';
   private closed = false;
-  /** Set while a received change is being published, so that it is not sent back out. */
-  private relaying = false;
-  private readonly unsubscribe: () => void;
   /** Notifications are sent in commit order through one chain. */
   private sending: Promise<void> = Promise.resolve();
   private lostAt: string | undefined;
 
   private constructor(private readonly options: PgChangeRelayOptions) {
-    this.unsubscribe = options.feed.subscribe((change) => {
-      if (!this.relaying) this.send(change);
-    });
+    options.feed.relayTo((change) => this.send(change));
   }
 
   static async start(options: PgChangeRelayOptions): Promise<PgChangeRelay> {
@@ -157,17 +152,12 @@ export class PgChangeRelay {
   }
 
   private inject(changes: StoreChange[]): void {
-    this.relaying = true;
-    try {
-      for (const change of changes) this.options.feed.publish(change);
-    } finally {
-      this.relaying = false;
-    }
+    for (const change of changes) this.options.feed.publishReceived(change);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    this.unsubscribe();
+    this.options.feed.relayTo(undefined);
     await this.sending;
     const client = this.client;
     this.client = undefined;
