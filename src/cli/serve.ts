@@ -250,6 +250,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const duties = leaderDuties({ store, runtimes, serving: controller, sole, makeController, startScheduled, onController: (c) => (reconciling = c) });
   leadership = new Leadership(lease, sole ? timingsFor(SOLE_LEASE_MS) : timingsFor(config.leaderLeaseSeconds * 1000), duties, logger.child({ component: 'leadership' }));
   defineLeadershipGauges(metrics.registry, leadership);
+  readiness.watchLeadership(leadership);
   await leadership.start();
   // The first term's start-up reconcile has been queued before the server says it is ready.
   await leadership.settled();

@@ -29,14 +29,18 @@ export class ChangeFeed implements ChangeSource {
 
   publish(change: StoreChange): void {
     this.relay?.(change);
-    this.publishReceived(change);
+    this.deliver(change, false);
   }
 
   /** A change another replica committed: told to this process's listeners only. */
   publishReceived(change: StoreChange): void {
+    this.deliver(change, true);
+  }
+
+  private deliver(change: StoreChange, received: boolean): void {
     for (const listener of this.listeners) {
       try {
-        listener(change);
+        listener(change, received);
       } catch (err) {
         // The write has committed: a listener's bug must not fail it, nor keep the others from hearing.
         process.emitWarning(`a store change listener failed: ${err instanceof Error ? err.stack : String(err)}`);

@@ -190,7 +190,8 @@ export type StoreChange =
   /** The fields the write set; `error: null` removed the error. */
   | { kind: 'operation-updated'; id: string; patch: OperationPatch };
 
-export type ChangeListener = (change: StoreChange) => void;
+/** `received`: another replica committed it (pg-change-feed.ts); absent or false: this process did. */
+export type ChangeListener = (change: StoreChange, received?: boolean) => void;
 
 /** Where the committed changes are heard; only the store publishes them. */
 export interface ChangeSource {

@@ -30,14 +30,18 @@ describe('the change feed across replicas', { skip: url === undefined }, () => {
     return name;
   }
 
-  async function open(schemaName: string): Promise<{ store: Store; heard: StoreChange[] }> {
+  async function open(schemaName: string): Promise<{ store: Store; heard: StoreChange[]; received: boolean[] }> {
     const scoped = new URL(url!);
     scoped.searchParams.set('options', `-c search_path=${schemaName}`);
     const store = await openStore({ databaseUrl: scoped.toString() });
     stores.push(store);
     const heard: StoreChange[] = [];
-    store.changes.subscribe((change) => heard.push(change));
-    return { store, heard };
+    const received: boolean[] = [];
+    store.changes.subscribe((change, fromOther) => {
+      heard.push(change);
+      received.push(fromOther === true);
+    });
+    return { store, heard, received };
   }
 
   test("one replica hears another's writes once, its own once, and another schema hears none", async () => {
@@ -61,6 +65,9 @@ describe('the change feed across replicas', { skip: url === undefined }, () => {
     await eventually(async () => a.heard.some((c) => c.kind === 'workspace' && c.name === 'marker'), 10_000, 'the marker');
     assert.deepEqual(a.heard, [...expected, { kind: 'workspace', name: 'marker', write: 'created' }], 'its own changes once, then the marker');
     assert.deepEqual(elsewhere.heard, []);
+    // Listeners can tell the others' changes from their own (metrics count only their own).
+    assert.deepEqual(b.received.slice(0, 3), [true, true, true]);
+    assert.deepEqual(a.received, [false, false, false, true]);
   });
 
   test('a replica whose listening connection was cut catches up on what it missed', async () => {

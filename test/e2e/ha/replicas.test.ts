@@ -131,6 +131,11 @@ describe('replicas on one PostgreSQL', { skip: baseUrl === undefined }, () => {
     const gauges = await Promise.all(c.replicas.map(leaderGauges));
     assert.deepEqual(gauges.map((g) => g.leading).sort(), [0, 0, 1], 'one replica says it leads');
     assert.ok(gauges[c.replicas.indexOf(leader)]!.term >= 1);
+    // Readiness says the same, with the term, on every replica.
+    const ready = await Promise.all(c.replicas.map(async (r) => (await (await fetch(`${r.base}/readyz`)).json()) as { status: string; leader: { leading: boolean; term?: number } }));
+    assert.deepEqual(ready.map((r) => r.status), ['ready', 'ready', 'ready']);
+    assert.deepEqual(ready.map((r) => r.leader.leading), c.replicas.map((r) => r === leader));
+    assert.equal(ready[c.replicas.indexOf(leader)]!.leader.term, gauges[c.replicas.indexOf(leader)]!.term);
 
     // The second follower listens; the first one takes the writes.
     const [writer, listener] = followers as [Replica, Replica];
