@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { ConfigError, resolveServeConfig, type ServeFlags } from './config.js';
 import { startServer } from './serve.js';
+import { SqliteInUseError } from './sqlite-owner.js';
 
 export function registerServe(program: Command): void {
   program
@@ -31,7 +32,16 @@ export function registerServe(program: Command): void {
         }
         throw err;
       }
-      const server = await startServer(config);
+      let server;
+      try {
+        server = await startServer(config);
+      } catch (err) {
+        if (err instanceof SqliteInUseError) {
+          process.stderr.write(`wsm serve: ${err.message}\n`);
+          process.exit(2);
+        }
+        throw err;
+      }
       const shutdown = (signal: string) => {
         server.app.log.info({ signal }, 'shutting down: finishing requests in flight; workspaces keep running');
         const force = setTimeout(() => process.exit(1), 30_000);

@@ -20,6 +20,7 @@ import { PostgresLease } from '../store/leader-lease.js';
 import { Leadership, SoleLease, timingsFor } from '../controller/leadership.js';
 import { defineLeadershipGauges } from '../metrics/leadership.js';
 import { leaderDuties, withoutChanges } from './leader-duties.js';
+import { claimSqliteFile } from './sqlite-owner.js';
 import { buildApp } from '../server/app.js';
 import { Authenticator } from '../server/auth.js';
 import { startIdempotencyCleanup } from '../server/idempotency.js';
@@ -158,6 +159,8 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   for (const warning of isolation.warnings) logger.warn({ runtime: 'local' }, warning);
   await protectDataDir(config, isolation.uidRange !== undefined);
   const sqlite = sqliteFiles(config.dataDir);
+  // Before the store is opened: a second process must change nothing, not even migrate.
+  const releaseSqlite = isPostgresUrl(config.databaseUrl) ? async () => {} : await claimSqliteFile(sqlite.path);
   const store = await openStore({ sqlitePath: sqlite.path, databaseUrl: config.databaseUrl, logger });
   // Opening made the -wal and -shm files; SQLite gave them the main file's mode, this makes sure of it.
   if (!config.databaseUrl) await protectStoreFiles(sqlite.all);
@@ -273,6 +276,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       if (!sole) await controller.stop();
       for (const runtime of runtimes.values()) await runtime.close();
       await store.close();
+      await releaseSqlite();
     })());
   return { app, url, store, controller, actions, culler, leadership, metrics, metricsUrl: metricsListener?.url, close };
 }
