@@ -10,6 +10,9 @@ import type { Controller } from '../controller/controller.js';
 import type { Runtime } from '../core/runtime.js';
 import type { ClusterType } from '../core/types.js';
 
+/** How long a term's controller is given to stop before the next term goes ahead without it. */
+const STOP_WAIT_MS = 5_000;
+
 const SILENT: ChangeSource = { subscribe: () => () => {}, listenerCount: 0 };
 
 /** The store as a controller that must not reconcile sees it: the same, but no change wakes it. */
@@ -44,7 +47,10 @@ export function leaderDuties(options: LeaderDutiesOptions): (term: LeaderTerm) =
     return async () => {
       stopScheduled();
       options.onController(undefined);
-      await controller.stop();
+      // Bounded: the next term's duties wait for these to stop, and a fenced call never settles.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([controller.stop(), new Promise((resolve) => (timer = setTimeout(resolve, STOP_WAIT_MS)))]);
+      clearTimeout(timer);
     };
   };
 }

@@ -11,12 +11,14 @@ import type { LeaderTerm } from './leadership.js';
 
 /** The runtime calls that change what runs. */
 const ACTING_CALLS = new Set<PropertyKey>(['apply', 'remove', 'exec']);
-/** The store calls that write. */
+/**
+ * The store calls that write. Activity is not among them: a late activity time is harmless, and the
+ * controller's stop() flushes it, which must end for the next term to begin.
+ */
 const WRITES = new Set<PropertyKey>([
   'insertWorkspace',
   'replaceWorkspace',
   'setObserved',
-  'setActivity',
   'deleteWorkspace',
   'insertOperation',
   'updateOperation',
