@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { ConfigError, resolveServeConfig, type ServeFlags } from './config.js';
 import { firstRunNotice } from './first-run.js';
+import { SqliteInUseError } from './sqlite-owner.js';
 
 export function registerServe(program: Command): void {
   program
@@ -37,7 +38,16 @@ export function registerServe(program: Command): void {
       }
       // Loaded here: the server pulls in every runtime's client, which the other commands never need.
       const { startServer } = await import('./serve.js');
-      const server = await startServer(config);
+      let server;
+      try {
+        server = await startServer(config);
+      } catch (err) {
+        if (err instanceof SqliteInUseError) {
+          process.stderr.write(`wsm serve: ${err.message}\n`);
+          process.exit(2);
+        }
+        throw err;
+      }
       if (server.ownerTokenFile) process.stderr.write(firstRunNotice(server.ownerTokenFile, server.url));
       const shutdown = (signal: string) => {
         server.app.log.info({ signal }, 'shutting down: finishing requests in flight; workspaces keep running');

@@ -15,7 +15,12 @@ import { probeSettingsFromEnv } from '../controller/probe.js';
 import { DockerRuntime, dockerOptionsFromEnv } from '../runtimes/docker/index.js';
 import { KubernetesRuntime } from '../runtimes/kubernetes/index.js';
 import { LocalRuntime } from '../runtimes/local/index.js';
-import { openStore, type Store } from '../store/index.js';
+import { isPostgresUrl, openStore, type Store } from '../store/index.js';
+import { PostgresLease } from '../store/leader-lease.js';
+import { Leadership, SoleLease, timingsFor } from '../controller/leadership.js';
+import { defineLeadershipGauges } from '../metrics/leadership.js';
+import { leaderDuties, withoutChanges } from './leader-duties.js';
+import { claimSqliteFile } from './sqlite-owner.js';
 import { buildApp } from '../server/app.js';
 import { Authenticator } from '../server/auth.js';
 import { startIdempotencyCleanup } from '../server/idempotency.js';
@@ -32,6 +37,8 @@ import { startProxyServer, type ProxyServer } from '../proxy/server.js';
 const IDEMPOTENCY_CLEANUP_INTERVAL_MS = 3_600_000;
 /** How long a patch's dry run waits for an engine's own check before answering without it. */
 const DRY_RUN_TIMEOUT_MS = 15_000;
+/** With one process the lease is never contested: a long one, so a stalled event loop never ends it. */
+const SOLE_LEASE_MS = 2_000_000_000;
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -40,8 +47,10 @@ export interface RunningServer {
   controller: Controller;
   /** The use cases behind the requests (how many wait for their operation: `actions.waiting`). */
   actions: WorkspaceActions;
-  /** The idle culler (auto-termination). */
+  /** The idle culler (auto-termination) of a single process; with PostgreSQL each term has its own. */
   culler: Culler;
+  /** Whether this replica leads, and in which term. */
+  leadership: Leadership;
   /** This server's metrics (its own registry). */
   metrics: WsmMetrics;
   /** The separate metrics port's URL, when --metrics-port is set. */
@@ -157,6 +166,8 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   for (const warning of isolation.warnings) logger.warn({ runtime: 'local' }, warning);
   await protectDataDir(config, isolation.uidRange !== undefined);
   const sqlite = sqliteFiles(config.dataDir);
+  // Before the store is opened: a second process must change nothing, not even migrate.
+  const releaseSqlite = isPostgresUrl(config.databaseUrl) ? async () => {} : await claimSqliteFile(sqlite.path);
   const store = await openStore({ sqlitePath: sqlite.path, databaseUrl: config.databaseUrl, logger });
   // Opening made the -wal and -shm files; SQLite gave them the main file's mode, this makes sure of it.
   if (!config.databaseUrl) await protectStoreFiles(sqlite.all);
@@ -164,25 +175,38 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   // Before listening: once the server answers, the file is there to read.
   const ownerTokenFile = await ensureOwnerToken(store, config.dataDir, Boolean(config.adminToken));
   const engines = options.runtimes ?? (await createRuntimes(config, installation, isolation, logger));
-  const metrics = new WsmMetrics({ store, version: VERSION, clusterTypes: [...engines.keys()], workspaceLabels: config.metrics.workspaceLabels, reportsStoreSeries: options.reportsStoreSeries });
+  const sole = !isPostgresUrl(config.databaseUrl);
+  // Set below; the metrics only read it at a scrape.
+  let leadership: Leadership | undefined;
+  const metrics = new WsmMetrics({
+    store,
+    version: VERSION,
+    clusterTypes: [...engines.keys()],
+    workspaceLabels: config.metrics.workspaceLabels,
+    reportsStoreSeries: options.reportsStoreSeries ?? (() => leadership?.leading ?? false),
+  });
   const runtimes = metrics.instrument(engines);
   const readiness = new ReadinessChecker(store, engines);
   metrics.watchReadiness(readiness);
-  const controller = new Controller(store, runtimes, logger.child({ component: 'controller' }), {
-    observer: metrics.controllerObserver(),
-    hooksDir: config.hooksDir,
-    resyncIntervalMs: config.resyncSeconds * 1000,
-    maxConcurrentStarts: config.maxConcurrentStarts,
-    postStartTimeoutMs: config.postStartTimeoutSeconds * 1000,
-    defaultImage: config.defaultImage,
-    restartTiming: {
-      initialMs: config.restartBackoff.initialSeconds * 1000,
-      maxMs: config.restartBackoff.maxSeconds * 1000,
-      resetAfterMs: config.restartBackoff.resetSeconds * 1000,
-    },
-  });
-  metrics.watchQueue(() => controller.queueStats());
-  metrics.watchStarts(() => controller.startStats());
+  const makeController = (over: Store, with_: typeof runtimes) =>
+    new Controller(over, with_, logger.child({ component: 'controller' }), {
+      observer: metrics.controllerObserver(),
+      hooksDir: config.hooksDir,
+      resyncIntervalMs: config.resyncSeconds * 1000,
+      maxConcurrentStarts: config.maxConcurrentStarts,
+      postStartTimeoutMs: config.postStartTimeoutSeconds * 1000,
+      defaultImage: config.defaultImage,
+      restartTiming: {
+        initialMs: config.restartBackoff.initialSeconds * 1000,
+        maxMs: config.restartBackoff.maxSeconds * 1000,
+        resetAfterMs: config.restartBackoff.resetSeconds * 1000,
+      },
+    });
+  // With PostgreSQL this one only serves requests; each term of leadership reconciles with its own.
+  const controller = makeController(sole ? store : withoutChanges(store), runtimes);
+  let reconciling: Controller | undefined;
+  metrics.watchQueue(() => (reconciling ?? controller).queueStats());
+  metrics.watchStarts(() => (reconciling ?? controller).startStats());
   const actions = new WorkspaceActions(store, controller.activity, {
     clusterTypes: controller.clusterTypes,
     ingressClusterTypes: controller.ingressClusterTypes,
@@ -219,16 +243,18 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     events: config.events,
     observability: { metrics, metricsToken: config.metrics.token, readiness },
   });
-  const culler = new Culler(store, actions, controller.activity, logger.child({ component: 'culler' }), {
-    periodMs: config.cullerPeriodSeconds * 1000,
-    probes: probeSettingsFromEnv(process.env, [...runtimes.keys()]),
-    concurrency: 8,
-    httpGetFor: (ws) => controller.httpGetFor(ws),
-    // Without a runtime that reports usage, the culler reads only the workspaces already due.
-    usageFor: controller.reportsUsage ? (ws) => controller.usageFor(ws) : undefined,
-    usageThresholds: { cpu_cores: config.activityCpuCores, net_bytes_per_second: config.activityNetBytesPerSecond },
-    observer: metrics.cullerObserver(),
-  });
+  const makeCuller = () =>
+    new Culler(store, actions, controller.activity, logger.child({ component: 'culler' }), {
+      periodMs: config.cullerPeriodSeconds * 1000,
+      probes: probeSettingsFromEnv(process.env, [...runtimes.keys()]),
+      concurrency: 8,
+      httpGetFor: (ws) => controller.httpGetFor(ws),
+      // Without a runtime that reports usage, the culler reads only the workspaces already due.
+      usageFor: controller.reportsUsage ? (ws) => controller.usageFor(ws) : undefined,
+      usageThresholds: { cpu_cores: config.activityCpuCores, net_bytes_per_second: config.activityNetBytesPerSecond },
+      observer: metrics.cullerObserver(),
+    });
+  const culler = makeCuller();
   // Listen first: the start-up reconcile of every workspace then runs while requests are served,
   // instead of delaying readiness in proportion to the number of workspaces.
   try {
@@ -250,13 +276,27 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       throw err;
     }
   }
-  await controller.start();
-  culler.start();
-  const stopIdempotencyCleanup = startIdempotencyCleanup(store, {
-    retentionMs: config.idempotencyRetentionHours * 3_600_000,
-    intervalMs: IDEMPOTENCY_CLEANUP_INTERVAL_MS,
-    logger: logger.child({ component: 'idempotency' }),
-  });
+  const startScheduled = () => {
+    const termCuller = sole ? culler : makeCuller();
+    termCuller.start();
+    const stopIdempotencyCleanup = startIdempotencyCleanup(store, {
+      retentionMs: config.idempotencyRetentionHours * 3_600_000,
+      intervalMs: IDEMPOTENCY_CLEANUP_INTERVAL_MS,
+      logger: logger.child({ component: 'idempotency' }),
+    });
+    return () => {
+      stopIdempotencyCleanup();
+      termCuller.stop();
+    };
+  };
+  const lease = sole ? new SoleLease() : new PostgresLease(config.databaseUrl!, (err) => logger.warn({ err }, 'an idle lease connection failed'));
+  const duties = leaderDuties({ store, runtimes, serving: controller, sole, makeController, startScheduled, onController: (c) => (reconciling = c) });
+  leadership = new Leadership(lease, sole ? timingsFor(SOLE_LEASE_MS) : timingsFor(config.leaderLeaseSeconds * 1000), duties, logger.child({ component: 'leadership' }));
+  defineLeadershipGauges(metrics.registry, leadership);
+  readiness.watchLeadership(leadership);
+  await leadership.start();
+  // The first term's start-up reconcile has been queued before the server says it is ready.
+  await leadership.settled();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -273,11 +313,13 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       await proxy?.close();
       await app.close();
       metrics.close();
-      stopIdempotencyCleanup();
-      culler.stop();
-      await controller.stop();
+      await leadership!.stop();
+      await lease.close();
+      // A follower's serving controller was never started; stopping it flushes the activity it recorded.
+      if (!sole) await controller.stop();
       for (const runtime of runtimes.values()) await runtime.close();
       await store.close();
+      await releaseSqlite();
     })());
-  return { app, url, store, controller, actions, culler, metrics, metricsUrl: metricsListener?.url, ownerTokenFile, proxy, close };
+  return { app, url, store, controller, actions, culler, leadership, metrics, metricsUrl: metricsListener?.url, ownerTokenFile, proxy, close };
 }

@@ -62,9 +62,10 @@ export class WsmMetrics {
     }
     f.reconcileRetries.inc(0);
     f.cullerPasses.inc(0);
-    // Operations are counted where they are written: the change feed tells of this process's commits.
-    this.unsubscribe = options.store.changes.subscribe((change) => {
-      if (change.kind === 'operation-inserted') f.operationsStarted.labels(change.operation.action).inc();
+    // Operations are counted where they are written (this process's commits, not those the change
+    // feed brings from other replicas), so that a sum over replicas counts each once.
+    this.unsubscribe = options.store.changes.subscribe((change, received) => {
+      if (!received && change.kind === 'operation-inserted') f.operationsStarted.labels(change.operation.action).inc();
     });
   }
 

@@ -16,6 +16,14 @@ export interface Readiness {
   /** Why not ready; absent when ready. */
   reason?: string;
   runtimes: Partial<Record<ClusterType, RuntimeReachability>>;
+  /** Whether this replica leads (runs the controller), and in which term; never a cause of unreadiness. */
+  leader?: { leading: boolean; term?: number };
+}
+
+/** Who leads, as this replica knows it now. */
+export interface LeaderView {
+  readonly leading: boolean;
+  readonly term: number | undefined;
 }
 
 export interface ReadinessOptions {
@@ -39,6 +47,7 @@ async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promi
 
 export class ReadinessChecker {
   private last?: { at: number; answer: Promise<Readiness> };
+  private leadership?: LeaderView;
 
   constructor(
     private readonly store: Pick<Store, 'unreadyReason'>,
@@ -46,10 +55,18 @@ export class ReadinessChecker {
     private readonly options: ReadinessOptions = { timeoutMs: 2_000, reuseMs: 1_000 },
   ) {}
 
-  check(): Promise<Readiness> {
+  /** Where the answer's `leader` is read from (at each answer: it is not kept with the rest). */
+  watchLeadership(view: LeaderView): void {
+    this.leadership = view;
+  }
+
+  async check(): Promise<Readiness> {
     const now = Date.now();
     if (!this.last || now - this.last.at >= this.options.reuseMs) this.last = { at: now, answer: this.checkNow() };
-    return this.last.answer;
+    const answer = await this.last.answer;
+    const view = this.leadership;
+    if (!view) return answer;
+    return { ...answer, leader: { leading: view.leading, ...(view.term === undefined ? {} : { term: view.term }) } };
   }
 
   private async checkNow(): Promise<Readiness> {

@@ -1,13 +1,21 @@
 // Idempotency-Key on POST/PUT: a retried request gets the first answer instead of acting twice.
 // Keys are per actor; the same key with a different request is a conflict.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { WsmError } from '../core/errors.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
+import type { IdempotencyRecord } from '../store/store.js';
 import type { Principal } from './auth.js';
 import type { ServerContext } from './context.js';
 
 const locks = new KeyedMutex();
+/** The status of a claim whose request is still being answered (no HTTP answer has it). */
+const IN_PROGRESS = 0;
+/** How long a request waits for another replica's answer to the same key. */
+const CLAIM_WAIT_MS = 60_000;
+const CLAIM_POLL_MS = 100;
+/** A claim this old was left by a replica that died answering it. */
+const CLAIM_ABANDONED_MS = 300_000;
 
 export interface RouteAnswer {
   status: number;
@@ -28,29 +36,54 @@ export async function withIdempotency(
   }
   if (key.length > 200) throw new WsmError('validation_error', 'Idempotency-Key: must be at most 200 characters', [{ field: 'Idempotency-Key', message: 'must be at most 200 characters' }]);
   const fingerprint = createHash('sha256').update(`${req.method} ${req.url}\n${JSON.stringify(req.body ?? null)}`).digest('hex');
-  return locks.run(`${principal.actor}\n${key}`, async () => {
-    const previous = await ctx.store.getIdempotency(key, principal.actor);
-    if (previous) {
-      if (previous.fingerprint !== fingerprint) {
-        throw new WsmError('conflict', 'This Idempotency-Key was already used for a different request.');
+  const actor = principal.actor;
+  const replay = (previous: IdempotencyRecord) => {
+    if (previous.fingerprint !== fingerprint) {
+      throw new WsmError('conflict', 'This Idempotency-Key was already used for a different request.');
+    }
+    reply.header('idempotent-replayed', 'true');
+    for (const [name, value] of Object.entries(previous.response.headers ?? {})) reply.header(name, value);
+    return reply.status(previous.response.status).send(previous.response.body);
+  };
+  return locks.run(`${actor}\n${key}`, async () => {
+    // Replicas share no lock: the key is claimed in the store first (the first insert wins), and a
+    // replica that finds another's claim waits for its answer.
+    const waitUntil = Date.now() + CLAIM_WAIT_MS;
+    for (;;) {
+      const nonce = randomBytes(9).toString('hex');
+      const claim: IdempotencyRecord = { key, actor, fingerprint, response: { status: IN_PROGRESS, body: { claim: nonce } }, created_at: new Date().toISOString() };
+      await ctx.store.putIdempotency(claim);
+      const stored = await ctx.store.getIdempotency(key, actor);
+      if (stored === undefined) continue; // removed in between (a failed claim): claim again
+      if (stored.response.status !== IN_PROGRESS) return replay(stored);
+      const ours = (stored.response.body as { claim?: string } | null)?.claim === nonce;
+      if (!ours) {
+        if (stored.fingerprint !== fingerprint) return replay(stored);
+        if (Date.now() - Date.parse(stored.created_at) > CLAIM_ABANDONED_MS) {
+          // Its replica died while answering: the request was either done or not, and runs again idempotently.
+          await ctx.store.deleteIdempotency(key, actor, stored.created_at);
+          continue;
+        }
+        if (Date.now() > waitUntil) throw new WsmError('conflict', 'A request with this Idempotency-Key is still being answered; retry later.');
+        await new Promise((resolve) => setTimeout(resolve, CLAIM_POLL_MS));
+        continue;
       }
-      reply.header('idempotent-replayed', 'true');
-      for (const [name, value] of Object.entries(previous.response.headers ?? {})) reply.header(name, value);
-      return reply.status(previous.response.status).send(previous.response.body);
+      let answer: RouteAnswer;
+      try {
+        answer = await run();
+      } catch (err) {
+        await ctx.store.deleteIdempotency(key, actor, claim.created_at);
+        throw err;
+      }
+      if (answer.status < 300) {
+        // Stored before the answer leaves: a client that retries after a lost reply gets this answer.
+        const etag = reply.getHeader('etag');
+        await ctx.store.settleIdempotency(key, actor, { status: answer.status, body: answer.body, headers: typeof etag === 'string' ? { etag } : undefined });
+      } else {
+        await ctx.store.deleteIdempotency(key, actor, claim.created_at);
+      }
+      return reply.status(answer.status).send(answer.body);
     }
-    const answer = await run();
-    if (answer.status < 300) {
-      // Stored before the answer leaves: a client that retries after a lost reply gets this answer.
-      const etag = reply.getHeader('etag');
-      await ctx.store.putIdempotency({
-        key,
-        actor: principal.actor,
-        fingerprint,
-        response: { status: answer.status, body: answer.body, headers: typeof etag === 'string' ? { etag } : undefined },
-        created_at: new Date().toISOString(),
-      });
-    }
-    return reply.status(answer.status).send(answer.body);
   });
 }
 

@@ -1,14 +1,21 @@
 // What the store has committed, told to whoever listens in this process: the reconciler wakes for a
 // workspace a request changed, a request waits for its operation, the console hears of new statuses.
 // A change is published only once its transaction has committed (never for one rolled back), so a
-// listener that reads the store finds at least what it heard of. In one process for now: replicas
-// sharing PostgreSQL would carry the same changes between them.
+// listener that reads the store finds at least what it heard of. Replicas sharing PostgreSQL carry
+// the same changes between them (pg-change-feed.ts): what this process commits is also handed to the
+// relay, and what the relay brings from the others is published here without going back out.
 import type { ChangeListener, ChangeSource, StoreBackend, Store, StoreChange, StoreOps } from './store.js';
 
 export type { ChangeListener, StoreChange, WorkspaceWrite } from './store.js';
 
 export class ChangeFeed implements ChangeSource {
   private readonly listeners = new Set<ChangeListener>();
+  private relay: ChangeListener | undefined;
+
+  /** Hands every change committed by this process (not those received) to `relay`; not a listener. */
+  relayTo(relay: ChangeListener | undefined): void {
+    this.relay = relay;
+  }
 
   /** Hears every change committed from now on, synchronously, in commit order; returns unsubscribe. */
   subscribe(listener: ChangeListener): () => void {
@@ -21,9 +28,19 @@ export class ChangeFeed implements ChangeSource {
   }
 
   publish(change: StoreChange): void {
+    this.relay?.(change);
+    this.deliver(change, false);
+  }
+
+  /** A change another replica committed: told to this process's listeners only. */
+  publishReceived(change: StoreChange): void {
+    this.deliver(change, true);
+  }
+
+  private deliver(change: StoreChange, received: boolean): void {
     for (const listener of this.listeners) {
       try {
-        listener(change);
+        listener(change, received);
       } catch (err) {
         // The write has committed: a listener's bug must not fail it, nor keep the others from hearing.
         process.emitWarning(`a store change listener failed: ${err instanceof Error ? err.stack : String(err)}`);

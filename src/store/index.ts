@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { KyselyStore, type StoreLogger } from './kysely-store.js';
-import { publishingStore } from './change-feed.js';
+import { ChangeFeed, publishingStore } from './change-feed.js';
+import { PgChangeRelay } from './pg-change-feed.js';
 import { openSqlite } from './sqlite.js';
 import type { Store } from './store.js';
 
@@ -47,7 +48,26 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     await store.close();
     throw err;
   }
-  return publishingStore(store);
+  if (!isPostgresUrl(options.databaseUrl)) return publishingStore(store);
+  const feed = new ChangeFeed();
+  const published = publishingStore(store, feed);
+  let relay: PgChangeRelay;
+  try {
+    relay = await PgChangeRelay.start({ databaseUrl: options.databaseUrl, feed, store: published, logger: asWarner(options.logger) });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return closingAlso(published, () => relay.close());
+}
+
+/** The store, whose close() first ends `before` (the relay's connection). */
+function closingAlso(store: Store, before: () => Promise<void>): Store {
+  const close = async () => {
+    await before();
+    await store.close();
+  };
+  return new Proxy(store, { get: (target, key) => (key === 'close' ? close : Reflect.get(target, key, target)) });
 }
 
 function asWarner(value: unknown): { warn(obj: object, msg: string): void } | undefined {

@@ -36,6 +36,7 @@ import type {
   Grant,
   IdempotencyRecord,
   IdleCandidatesPage,
+  StoredResponse,
   IdleCursor,
   OperationPatch,
   StoreOps,
@@ -455,6 +456,14 @@ export class KyselyOps implements StoreOps {
       })
       .onConflict((oc) => oc.columns(['key', 'actor']).doNothing())
       .execute();
+  }
+
+  async settleIdempotency(key: string, actor: string, response: StoredResponse): Promise<void> {
+    await this.db.updateTable('idempotency_keys').set({ response: JSON.stringify(response) }).where('key', '=', key).where('actor', '=', actor).execute();
+  }
+
+  async deleteIdempotency(key: string, actor: string, createdAt: string): Promise<void> {
+    await this.db.deleteFrom('idempotency_keys').where('key', '=', key).where('actor', '=', actor).where('created_at', '=', createdAt).execute();
   }
 
   async deleteIdempotencyBefore(before: string): Promise<number> {

@@ -158,6 +158,10 @@ export interface StoreOps {
 
   getIdempotency(key: string, actor: string): Promise<IdempotencyRecord | undefined>;
   putIdempotency(record: IdempotencyRecord): Promise<void>;
+  /** Replaces the response stored under a key (a claim's placeholder by the request's answer). */
+  settleIdempotency(key: string, actor: string, response: StoredResponse): Promise<void>;
+  /** Forgets one key as stored at `createdAt` (a claim whose request failed or was abandoned). */
+  deleteIdempotency(key: string, actor: string, createdAt: string): Promise<void>;
   /** Forgets the keys stored before this time (ISO 8601); returns how many. */
   deleteIdempotencyBefore(before: string): Promise<number>;
 }
@@ -186,7 +190,8 @@ export type StoreChange =
   /** The fields the write set; `error: null` removed the error. */
   | { kind: 'operation-updated'; id: string; patch: OperationPatch };
 
-export type ChangeListener = (change: StoreChange) => void;
+/** `received`: another replica committed it (pg-change-feed.ts); absent or false: this process did. */
+export type ChangeListener = (change: StoreChange, received?: boolean) => void;
 
 /** Where the committed changes are heard; only the store publishes them. */
 export interface ChangeSource {

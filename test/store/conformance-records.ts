@@ -218,6 +218,19 @@ export function operationsAndAccessConformance(withStore: WithStore): void {
       assert.equal(await store.deleteIdempotencyBefore(at(20)), 0);
     }));
 
+  test('a claimed idempotency key is settled with its answer, or removed only as claimed', () =>
+    withStore(async (store) => {
+      const claim = { key: 'c1', actor: 'alice', fingerprint: 'f', response: { status: 0, body: { claim: 'n1' } }, created_at: at(5) };
+      await store.putIdempotency(claim);
+      await store.settleIdempotency('c1', 'alice', { status: 200, body: { ok: true }, headers: { etag: '"2"' } });
+      assert.deepEqual((await store.getIdempotency('c1', 'alice'))?.response, { status: 200, body: { ok: true }, headers: { etag: '"2"' } });
+      // A delete names the claim it means: a newer claim under the same key is left alone.
+      await store.deleteIdempotency('c1', 'alice', at(6));
+      assert.equal((await store.getIdempotency('c1', 'alice'))?.key, 'c1');
+      await store.deleteIdempotency('c1', 'alice', at(5));
+      assert.equal(await store.getIdempotency('c1', 'alice'), undefined);
+    }));
+
   test('records keep their shape through a transaction too', () =>
     withStore(async (store) => {
       const ws = workspace('txw');

@@ -15,10 +15,16 @@ const ReadyBody = Type.Object({
   status: Type.Enum(['ready', 'not_ready']),
   reason: Type.Optional(Type.String({ description: 'Why the replica is not ready (the store unreachable, a migration not applied)' })),
   runtimes: Type.Record(Type.String(), Reachability, { description: 'Each runtime\'s engine: reachable or not, with the error; informational, never a cause of unreadiness' }),
+  leader: Type.Optional(
+    Type.Object(
+      { leading: Type.Boolean(), term: Type.Optional(Type.Integer({ minimum: 1 })) },
+      { description: 'Whether this replica leads (runs the controller, the culler and scheduled work), and its term; informational' },
+    ),
+  ),
 });
 
 export function readinessBody(readiness: Readiness) {
-  return { status: readiness.ready ? ('ready' as const) : ('not_ready' as const), ...(readiness.reason ? { reason: readiness.reason } : {}), runtimes: readiness.runtimes };
+  return { status: readiness.ready ? ('ready' as const) : ('not_ready' as const), ...(readiness.reason ? { reason: readiness.reason } : {}), runtimes: readiness.runtimes, ...(readiness.leader ? { leader: readiness.leader } : {}) };
 }
 
 export async function healthRoutes(app: WsmApp, readiness: ReadinessChecker): Promise<void> {
