@@ -13,7 +13,6 @@ import { Controller } from '../controller/controller.js';
 import { Culler } from '../controller/culler.js';
 import { probeSettingsFromEnv } from '../controller/probe.js';
 import { DockerRuntime, dockerOptionsFromEnv } from '../runtimes/docker/index.js';
-import { KubernetesRuntime } from '../runtimes/kubernetes/index.js';
 import { LocalRuntime } from '../runtimes/local/index.js';
 import { isPostgresUrl, openStore, type Store } from '../store/index.js';
 import { PostgresLease } from '../store/leader-lease.js';
@@ -109,8 +108,10 @@ async function createRuntimes(config: ServeConfig, installation: string, isolati
       uidRange: isolation.uidRange,
       logger: logger.child({ runtime: 'local' }),
     });
-  const k8s = () =>
-    new KubernetesRuntime({
+  // Loaded only where Kubernetes is configured: its client alone costs about 80 MB of memory.
+  const k8s = async () => {
+    const { KubernetesRuntime } = await import('../runtimes/kubernetes/index.js');
+    return new KubernetesRuntime({
       kubeconfigPath: config.kubeconfig,
       context: config.kubeContext,
       namespace: config.kubeNamespace,
@@ -123,12 +124,13 @@ async function createRuntimes(config: ServeConfig, installation: string, isolati
       installation,
       logger: logger.child({ runtime: 'k8s' }),
     });
+  };
   const first: ClusterType = config.clusterType ?? (dockerUp ? 'docker' : 'local');
-  const make: Record<ClusterType, () => Runtime> = { local, docker: () => docker, k8s };
-  runtimes.set(first, make[first]());
+  const make: Record<ClusterType, () => Runtime | Promise<Runtime>> = { local, docker: () => docker, k8s };
+  runtimes.set(first, await make[first]());
   if (!runtimes.has('local')) runtimes.set('local', local());
   if (dockerUp && !runtimes.has('docker')) runtimes.set('docker', docker);
-  if (wantK8s && !runtimes.has('k8s')) runtimes.set('k8s', k8s());
+  if (wantK8s && !runtimes.has('k8s')) runtimes.set('k8s', await k8s());
   if (!runtimes.has('docker')) await docker.close();
   return runtimes;
 }
