@@ -129,7 +129,11 @@ describe('LocalRuntime: a workspace as a process group', () => {
     });
     assert.equal((await rt.apply(ws)).status, 'RUNNING');
     const pidFile = join(box.root, 'stubborn', 'home', 'child.pid');
-    const childPid = await waitFor(() => existsSync(pidFile) && Number(readFileSync(pidFile, 'utf8')), 'child.pid');
+    // Only a whole line: the shell may be part-way through writing the number when it is first read.
+    const childPid = await waitFor(() => {
+      const text = existsSync(pidFile) ? readFileSync(pidFile, 'utf8') : '';
+      return text.endsWith('\n') && Number(text);
+    }, 'child.pid');
     assert.ok(pidAlive(childPid));
     const stopped = await rt.apply({ ...ws, desired: 'stopped' });
     assert.equal(stopped.status, 'STOPPED');
