@@ -140,11 +140,12 @@ export class Leadership {
   private armDeadline(term: number): void {
     clearTimeout(this.deadline);
     this.deadline = setTimeout(() => {
-      if (this.active?.term.term === term && performance.now() >= this.validUntil) {
-        this.logger.warn({ term }, 'the leader lease could not be renewed in time; stopping the leader duties');
-        this.depose(term);
-      }
-    }, Math.max(0, this.validUntil - performance.now()));
+      if (this.active?.term.term !== term) return;
+      // A timer may fire a fraction of a millisecond early by this clock: look again then, never drop it.
+      if (performance.now() < this.validUntil) return this.armDeadline(term);
+      this.logger.warn({ term }, 'the leader lease could not be renewed in time; stopping the leader duties');
+      this.depose(term);
+    }, Math.max(0, Math.ceil(this.validUntil - performance.now())));
   }
 
   private elect(term: number): void {
