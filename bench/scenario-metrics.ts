@@ -61,14 +61,20 @@ export async function metricsScenario(options: { rounds?: number; seconds?: numb
       await runLoad({ ...spec, durationSeconds: 2 });
       const plain: number[] = [];
       const scraped: number[] = [];
+      const plainCpu: number[] = [];
+      const scrapedCpu: number[] = [];
       let scrapes = 0;
       let failures = 0;
       for (let round = 0; round < rounds; round++) {
         for (const withScrapes of round % 2 === 0 ? [false, true] : [true, false]) {
-          await server.command('drain');
+          const before = await server.command('drain');
           const stop = withScrapes ? scrapeEverySecond(server.url) : undefined;
           const r = await runLoad({ ...spec, durationSeconds: seconds });
           const s = await stop?.();
+          const after = await server.command('drain');
+          // The server's CPU time per request served, scrapes included: what scraping costs the server,
+          // steadier than throughput, which on a shared machine moves with whatever else runs.
+          (withScrapes ? scrapedCpu : plainCpu).push(((after.cpuMs - before.cpuMs) * 1000) / Math.max(1, r.total));
           scrapes += s?.scrapes ?? 0;
           failures += (s?.failed ?? 0) + r.errors + r.non2xx + r.timeouts;
           (withScrapes ? scraped : plain).push(r.requestsPerSecond);
@@ -77,10 +83,15 @@ export async function metricsScenario(options: { rounds?: number; seconds?: numb
       const a = median(plain);
       const b = median(scraped);
       const cost = ((a - b) / a) * 100;
-      figures[kind] = { plain, scraped, medianPlain: a, medianScraped: b, costPercent: cost, scrapes };
+      const cpuA = median(plainCpu);
+      const cpuB = median(scrapedCpu);
+      const cpuCost = ((cpuB - cpuA) / cpuA) * 100;
+      figures[kind] = { plain, scraped, medianPlain: a, medianScraped: b, costPercent: cost, plainCpu, scrapedCpu, cpuCostPercent: cpuCost, scrapes };
       rows.push({ measure: `${label} req/s, no scraping (median of ${rounds})`, figure: a.toFixed(0) });
       rows.push({ measure: `${label} req/s, scraped every second`, figure: b.toFixed(0) });
-      rows.push({ measure: `  ${kind}: cost of scraping`, figure: `${cost.toFixed(1)} %`, target: `< ${MAX_COST_PERCENT} %`, pass: cost < MAX_COST_PERCENT });
+      rows.push({ measure: `  ${kind}: throughput lost to scraping`, figure: `${cost.toFixed(1)} %` });
+      rows.push({ measure: `  ${kind}: server CPU per request, no scraping / scraped`, figure: `${cpuA.toFixed(0)} / ${cpuB.toFixed(0)} µs` });
+      rows.push({ measure: `  ${kind}: server CPU per request added by scraping`, figure: `${cpuCost.toFixed(1)} %`, target: `< ${MAX_COST_PERCENT} %`, pass: cpuCost < MAX_COST_PERCENT });
       rows.push({ measure: `  ${kind}: scrapes answered / failures (incl. non-2xx)`, figure: `${scrapes} / ${failures}`, target: '0 failures', pass: failures === 0 && scrapes > 0 });
     }
   } finally {
@@ -93,6 +104,8 @@ export async function metricsScenario(options: { rounds?: number; seconds?: numb
     setup: [
       `${WORKSPACES.toLocaleString('en')} workspaces in SQLite, no-op runtime; ${CONNECTIONS} connections, ${seconds} s per run;`,
       `${rounds} rounds of one run without and one with a scrape of /metrics every second, the order alternating per round; medians compared.`,
+      'The target is judged on the server CPU per request (scrapes included): on a shared 2-core machine the load generator',
+      'and other processes move throughput by more than the effect; CPU time spent per request is what scraping adds.',
     ],
     rows,
     figures,

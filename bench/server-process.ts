@@ -81,8 +81,15 @@ process.on('message', (message: ServerCommand) => {
         });
         break;
       }
-      case 'rss':
-        break;
+      case 'rss': {
+        // Resident memory, and what of it is V8's heap and what stays once a full collection ran.
+        const before = process.memoryUsage();
+        (globalThis as { gc?: () => void }).gc?.();
+        const after = process.memoryUsage();
+        const m = (n: number) => Math.round(n / 1024 / 1024);
+        send({ id: message.id, rssMb: m(before.rss), heapUsedMb: m(before.heapUsed), heapTotalMb: m(before.heapTotal), externalMb: m(before.external), arrayBuffersMb: m(before.arrayBuffers), rssAfterGcMb: m(after.rss), heapUsedAfterGcMb: m(after.heapUsed), heapTotalAfterGcMb: m(after.heapTotal) });
+        return;
+      }
       case 'close':
         await server.close();
         send({ id: message.id, ms: performance.now() - t0 });
