@@ -31,6 +31,9 @@ import { ReadinessChecker, WsmMetrics } from '../metrics/index.js';
 import { startMetricsListener, type MetricsListener } from '../server/metrics-listener.js';
 import { ProxyTickets } from '../proxy/sessions.js';
 import { startProxyServer, type ProxyServer } from '../proxy/server.js';
+import { ProxyAddressing } from '../proxy/addressing.js';
+import { apiOriginServer } from '../proxy/api-origin.js';
+import { proxyBaseUrl } from './proxy-config.js';
 
 /** How often idempotency keys past their retention are removed. */
 const IDEMPOTENCY_CLEANUP_INTERVAL_MS = 3_600_000;
@@ -223,10 +226,11 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   // The proxy listens first, so the API can show each workspace's proxy_url; it learns the API's URL once that listens.
   let apiUrl = '';
   const tickets = new ProxyTickets();
-  const proxy = config.proxy.port === undefined ? undefined : await startProxyServer({
-    host: config.proxy.host,
-    port: config.proxy.port,
-    publicUrl: config.proxy.publicUrl,
+  let proxyPort: number | undefined;
+  const addressing = new ProxyAddressing(config.proxy.routing, () => proxyBaseUrl(config.proxy, { proxyPort, apiUrl }));
+  const proxy = !config.proxy.enabled ? undefined : await startProxyServer({
+    listen: config.proxy.port === undefined ? undefined : { host: config.proxy.host, port: config.proxy.port },
+    addressing,
     apiUrl: () => config.proxy.apiPublicUrl ?? apiUrl,
     store,
     auth,
@@ -238,7 +242,10 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     authFailures: { limit: config.authFailureLimit, windowSeconds: config.authFailureWindowSeconds },
     trustedProxies: config.trustedProxies,
   });
-  const app = await buildApp({ store, controller, actions, auth, version: VERSION, proxy: proxy && { baseUrl: proxy.url, tickets } }, {
+  proxyPort = proxy?.port;
+  if (config.proxy.onApiOrigin) logger.warn({ component: 'proxy' }, 'the workspace proxy is served on the API\'s own origin (--unsafe-proxy-on-api-origin): workspace pages can call the API as the signed-in user');
+  const app = await buildApp({ store, controller, actions, auth, version: VERSION, proxy: proxy && { addressing, tickets } }, {
+    serverFactory: config.proxy.onApiOrigin && proxy ? apiOriginServer(() => proxy) : undefined,
     logger,
     trustedProxies: config.trustedProxies,
     authFailures: { limit: config.authFailureLimit, windowSeconds: config.authFailureWindowSeconds },
@@ -305,7 +312,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   apiUrl = url;
   const localUsers = isolation.uidRange ? `${isolation.uidRange.first}-${isolation.uidRange.last}` : 'the server\'s own (single-tenant)';
-  logger.info({ url, metricsUrl: metricsListener?.url, proxyUrl: proxy?.url, clusterTypes: [...runtimes.keys()], dataDir: config.dataDir, hooksDir: config.hooksDir, installation, localUsers }, 'wsm is ready');
+  logger.info({ url, metricsUrl: metricsListener?.url, proxyUrl: proxy && addressing.workspaceUrl('<name>'), clusterTypes: [...runtimes.keys()], dataDir: config.dataDir, hooksDir: config.hooksDir, installation, localUsers }, 'wsm is ready');
   if (ownerTokenFile) logger.info({ ownerTokenFile }, 'first start: an owner token was made; its secret is in this file');
 
   let closing: Promise<void> | undefined;

@@ -17,9 +17,11 @@ export interface WakeSettings {
   maxHeld: number;
   /** How often a waking workspace is looked at. */
   pollMs: number;
+  /** Whether a workspace whose lifecycle_config leaves wake_on_request unset is woken (the cluster's default). */
+  wakeByDefault: boolean;
 }
 
-export const DEFAULT_WAKE_SETTINGS: WakeSettings = { timeoutMs: 120_000, maxHeld: 100, pollMs: 100 };
+export const DEFAULT_WAKE_SETTINGS: WakeSettings = { timeoutMs: 120_000, maxHeld: 100, pollMs: 100, wakeByDefault: false };
 
 /** The one call a wake makes: a resume, as the API's PUT would make it. */
 export type Resume = (name: string, actor: string) => Promise<unknown>;
@@ -119,8 +121,10 @@ export class WakeGate {
       throw new NotYet(`Workspace ${ws.name} has failed (${ws.observed.message ?? 'no message'}); it is not restarted by requests. Fix it and resume it.`, 30, false);
     }
     if (ws.desired_state === 'running') return; // starting already: wait for it, nothing to resume
-    if (!ws.spec.lifecycle.wake_on_request) {
-      throw new WsmError('conflict', `Workspace ${ws.name} is stopped and its lifecycle_config.wake_on_request is off: resume it (PUT /api/workspaces/${ws.name} with {"workspace":{"action":"resume"}}) or turn wake_on_request on.`);
+    // The workspace's own setting wins; unset, the cluster's default (--wake-on-request-default) decides.
+    if (!(ws.spec.lifecycle.wake_on_request ?? this.settings.wakeByDefault)) {
+      const why = ws.spec.lifecycle.wake_on_request === false ? 'its lifecycle_config.wake_on_request is off' : 'its lifecycle_config.wake_on_request is unset and the server\'s default is off';
+      throw new WsmError('conflict', `Workspace ${ws.name} is stopped and ${why}: resume it (PUT /api/workspaces/${ws.name} with {"workspace":{"action":"resume"}}) or turn wake_on_request on.`);
     }
     if (!roleAtLeast(roleOn(principal, ws.name), WAKE_ROLE)) {
       throw new WsmError('unauthorized_access', `Workspace ${ws.name} is stopped; waking it needs the ${WAKE_ROLE} role on it, which the token does not have.`);

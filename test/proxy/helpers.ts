@@ -11,7 +11,7 @@ export const REPORTING_WORKSPACE = `command: ${JSON.stringify([process.execPath,
 
 export async function startProxiedServer(options: { clusterType?: string; env?: Record<string, string> } = {}): Promise<TestServer & { proxyUrl: string }> {
   const server = await startTestServer({ clusterType: options.clusterType, env: { WSM_PROXY_PORT: '0', ...options.env } });
-  const proxyUrl = server.server.proxy?.url;
+  const proxyUrl = server.server.proxy?.addressing.baseUrl;
   if (!proxyUrl) throw new Error('the proxy did not start');
   return Object.assign(server, { proxyUrl });
 }
