@@ -4,6 +4,7 @@
 import { ConfigError, integer } from './config-values.js';
 import { DEFAULT_WAKE_SETTINGS, type WakeSettings } from '../proxy/wake.js';
 import type { ProxyRouting } from '../proxy/addressing.js';
+import { defaultKubeProxyRoute, type KubeProxyRoute } from '../proxy/kube-upstream.js';
 
 export interface ProxyConfig {
   /** Whether the proxy runs at all: a port of its own, or the API's with the unsafe flag. */
@@ -20,6 +21,8 @@ export interface ProxyConfig {
   /** The API's base URL as browsers reach it, where the proxy sends them to sign in; default: the address wsm listens on. */
   apiPublicUrl?: string;
   wake: WakeSettings;
+  /** How Kubernetes workspaces are reached: their Service's DNS name (in a cluster) or the API server's service proxy. */
+  kubeRoute: KubeProxyRoute;
 }
 
 export interface ProxyFlags {
@@ -48,6 +51,12 @@ function boolean(name: string, raw: string | boolean | undefined): boolean | und
   if (raw === true || raw === 'true' || raw === '1') return true;
   if (raw === false || raw === 'false' || raw === '0') return false;
   throw new ConfigError(`${name} must be true or false (got "${raw}")`);
+}
+
+function oneRoute(raw: string | undefined): KubeProxyRoute | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (raw !== 'service' && raw !== 'api-server') throw new ConfigError(`WSM_PROXY_KUBE_ROUTE must be service or api-server (got "${raw}")`);
+  return raw;
 }
 
 const DNS_NAME = /^(?=.{1,200}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -97,6 +106,7 @@ export function resolveProxyConfig(flags: ProxyFlags, env: NodeJS.ProcessEnv, ap
       pollMs: DEFAULT_WAKE_SETTINGS.pollMs,
       wakeByDefault,
     },
+    kubeRoute: oneRoute(env.WSM_PROXY_KUBE_ROUTE) ?? defaultKubeProxyRoute(env),
   };
 }
 

@@ -34,6 +34,8 @@ import { startProxyServer, type ProxyServer } from '../proxy/server.js';
 import { ProxyAddressing } from '../proxy/addressing.js';
 import { apiOriginServer } from '../proxy/api-origin.js';
 import { proxyBaseUrl } from './proxy-config.js';
+import { upstreamsByClusterType, type UpstreamOf } from '../proxy/upstream.js';
+import type { KubeTls } from '../proxy/kube-upstream.js';
 
 /** How often idempotency keys past their retention are removed. */
 const IDEMPOTENCY_CLEANUP_INTERVAL_MS = 3_600_000;
@@ -238,6 +240,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     activity: controller.activity,
     resume: (name, actor) => actions.act(name, { action: 'resume' }, { actor }),
     wake: config.proxy.wake,
+    ...(config.proxy.enabled && engines.has('k8s') ? await kubeProxying(config) : {}),
     logger: logger.child({ component: 'proxy' }),
     authFailures: { limit: config.authFailureLimit, windowSeconds: config.authFailureWindowSeconds },
     trustedProxies: config.trustedProxies,
@@ -331,4 +334,14 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       await releaseSqlite();
     })());
   return { app, url, store, controller, actions, culler, leadership, metrics, metricsUrl: metricsListener?.url, ownerTokenFile, proxy, close };
+}
+
+/** How the proxy reaches Kubernetes workspaces; loaded only where Kubernetes is configured, as its runtime is. */
+async function kubeProxying(config: ServeConfig): Promise<{ upstreamOf: UpstreamOf; tls: KubeTls }> {
+  const { loadKubeConfig, defaultNamespace } = await import('../runtimes/kubernetes/config.js');
+  const { kubeUpstreams } = await import('../proxy/kube-upstream.js');
+  const kc = loadKubeConfig({ kubeconfigPath: config.kubeconfig, context: config.kubeContext });
+  const kube = kubeUpstreams(kc, config.proxy.kubeRoute, defaultNamespace(kc, config.kubeNamespace));
+  await kube.refresh();
+  return { upstreamOf: upstreamsByClusterType({ k8s: kube.upstreamOf }), tls: kube.tls };
 }

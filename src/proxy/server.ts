@@ -18,6 +18,8 @@ import { forwardedHeaders } from './headers.js';
 import { problemPage, startingPage } from './pages.js';
 import { PROXY_SESSION_COOKIE, SESSION_TTL_MS, type ProxyTickets } from './sessions.js';
 import { NotYet, WakeGate, type Resume, type WakeSettings } from './wake.js';
+import type { Upstream, UpstreamOf } from './upstream.js';
+import type { KubeTls } from './kube-upstream.js';
 
 /** Where the proxy records that a workspace was used. */
 export interface ProxyActivity {
@@ -37,6 +39,10 @@ export interface ProxyOptions {
   activity: ProxyActivity;
   resume: Resume;
   wake: WakeSettings;
+  /** Where each running workspace is reached; default its instance.ip. */
+  upstreamOf?: UpstreamOf;
+  /** TLS for https upstreams (the Kubernetes API server's service proxy). */
+  tls?: KubeTls;
   logger: Logger;
   /** Failed authentications allowed per client, as on the API (counted apart from the API's). */
   authFailures: AuthFailureLimit;
@@ -62,8 +68,8 @@ export const SESSION_PATH = '/_wsm/session';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The running workspace's base URL, set by the proxy's admission check. */
-    wsmUpstream: string;
+    /** The running workspace's upstream, set by the proxy's admission check. */
+    wsmUpstream: Upstream | null;
   }
 }
 
@@ -87,7 +93,7 @@ export async function startProxyServer(o: ProxyOptions): Promise<ProxyServer> {
     return503OnClosing: true,
     trustProxy: o.trustedProxies && o.trustedProxies.length > 0 ? o.trustedProxies : false,
   });
-  const gate = new WakeGate(o.store, o.resume, o.logger, o.wake);
+  const gate = new WakeGate(o.store, o.resume, o.logger, o.wake, o.upstreamOf);
   const addressing = o.addressing;
   const workspaceOf = (req: FastifyRequest) => addressing.workspaceOf(req.hostname, req.url);
   const lastNoted = new Map<string, number>();
@@ -130,7 +136,9 @@ export async function startProxyServer(o: ProxyOptions): Promise<ProxyServer> {
       const destination = await gate.destination(name, principal, !isBrowserPage(req));
       if (destination.waitedMs !== undefined) reply.header('x-wsm-cold-start', `waited_ms=${destination.waitedMs}`);
       noteActivity(name);
-      req.wsmUpstream = `http://${destination.address}`;
+      req.wsmUpstream = destination.upstream;
+      // The plugin forwards request.url (raw.url) as the path: through the API server, under its service proxy path.
+      if (destination.upstream.pathPrefix) req.raw.url = `${destination.upstream.pathPrefix}${req.raw.url}`;
     } catch (err) {
       if (err instanceof WsmError) return sendProblem(req, reply, err, name);
       throw err;
@@ -140,10 +148,10 @@ export async function startProxyServer(o: ProxyOptions): Promise<ProxyServer> {
   /** The headers of the connection to the workspace: the browser's cookies, without wsm's. */
   const websocketHeaders = (headers: Record<string, unknown>, req: FastifyRequest) => {
     const cookieHeader = forwardedHeaders(req.headers).cookie;
-    return cookieHeader ? { ...headers, cookie: cookieHeader } : { ...headers };
+    return { ...headers, ...(cookieHeader ? { cookie: cookieHeader } : {}), ...req.wsmUpstream?.headers };
   };
 
-  app.decorateRequest('wsmUpstream', '');
+  app.decorateRequest('wsmUpstream', null);
   await app.register(cookie);
   // Guessing tokens through the proxy is as slow as through the API.
   await limitAuthFailures(app, o.authFailures);
@@ -165,11 +173,13 @@ export async function startProxyServer(o: ProxyOptions): Promise<ProxyServer> {
     websocket: true,
     preHandler: admit,
     replyOptions: {
-      getUpstream: (req) => (req as FastifyRequest).wsmUpstream,
-      rewriteRequestHeaders: (_req, headers) => forwardedHeaders(headers),
+      getUpstream: (req) => (req as FastifyRequest).wsmUpstream!.origin,
+      rewriteRequestHeaders: (req, headers) => ({ ...forwardedHeaders(headers), ...(req as FastifyRequest).wsmUpstream?.headers }),
     },
+    // Only the API server is an https upstream; its CA and client certificate (the plugin's default skips verification).
+    ...(o.tls ? { undici: { connect: { ...o.tls } } } : {}),
     // The plugin's code reads rewriteRequestHeaders here (its default passes every cookie on); its types omit it.
-    wsClientOptions: { rewriteRequestHeaders: websocketHeaders } as Record<string, unknown>,
+    wsClientOptions: { rewriteRequestHeaders: websocketHeaders, ...o.tls } as Record<string, unknown>,
   });
 
   let port: number | undefined;

@@ -69,7 +69,7 @@ describe('the wake gate', () => {
     const destinations = await Promise.all(waits);
     assert.equal(w.calls(), 1);
     for (const d of destinations) {
-      assert.equal(d.address, address);
+      assert.equal(d.upstream.origin, `http://${address}`);
       assert.ok(d.waitedMs !== undefined && d.waitedMs >= 0);
     }
   });
@@ -128,7 +128,7 @@ describe('the wake gate', () => {
     const byDefault = new WakeGate(unset.store, unset.resume, logger, settings({ wakeByDefault: true }));
     const held = byDefault.destination('w', owner, true);
     unset.finish();
-    assert.equal((await held).address, address);
+    assert.equal((await held).upstream.origin, `http://${address}`);
     assert.equal(unset.calls(), 1);
 
     const off = slowResume(false);
