@@ -46,6 +46,9 @@ test('host routing: a DNS name as domain, and a public URL on that domain', () =
   assert.deepEqual(host.routing, { mode: 'host', domain: 'ws.example.com' });
   assert.deepEqual(resolveServeConfig({ proxyPort: '6790' }, {}).proxy.routing, { mode: 'path' });
   assert.throws(() => resolveServeConfig({ proxyHostDomain: 'WS.example.com' }, {}), /--proxy-host-domain\/WSM_PROXY_HOST_DOMAIN must be a lower-case DNS name/);
+  // A workspace named "wsm" would be served at the API's own host name.
+  assert.throws(() => resolveServeConfig({ proxyPort: '6790', proxyHostDomain: 'example.com' }, { WSM_PUBLIC_URL: 'https://wsm.example.com' }), /must not contain the API's host name \(wsm\.example\.com\)/);
+  assert.equal(resolveServeConfig({ proxyPort: '6790', proxyHostDomain: 'ws.example.com' }, { WSM_PUBLIC_URL: 'https://wsm.example.com' }).proxy.routing.mode, 'host');
   assert.throws(() => resolveServeConfig({}, { WSM_PROXY_HOST_DOMAIN: 'ws.example.com', WSM_PROXY_PUBLIC_URL: 'https://other.example.com' }), /WSM_PROXY_PUBLIC_URL's host name must be --proxy-host-domain/);
 });
 
