@@ -89,7 +89,7 @@ export function resolveProxyConfig(flags: ProxyFlags, env: NodeJS.ProcessEnv, ap
     }
     const apiHostName = apiPublicUrl ? new URL(apiPublicUrl).hostname : apiHost;
     if (domain && (apiHostName === domain || apiHostName.endsWith(`.${domain}`))) {
-      throw new ConfigError(`--proxy-host-domain/WSM_PROXY_HOST_DOMAIN (${domain}) must not contain the API's host name (${apiHostName}): a workspace would be served on the API's host and get its cookies; ${unsafeHint}`);
+      throw new ConfigError(`--proxy-host-domain/WSM_PROXY_HOST_DOMAIN (${domain}) must not contain the API's host name (${apiHostName}): a workspace would be served on the API's host and get its cookies`);
     }
     if (domain && publicUrl && new URL(publicUrl).hostname !== domain) {
       throw new ConfigError(`WSM_PROXY_PUBLIC_URL's host name must be --proxy-host-domain/WSM_PROXY_HOST_DOMAIN (${domain}); workspaces are then at <name>.${domain} (got "${publicUrl}")`);
