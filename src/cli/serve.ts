@@ -315,7 +315,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   apiUrl = url;
   const localUsers = isolation.uidRange ? `${isolation.uidRange.first}-${isolation.uidRange.last}` : 'the server\'s own (single-tenant)';
-  logger.info({ url, metricsUrl: metricsListener?.url, proxyUrl: proxy && addressing.workspaceUrl('<name>'), clusterTypes: [...runtimes.keys()], dataDir: config.dataDir, hooksDir: config.hooksDir, installation, localUsers }, 'wsm is ready');
+  logger.info({ url, metricsUrl: metricsListener?.url, proxyUrl: proxy && addressing.baseUrl, proxyRouting: proxy && config.proxy.routing.mode, clusterTypes: [...runtimes.keys()], dataDir: config.dataDir, hooksDir: config.hooksDir, installation, localUsers }, 'wsm is ready');
   if (ownerTokenFile) logger.info({ ownerTokenFile }, 'first start: an owner token was made; its secret is in this file');
 
   let closing: Promise<void> | undefined;
