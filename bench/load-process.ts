@@ -3,7 +3,7 @@
 import autocannon from 'autocannon';
 import { benchName } from './seed.js';
 
-export type LoadKind = 'detail' | 'list' | 'stop-resume' | 'patch-env';
+export type LoadKind = 'detail' | 'list' | 'stop-resume' | 'patch-env' | 'plain';
 
 export interface LoadSpec {
   url: string;
@@ -32,6 +32,9 @@ let counter = 0;
 /** Each request of a kind, numbered in the order they are sent. */
 function request(i: number): { method: 'GET' | 'PUT'; path: string; body?: string } {
   switch (spec.kind) {
+    case 'plain':
+      // The URL's own path, again and again (a workspace's page, directly or through the proxy).
+      return { method: 'GET', path: new URL(spec.url).pathname };
     case 'detail':
       return { method: 'GET', path: `/api/workspaces/${benchName((i * 7919) % spec.workspaces)}` };
     case 'list':

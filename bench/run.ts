@@ -4,6 +4,7 @@
 // BENCH_ROUNDS / BENCH_SECONDS the metrics scenario's A/B rounds (at least 5) and seconds per run.
 // `api-pg` is the API scenario on PostgreSQL (BENCH_DATABASE_URL, else /tmp/wsm-pg-url; a fresh schema, dropped after);
 // BENCH_ENGINE_PAIRS sets the engine scenario's pairs per round (three rounds).
+// The proxy scenario: BENCH_PROXY_SAMPLES interleaved requests, BENCH_SECONDS of load, BENCH_ROUNDS rounds, BENCH_PROXY_STARTS concurrent starts.
 // Scenarios load lazily, so one can run while another's dependencies (Docker) are absent.
 // Prints the machine, then a table per scenario, and writes the figures to bench/results/.
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -18,6 +19,13 @@ const SCENARIOS: Record<string, () => Promise<ScenarioReport>> = {
   fanout: async () => (await import('./scenario-fanout.js')).fanoutScenario(),
   scale: async () => (await import('./scenario-scale.js')).scaleScenario(process.env.BENCH_SIZES?.split(',').map(Number)),
   idle: async () => (await import('./scenario-idle.js')).idleScenario(process.env.BENCH_SIZES?.split(',').map(Number), Number(process.env.BENCH_SECONDS) || undefined),
+  proxy: async () =>
+    (await import('./scenario-proxy.js')).proxyScenario({
+      samples: Number(process.env.BENCH_PROXY_SAMPLES) || undefined,
+      seconds: Number(process.env.BENCH_SECONDS) || undefined,
+      rounds: Number(process.env.BENCH_ROUNDS) || undefined,
+      starts: Number(process.env.BENCH_PROXY_STARTS) || undefined,
+    }),
   metrics: async () => (await import('./scenario-metrics.js')).metricsScenario({ rounds: Number(process.env.BENCH_ROUNDS) || undefined, seconds: Number(process.env.BENCH_SECONDS) || undefined }),
 };
 

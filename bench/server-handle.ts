@@ -11,6 +11,8 @@ import type { ServerCommand, ServerProcessConfig } from './server-process.js';
 
 export interface ServerHandle {
   url: string;
+  /** The workspace proxy's base URL, when the server runs one (WSM_PROXY_PORT). */
+  proxyUrl?: string;
   adminToken: string;
   /** Milliseconds from startServer() called to listening, measured inside the server process. */
   readyMs: number;
@@ -67,7 +69,7 @@ export async function spawnServer(
   });
   const waiting = new Map<number, (m: Record<string, number>) => void>();
   let nextId = 1;
-  const ready = new Promise<{ url: string; readyMs: number; rssMb: number }>((resolve, reject) => {
+  const ready = new Promise<{ url: string; proxyUrl?: string; readyMs: number; rssMb: number }>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code} before it was ready`)));
     child.on('message', (m: any) => {
       if (m.type === 'ready') resolve(m);

@@ -49,7 +49,7 @@ const config = resolveServeConfig(
 );
 const runtimes = spec.runtime === 'noop' ? new Map<ClusterType, Runtime>([[spec.clusterType, new NoopRuntime(spec.clusterType)]]) : undefined;
 const server = await startServer(config, { runtimes, logger: pino({ level: spec.logLevel }) });
-send({ type: 'ready', url: server.url, readyMs: performance.now() - started, rssMb: mb() });
+send({ type: 'ready', url: server.url, proxyUrl: server.proxy?.addressing.baseUrl, readyMs: performance.now() - started, rssMb: mb() });
 
 process.on('message', (message: ServerCommand) => {
   void (async () => {

@@ -9,7 +9,7 @@ import { DEFAULT_IMAGE, INSTALLATION_ID_PATTERN } from '../core/defaults.js';
 import { DEFAULT_EVENT_SETTINGS, type EventSettings } from '../server/routes/events.js';
 import { ConfigError, integer } from './config-values.js';
 import { resolveMetricsConfig, type MetricsConfig } from './metrics-config.js';
-import { resolveProxyConfig, type ProxyConfig } from './proxy-config.js';
+import { resolveProxyConfig, type ProxyConfig, type ProxyFlags } from './proxy-config.js';
 
 export interface ServeConfig {
   host: string;
@@ -67,7 +67,7 @@ export interface ServeConfig {
   proxy: ProxyConfig;
 }
 
-export interface ServeFlags {
+export interface ServeFlags extends ProxyFlags {
   host?: string;
   port?: string;
   dataDir?: string;
@@ -81,8 +81,6 @@ export interface ServeFlags {
   trustedProxies?: string;
   metricsPort?: string;
   metricsHost?: string;
-  proxyPort?: string;
-  proxyHost?: string;
 }
 
 export { ConfigError };

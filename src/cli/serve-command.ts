@@ -25,6 +25,9 @@ export function registerServe(program: Command): void {
     .option('--metrics-host <host>', 'address of the metrics port (WSM_METRICS_HOST, default: --host)')
     .option('--proxy-port <port>', 'serve the workspace proxy (/<name>/…, wake on request) on this port, an origin of its own (WSM_PROXY_PORT; default none: no proxy). docs/proxy.md')
     .option('--proxy-host <host>', 'address of the proxy port (WSM_PROXY_HOST, default: --host)')
+    .option('--proxy-host-domain <domain>', 'serve each workspace at <name>.<domain> instead of /<name>/: an origin per workspace (WSM_PROXY_HOST_DOMAIN; default none: paths)')
+    .option('--unsafe-proxy-on-api-origin', 'UNSAFE: serve the workspace proxy on the API\'s own port and origin, where workspace pages can call the API as the signed-in user (WSM_UNSAFE_PROXY_ON_API_ORIGIN=true)')
+    .option('--wake-on-request-default <bool>', 'whether a request wakes a stopped workspace whose lifecycle_config leaves wake_on_request unset (WSM_WAKE_ON_REQUEST_DEFAULT, default false)')
     .action(async (flags: ServeFlags) => {
       let config;
       try {

@@ -31,6 +31,11 @@ import { ReadinessChecker, WsmMetrics } from '../metrics/index.js';
 import { startMetricsListener, type MetricsListener } from '../server/metrics-listener.js';
 import { ProxyTickets } from '../proxy/sessions.js';
 import { startProxyServer, type ProxyServer } from '../proxy/server.js';
+import { ProxyAddressing } from '../proxy/addressing.js';
+import { apiOriginServer } from '../proxy/api-origin.js';
+import { proxyBaseUrl } from './proxy-config.js';
+import { upstreamsByClusterType, type UpstreamOf } from '../proxy/upstream.js';
+import type { KubeTls } from '../proxy/kube-upstream.js';
 
 /** How often idempotency keys past their retention are removed. */
 const IDEMPOTENCY_CLEANUP_INTERVAL_MS = 3_600_000;
@@ -223,10 +228,11 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   // The proxy listens first, so the API can show each workspace's proxy_url; it learns the API's URL once that listens.
   let apiUrl = '';
   const tickets = new ProxyTickets();
-  const proxy = config.proxy.port === undefined ? undefined : await startProxyServer({
-    host: config.proxy.host,
-    port: config.proxy.port,
-    publicUrl: config.proxy.publicUrl,
+  let proxyPort: number | undefined;
+  const addressing = new ProxyAddressing(config.proxy.routing, () => proxyBaseUrl(config.proxy, { proxyPort, apiUrl }));
+  const proxy = !config.proxy.enabled ? undefined : await startProxyServer({
+    listen: config.proxy.port === undefined ? undefined : { host: config.proxy.host, port: config.proxy.port },
+    addressing,
     apiUrl: () => config.proxy.apiPublicUrl ?? apiUrl,
     store,
     auth,
@@ -234,11 +240,15 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     activity: controller.activity,
     resume: (name, actor) => actions.act(name, { action: 'resume' }, { actor }),
     wake: config.proxy.wake,
+    ...(config.proxy.enabled && engines.has('k8s') ? await kubeProxying(config) : {}),
     logger: logger.child({ component: 'proxy' }),
     authFailures: { limit: config.authFailureLimit, windowSeconds: config.authFailureWindowSeconds },
     trustedProxies: config.trustedProxies,
   });
-  const app = await buildApp({ store, controller, actions, auth, version: VERSION, proxy: proxy && { baseUrl: proxy.url, tickets } }, {
+  proxyPort = proxy?.port;
+  if (config.proxy.onApiOrigin) logger.warn({ component: 'proxy' }, 'the workspace proxy is served on the API\'s own origin (--unsafe-proxy-on-api-origin): workspace pages can call the API as the signed-in user');
+  const app = await buildApp({ store, controller, actions, auth, version: VERSION, proxy: proxy && { addressing, tickets } }, {
+    serverFactory: config.proxy.onApiOrigin && proxy ? apiOriginServer(() => proxy) : undefined,
     logger,
     trustedProxies: config.trustedProxies,
     authFailures: { limit: config.authFailureLimit, windowSeconds: config.authFailureWindowSeconds },
@@ -305,7 +315,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   apiUrl = url;
   const localUsers = isolation.uidRange ? `${isolation.uidRange.first}-${isolation.uidRange.last}` : 'the server\'s own (single-tenant)';
-  logger.info({ url, metricsUrl: metricsListener?.url, proxyUrl: proxy?.url, clusterTypes: [...runtimes.keys()], dataDir: config.dataDir, hooksDir: config.hooksDir, installation, localUsers }, 'wsm is ready');
+  logger.info({ url, metricsUrl: metricsListener?.url, proxyUrl: proxy && addressing.baseUrl, proxyRouting: proxy && config.proxy.routing.mode, clusterTypes: [...runtimes.keys()], dataDir: config.dataDir, hooksDir: config.hooksDir, installation, localUsers }, 'wsm is ready');
   if (ownerTokenFile) logger.info({ ownerTokenFile }, 'first start: an owner token was made; its secret is in this file');
 
   let closing: Promise<void> | undefined;
@@ -324,4 +334,14 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       await releaseSqlite();
     })());
   return { app, url, store, controller, actions, culler, leadership, metrics, metricsUrl: metricsListener?.url, ownerTokenFile, proxy, close };
+}
+
+/** How the proxy reaches Kubernetes workspaces; loaded only where Kubernetes is configured, as its runtime is. */
+async function kubeProxying(config: ServeConfig): Promise<{ upstreamOf: UpstreamOf; tls: KubeTls }> {
+  const { loadKubeConfig, defaultNamespace } = await import('../runtimes/kubernetes/config.js');
+  const { kubeUpstreams } = await import('../proxy/kube-upstream.js');
+  const kc = loadKubeConfig({ kubeconfigPath: config.kubeconfig, context: config.kubeContext });
+  const kube = kubeUpstreams(kc, config.proxy.kubeRoute, defaultNamespace(kc, config.kubeNamespace));
+  await kube.refresh();
+  return { upstreamOf: upstreamsByClusterType({ k8s: kube.upstreamOf }), tls: kube.tls };
 }

@@ -1,22 +1,25 @@
-// The workspace proxy: its own listener (its own origin), paths /<name>/…, forwarding HTTP and
-// WebSocket to the workspace with @fastify/http-proxy. The path is passed on whole, /<name> prefix
-// included, as the Kubernetes Ingress wsm makes does (path /<name>, no rewrite): a workspace serves
-// under /<name>/ whichever way it is reached. docs/proxy.md.
+// The workspace proxy: its own listener (its own origin), paths /<name>/… or host names <name>.<domain>
+// (addressing.ts), forwarding HTTP and WebSocket to the workspace with @fastify/http-proxy. The path is
+// passed on whole, /<name> prefix included, as the Kubernetes Ingress wsm makes does (path /<name>, no
+// rewrite): a workspace serves under /<name>/ whichever way it is reached. docs/proxy.md.
 import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import cookie from '@fastify/cookie';
 import httpProxy from '@fastify/http-proxy';
 import type { Logger } from 'pino';
 import { WsmError } from '../core/errors.js';
-import { isDnsLabel } from '../core/names.js';
 import type { Store } from '../store/store.js';
 import { credentialFromRequest, requireRole, type Authenticator, type Principal } from '../server/auth.js';
 import { errorBody } from '../server/errors.js';
 import { limitAuthFailures, type AuthFailureLimit } from '../server/auth-limits.js';
+import type { ProxyAddressing } from './addressing.js';
 import { forwardedHeaders } from './headers.js';
 import { problemPage, startingPage } from './pages.js';
 import { PROXY_SESSION_COOKIE, SESSION_TTL_MS, type ProxyTickets } from './sessions.js';
 import { NotYet, WakeGate, type Resume, type WakeSettings } from './wake.js';
+import type { Upstream, UpstreamOf } from './upstream.js';
+import type { KubeTls } from './kube-upstream.js';
 
 /** Where the proxy records that a workspace was used. */
 export interface ProxyActivity {
@@ -24,10 +27,10 @@ export interface ProxyActivity {
 }
 
 export interface ProxyOptions {
-  host: string;
-  port: number;
-  /** The proxy's base URL as browsers see it; default http://<host>:<port>. */
-  publicUrl?: string;
+  /** Where the proxy listens; undefined: it does not listen, and the API's listener hands it requests (serveRequest). */
+  listen?: { host: string; port: number };
+  /** How workspaces are named in URLs. */
+  addressing: ProxyAddressing;
   /** The API's base URL as browsers see it (known once the API listens): where they are sent to sign in. */
   apiUrl: () => string;
   store: Store;
@@ -36,6 +39,10 @@ export interface ProxyOptions {
   activity: ProxyActivity;
   resume: Resume;
   wake: WakeSettings;
+  /** Where each running workspace is reached; default its instance.ip. */
+  upstreamOf?: UpstreamOf;
+  /** TLS for https upstreams (the Kubernetes API server's service proxy). */
+  tls?: KubeTls;
   logger: Logger;
   /** Failed authentications allowed per client, as on the API (counted apart from the API's). */
   authFailures: AuthFailureLimit;
@@ -44,8 +51,13 @@ export interface ProxyOptions {
 }
 
 export interface ProxyServer {
-  url: string;
+  addressing: ProxyAddressing;
   gate: WakeGate;
+  /** The port it listens on (undefined when it shares the API's listener). */
+  port?: number;
+  /** Handles a request or a WebSocket upgrade that another listener (the API's) received. */
+  serveRequest(req: IncomingMessage, res: ServerResponse): void;
+  serveUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   close(): Promise<void>;
 }
 
@@ -56,15 +68,9 @@ export const SESSION_PATH = '/_wsm/session';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The running workspace's base URL, set by the proxy's admission check. */
-    wsmUpstream: string;
+    /** The running workspace's upstream, set by the proxy's admission check. */
+    wsmUpstream: Upstream | null;
   }
-}
-
-/** The workspace a proxy path names: its first segment. */
-function workspaceOf(url: string): string | undefined {
-  const first = url.split('?', 1)[0]!.split('/')[1];
-  return first && isDnsLabel(first) ? first : undefined;
 }
 
 /** A person's browser opening a page (it can follow a redirect and read a page), not a script or a WebSocket. */
@@ -72,16 +78,9 @@ function isBrowserPage(req: FastifyRequest): boolean {
   return req.method === 'GET' && !req.headers.upgrade && (req.headers.accept ?? '').includes('text/html');
 }
 
-/** Only a path back to the same workspace on this proxy: never another host (no open redirect). */
-function safeReturnPath(path: unknown, name: string): string {
-  if (typeof path === 'string' && (path === `/${name}` || path.startsWith(`/${name}/`) || path.startsWith(`/${name}?`))) return path;
-  return `/${name}/`;
-}
-
-function sendProblem(req: FastifyRequest, reply: FastifyReply, error: WsmError): FastifyReply {
+function sendProblem(req: FastifyRequest, reply: FastifyReply, error: WsmError, name = ''): FastifyReply {
   if (error.status >= 500) reply.header('retry-after', String(error instanceof NotYet ? error.retryAfterSeconds : 1));
   if (isBrowserPage(req)) {
-    const name = workspaceOf(req.url) ?? '';
     const page = error instanceof NotYet && error.starting ? startingPage(name, error.message, error.retryAfterSeconds) : problemPage(`Workspace ${name}`, error.message);
     return reply.status(error.status).type('text/html; charset=utf-8').send(page);
   }
@@ -94,7 +93,9 @@ export async function startProxyServer(o: ProxyOptions): Promise<ProxyServer> {
     return503OnClosing: true,
     trustProxy: o.trustedProxies && o.trustedProxies.length > 0 ? o.trustedProxies : false,
   });
-  const gate = new WakeGate(o.store, o.resume, o.logger, o.wake);
+  const gate = new WakeGate(o.store, o.resume, o.logger, o.wake, o.upstreamOf);
+  const addressing = o.addressing;
+  const workspaceOf = (req: FastifyRequest) => addressing.workspaceOf(req.hostname, req.url);
   const lastNoted = new Map<string, number>();
 
   const noteActivity = (name: string) => {
@@ -116,8 +117,8 @@ export async function startProxyServer(o: ProxyOptions): Promise<ProxyServer> {
   };
 
   const admit = async (req: FastifyRequest, reply: FastifyReply) => {
-    const name = workspaceOf(req.url);
-    if (!name) return sendProblem(req, reply, new WsmError('not_found', 'The proxy serves workspaces at /<workspace name>/; this path names none.'));
+    const name = workspaceOf(req);
+    if (!name) return sendProblem(req, reply, new WsmError('not_found', addressing.noWorkspaceMessage));
     try {
       let principal: Principal | undefined;
       try {
@@ -135,9 +136,11 @@ export async function startProxyServer(o: ProxyOptions): Promise<ProxyServer> {
       const destination = await gate.destination(name, principal, !isBrowserPage(req));
       if (destination.waitedMs !== undefined) reply.header('x-wsm-cold-start', `waited_ms=${destination.waitedMs}`);
       noteActivity(name);
-      req.wsmUpstream = `http://${destination.address}`;
+      req.wsmUpstream = destination.upstream;
+      // The plugin forwards request.url (raw.url) as the path: through the API server, under its service proxy path.
+      if (destination.upstream.pathPrefix) req.raw.url = `${destination.upstream.pathPrefix}${req.raw.url}`;
     } catch (err) {
-      if (err instanceof WsmError) return sendProblem(req, reply, err);
+      if (err instanceof WsmError) return sendProblem(req, reply, err, name);
       throw err;
     }
   };
@@ -145,23 +148,24 @@ export async function startProxyServer(o: ProxyOptions): Promise<ProxyServer> {
   /** The headers of the connection to the workspace: the browser's cookies, without wsm's. */
   const websocketHeaders = (headers: Record<string, unknown>, req: FastifyRequest) => {
     const cookieHeader = forwardedHeaders(req.headers).cookie;
-    return cookieHeader ? { ...headers, cookie: cookieHeader } : { ...headers };
+    return { ...headers, ...(cookieHeader ? { cookie: cookieHeader } : {}), ...req.wsmUpstream?.headers };
   };
 
-  app.decorateRequest('wsmUpstream', '');
+  app.decorateRequest('wsmUpstream', null);
   await app.register(cookie);
   // Guessing tokens through the proxy is as slow as through the API.
   await limitAuthFailures(app, o.authFailures);
 
   app.get(SESSION_PATH, async (req, reply) => {
     const { ticket, path } = req.query as { ticket?: unknown; path?: unknown };
-    const session = typeof ticket === 'string' ? o.tickets.redeem(ticket) : undefined;
-    const name = typeof path === 'string' ? workspaceOf(path) : undefined;
+    const name = addressing.mode === 'host' ? workspaceOf(req) : typeof path === 'string' ? addressing.workspaceOf('', path) : undefined;
+    const session = typeof ticket === 'string' && name ? o.tickets.redeem(ticket, name) : undefined;
     if (!session || !name) {
       return reply.status(400).type('text/html; charset=utf-8').send(problemPage('Sign-in link not valid', 'This sign-in link is unknown, used or expired. Open the workspace again from the console.'));
     }
+    // No Domain attribute: the cookie stays on this host (with host routing, this one workspace's), never a parent domain's.
     reply.setCookie(PROXY_SESSION_COOKIE, session, { httpOnly: true, sameSite: 'lax', path: '/', maxAge: SESSION_TTL_MS / 1000, secure: req.protocol === 'https' });
-    return reply.redirect(safeReturnPath(path, name), 302);
+    return reply.redirect(addressing.safeReturnPath(path, name), 302);
   });
 
   await app.register(httpProxy, {
@@ -169,21 +173,30 @@ export async function startProxyServer(o: ProxyOptions): Promise<ProxyServer> {
     websocket: true,
     preHandler: admit,
     replyOptions: {
-      getUpstream: (req) => (req as FastifyRequest).wsmUpstream,
-      rewriteRequestHeaders: (_req, headers) => forwardedHeaders(headers),
+      getUpstream: (req) => (req as FastifyRequest).wsmUpstream!.origin,
+      rewriteRequestHeaders: (req, headers) => ({ ...forwardedHeaders(headers), ...(req as FastifyRequest).wsmUpstream?.headers }),
     },
+    // Only the API server is an https upstream; its CA and client certificate (the plugin's default skips verification).
+    ...(o.tls ? { undici: { connect: { ...o.tls } } } : {}),
     // The plugin's code reads rewriteRequestHeaders here (its default passes every cookie on); its types omit it.
-    wsClientOptions: { rewriteRequestHeaders: websocketHeaders } as Record<string, unknown>,
+    wsClientOptions: { rewriteRequestHeaders: websocketHeaders, ...o.tls } as Record<string, unknown>,
   });
 
-  await app.listen({ host: o.host, port: o.port });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : o.port;
-  const host = o.host.includes(':') ? `[${o.host}]` : o.host;
-  const url = o.publicUrl?.replace(/\/+$/, '') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  let port: number | undefined;
+  if (o.listen) {
+    await app.listen(o.listen);
+    const address = app.server.address();
+    port = typeof address === 'object' && address ? address.port : o.listen.port;
+  } else {
+    await app.ready();
+  }
   return {
-    url,
+    addressing,
     gate,
+    port,
+    serveRequest: (req, res) => app.routing(req, res),
+    // @fastify/http-proxy listens for upgrades on the proxy's own server object, listening or not.
+    serveUpgrade: (req, socket, head) => app.server.emit('upgrade', req, socket, head),
     close: async () => {
       gate.close();
       await app.close();

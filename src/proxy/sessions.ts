@@ -14,54 +14,57 @@ export const SESSION_TTL_MS = 12 * 3_600_000;
 /** Bounds memory whatever the number of sign-ins; the oldest entries go first. */
 const MAX_ENTRIES = 50_000;
 
-interface Held {
-  secret: string;
+interface Held<T> {
+  value: T;
   until: number;
 }
 
-class ExpiringIds {
-  private readonly entries = new Map<string, Held>();
+class ExpiringIds<T> {
+  private readonly entries = new Map<string, Held<T>>();
 
   constructor(private readonly ttlMs: number) {}
 
-  add(secret: string, now = Date.now()): string {
+  add(value: T, now = Date.now()): string {
     const id = randomBytes(32).toString('base64url');
     if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(id, { secret, until: now + this.ttlMs });
+    this.entries.set(id, { value, until: now + this.ttlMs });
     return id;
   }
 
-  get(id: string, now = Date.now()): string | undefined {
+  get(id: string, now = Date.now()): T | undefined {
     const held = this.entries.get(id);
     if (!held) return undefined;
     if (held.until <= now) {
       this.entries.delete(id);
       return undefined;
     }
-    return held.secret;
+    return held.value;
   }
 
-  take(id: string, now = Date.now()): string | undefined {
-    const secret = this.get(id, now);
+  take(id: string, now = Date.now()): T | undefined {
+    const value = this.get(id, now);
     this.entries.delete(id);
-    return secret;
+    return value;
   }
 }
 
 /** Tickets the API issues and the proxy redeems once, and the sessions they become. */
 export class ProxyTickets {
-  private readonly tickets = new ExpiringIds(TICKET_TTL_MS);
-  private readonly sessions = new ExpiringIds(SESSION_TTL_MS);
+  private readonly tickets = new ExpiringIds<{ secret: string; workspace: string }>(TICKET_TTL_MS);
+  private readonly sessions = new ExpiringIds<string>(SESSION_TTL_MS);
 
-  /** A ticket for a token the API has just verified. */
-  issue(secret: string): string {
-    return this.tickets.add(secret);
+  /** A ticket for a token the API has just verified, good for the one workspace it was asked for. */
+  issue(secret: string, workspace: string): string {
+    return this.tickets.add({ secret, workspace });
   }
 
-  /** Trades a ticket (once) for a session id; undefined when it is unknown, used or expired. */
-  redeem(ticket: string): string | undefined {
-    const secret = this.tickets.take(ticket);
-    return secret === undefined ? undefined : this.sessions.add(secret);
+  /**
+   * Trades a ticket (once) for a session id; undefined when it is unknown, used, expired, or was issued
+   * for another workspace (with host routing each workspace has its own origin and its own cookie).
+   */
+  redeem(ticket: string, workspace: string): string | undefined {
+    const held = this.tickets.take(ticket);
+    return held === undefined || held.workspace !== workspace ? undefined : this.sessions.add(held.secret);
   }
 
   /** The token secret behind a proxy session cookie. */

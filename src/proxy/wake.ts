@@ -8,7 +8,7 @@ import type { WorkspaceRecord } from '../core/types.js';
 import type { Logger } from '../lib/logger.js';
 import type { Store } from '../store/store.js';
 import { roleAtLeast, roleOn, type Principal } from '../server/auth.js';
-import { acceptsConnections } from './reachable.js';
+import { directUpstream, type Upstream, type UpstreamOf } from './upstream.js';
 
 export interface WakeSettings {
   /** How long one request is held for a waking workspace before a 503. */
@@ -17,16 +17,18 @@ export interface WakeSettings {
   maxHeld: number;
   /** How often a waking workspace is looked at. */
   pollMs: number;
+  /** Whether a workspace whose lifecycle_config leaves wake_on_request unset is woken (the cluster's default). */
+  wakeByDefault: boolean;
 }
 
-export const DEFAULT_WAKE_SETTINGS: WakeSettings = { timeoutMs: 120_000, maxHeld: 100, pollMs: 100 };
+export const DEFAULT_WAKE_SETTINGS: WakeSettings = { timeoutMs: 120_000, maxHeld: 100, pollMs: 100, wakeByDefault: false };
 
 /** The one call a wake makes: a resume, as the API's PUT would make it. */
 export type Resume = (name: string, actor: string) => Promise<unknown>;
 
 /** Where a request goes, and how long it waited for a cold start (undefined: the workspace was up). */
 export interface Destination {
-  address: string;
+  upstream: Upstream;
   waitedMs?: number;
 }
 
@@ -46,13 +48,9 @@ const WAKE_ROLE = 'editor';
 /** How long a connection test waits for the workspace's port. */
 const CONNECT_TIMEOUT_MS = 500;
 
-function runningAddress(ws: WorkspaceRecord): string | undefined {
-  return ws.desired_state === 'running' && ws.observed.status === 'RUNNING' ? ws.observed.ip : undefined;
-}
-
 export class WakeGate {
   /** The wake in progress per workspace: the first request starts it, later ones join it. */
-  private readonly wakes = new Map<string, Promise<string>>();
+  private readonly wakes = new Map<string, Promise<Upstream>>();
   private readonly held = new Map<string, number>();
   /** Ends every held request at shutdown: a server closing must not wait out a wake timeout. */
   private readonly closing = new AbortController();
@@ -62,6 +60,7 @@ export class WakeGate {
     private readonly resume: Resume,
     private readonly logger: Logger,
     private readonly settings: WakeSettings = DEFAULT_WAKE_SETTINGS,
+    private readonly upstreamOf: UpstreamOf = directUpstream,
   ) {}
 
   /** Answers every held request at once with a 503 (the server is closing); wakes already asked for go on. */
@@ -81,8 +80,8 @@ export class WakeGate {
   async destination(name: string, principal: Principal, hold: boolean): Promise<Destination> {
     const ws = await this.store.getWorkspace(name);
     if (!ws) throw new WsmError('not_found', `Workspace ${name} does not exist.`);
-    const address = runningAddress(ws);
-    if (address && !this.wakes.has(name)) return { address };
+    const running = this.upstreamOf(ws);
+    if (running && !this.wakes.has(name)) return { upstream: running };
     this.checkWakeable(ws, principal);
     const started = Date.now();
     const wake = this.wake(ws, principal);
@@ -102,7 +101,7 @@ export class WakeGate {
         this.closing.signal.addEventListener('abort', onClose, { once: true });
       });
       const ready = await Promise.race([wake, timeout]);
-      return { address: ready, waitedMs: Date.now() - started };
+      return { upstream: ready, waitedMs: Date.now() - started };
     } finally {
       clearTimeout(timer);
       if (onClose) this.closing.signal.removeEventListener('abort', onClose);
@@ -119,15 +118,17 @@ export class WakeGate {
       throw new NotYet(`Workspace ${ws.name} has failed (${ws.observed.message ?? 'no message'}); it is not restarted by requests. Fix it and resume it.`, 30, false);
     }
     if (ws.desired_state === 'running') return; // starting already: wait for it, nothing to resume
-    if (!ws.spec.lifecycle.wake_on_request) {
-      throw new WsmError('conflict', `Workspace ${ws.name} is stopped and its lifecycle_config.wake_on_request is off: resume it (PUT /api/workspaces/${ws.name} with {"workspace":{"action":"resume"}}) or turn wake_on_request on.`);
+    // The workspace's own setting wins; unset, the cluster's default (--wake-on-request-default) decides.
+    if (!(ws.spec.lifecycle.wake_on_request ?? this.settings.wakeByDefault)) {
+      const why = ws.spec.lifecycle.wake_on_request === false ? 'its lifecycle_config.wake_on_request is off' : 'its lifecycle_config.wake_on_request is unset and the server\'s default is off';
+      throw new WsmError('conflict', `Workspace ${ws.name} is stopped and ${why}: resume it (PUT /api/workspaces/${ws.name} with {"workspace":{"action":"resume"}}) or turn wake_on_request on.`);
     }
     if (!roleAtLeast(roleOn(principal, ws.name), WAKE_ROLE)) {
       throw new WsmError('unauthorized_access', `Workspace ${ws.name} is stopped; waking it needs the ${WAKE_ROLE} role on it, which the token does not have.`);
     }
   }
 
-  private wake(ws: WorkspaceRecord, principal: Principal): Promise<string> {
+  private wake(ws: WorkspaceRecord, principal: Principal): Promise<Upstream> {
     let wake = this.wakes.get(ws.name);
     if (!wake) {
       wake = this.resumeAndWait(ws, principal).finally(() => this.wakes.delete(ws.name));
@@ -138,7 +139,7 @@ export class WakeGate {
     return wake;
   }
 
-  private async resumeAndWait(ws: WorkspaceRecord, principal: Principal): Promise<string> {
+  private async resumeAndWait(ws: WorkspaceRecord, principal: Principal): Promise<Upstream> {
     if (ws.desired_state === 'stopped') {
       this.logger.info({ workspace: ws.name, actor: principal.actor }, 'waking the workspace for a request');
       try {
@@ -154,8 +155,8 @@ export class WakeGate {
       if (!now || now.uid !== ws.uid) throw new WsmError('not_found', `Workspace ${ws.name} was deleted while it was woken.`);
       if (now.observed.status === 'FAILED') throw new NotYet(`Workspace ${ws.name} failed to start: ${now.observed.message ?? 'no message'}.`, 30, false);
       if (now.desired_state === 'stopped') throw new NotYet(`Workspace ${ws.name} was stopped again while it was woken.`, 10, false);
-      const address = runningAddress(now);
-      if (address && (await acceptsConnections(address, CONNECT_TIMEOUT_MS))) return address;
+      const upstream = this.upstreamOf(now);
+      if (upstream && (await upstream.ready(CONNECT_TIMEOUT_MS))) return upstream;
       await new Promise((resolve) => setTimeout(resolve, this.settings.pollMs));
     }
     throw new NotYet(`Workspace ${ws.name} did not accept connections within ${Math.round(this.settings.timeoutMs / 1000)} s of being woken.`, 5, true);

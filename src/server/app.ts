@@ -1,6 +1,6 @@
 // Builds the HTTP server: one plugin per concern, schemas next to the routes, and one error shape.
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyServerFactory } from 'fastify';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import cookie, { type CookieSerializeOptions } from '@fastify/cookie';
 import swagger from '@fastify/swagger';
@@ -39,6 +39,8 @@ export interface AppOptions {
   events?: Partial<EventSettings>;
   /** Metrics (timed requests; GET /metrics when a token is given) and what /readyz checks. */
   observability?: { metrics?: WsmMetrics; metricsToken?: string; readiness?: ReadinessChecker };
+  /** The listener to serve on, when requests are shared with another handler (the proxy on the API's origin). */
+  serverFactory?: FastifyServerFactory<Server>;
 }
 
 // Bodies are checked strictly (no coercion, unknown fields rejected, every error reported);
@@ -60,6 +62,7 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
     frameworkErrors: frameworkError,
     // Without trusted proxies, X-Forwarded-* from whoever connects is ignored: it could be forged.
     trustProxy: options.trustedProxies && options.trustedProxies.length > 0 ? options.trustedProxies : false,
+    ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   requireRouteContracts(app);

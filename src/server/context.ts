@@ -6,6 +6,7 @@ import type { Controller } from '../controller/controller.js';
 import type { Store } from '../store/store.js';
 import type { Authenticator } from './auth.js';
 import type { ProxyTickets } from '../proxy/sessions.js';
+import type { ProxyAddressing } from '../proxy/addressing.js';
 
 export interface ServerContext {
   store: Store;
@@ -13,8 +14,8 @@ export interface ServerContext {
   actions: WorkspaceActions;
   auth: Authenticator;
   version: string;
-  /** The workspace proxy, when it is on: its public base URL, and where browsers' tickets are kept. */
-  proxy?: { baseUrl: string; tickets: ProxyTickets };
+  /** The workspace proxy, when it is on: where it serves each workspace, and where browsers' tickets are kept. */
+  proxy?: { addressing: ProxyAddressing; tickets: ProxyTickets };
 }
 
 /** The server as routes see it: request and reply types come from the routes' TypeBox schemas. */

@@ -75,8 +75,8 @@ export class EventLog {
     private readonly store: Pick<Store, 'changes' | 'getWorkspace' | 'listWorkspaceOperations' | 'getOperation'>,
     private readonly limits: EventLogLimits = DEFAULT_EVENT_LOG_LIMITS,
     private readonly onError: (err: unknown) => void = () => {},
-    /** The workspace proxy's base URL, for each workspace's proxy_url; undefined when the proxy is off. */
-    private readonly proxyBaseUrl?: string,
+    /** Each workspace's proxy_url; undefined when the proxy is off. */
+    private readonly proxyUrlOf?: (name: string) => string,
   ) {}
 
   get latestSeq(): number {
@@ -204,7 +204,7 @@ export class EventLog {
   }
 
   private appendWorkspace(ws: WorkspaceRecord, lastOperation: OperationRecord | undefined): void {
-    const json = Buffer.from(JSON.stringify(presentWorkspace(ws, { lastOperation, proxyBaseUrl: this.proxyBaseUrl })));
+    const json = Buffer.from(JSON.stringify(presentWorkspace(ws, { lastOperation, proxyUrlOf: this.proxyUrlOf })));
     // The first `"access":null` is the workspace's own: it comes right after name, cluster_type, url,
     // repo_path and success, and inside a JSON string a quote is always escaped.
     const at = json.indexOf(ACCESS_NULL);

@@ -120,7 +120,7 @@ function inheritedEnv(ws: WorkspaceRecord): { name: string; overridden: boolean 
   return inherited.map((v) => ({ name: v.name, overridden: own.has(v.name) }));
 }
 
-export function presentWorkspace(ws: WorkspaceRecord, options: { access?: Role; lastOperation?: OperationRecord; now?: number; idleMark?: number; proxyBaseUrl?: string } = {}) {
+export function presentWorkspace(ws: WorkspaceRecord, options: { access?: Role; lastOperation?: OperationRecord; now?: number; idleMark?: number; proxyUrlOf?: (name: string) => string } = {}) {
   const spec = ws.spec;
   const obs = ws.observed;
   return {
@@ -163,7 +163,7 @@ export function presentWorkspace(ws: WorkspaceRecord, options: { access?: Role; 
     deletion: ws.deletion ?? null,
     last_operation: presentOperation(options.lastOperation),
     activity: presentActivity(ws, options.now, options.idleMark),
-    proxy_url: options.proxyBaseUrl ? `${options.proxyBaseUrl}/${ws.name}/` : null,
+    proxy_url: options.proxyUrlOf ? options.proxyUrlOf(ws.name) : null,
     created_at: ws.created_at,
     updated_at: ws.updated_at,
   };

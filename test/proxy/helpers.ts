@@ -9,9 +9,9 @@ const WORKSPACE_SERVER = fileURLToPath(new URL('./fixtures/workspace-server.cjs'
 /** The local workspace's container_config: the reporting server above. */
 export const REPORTING_WORKSPACE = `command: ${JSON.stringify([process.execPath, WORKSPACE_SERVER])}\n`;
 
-export async function startProxiedServer(options: { clusterType?: string; env?: Record<string, string> } = {}): Promise<TestServer & { proxyUrl: string }> {
-  const server = await startTestServer({ clusterType: options.clusterType, env: { WSM_PROXY_PORT: '0', ...options.env } });
-  const proxyUrl = server.server.proxy?.url;
+export async function startProxiedServer(options: { clusterType?: string; env?: Record<string, string>; port?: number } = {}): Promise<TestServer & { proxyUrl: string }> {
+  const server = await startTestServer({ clusterType: options.clusterType, port: options.port, env: { WSM_PROXY_PORT: '0', ...options.env } });
+  const proxyUrl = server.server.proxy?.addressing.baseUrl;
   if (!proxyUrl) throw new Error('the proxy did not start');
   return Object.assign(server, { proxyUrl });
 }

@@ -25,3 +25,36 @@ test('bad proxy settings are refused, naming the setting and what is allowed', (
   refused({}, { WSM_PROXY_WAKE_TIMEOUT_SECONDS: '0' }, /WSM_PROXY_WAKE_TIMEOUT_SECONDS must be a whole number from 1 to 3600/);
   refused({}, { WSM_PROXY_WAKE_MAX_HELD: '-1' }, /WSM_PROXY_WAKE_MAX_HELD/);
 });
+
+test('the API\'s own origin is refused unless --unsafe-proxy-on-api-origin says so; with it the proxy has no port of its own', () => {
+  const refused = (flags: Record<string, string | boolean>, env: Record<string, string>, pattern: RegExp) =>
+    assert.throws(() => resolveServeConfig(flags, env), (err: Error) => err instanceof ConfigError && pattern.test(err.message), JSON.stringify({ flags, env }));
+  refused({ port: '7000', proxyPort: '7000' }, {}, /must differ from the API's port \(7000\).*--unsafe-proxy-on-api-origin/);
+  refused({}, { WSM_PUBLIC_URL: 'https://wsm.example.com', WSM_PROXY_PUBLIC_URL: 'https://wsm.example.com/ws' }, /WSM_PROXY_PUBLIC_URL must be another origin than WSM_PUBLIC_URL \(both https:\/\/wsm\.example\.com\).*--unsafe-proxy-on-api-origin/);
+  const unsafe = resolveServeConfig({ unsafeProxyOnApiOrigin: true }, {}).proxy;
+  assert.equal(unsafe.enabled, true);
+  assert.equal(unsafe.onApiOrigin, true);
+  assert.equal(unsafe.port, undefined);
+  assert.equal(resolveServeConfig({ port: '7000', proxyPort: '7000' }, { WSM_UNSAFE_PROXY_ON_API_ORIGIN: 'true' }).proxy.onApiOrigin, true);
+  refused({ unsafeProxyOnApiOrigin: true, proxyPort: '7001' }, {}, /leave --proxy-port\/WSM_PROXY_PORT unset/);
+  refused({ unsafeProxyOnApiOrigin: true, proxyHostDomain: 'ws.example.com' }, {}, /choose one/);
+  refused({}, { WSM_UNSAFE_PROXY_ON_API_ORIGIN: 'yes' }, /WSM_UNSAFE_PROXY_ON_API_ORIGIN must be true or false/);
+});
+
+test('host routing: a DNS name as domain, and a public URL on that domain', () => {
+  const host = resolveServeConfig({ proxyPort: '6790', proxyHostDomain: 'ws.example.com' }, {}).proxy;
+  assert.deepEqual(host.routing, { mode: 'host', domain: 'ws.example.com' });
+  assert.deepEqual(resolveServeConfig({ proxyPort: '6790' }, {}).proxy.routing, { mode: 'path' });
+  assert.throws(() => resolveServeConfig({ proxyHostDomain: 'WS.example.com' }, {}), /--proxy-host-domain\/WSM_PROXY_HOST_DOMAIN must be a lower-case DNS name/);
+  // A workspace named "wsm" would be served at the API's own host name.
+  assert.throws(() => resolveServeConfig({ proxyPort: '6790', proxyHostDomain: 'example.com' }, { WSM_PUBLIC_URL: 'https://wsm.example.com' }), /must not contain the API's host name \(wsm\.example\.com\)/);
+  assert.equal(resolveServeConfig({ proxyPort: '6790', proxyHostDomain: 'ws.example.com' }, { WSM_PUBLIC_URL: 'https://wsm.example.com' }).proxy.routing.mode, 'host');
+  assert.throws(() => resolveServeConfig({}, { WSM_PROXY_HOST_DOMAIN: 'ws.example.com', WSM_PROXY_PUBLIC_URL: 'https://other.example.com' }), /WSM_PROXY_PUBLIC_URL's host name must be --proxy-host-domain/);
+});
+
+test('the cluster default for wake_on_request: off unless --wake-on-request-default or WSM_WAKE_ON_REQUEST_DEFAULT says true', () => {
+  assert.equal(resolveServeConfig({}, {}).proxy.wake.wakeByDefault, false);
+  assert.equal(resolveServeConfig({ wakeOnRequestDefault: 'true' }, {}).proxy.wake.wakeByDefault, true);
+  assert.equal(resolveServeConfig({}, { WSM_WAKE_ON_REQUEST_DEFAULT: '1' }).proxy.wake.wakeByDefault, true);
+  assert.throws(() => resolveServeConfig({}, { WSM_WAKE_ON_REQUEST_DEFAULT: 'sometimes' }), /--wake-on-request-default\/WSM_WAKE_ON_REQUEST_DEFAULT must be true or false \(got "sometimes"\)/);
+});

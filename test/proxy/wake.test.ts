@@ -16,19 +16,19 @@ const logger = pino({ level: 'silent' });
 let listener: Server;
 let address: string;
 
-function workspace(desired: 'running' | 'stopped', status: 'RUNNING' | 'STOPPED' | 'FAILED', ip?: string): WorkspaceRecord {
+function workspace(desired: 'running' | 'stopped', status: 'RUNNING' | 'STOPPED' | 'FAILED', ip?: string, wake: boolean | 'unset' = true): WorkspaceRecord {
   return {
     name: 'w',
     uid: 'uid-w',
     desired_state: desired,
-    spec: { lifecycle: { termination_policy: { enable_auto_termination: false, max_idle_seconds: 0 }, wake_on_request: true } },
+    spec: { lifecycle: { termination_policy: { enable_auto_termination: false, max_idle_seconds: 0 }, ...(wake === 'unset' ? {} : { wake_on_request: wake }) } },
     observed: { status, ip, message: status === 'FAILED' ? 'exit code 3' : undefined },
   } as unknown as WorkspaceRecord;
 }
 
 /** A store holding one workspace, and a resume that leaves it stopped until `finish()` is called. */
-function slowResume() {
-  let current = workspace('stopped', 'STOPPED');
+function slowResume(wake: boolean | 'unset' = true) {
+  let current = workspace('stopped', 'STOPPED', undefined, wake);
   let calls = 0;
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
@@ -41,7 +41,7 @@ function slowResume() {
   return { store, resume, finish, calls: () => calls };
 }
 
-const settings = (over: Partial<WakeSettings> = {}): WakeSettings => ({ timeoutMs: 20_000, maxHeld: 100, pollMs: 10, ...over });
+const settings = (over: Partial<WakeSettings> = {}): WakeSettings => ({ timeoutMs: 20_000, maxHeld: 100, pollMs: 10, wakeByDefault: false, ...over });
 
 async function refusal(p: Promise<unknown>): Promise<unknown> {
   try {
@@ -69,7 +69,7 @@ describe('the wake gate', () => {
     const destinations = await Promise.all(waits);
     assert.equal(w.calls(), 1);
     for (const d of destinations) {
-      assert.equal(d.address, address);
+      assert.equal(d.upstream.origin, `http://${address}`);
       assert.ok(d.waitedMs !== undefined && d.waitedMs >= 0);
     }
   });
@@ -121,5 +121,24 @@ describe('the wake gate', () => {
     const denied = await refusal(gate.destination('w', viewer, true));
     assert.equal((denied as { status?: number }).status, 403);
     assert.equal(calls + w.calls(), 0);
+  });
+
+  test('the server\'s default decides for a workspace that leaves wake_on_request unset; its own setting wins', async () => {
+    const unset = slowResume('unset');
+    const byDefault = new WakeGate(unset.store, unset.resume, logger, settings({ wakeByDefault: true }));
+    const held = byDefault.destination('w', owner, true);
+    unset.finish();
+    assert.equal((await held).upstream.origin, `http://${address}`);
+    assert.equal(unset.calls(), 1);
+
+    const off = slowResume(false);
+    const refused = await refusal(new WakeGate(off.store, off.resume, logger, settings({ wakeByDefault: true })).destination('w', owner, true));
+    assert.equal((refused as { status?: number }).status, 409);
+    assert.match((refused as Error).message, /wake_on_request is off/);
+
+    const unsetOff = slowResume('unset');
+    const notByDefault = await refusal(new WakeGate(unsetOff.store, unsetOff.resume, logger, settings()).destination('w', owner, true));
+    assert.match((notByDefault as Error).message, /unset and the server's default is off/);
+    assert.equal(off.calls() + unsetOff.calls(), 0);
   });
 });

@@ -1,5 +1,5 @@
 // TCP port checks on the host address the workspaces listen on.
-import { createConnection, createServer } from 'node:net';
+import { createServer } from 'node:net';
 
 /** Whether a listener could bind host:port right now (it may be taken a moment later: callers accept that race). */
 export function isPortFree(host: string, port: number): Promise<boolean> {
@@ -25,18 +25,4 @@ export async function pickFreePort(host: string, avoid: ReadonlySet<number>): Pr
     if (port > 0 && !avoid.has(port)) return port;
   }
   throw new Error(`no free TCP port found on ${host}`);
-}
-
-/** Whether something accepts TCP connections on host:port. */
-export function canConnect(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }

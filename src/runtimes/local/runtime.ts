@@ -15,7 +15,8 @@ import { describeTermination, terminationOf } from '../../core/termination.js';
 import { runCaptured } from './exec.js';
 import { configHash, launch, processEnv, requestedPort, resolveWorkDir, workDirInHome } from './launch.js';
 import { WorkspaceDir, type LocalState } from './layout.js';
-import { canConnect, isPortFree, pickFreePort } from './ports.js';
+import { canConnect } from '../../lib/tcp-connect.js';
+import { isPortFree, pickFreePort } from './ports.js';
 import { groupCpuSeconds, isSameProcessAlive, readProcStat, stopGroup } from './procfs.js';
 import { removeTree, UidAllocator, type Owner, type UidRange } from './users.js';
 

@@ -53,7 +53,7 @@ const EventsSchema = {
 export async function eventRoutes(app: WsmApp, ctx: ServerContext, options: Partial<EventSettings> = {}): Promise<void> {
   const settings = { ...DEFAULT_EVENT_SETTINGS, ...options };
   const limits = { maxEvents: settings.replayEvents, maxBytes: settings.replayBytes, lingerMs: settings.lingerMs };
-  const log = new EventLog(ctx.store, limits, (err) => app.log.warn({ err }, 'event not recorded'), ctx.proxy?.baseUrl);
+  const log = new EventLog(ctx.store, limits, (err) => app.log.warn({ err }, 'event not recorded'), ctx.proxy && ((name: string) => ctx.proxy!.addressing.workspaceUrl(name)));
   const open = new Set<EventStream>();
   const perToken = new Map<string, number>();
   // Hijacked responses would keep app.close() waiting forever; end them first.

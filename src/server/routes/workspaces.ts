@@ -74,6 +74,7 @@ function parseIfMatch(req: FastifyRequest): string | undefined {
 export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<void> {
   const { store, actions } = ctx;
   const keptPages = new KeptListPages();
+  const proxyUrlOf = ctx.proxy && ((name: string) => ctx.proxy!.addressing.workspaceUrl(name));
 
   const answer = (reply: FastifyReply, principal: Principal, result: ActionResult, status = 200) => {
     // A dry run's ETag is the workspace's as it stays: an If-Match on the real patch then holds the plan to it.
@@ -81,7 +82,7 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     return {
       status,
       body: {
-        workspace: presentWorkspace(result.workspace, { access: roleOn(principal, result.workspace.name), lastOperation: result.operation, proxyBaseUrl: ctx.proxy?.baseUrl }),
+        workspace: presentWorkspace(result.workspace, { access: roleOn(principal, result.workspace.name), lastOperation: result.operation, proxyUrlOf }),
         operation: presentOperation(result.operation),
         ...(result.plan ? { plan: result.plan } : {}),
         ...(result.dryRun ? { dry_run: true } : {}),
@@ -141,14 +142,14 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
       const key = JSON.stringify([role, clusterType, statuses, namespaces, q.q, limit, offset]);
       const kept = keptPages.answer(key, page, now);
       if (kept !== undefined) return sendKept(reply, kept);
-      const marked = page.workspaces.map((ws) => presentWorkspace(ws, { access: role, now, idleMark: IDLE_MARK, proxyBaseUrl: ctx.proxy?.baseUrl }));
+      const marked = page.workspaces.map((ws) => presentWorkspace(ws, { access: role, now, idleMark: IDLE_MARK, proxyUrlOf }));
       const serialized = reply.serialize({ workspaces: marked, metadata });
       const text = typeof serialized === 'string' ? keptPages.keep(key, page, serialized, now) : undefined;
       if (text !== undefined) return sendKept(reply, text);
     }
     const workspaces = page.workspaces
       .filter((ws) => (sameRole ? roleAtLeast(role, 'viewer') : canView(principal, ws.name)))
-      .map((ws) => presentWorkspace(ws, { access: sameRole ? role : roleOn(principal, ws.name), now, proxyBaseUrl: ctx.proxy?.baseUrl }));
+      .map((ws) => presentWorkspace(ws, { access: sameRole ? role : roleOn(principal, ws.name), now, proxyUrlOf }));
     return { workspaces, metadata };
   });
 
@@ -171,7 +172,7 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     if (!ws) throw new WsmError('not_found', `Workspace ${name} does not exist.`);
     const [lastOperation] = await store.listWorkspaceOperations(ws.uid, 1);
     reply.header('etag', etag(ws));
-    return { workspace: presentWorkspace(ws, { access: roleOn(principal, name), lastOperation, proxyBaseUrl: ctx.proxy?.baseUrl }), metadata: {} };
+    return { workspace: presentWorkspace(ws, { access: roleOn(principal, name), lastOperation, proxyUrlOf }), metadata: {} };
   });
 
   const act = { params: WorkspaceParams, body: ActionBody, tags: ['workspaces'], summary: 'Act on a workspace: stop, resume, patch, add_to_ingress', response: { 200: WorkspaceChange, ...ERRORS } };

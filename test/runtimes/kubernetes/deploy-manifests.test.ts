@@ -116,8 +116,10 @@ describe('deploy/kubernetes manifests', () => {
       used.add(`${group}/${resource}${sub ? `/${sub}` : ''}:${verb}`);
     }
     for (const u of used) assert.ok(granted.has(u), `the Role must grant ${u}`);
-    // Beyond what the runtime does: watching events, for people troubleshooting with the same account.
-    const expectedExtra = ['/events:watch'];
+    // Beyond what the runtime does: watching events, for people troubleshooting with the same account, and
+    // the workspace proxy's way in from outside the cluster, the service proxy with every method's verb
+    // (test/proxy/proxy-kube.test.ts runs it against the real API server with this Role).
+    const expectedExtra = ['/events:watch', ...['get', 'create', 'update', 'patch', 'delete'].map((v) => `/services/proxy:${v}`)];
     const unused = [...granted].filter((g) => !used.has(g) && !expectedExtra.includes(g));
     assert.deepEqual(unused, [], 'the Role grants nothing the runtime does not use');
   });
