@@ -15,11 +15,14 @@ export interface WakeSettings {
   timeoutMs: number;
   /** Requests held at once per workspace; the next ones get a 503 at once. */
   maxHeld: number;
-  /** How often a waking workspace is looked at. */
+  /** The longest wait between looks at a waking workspace (the first looks come sooner). */
   pollMs: number;
   /** Whether a workspace whose lifecycle_config leaves wake_on_request unset is woken (the cluster's default). */
   wakeByDefault: boolean;
 }
+
+/** The first wait between looks at a woken workspace; it doubles up to `pollMs`. */
+const FIRST_LOOK_MS = 5;
 
 export const DEFAULT_WAKE_SETTINGS: WakeSettings = { timeoutMs: 120_000, maxHeld: 100, pollMs: 100, wakeByDefault: false };
 
@@ -150,6 +153,8 @@ export class WakeGate {
       }
     }
     const deadline = Date.now() + this.settings.timeoutMs;
+    // A woken program usually listens within milliseconds of its start: look again soon, then less often.
+    let delayMs = FIRST_LOOK_MS;
     while (Date.now() < deadline) {
       const now = await this.store.getWorkspace(ws.name);
       if (!now || now.uid !== ws.uid) throw new WsmError('not_found', `Workspace ${ws.name} was deleted while it was woken.`);
@@ -157,7 +162,8 @@ export class WakeGate {
       if (now.desired_state === 'stopped') throw new NotYet(`Workspace ${ws.name} was stopped again while it was woken.`, 10, false);
       const upstream = this.upstreamOf(now);
       if (upstream && (await upstream.ready(CONNECT_TIMEOUT_MS))) return upstream;
-      await new Promise((resolve) => setTimeout(resolve, this.settings.pollMs));
+      await new Promise((resolve) => setTimeout(resolve, Math.min(delayMs, this.settings.pollMs)));
+      delayMs *= 2;
     }
     throw new NotYet(`Workspace ${ws.name} did not accept connections within ${Math.round(this.settings.timeoutMs / 1000)} s of being woken.`, 5, true);
   }
