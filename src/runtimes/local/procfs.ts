@@ -79,9 +79,14 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
-export async function waitUntil(check: () => boolean, timeoutMs: number, intervalMs = 100): Promise<boolean> {
+/**
+ * Checks until `check` holds or `timeoutMs` passed: first after 2 ms, the wait doubling up to
+ * `maxIntervalMs` (most programs end within milliseconds of SIGTERM; a fixed 100 ms made every stop
+ * take at least that long).
+ */
+export async function waitUntil(check: () => boolean, timeoutMs: number, maxIntervalMs = 100): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  for (let intervalMs = 2; ; intervalMs = Math.min(intervalMs * 2, maxIntervalMs)) {
     if (check()) return true;
     if (Date.now() >= deadline) return false;
     await new Promise((r) => setTimeout(r, intervalMs));
