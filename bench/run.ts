@@ -18,6 +18,7 @@ const SCENARIOS: Record<string, () => Promise<ScenarioReport>> = {
   fanout: async () => (await import('./scenario-fanout.js')).fanoutScenario(),
   scale: async () => (await import('./scenario-scale.js')).scaleScenario(process.env.BENCH_SIZES?.split(',').map(Number)),
   idle: async () => (await import('./scenario-idle.js')).idleScenario(process.env.BENCH_SIZES?.split(',').map(Number), Number(process.env.BENCH_SECONDS) || undefined),
+  restart: async () => (await import('./scenario-restart.js')).restartScenario(),
   metrics: async () => (await import('./scenario-metrics.js')).metricsScenario({ rounds: Number(process.env.BENCH_ROUNDS) || undefined, seconds: Number(process.env.BENCH_SECONDS) || undefined }),
 };
 
