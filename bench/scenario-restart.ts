@@ -53,7 +53,7 @@ async function noopRestart(): Promise<RestartFigures> {
   const dataDir = await newDataDir();
   try {
     await seedWorkspaces({ dataDir, count: NOOP_COUNT });
-    return await measure('no-op', NOOP_COUNT, () => spawnServer({ dataDir, runtime: 'noop-rebooted', clusterType: 'local', env: ENV }));
+    return await measure('no-op', NOOP_COUNT, () => spawnServer({ dataDir, runtime: 'noop-rebooted', clusterType: 'local', env: ENV, logLevel: 'error' }));
   } finally {
     await removeDataDir(dataDir);
   }
@@ -66,7 +66,7 @@ async function dockerRestart(): Promise<RestartFigures> {
   const dataDir = await newDataDir();
   const names = Array.from({ length: DOCKER_COUNT }, (_, i) => `bench-restart-${process.pid}-${i}`);
   try {
-    const first = await spawnServer({ dataDir, runtime: 'engine', clusterType: 'docker', env: ENV });
+    const first = await spawnServer({ dataDir, runtime: 'engine', clusterType: 'docker', env: ENV, logLevel: 'error' });
     try {
       for (let i = 0; i < names.length; i += 10) {
         await Promise.all(names.slice(i, i + 10).map(async (name) => {
@@ -86,7 +86,7 @@ async function dockerRestart(): Promise<RestartFigures> {
     for (let i = 0; i < names.length; i += 20) {
       await Promise.all(names.slice(i, i + 20).map((name) => client.getContainer(`wsm-${name}`).stop({ t: 1 }).catch(() => undefined)));
     }
-    return await measure('Docker', DOCKER_COUNT, () => spawnServer({ dataDir, runtime: 'engine', clusterType: 'docker', env: ENV }));
+    return await measure('Docker', DOCKER_COUNT, () => spawnServer({ dataDir, runtime: 'engine', clusterType: 'docker', env: ENV, logLevel: 'error' }));
   } finally {
     for (const name of names) {
       await client.getContainer(`wsm-${name}`).remove({ force: true }).catch(() => undefined);
@@ -121,7 +121,8 @@ export async function restartScenario(): Promise<ScenarioReport> {
     setup: [
       `${NOOP_COUNT.toLocaleString('en')} workspaces seeded into SQLite, desired running, on the no-op runtime started as after a reboot (nothing runs until wsm starts it);`,
       `${DOCKER_COUNT} Docker workspaces (wsm-test/busybox:1) made through the API, every container stopped with the engine's stop while wsm was down.`,
-      `Timed from spawning the new server to the last workspace RUNNING with its restart counted. WSM_MAX_CONCURRENT_STARTS=${LIMIT}; resync and culler an hour off.`,
+      `Timed from spawning the new server to the last workspace RUNNING with its restart counted. WSM_MAX_CONCURRENT_STARTS=${LIMIT}; resync and culler an hour off;`,
+      'log level error (a warning per restart would print one line per workspace).',
       ...(dockerMissing ? [`Docker NOT MEASURED: ${dockerMissing}`] : []),
     ],
     rows: [...rows(noop), ...(docker ? rows(docker) : notMeasured('restart', title, dockerMissing ?? '', [`${DOCKER_COUNT} on Docker`]).rows)],
