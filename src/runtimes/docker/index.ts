@@ -128,7 +128,7 @@ export class DockerRuntime implements Runtime {
     return this.engine(async () => {
       const info = await this.inspectOwned(ws, signal);
       const hash = configHash(ws, this.settings);
-      const drift = info ? await this.driftOf(ws, info, hash, signal) : [];
+      const drift = info ? await this.driftOf(ws, info, hash) : [];
 
       if (!info || info.Config.Labels?.[HASH_LABEL] !== hash || drift.length > 0) {
         await this.recreate(ws, info, hash, drift, signal);
@@ -157,7 +157,7 @@ export class DockerRuntime implements Runtime {
       const currentHash = configHash(ws, this.settings);
       let info = await this.inspectOwned(ws, signal);
       if (!info) return missingInstance(ws);
-      const drift = await this.driftOf(ws, info, currentHash, signal);
+      const drift = await this.driftOf(ws, info, currentHash);
       if (drift.length > 0) {
         await this.recreate(ws, info, currentHash, drift, signal);
         info = await this.inspectOwned(ws, signal);
@@ -211,7 +211,7 @@ export class DockerRuntime implements Runtime {
    * make of it. A container wsm made in this process is compared with how it looked when new, so a
    * difference the engine itself introduces is never taken for drift (and never repaired in a loop).
    */
-  private async driftOf(ws: RuntimeWorkspace, info: Docker.ContainerInspectInfo, hash: string, signal?: AbortSignal): Promise<string[]> {
+  private async driftOf(ws: RuntimeWorkspace, info: Docker.ContainerInspectInfo, hash: string): Promise<string[]> {
     if (info.Config.Labels?.[HASH_LABEL] !== hash) return [];
     const image = await this.imageDefaults(info.Image);
     if (!image) return [];
