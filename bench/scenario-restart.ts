@@ -100,7 +100,7 @@ function rows(f: RestartFigures): Row[] {
   const what = `${f.workspaces.toLocaleString('en')} on ${f.runtime}`;
   return [
     { measure: `${what}: running again after the restart`, figure: `${f.seconds.toFixed(1)} s` },
-    { measure: `${what}: starts per second`, figure: `${f.startsPerSecond.toFixed(0)} /s` },
+    { measure: `${what}: starts per second`, figure: `${f.startsPerSecond.toFixed(f.startsPerSecond < 10 ? 1 : 0)} /s` },
     { measure: `${what}: most starts at once`, figure: String(f.peak), target: `<= ${f.limit}`, pass: f.peak <= f.limit },
   ];
 }
