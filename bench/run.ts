@@ -26,6 +26,7 @@ const SCENARIOS: Record<string, () => Promise<ScenarioReport>> = {
       rounds: Number(process.env.BENCH_ROUNDS) || undefined,
       starts: Number(process.env.BENCH_PROXY_STARTS) || undefined,
     }),
+  restart: async () => (await import('./scenario-restart.js')).restartScenario(),
   metrics: async () => (await import('./scenario-metrics.js')).metricsScenario({ rounds: Number(process.env.BENCH_ROUNDS) || undefined, seconds: Number(process.env.BENCH_SECONDS) || undefined }),
 };
 

@@ -2,7 +2,7 @@
 // Started by the scenarios with IPC; reports when ready, then answers commands: drain (wait until the
 // controller is idle), resync (one full pass: queue every workspace and wait until all are reconciled),
 // cull (one idle-culler pass, including the stops it decides), age (make the first `count` workspaces
-// idle for a day: setup, not measured), rss, close. BENCH_SERVER (JSON) says where the data is and whether to inject the no-op runtime.
+// idle for a day: setup, not measured), rss, starts (the start limit's peak), close. BENCH_SERVER (JSON) says where the data is and whether to inject the no-op runtime.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pino from 'pino';
 import { resolveServeConfig } from '../src/cli/config.js';
@@ -16,14 +16,15 @@ export interface ServerProcessConfig {
   dataDir: string;
   /** A postgres:// URL for the store; SQLite in dataDir without it. */
   databaseUrl?: string;
-  runtime: 'noop' | 'engine';
+  /** noop-rebooted: the no-op runtime on a host just rebooted (nothing runs until started again). */
+  runtime: 'noop' | 'noop-rebooted' | 'engine';
   clusterType: ClusterType;
   adminToken: string;
   logLevel: string;
   env?: Record<string, string>;
 }
 
-export type ServerCommand = { id: number; cmd: 'drain' | 'resync' | 'cull' | 'age' | 'rss' | 'close'; count?: number };
+export type ServerCommand = { id: number; cmd: 'drain' | 'resync' | 'cull' | 'age' | 'rss' | 'starts' | 'close'; count?: number };
 
 const spec = JSON.parse(process.env.BENCH_SERVER ?? '{}') as ServerProcessConfig;
 const send = (message: object) => process.send?.(message);
@@ -47,7 +48,7 @@ const config = resolveServeConfig(
   { host: '127.0.0.1', port: '0', dataDir: spec.dataDir, databaseUrl: spec.databaseUrl, clusterType: spec.clusterType, logLevel: spec.logLevel },
   { ...process.env, WSM_ADMIN_TOKEN: spec.adminToken, ...spec.env },
 );
-const runtimes = spec.runtime === 'noop' ? new Map<ClusterType, Runtime>([[spec.clusterType, new NoopRuntime(spec.clusterType)]]) : undefined;
+const runtimes = spec.runtime === 'engine' ? undefined : new Map<ClusterType, Runtime>([[spec.clusterType, new NoopRuntime(spec.clusterType, spec.runtime === 'noop-rebooted')]]);
 const server = await startServer(config, { runtimes, logger: pino({ level: spec.logLevel }) });
 send({ type: 'ready', url: server.url, proxyUrl: server.proxy?.addressing.baseUrl, readyMs: performance.now() - started, rssMb: mb() });
 
@@ -88,6 +89,19 @@ process.on('message', (message: ServerCommand) => {
         const after = process.memoryUsage();
         const m = (n: number) => Math.round(n / 1024 / 1024);
         send({ id: message.id, rssMb: m(before.rss), heapUsedMb: m(before.heapUsed), heapTotalMb: m(before.heapTotal), externalMb: m(before.external), arrayBuffersMb: m(before.arrayBuffers), rssAfterGcMb: m(after.rss), heapUsedAfterGcMb: m(after.heapUsed), heapTotalAfterGcMb: m(after.heapTotal) });
+        return;
+      }
+      case 'starts': {
+        // The start limit's figures so far (the most starts at once, and the limit), and how many
+        // workspaces run again after a restart this server made (RUNNING, restart counted).
+        const stats = server.controller.startStats();
+        let restarted = 0;
+        for (let offset = 0; ; offset += 1000) {
+          const page = await server.store.listWorkspaces({ limit: 1000, offset });
+          restarted += page.workspaces.filter((ws) => ws.observed.status === 'RUNNING' && (ws.observed.restarts?.count ?? 0) > 0).length;
+          if (offset + page.workspaces.length >= page.total || page.workspaces.length === 0) break;
+        }
+        send({ id: message.id, ms: performance.now() - t0, peak: stats.peak, limit: stats.limit, restarted });
         return;
       }
       case 'close':

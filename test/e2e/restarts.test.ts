@@ -8,17 +8,20 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TEST_IMAGE, dockerCli, dockerSkipReason, ensureDocker, waitFor } from '../support/docker.js';
 import { WsmProcess } from '../support/wsm-process.js';
-import { NODE_ECHO_SERVER } from '../support/server.js';
+import { NODE_ECHO_SERVER, request } from '../support/server.js';
+import { parsePrometheusText, sumOf } from '../support/prom-text.js';
 import { containerOf, e2eName, imageConfig, inspectContainer, removeWorkspaceObjects, served } from './docker/helpers.js';
 
 // Short delays so the backoff is seen within a test: 3 s doubling to 6 s. The resync is an hour:
 // only the engine's events and the start-up pass may bring anything back.
+const METRICS_TOKEN = `metrics-${'r'.repeat(24)}`;
 const ENV = {
   WSM_RESTART_BACKOFF_INITIAL_SECONDS: '3',
   WSM_RESTART_BACKOFF_MAX_SECONDS: '6',
   WSM_RESYNC_SECONDS: '3600',
   WSM_STOP_GRACE_SECONDS: '1',
   WSM_ACTION_WAIT_MS: '500',
+  WSM_METRICS_TOKEN: METRICS_TOKEN,
 };
 
 let wsm: WsmProcess;
@@ -47,6 +50,16 @@ async function create(name: string, clusterType: 'docker' | 'local', containerCo
   const res = await wsm.call('POST', '/api/workspaces', { workspace: { name, cluster_type: clusterType, container_config: containerConfig } });
   assert.equal(res.status, 201, JSON.stringify(res.body));
 }
+
+/** Reconciles the server has run so far, of every workspace (its own histogram's count). */
+async function reconciles(): Promise<number> {
+  const res = await request(wsm.url, 'GET', '/metrics', { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  assert.equal(res.status, 200);
+  return sumOf(parsePrometheusText(res.body as string), 'wsm_reconcile_duration_seconds_count');
+}
+
+/** How long a crash loop waits before its next restart, from the end it waits after. */
+const backoffMs = (ws: any) => Date.parse(ws.next_restart_at) - Date.parse(ws.last_termination.finished_at);
 
 function readyOf(ws: any): any {
   const ready = ws.conditions.filter((c: any) => c.type === 'Ready');
@@ -163,12 +176,21 @@ describe('restart policy: desired running means running', () => {
       const crasher = e2eName('crash');
       dockerNames.push(crasher);
       await create(crasher, 'docker', imageConfig(TEST_IMAGE, "command: [sh, -c, 'echo about to fail; exit 3']\n"));
-      const looping = await until(crasher, 'a crash loop', (w) => w.restart_count >= 2 && readyOf(w).reason === 'CrashLoopBackOff', 60_000);
+      // The backoff grows (3 s, then 6 s, ±10 %), and waiting costs wsm next to nothing: a count of
+      // its reconciles over one whole wait and restart, not a timing (a retry loop would run hundreds).
+      const first = await until(crasher, 'backing off after restart 1', (w) => w.restart_count === 1 && w.next_restart_at !== undefined, 30_000);
+      const looping = await until(crasher, 'a crash loop', (w) => w.restart_count === 2 && w.next_restart_at !== undefined && readyOf(w).reason === 'CrashLoopBackOff', 30_000);
+      const before = await reconciles();
       assert.equal(looping.instance.status, 'FAILED');
       assert.equal(looping.last_termination.exit_code, 3);
       assert.equal(looping.last_termination.reason, 'Exited');
       assert.match(looping.last_termination.log_tail, /about to fail/);
       assert.ok(Date.parse(looping.next_restart_at) > Date.now() - 10_000);
+      assert.ok(backoffMs(looping) > backoffMs(first), `the wait grew: ${backoffMs(first)} ms, then ${backoffMs(looping)} ms`);
+      assert.match(readyOf(looping).message, /back-off \d+ s before restart 3/);
+      await until(crasher, 'backing off after restart 3', (w) => w.restart_count === 3 && w.next_restart_at !== undefined, 30_000);
+      const spent = (await reconciles()) - before;
+      assert.ok(spent <= 10, `${spent} reconciles over one backoff wait and one restart`);
 
       const never = e2eName('never');
       dockerNames.push(never);

@@ -3,6 +3,7 @@
 import type Docker from 'dockerode';
 import { PermanentRuntimeError } from '../../core/runtime.js';
 import type { ImageCommand } from './spec.js';
+import type { ImageDefaults } from './drift.js';
 import { engineReason, isConnectionError, isNotFound } from './errors.js';
 
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
@@ -21,6 +22,17 @@ async function inspectImage(docker: Docker, image: string): Promise<ImageCommand
   try {
     const info = await docker.getImage(image).inspect();
     return { entrypoint: asArgv(info.Config?.Entrypoint), cmd: asArgv(info.Config?.Cmd) };
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** What an image gives a container that does not say otherwise (the drift check's baseline); undefined when the image is gone. */
+export async function imageDefaults(docker: Docker, image: string): Promise<ImageDefaults | undefined> {
+  try {
+    const config = (await docker.getImage(image).inspect()).Config;
+    return { env: config?.Env ?? [], entrypoint: asArgv(config?.Entrypoint), cmd: asArgv(config?.Cmd) };
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;

@@ -18,8 +18,9 @@ import { containerUsage } from './usage.js';
 import type { UsageSample } from '../../core/usage.js';
 import { watchEvents } from './events.js';
 import { containerLogTail } from './logs.js';
-import { ensureImage, type PullPolicy } from './images.js';
+import { ensureImage, imageDefaults, type PullPolicy } from './images.js';
 import { missingInstance, toObserved, type PreStartFailure } from './observe.js';
+import { driftOf, type ImageDefaults } from './drift.js';
 import { PRE_START_DONE, PRE_START_LOG, PRE_START_PATH, PRE_START_RC, firstFileOfTar, hookArchive, preStartFailureMessage } from './prestart.js';
 import { nameConflict, ownerOf } from './ownership.js';
 import {
@@ -78,6 +79,8 @@ const NO_LOG: RuntimeLogger = { info() {}, warn() {} };
 const RESTART_POLICIES = new Set(['no', 'always', 'unless-stopped', 'on-failure']);
 /** How long a check for a file in a container may take before the engine counts as not answering. */
 const FILE_CHECK_TIMEOUT_MS = 10_000;
+/** Images whose defaults are kept for the drift check; the few a server runs fit many times over. */
+const MAX_IMAGES_KEPT = 256;
 
 export class DockerRuntime implements Runtime {
   readonly clusterType: ClusterType = 'docker';
@@ -91,6 +94,12 @@ export class DockerRuntime implements Runtime {
   private readonly logger: RuntimeLogger;
   private readonly where: string;
   private readonly unsubscribers = new Set<() => void>();
+  /** The last repair of each workspace's container, as reported in the `Repaired` condition. */
+  private readonly repairs = new Map<string, string>();
+  /** Containers this process made, and the differences the drift check saw on each when it was new. */
+  private readonly made = new Set<string>();
+  private readonly baselines = new Map<string, Set<string>>();
+  private readonly images = new Map<string, ImageDefaults>();
 
   constructor(options: DockerRuntimeOptions = {}) {
     this.docker = options.docker ?? createDockerClient(options);
@@ -119,23 +128,10 @@ export class DockerRuntime implements Runtime {
     return this.engine(async () => {
       const info = await this.inspectOwned(ws, signal);
       const hash = configHash(ws, this.settings);
+      const drift = info ? await this.driftOf(ws, info, hash) : [];
 
-      if (!info || info.Config.Labels?.[HASH_LABEL] !== hash) {
-        // An existing container with the current config mounts the volume, and the engine keeps a
-        // volume in use: only a new container needs the check (one engine call fewer on stop/resume).
-        await this.ensureVolume(ws, signal);
-        // Pull before touching the old container: a patch to a missing image leaves it running.
-        const image = await ensureImage(this.docker, ws.image, this.pullPolicy(ws), this.pullTimeoutMs, this.logger);
-        signal?.throwIfAborted();
-        // Built before the old container goes: a config the runtime refuses leaves it running.
-        const options = createOptions(ws, this.settings, hash, image);
-        if (info) {
-          this.logger.info({ workspace: ws.name, generation: ws.generation }, 'recreating container for a changed config');
-          await this.stopContainer(info.Id, signal);
-          await this.removeContainer(info.Id, signal);
-        }
-        const container = await this.createContainer(ws, options, signal);
-        if (ws.desired === 'running') await this.startContainer(ws, container, signal);
+      if (!info || info.Config.Labels?.[HASH_LABEL] !== hash || drift.length > 0) {
+        await this.recreate(ws, info, hash, drift, signal);
         return this.observe(ws, signal);
       }
 
@@ -151,23 +147,98 @@ export class DockerRuntime implements Runtime {
     }, signal);
   }
 
+  /**
+   * What runs now. A container that carries the current config's labels but was recreated or
+   * reconfigured behind wsm's back (drift.ts) is put back first, and the last repair is reported as
+   * the condition `Repaired`, as the Kubernetes runtime does for its objects.
+   */
   async observe(ws: RuntimeWorkspace, signal?: AbortSignal): Promise<ObservedInstance> {
     return this.engine(async () => {
-      const info = await this.inspectOwned(ws, signal);
+      const currentHash = configHash(ws, this.settings);
+      let info = await this.inspectOwned(ws, signal);
       if (!info) return missingInstance(ws);
+      const drift = await this.driftOf(ws, info, currentHash);
+      if (drift.length > 0) {
+        await this.recreate(ws, info, currentHash, drift, signal);
+        info = await this.inspectOwned(ws, signal);
+        if (!info) return missingInstance(ws);
+      }
       const status = info.State.Status;
       const ended = status === 'exited' || status === 'dead' || status === 'restarting';
       const preStartFailure = ended && ws.desired === 'running' && hasWrapper(info) ? await this.readPreStartFailure(info.Id, signal) : undefined;
       const preStartRunning = status === 'running' && hasWrapper(info) && !(await this.fileExists(info.Id, PRE_START_DONE, signal));
       const logTail = ended && ws.desired === 'running' && !preStartFailure ? await containerLogTail(this.docker, info.Id, signal) : undefined;
-      return toObserved(info, ws, {
+      const observed = toObserved(info, ws, {
         advertiseAddress: this.advertiseAddress,
-        currentHash: configHash(ws, this.settings),
+        currentHash,
         preStartFailure,
         preStartRunning,
         logTail,
       });
+      const repair = this.repairs.get(ws.name);
+      if (!repair) return observed;
+      return { ...observed, conditions: [...(observed.conditions ?? []), { type: 'Repaired', status: 'True', reason: 'DriftRepaired', message: repair }] };
     }, signal);
+  }
+
+  /**
+   * Makes the workspace's container anew: for a changed config, or (drift not empty) to put back one
+   * changed outside wsm. The image is pulled and the options built before the old container goes, so
+   * a change the engine refuses leaves it running.
+   */
+  private async recreate(ws: RuntimeWorkspace, info: Docker.ContainerInspectInfo | undefined, hash: string, drift: string[], signal?: AbortSignal): Promise<void> {
+    // An existing container with the current config mounts the volume, and the engine keeps a
+    // volume in use: only a new container needs the check (one engine call fewer on stop/resume).
+    await this.ensureVolume(ws, signal);
+    const image = await ensureImage(this.docker, ws.image, this.pullPolicy(ws), this.pullTimeoutMs, this.logger);
+    signal?.throwIfAborted();
+    const options = createOptions(ws, this.settings, hash, image);
+    if (info) {
+      if (drift.length > 0) this.logger.warn({ workspace: ws.name, drift }, 'putting back a container changed outside wsm');
+      else this.logger.info({ workspace: ws.name, generation: ws.generation }, 'recreating container for a changed config');
+      await this.stopContainer(info.Id, signal);
+      await this.removeContainer(info.Id, signal);
+    }
+    const container = await this.createContainer(ws, options, signal);
+    if (ws.desired === 'running') await this.startContainer(ws, container, signal);
+    if (drift.length > 0) {
+      this.repairs.set(ws.name, `${new Date().toISOString()}: recreated container ${containerName(ws.name)} (it had been changed outside wsm: ${drift.join('; ')})`);
+    }
+  }
+
+  /**
+   * How a container that claims the current config (its hash label) differs from what wsm would
+   * make of it. A container wsm made in this process is compared with how it looked when new, so a
+   * difference the engine itself introduces is never taken for drift (and never repaired in a loop).
+   */
+  private async driftOf(ws: RuntimeWorkspace, info: Docker.ContainerInspectInfo, hash: string): Promise<string[]> {
+    if (info.Config.Labels?.[HASH_LABEL] !== hash) return [];
+    const image = await this.imageDefaults(info.Image);
+    if (!image) return [];
+    let wanted: Docker.ContainerCreateOptions;
+    try {
+      wanted = createOptions(ws, this.settings, hash, image);
+    } catch {
+      return []; // a config this server refuses is apply's to report
+    }
+    const found = driftOf(info, wanted, image);
+    if (!this.made.has(info.Id)) return found;
+    const baseline = this.baselines.get(info.Id);
+    if (baseline) return found.filter((d) => !baseline.has(d));
+    this.baselines.set(info.Id, new Set(found));
+    if (found.length > 0) this.logger.warn({ workspace: ws.name, found }, 'a container just made differs from its create options as read back; those differences are not drift');
+    return [];
+  }
+
+  /** An image's defaults, by image id (immutable, so kept): the engine is asked once per image. */
+  private async imageDefaults(imageId: string): Promise<ImageDefaults | undefined> {
+    const known = this.images.get(imageId);
+    if (known) return known;
+    const defaults = await imageDefaults(this.docker, imageId);
+    if (!defaults) return undefined;
+    if (this.images.size >= MAX_IMAGES_KEPT) this.images.clear();
+    this.images.set(imageId, defaults);
+    return defaults;
   }
 
   async remove(ws: RuntimeWorkspace, options: RemoveOptions, signal?: AbortSignal): Promise<void> {
@@ -181,6 +252,7 @@ export class DockerRuntime implements Runtime {
         await this.removeContainer(info.Id, signal);
       }
       if (options.deleteVolume) await this.removeVolume(volumeName(ws.name), signal);
+      this.repairs.delete(ws.name);
     }, signal);
   }
 
@@ -345,6 +417,7 @@ export class DockerRuntime implements Runtime {
       if (statusCodeOf(err) === 400) throw new PermanentRuntimeError(`cannot create container ${options.name}: ${engineReason(err)}`, 'InvalidConfig');
       throw err;
     }
+    this.made.add(container.id);
     const preStart = ws.hooks.pre_start;
     if (preStart) await container.putArchive(await hookArchive(preStart.content), { path: '/', ...abortable(signal) });
     return container;
@@ -382,6 +455,8 @@ export class DockerRuntime implements Runtime {
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
+    this.made.delete(id);
+    this.baselines.delete(id);
   }
 
   private async readFile(id: string, path: string, signal?: AbortSignal): Promise<string | undefined> {

@@ -1,5 +1,5 @@
 // What wsm does when the engine's state changes without it, and when the engine refuses what it
-// asks: a container killed or removed behind wsm's back (started again or recreated by the restart
+// asks: a container killed, stopped or removed behind wsm's back (started again or recreated by the restart
 // policy), a foreign container holding the name, an image that does not exist. Everything is checked through the HTTP API on the real engine.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -53,6 +53,20 @@ describe('changes made outside wsm, through the HTTP API', { skip: dockerSkipRea
       assert.equal(back.last_termination.exit_code, 137);
       assert.equal(back.last_termination.signal, 'SIGKILL');
       assert.equal((await inspectContainer(name))?.State.Status, 'running');
+      assert.equal((await served(back.url, '/kept.txt')).trim(), 'kept');
+    });
+
+    test('stopped with docker stop: started again by the restart policy, counted, the same container', async () => {
+      const before = await api.get(name);
+      const id = (await inspectContainer(name))?.Id;
+      // busybox httpd as PID 1 ignores SIGTERM: the engine kills it after the 1 s grace.
+      await dockerCli('stop', '-t', '1', containerOf(name));
+      const back = await api.waitFor(name, 'the restart after the stop', (ws) => ws.restart_count === before.restart_count + 1 && ws.instance.status === 'RUNNING', EVENT_BOUND_MS);
+      assert.equal(back.desired_state, 'running', 'wsm did not change what was asked');
+      assert.equal(back.last_termination.exit_code, 137);
+      const info = await inspectContainer(name);
+      assert.equal(info?.State.Status, 'running');
+      assert.equal(info?.Id, id, 'started again, not recreated');
       assert.equal((await served(back.url, '/kept.txt')).trim(), 'kept');
     });
 

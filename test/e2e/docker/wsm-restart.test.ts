@@ -4,57 +4,13 @@
 // operator would run it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { TEST_IMAGE, dockerCli, dockerClient, dockerSkipReason, ensureDocker, waitFor } from '../../support/docker.js';
+import { WsmProcess } from '../../support/wsm-process.js';
 import { Api, containerOf, e2eName, imageConfig, inspectContainer, removeWorkspaceObjects, served } from './helpers.js';
 
-const ADMIN = `e2e-admin-${Math.random().toString(36).slice(2)}`;
 const name = e2eName('sigkill');
-const children: ChildProcess[] = [];
-let dataDir = '';
-let port = 0;
+let wsm: WsmProcess;
 let api: Api;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-    s.on('error', reject);
-  });
-}
-
-async function startWsm(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--data-dir', dataDir, '--port', String(port)], {
-    env: {
-      ...process.env,
-      WSM_CLUSTER_TYPE: 'docker',
-      WSM_ADMIN_TOKEN: ADMIN,
-      // A long grace period (busybox httpd as PID 1 ignores SIGTERM) keeps each stop in flight long
-      // enough to kill wsm during it.
-      WSM_STOP_GRACE_SECONDS: '6',
-      WSM_ACTION_WAIT_MS: '500',
-      WSM_LOG_LEVEL: 'error',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.push(child);
-  await waitFor('wsm to answer /api/status', async () => ((await api.call('GET', '/api/status')).status === 200 ? true : undefined), 60_000, 250);
-  return child;
-}
-
-function killHard(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
 
 /** Waits until the controller has picked the operation up (it is running, not merely recorded). */
 function actionUnderWay(operationId: string): Promise<unknown> {
@@ -68,19 +24,23 @@ function actionUnderWay(operationId: string): Promise<unknown> {
 describe('wsm killed with SIGKILL during an action on a Docker workspace', { skip: dockerSkipReason() }, () => {
   before(async () => {
     await ensureDocker();
-    dataDir = await mkdtemp(join(tmpdir(), 'wsm-e2e-sigkill-'));
-    port = await freePort();
-    api = new Api(`http://127.0.0.1:${port}`, ADMIN);
+    wsm = await WsmProcess.create({
+      WSM_CLUSTER_TYPE: 'docker',
+      // A long grace period (busybox httpd as PID 1 ignores SIGTERM) keeps each stop in flight long
+      // enough to kill wsm during it.
+      WSM_STOP_GRACE_SECONDS: '6',
+      WSM_ACTION_WAIT_MS: '500',
+    });
+    api = new Api(wsm.url, wsm.adminToken);
   });
 
   after(async () => {
-    for (const child of children) await killHard(child);
+    await wsm.dispose();
     await removeWorkspaceObjects([name]);
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   test('during a patch and during a stop: after a restart it converges to what was asked', async () => {
-    let wsm = await startWsm();
+    await wsm.start();
     const created = await api.create(name, imageConfig(TEST_IMAGE, 'env:\n  - name: ROUND\n    value: one\n'));
     assert.equal(created.status, 201, JSON.stringify(created.body));
     await api.waitForStatus(name, 'RUNNING');
@@ -91,9 +51,9 @@ describe('wsm killed with SIGKILL during an action on a Docker workspace', { ski
     const patch = await api.act(name, 'patch', { container_config: 'env:\n  - name: ROUND\n    value: two\n' });
     assert.equal(patch.status, 200, JSON.stringify(patch.body));
     await actionUnderWay(patch.body.operation.id);
-    await killHard(wsm);
+    await wsm.killHard();
 
-    wsm = await startWsm();
+    await wsm.start();
     const patched = await api.waitFor(name, 'the patch to be applied after the restart', (ws) => ws.instance.status === 'RUNNING' && ws.observed_generation === ws.generation);
     assert.equal((await api.operation(patch.body.operation.id)).state, 'succeeded');
     const info = await inspectContainer(name);
@@ -107,9 +67,9 @@ describe('wsm killed with SIGKILL during an action on a Docker workspace', { ski
     const stop = await api.act(name, 'stop');
     assert.equal(stop.status, 200, JSON.stringify(stop.body));
     await actionUnderWay(stop.body.operation.id);
-    await killHard(wsm);
+    await wsm.killHard();
 
-    wsm = await startWsm();
+    await wsm.start();
     const stopped = await api.waitForStatus(name, 'STOPPED');
     assert.equal(stopped.desired_state, 'stopped');
     assert.equal((await api.operation(stop.body.operation.id)).state, 'succeeded');

@@ -5,12 +5,11 @@
 // desired stopped.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { waitFor } from '../../support/docker.js';
 import { parsePrometheusText, sumOf } from '../../support/prom-text.js';
 import { request } from '../../support/server.js';
 import { WsmProcess } from '../../support/wsm-process.js';
+import { groupAlive as alive, killLocalInstances, localState } from '../../support/local-instances.js';
 
 const RUNNING = 200;
 const STOPPED = 10;
@@ -54,18 +53,7 @@ async function untilAll(what: string, check: (ws: any, name: string) => boolean,
   }
 }
 
-async function state(name: string): Promise<any> {
-  return JSON.parse(await readFile(join(wsm.dataDir, 'workspaces', name, 'state.json'), 'utf8'));
-}
-
-function alive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const state = (name: string) => localState(wsm.dataDir, name);
 
 async function metrics(): Promise<ReturnType<typeof parsePrometheusText>> {
   const res = await request(wsm.url, 'GET', '/metrics', { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
@@ -91,10 +79,7 @@ describe(`a host reboot under ${RUNNING} desired-running local workspaces`, () =
 
   after(async () => {
     await wsm.killHard();
-    for (const name of running) {
-      const pgid = await state(name).then((s) => s.pgid as number | undefined, () => undefined);
-      if (pgid && alive(pgid)) process.kill(-pgid, 'SIGKILL');
-    }
+    await killLocalInstances(wsm.dataDir, running);
     await wsm.dispose();
   });
 
