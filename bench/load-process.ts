@@ -33,8 +33,8 @@ let counter = 0;
 function request(i: number): { method: 'GET' | 'PUT'; path: string; body?: string } {
   switch (spec.kind) {
     case 'plain':
-      // The URL's own path, again and again (a workspace's page, directly or through the proxy).
-      return { method: 'GET', path: new URL(spec.url).pathname };
+      // The URL's own path and query, again and again (a workspace's page, directly or through the proxy).
+      return { method: 'GET', path: new URL(spec.url).pathname + new URL(spec.url).search };
     case 'detail':
       return { method: 'GET', path: `/api/workspaces/${benchName((i * 7919) % spec.workspaces)}` };
     case 'list':

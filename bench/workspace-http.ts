@@ -5,8 +5,12 @@ import { createServer } from 'node:net';
 import { api } from './engine.js';
 import type { ServerHandle } from './server-handle.js';
 
-/** A local workspace's program: a Node HTTP server on $PORT answering "ok". */
-export const HTTP_PROGRAM = "require('http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), '127.0.0.1')";
+/**
+ * A local workspace's program: a Node HTTP server on $PORT answering "ok"; `?work=N` first keeps the CPU
+ * busy for N ms, as a page that does some work would.
+ */
+export const HTTP_PROGRAM =
+  "require('http').createServer((q, s) => { const w = /[?&]work=(\\d+)/.exec(q.url); if (w) { const end = performance.now() + Number(w[1]); while (performance.now() < end); } s.end('ok'); }).listen(Number(process.env.PORT), '127.0.0.1')";
 export const LOCAL_CONFIG = `command: ${JSON.stringify([process.execPath, '-e', HTTP_PROGRAM])}\n`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
