@@ -332,6 +332,7 @@ export class WorkspaceActions {
     };
     await check('lifecycle_config.pre_start_script_path', lifecycle.pre_start_script_path);
     await check('lifecycle_config.post_start.hook_path', lifecycle.post_start?.hook_path);
+    await check('lifecycle_config.pre_stop.hook_path', lifecycle.pre_stop?.hook_path);
     if (errors.length > 0) throw validationError(errors);
   }
 

@@ -158,6 +158,8 @@ export interface StartOptions {
    * leader's job once there are several replicas); default: always.
    */
   reportsStoreSeries?: () => boolean;
+  /** The clock of the culler, the schedules and dormancy (tests move it instead of waiting); default Date.now. */
+  clock?: () => number;
 }
 
 export async function startServer(config: ServeConfig, options: StartOptions = {}): Promise<RunningServer> {
@@ -255,6 +257,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       usageFor: controller.reportsUsage ? (ws) => controller.usageFor(ws) : undefined,
       usageThresholds: { cpu_cores: config.activityCpuCores, net_bytes_per_second: config.activityNetBytesPerSecond },
       observer: metrics.cullerObserver(),
+      now: options.clock,
     });
   const culler = makeCuller();
   // Listen first: the start-up reconcile of every workspace then runs while requests are served,

@@ -55,7 +55,7 @@ export const ChangePlan = Type.Object(
 
 export const Operation = Type.Object({
   id: Type.String(),
-  action: Type.Enum([...ACTIONS, 'create', 'delete', 'auto_stop']),
+  action: Type.Enum([...ACTIONS, 'create', 'delete', 'auto_stop', 'scheduled_start', 'scheduled_stop']),
   actor: Type.String(),
   state: Type.Enum(['pending', 'running', 'succeeded', 'failed']),
   error: Nullable(Type.String()),
@@ -89,6 +89,20 @@ const LifecycleConfig = Type.Object({
     }),
   ),
   wake_on_request: Type.Optional(Type.Boolean({ description: 'A request through the workspace proxy resumes the workspace when it is stopped' })),
+  pre_stop: Type.Optional(
+    Type.Object({
+      command: Type.Optional(Type.Array(Type.String())),
+      hook_path: Type.Optional(Type.String()),
+      timeout_seconds: Type.Optional(Type.Integer()),
+    }, { description: 'Runs inside the workspace before every stop (docs/schedules.md)' }),
+  ),
+  schedule: Type.Optional(
+    Type.Object({
+      autostart: Type.Optional(Type.String({ description: '5-field cron expression' })),
+      autostop: Type.Optional(Type.String({ description: '5-field cron expression' })),
+      timezone: Type.String({ description: 'IANA time zone' }),
+    }),
+  ),
 });
 
 const Condition = Type.Object({

@@ -13,7 +13,7 @@ const lifecycleConfig = Type.Object(
   },
   {
     additionalProperties: true,
-    description: 'termination_policy {enable_auto_termination, max_idle_seconds}, pre_start_script_path, post_start {command, hook_path, fail_on_error, wait_for_port}, wake_on_request',
+    description: 'termination_policy {enable_auto_termination, max_idle_seconds}, pre_start_script_path, post_start {command, hook_path, fail_on_error, wait_for_port}, pre_stop {command, hook_path, timeout_seconds}, schedule {autostart, autostop, timezone}, wake_on_request',
   },
 );
 
@@ -54,6 +54,7 @@ export const ActionBody = Type.Object(
               'patch only: answer with the plan (what the change does on the workspace\'s runtime) and the workspace as it would be, changing nothing. On Kubernetes the API server is asked too (dryRun=All).',
           }),
         ),
+        force: Type.Optional(Type.Boolean({ description: 'stop only: skip the pre-stop (lifecycle_config.pre_stop).' })),
         name: Type.Optional(Type.String({ description: 'Ignored; the path names the workspace.' })),
       },
       { additionalProperties: false },
