@@ -11,6 +11,7 @@ import type { Runtime } from '../core/runtime.js';
 import type { ClusterType } from '../core/types.js';
 import { Controller } from '../controller/controller.js';
 import { Culler } from '../controller/culler.js';
+import { Scheduler } from '../controller/scheduler.js';
 import { probeSettingsFromEnv } from '../controller/probe.js';
 import { DockerRuntime, dockerOptionsFromEnv } from '../runtimes/docker/index.js';
 import { LocalRuntime } from '../runtimes/local/index.js';
@@ -32,6 +33,8 @@ import { startMetricsListener, type MetricsListener } from '../server/metrics-li
 import { ProxyTickets } from '../proxy/sessions.js';
 import { startProxyServer, type ProxyServer } from '../proxy/server.js';
 
+/** How often schedules are looked at: their times are whole minutes. */
+const SCHEDULE_PERIOD_MS = 20_000;
 /** How often idempotency keys past their retention are removed. */
 const IDEMPOTENCY_CLEANUP_INTERVAL_MS = 3_600_000;
 /** How long a patch's dry run waits for an engine's own check before answering without it. */
@@ -48,6 +51,8 @@ export interface RunningServer {
   actions: WorkspaceActions;
   /** The idle culler (auto-termination) of a single process; with PostgreSQL each term has its own. */
   culler: Culler;
+  /** The schedules (lifecycle_config.schedule) of a single process; with PostgreSQL each term has its own. */
+  scheduler: Scheduler;
   /** Whether this replica leads, and in which term. */
   leadership: Leadership;
   /** This server's metrics (its own registry). */
@@ -260,6 +265,8 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       now: options.clock,
     });
   const culler = makeCuller();
+  const makeScheduler = () => new Scheduler(store, actions, logger.child({ component: 'schedule' }), { periodMs: SCHEDULE_PERIOD_MS, now: options.clock });
+  const scheduler = makeScheduler();
   // Listen first: the start-up reconcile of every workspace then runs while requests are served,
   // instead of delaying readiness in proportion to the number of workspaces.
   try {
@@ -284,6 +291,10 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const startScheduled = () => {
     const termCuller = sole ? culler : makeCuller();
     termCuller.start();
+    const termScheduler = sole ? scheduler : makeScheduler();
+    termScheduler.start();
+    // Times that passed while no leader ran are acted on at once, not a period later.
+    void termScheduler.pass().catch((err) => logger.error({ err }, 'schedule pass failed'));
     const stopIdempotencyCleanup = startIdempotencyCleanup(store, {
       retentionMs: config.idempotencyRetentionHours * 3_600_000,
       intervalMs: IDEMPOTENCY_CLEANUP_INTERVAL_MS,
@@ -292,6 +303,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     return () => {
       stopIdempotencyCleanup();
       termCuller.stop();
+      termScheduler.stop();
     };
   };
   const lease = sole ? new SoleLease() : new PostgresLease(config.databaseUrl!, (err) => logger.warn({ err }, 'an idle lease connection failed'));
@@ -326,5 +338,5 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       await store.close();
       await releaseSqlite();
     })());
-  return { app, url, store, controller, actions, culler, leadership, metrics, metricsUrl: metricsListener?.url, ownerTokenFile, proxy, close };
+  return { app, url, store, controller, actions, culler, scheduler, leadership, metrics, metricsUrl: metricsListener?.url, ownerTokenFile, proxy, close };
 }

@@ -172,6 +172,11 @@ export const Workspace = Type.Object({
   last_operation: Nullable(Operation),
   activity: Activity,
   proxy_url: Nullable(Type.String({ description: 'Where the workspace is reached through wsm\'s workspace proxy (docs/proxy.md); null when the proxy is off' })),
+  next_autostart_at: Nullable(Time),
+  next_autostop_at: Nullable(Time),
+  dormant: Type.Boolean({ description: 'Stopped and untouched for longer than the cluster\'s dormant_after_days (docs/schedules.md)' }),
+  dormant_since: Nullable(Time),
+  dormant_deletes_at: Nullable(Time),
   created_at: Time,
   updated_at: Time,
 });

@@ -72,6 +72,7 @@ export const ListQuery = Type.Object(
     namespace: Type.Optional(Type.String({ description: 'Comma-separated namespaces; __all__ for all' })),
     'namespace[]': Type.Optional(Type.String()),
     q: Type.Optional(Type.String({ description: 'Text the name contains' })),
+    dormant: Type.Optional(Type.String({ description: 'true: only dormant workspaces (docs/schedules.md); false: only those that are not' })),
     user_id: Type.Optional(Type.String({ description: 'Accepted for Mage compatibility; wsm has no users' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
     // Past 2^31 no store holds that many rows, and SQLite refuses integers past 2^63.
