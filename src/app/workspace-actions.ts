@@ -18,12 +18,15 @@ import type { Store, StoreOps } from '../store/store.js';
 import { checkHookPath } from '../lib/hook-scripts.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
 import type { ScheduleStep } from '../core/schedule.js';
+import type { DormancyStep } from '../core/dormancy.js';
 import { OperationWaiter, type OperationWait } from './operation-waiter.js';
 
 /** The actor of stops the idle culler makes. */
 export const AUTO_TERMINATION_ACTOR = 'auto-termination';
 /** The actor of the starts and stops a workspace's schedule makes. */
 export const SCHEDULE_ACTOR = 'schedule';
+/** The actor of the warnings and deletions of dormant workspaces. */
+export const DORMANCY_ACTOR = 'dormancy';
 
 export interface ActionContext {
   actor: string;
@@ -304,6 +307,38 @@ export class WorkspaceActions {
         await tx.appendAudit({ ...this.audit(ctx, action, name, current.generation, current.generation, 'ok'), detail: JSON.stringify(request) });
       });
       return op;
+    });
+  }
+
+  /**
+   * The dormancy pass's step: `decide` is asked under the lock with the record as it now stands (it may
+   * have been resumed since). A warning is kept on the workspace (an event to its watchers) and audited;
+   * a deletion is written like a DELETE, without waiting for it. Returns what was done.
+   */
+  async dormancy(name: string, decide: (ws: WorkspaceRecord) => DormancyStep | undefined, now: () => string): Promise<DormancyStep | undefined> {
+    return this.locks.run(name, async () => {
+      const current = await this.store.getWorkspace(name);
+      if (!current || current.deletion) return undefined;
+      const step = decide(current);
+      if (!step) return undefined;
+      const ctx: ActionContext = { actor: DORMANCY_ACTOR };
+      if (step.kind === 'warn') {
+        const detail = `dormant: will be deleted at ${step.deletes_at} unless it is resumed or changed before`;
+        await this.store.transaction(async (tx) => {
+          await tx.setActivity(name, { ...current.activity, dormancy_warning: { warned_at: now(), deletes_at: step.deletes_at } });
+          await tx.appendAudit({ ...this.audit(ctx, 'dormant_warning', name, current.generation, current.generation, 'ok'), detail });
+        });
+        return step;
+      }
+      const at = new Date().toISOString();
+      const updated: WorkspaceRecord = { ...current, deletion: { requested_at: at, delete_volume: step.delete_volume }, resource_version: current.resource_version + 1, updated_at: at };
+      const op = this.operation(updated, 'delete', ctx, { delete_volume: step.delete_volume, reason: 'dormant' }, 'deleted');
+      await this.store.transaction(async (tx) => {
+        await this.replace(tx, updated, current.resource_version);
+        await tx.insertOperation(op);
+        await tx.appendAudit({ ...this.audit(ctx, 'delete', name, current.generation, current.generation, 'ok'), detail: `dormant since before ${current.activity.dormancy_warning?.warned_at}; volume ${step.delete_volume ? 'deleted' : 'kept'}` });
+      });
+      return step;
     });
   }
 

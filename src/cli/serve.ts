@@ -12,6 +12,7 @@ import type { ClusterType } from '../core/types.js';
 import { Controller } from '../controller/controller.js';
 import { Culler } from '../controller/culler.js';
 import { Scheduler } from '../controller/scheduler.js';
+import { DormancyKeeper } from '../controller/dormancy.js';
 import { probeSettingsFromEnv } from '../controller/probe.js';
 import { DockerRuntime, dockerOptionsFromEnv } from '../runtimes/docker/index.js';
 import { LocalRuntime } from '../runtimes/local/index.js';
@@ -35,6 +36,8 @@ import { startProxyServer, type ProxyServer } from '../proxy/server.js';
 
 /** How often schedules are looked at: their times are whole minutes. */
 const SCHEDULE_PERIOD_MS = 20_000;
+/** How often dormant workspaces are looked for: dormancy is counted in days. */
+const DORMANCY_PERIOD_MS = 3_600_000;
 /** How often idempotency keys past their retention are removed. */
 const IDEMPOTENCY_CLEANUP_INTERVAL_MS = 3_600_000;
 /** How long a patch's dry run waits for an engine's own check before answering without it. */
@@ -53,6 +56,8 @@ export interface RunningServer {
   culler: Culler;
   /** The schedules (lifecycle_config.schedule) of a single process; with PostgreSQL each term has its own. */
   scheduler: Scheduler;
+  /** Warns of and deletes dormant workspaces (single process; with PostgreSQL each term has its own). */
+  dormancy: DormancyKeeper;
   /** Whether this replica leads, and in which term. */
   leadership: Leadership;
   /** This server's metrics (its own registry). */
@@ -245,7 +250,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     authFailures: { limit: config.authFailureLimit, windowSeconds: config.authFailureWindowSeconds },
     trustedProxies: config.trustedProxies,
   });
-  const app = await buildApp({ store, controller, actions, auth, version: VERSION, proxy: proxy && { baseUrl: proxy.url, tickets } }, {
+  const app = await buildApp({ store, controller, actions, auth, version: VERSION, proxy: proxy && { baseUrl: proxy.url, tickets }, clock: options.clock }, {
     logger,
     trustedProxies: config.trustedProxies,
     authFailures: { limit: config.authFailureLimit, windowSeconds: config.authFailureWindowSeconds },
@@ -267,6 +272,8 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const culler = makeCuller();
   const makeScheduler = () => new Scheduler(store, actions, logger.child({ component: 'schedule' }), { periodMs: SCHEDULE_PERIOD_MS, now: options.clock });
   const scheduler = makeScheduler();
+  const makeDormancy = () => new DormancyKeeper(store, actions, logger.child({ component: 'dormancy' }), { periodMs: DORMANCY_PERIOD_MS, now: options.clock });
+  const dormancy = makeDormancy();
   // Listen first: the start-up reconcile of every workspace then runs while requests are served,
   // instead of delaying readiness in proportion to the number of workspaces.
   try {
@@ -295,6 +302,8 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     termScheduler.start();
     // Times that passed while no leader ran are acted on at once, not a period later.
     void termScheduler.pass().catch((err) => logger.error({ err }, 'schedule pass failed'));
+    const termDormancy = sole ? dormancy : makeDormancy();
+    termDormancy.start();
     const stopIdempotencyCleanup = startIdempotencyCleanup(store, {
       retentionMs: config.idempotencyRetentionHours * 3_600_000,
       intervalMs: IDEMPOTENCY_CLEANUP_INTERVAL_MS,
@@ -304,6 +313,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       stopIdempotencyCleanup();
       termCuller.stop();
       termScheduler.stop();
+      termDormancy.stop();
     };
   };
   const lease = sole ? new SoleLease() : new PostgresLease(config.databaseUrl!, (err) => logger.warn({ err }, 'an idle lease connection failed'));
@@ -338,5 +348,5 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       await store.close();
       await releaseSqlite();
     })());
-  return { app, url, store, controller, actions, culler, scheduler, leadership, metrics, metricsUrl: metricsListener?.url, ownerTokenFile, proxy, close };
+  return { app, url, store, controller, actions, culler, scheduler, dormancy, leadership, metrics, metricsUrl: metricsListener?.url, ownerTokenFile, proxy, close };
 }

@@ -64,3 +64,14 @@ export function announcedDeletion(view: DormancyView, now: number): string | und
   if (!view.dormant || view.deletes_at === null) return undefined;
   return new Date(Math.max(Date.parse(view.deletes_at), now + WARNING_NOTICE_MS)).toISOString();
 }
+
+/** What the leader's dormancy pass does about a workspace at `now`: warn its owner, delete it, or nothing. */
+export type DormancyStep = { kind: 'warn'; deletes_at: string } | { kind: 'delete'; delete_volume: boolean };
+
+export function dormancyStep(ws: WorkspaceRecord, settings: DormancySettings, now: number): DormancyStep | undefined {
+  const view = dormancyOf(ws, settings, now);
+  if (!view.dormant || view.deletes_at === null || view.dormant_since === null) return undefined;
+  const warning = currentWarning(ws, Date.parse(view.dormant_since));
+  if (!warning) return { kind: 'warn', deletes_at: announcedDeletion(view, now)! };
+  return now >= Date.parse(warning.deletes_at) ? { kind: 'delete', delete_volume: settings.delete_dormant_volume ?? false } : undefined;
+}

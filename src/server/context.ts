@@ -15,6 +15,8 @@ export interface ServerContext {
   version: string;
   /** The workspace proxy, when it is on: its public base URL, and where browsers' tickets are kept. */
   proxy?: { baseUrl: string; tickets: ProxyTickets };
+  /** The clock dormancy and schedules are shown by (the same as the leader's duties'); default Date.now. */
+  clock?: () => number;
 }
 
 /** The server as routes see it: request and reply types come from the routes' TypeBox schemas. */

@@ -224,6 +224,9 @@ export const ClusterSettingsEnvelope = Type.Object({
     env: Type.Array(Type.Object({ name: Type.String(), value: Type.String() })),
     inherit_patterns: Type.Array(Type.String()),
     default_image: Type.Optional(Type.String()),
+    dormant_after_days: Type.Optional(Type.Integer()),
+    delete_dormant_after_days: Type.Optional(Type.Integer()),
+    delete_dormant_volume: Type.Optional(Type.Boolean()),
   }),
 });
 
@@ -258,3 +261,22 @@ export const NoBody = Type.Null({ description: 'No body' });
 export function textBody(contentType: string, description: string) {
   return { description, content: { [contentType]: { schema: Type.String() } } };
 }
+
+const DormantWorkspace = Type.Object({
+  name: Type.String(),
+  dormant_since: Time,
+  deletes_at: Nullable(Time),
+  warned_at: Nullable(Time),
+  next_step: Nullable(Type.Enum(['warn', 'delete'], { description: 'What the next dormancy pass does: warn the owner, or delete it' })),
+  delete_volume: Type.Boolean(),
+});
+
+export const DormancyReport = Type.Object({
+  settings: Type.Object({
+    dormant_after_days: Nullable(Type.Integer()),
+    delete_dormant_after_days: Nullable(Type.Integer()),
+    delete_dormant_volume: Type.Boolean(),
+  }),
+  workspaces: Type.Array(DormantWorkspace),
+  metadata: Type.Object({ count: Type.Integer() }),
+}, { description: 'The dormant workspaces and what will be done about them; nothing is changed' });

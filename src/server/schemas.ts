@@ -113,6 +113,13 @@ export const ClusterSettingsBody = Type.Object(
         env: Type.Optional(Type.Array(Type.Object({ name: Type.String(), value: Type.String() }, { additionalProperties: false }))),
         inherit_patterns: Type.Optional(Type.Array(Type.String())),
         default_image: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+        dormant_after_days: Type.Optional(
+          Type.Union([Type.Integer({ minimum: 1, maximum: 3650 }), Type.Null()], { description: 'Days a workspace stays stopped and untouched before it is dormant; null: never (docs/schedules.md)' }),
+        ),
+        delete_dormant_after_days: Type.Optional(
+          Type.Union([Type.Integer({ minimum: 1, maximum: 3650 }), Type.Null()], { description: 'Days after it became dormant that a workspace is deleted (its owner is warned first); null: never' }),
+        ),
+        delete_dormant_volume: Type.Optional(Type.Boolean({ description: 'Whether that deletion deletes the volume too (default false: kept)' })),
       },
       { additionalProperties: false },
     ),

@@ -118,7 +118,7 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
       throw new WsmError('validation_error', `dormant: must be true or false, not ${JSON.stringify(q.dormant)}`, [{ field: 'dormant', message: 'must be true or false' }]);
     }
     const settings = await store.getClusterSettings();
-    const now = Date.now();
+    const now = (ctx.clock ?? Date.now)();
     const cutoff = dormantCutoff(settings, now);
     // With dormancy off nothing is dormant: dormant=true finds nothing, dormant=false everything.
     const dormantFilter = q.dormant === undefined ? undefined : { cutoff: cutoff ?? Number.MIN_SAFE_INTEGER, dormant: q.dormant === 'true' };
@@ -184,7 +184,8 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     const [lastOperation] = await store.listWorkspaceOperations(ws.uid, 1);
     reply.header('etag', etag(ws));
     const dormancy = await store.getClusterSettings();
-    return { workspace: presentWorkspace(ws, { access: roleOn(principal, name), lastOperation, proxyBaseUrl: ctx.proxy?.baseUrl, dormancy }), metadata: {} };
+    const now = (ctx.clock ?? Date.now)();
+    return { workspace: presentWorkspace(ws, { access: roleOn(principal, name), lastOperation, proxyBaseUrl: ctx.proxy?.baseUrl, dormancy, now }), metadata: {} };
   });
 
   const act = { params: WorkspaceParams, body: ActionBody, tags: ['workspaces'], summary: 'Act on a workspace: stop, resume, patch, add_to_ingress', response: { 200: WorkspaceChange, ...ERRORS } };
