@@ -324,8 +324,18 @@ export class WorkspaceActions {
       const ctx: ActionContext = { actor: DORMANCY_ACTOR };
       if (step.kind === 'warn') {
         const detail = `dormant: will be deleted at ${step.deletes_at} unless it is resumed or changed before`;
+        const warnedAt = now();
+        // An operation that is done when written: the event the workspace's watchers (console, `wsm ws watch`) see.
+        const op: OperationRecord = {
+          ...this.operation(current, 'dormant_warning', ctx, { deletes_at: step.deletes_at }, current.desired_state),
+          state: 'succeeded',
+          started_at: warnedAt,
+          finished_at: warnedAt,
+          details: { message: detail },
+        };
         await this.store.transaction(async (tx) => {
-          await tx.setActivity(name, { ...current.activity, dormancy_warning: { warned_at: now(), deletes_at: step.deletes_at } });
+          await tx.setActivity(name, { ...current.activity, dormancy_warning: { warned_at: warnedAt, deletes_at: step.deletes_at } });
+          await tx.insertOperation(op);
           await tx.appendAudit({ ...this.audit(ctx, 'dormant_warning', name, current.generation, current.generation, 'ok'), detail });
         });
         return step;

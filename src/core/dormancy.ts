@@ -17,9 +17,11 @@ export interface DormancyView {
   dormant_since: string | null;
   /** When it will be deleted, as announced by its warning or, before one, as the settings say; null when never. */
   deletes_at: string | null;
+  /** When its owner was warned of the deletion; null before that. */
+  warned_at: string | null;
 }
 
-const NOT_DORMANT: DormancyView = { dormant: false, dormant_since: null, deletes_at: null };
+const NOT_DORMANT: DormancyView = { dormant: false, dormant_since: null, deletes_at: null, warned_at: null };
 
 /**
  * Since when the workspace has been left stopped (ms): the later of its last change and its last
@@ -43,7 +45,7 @@ export function dormancyOf(ws: WorkspaceRecord, settings: DormancySettings, now:
   if (since === undefined || settings.dormant_after_days === undefined) return NOT_DORMANT;
   const dormantAt = since + settings.dormant_after_days * DAY_MS;
   if (now < dormantAt) return NOT_DORMANT;
-  return { dormant: true, dormant_since: new Date(dormantAt).toISOString(), deletes_at: deletesAt(ws, settings, dormantAt) };
+  return { dormant: true, dormant_since: new Date(dormantAt).toISOString(), deletes_at: deletesAt(ws, settings, dormantAt), warned_at: currentWarning(ws, dormantAt)?.warned_at ?? null };
 }
 
 /** The warning that belongs to this dormancy (one given before the workspace was last touched does not). */

@@ -255,7 +255,8 @@ export interface WorkspaceRecord {
 
 export type OperationState = 'pending' | 'running' | 'succeeded' | 'failed';
 
-export type OperationAction = Action | 'create' | 'delete' | 'auto_stop' | 'scheduled_start' | 'scheduled_stop';
+/** `dormant_warning` changes nothing: it is recorded done, as the event that tells a dormant workspace's watchers of its deletion. */
+export type OperationAction = Action | 'create' | 'delete' | 'auto_stop' | 'scheduled_start' | 'scheduled_stop' | 'dormant_warning';
 
 export interface OperationRecord {
   id: string;

@@ -181,6 +181,7 @@ export function presentWorkspace(ws: WorkspaceRecord, options: PresentOptions = 
     dormant: dormancy.dormant,
     dormant_since: dormancy.dormant_since,
     dormant_deletes_at: dormancy.deletes_at,
+    dormant_warned_at: dormancy.warned_at,
     proxy_url: options.proxyBaseUrl ? `${options.proxyBaseUrl}/${ws.name}/` : null,
     created_at: ws.created_at,
     updated_at: ws.updated_at,

@@ -55,7 +55,7 @@ export const ChangePlan = Type.Object(
 
 export const Operation = Type.Object({
   id: Type.String(),
-  action: Type.Enum([...ACTIONS, 'create', 'delete', 'auto_stop', 'scheduled_start', 'scheduled_stop']),
+  action: Type.Enum([...ACTIONS, 'create', 'delete', 'auto_stop', 'scheduled_start', 'scheduled_stop', 'dormant_warning']),
   actor: Type.String(),
   state: Type.Enum(['pending', 'running', 'succeeded', 'failed']),
   error: Nullable(Type.String()),
@@ -177,6 +177,7 @@ export const Workspace = Type.Object({
   dormant: Type.Boolean({ description: 'Stopped and untouched for longer than the cluster\'s dormant_after_days (docs/schedules.md)' }),
   dormant_since: Nullable(Time),
   dormant_deletes_at: Nullable(Time),
+  dormant_warned_at: Nullable(Time),
   created_at: Time,
   updated_at: Time,
 });

@@ -74,6 +74,11 @@ describe('dormancy', () => {
     const warned = (await srv.request('GET', '/api/dormancy')).body.workspaces[0];
     assert.equal(warned.warned_at, new Date(clock).toISOString());
     assert.equal(warned.next_step, null, 'not before the announced time');
+    const shown = await getWs(srv, 'dm-old');
+    assert.equal(shown.dormant_warned_at, warned.warned_at, 'the warning is on the workspace');
+    assert.equal(shown.dormant_deletes_at, warned.deletes_at);
+    assert.equal(shown.last_operation.action, 'dormant_warning', 'an event on the workspace, seen by its watchers');
+    assert.match(shown.last_operation.details.message, /will be deleted at/);
     assert.deepEqual(await srv.server.dormancy.pass(), { warned: [], deleted: [] }, 'warned once');
 
     clock = Date.parse(warned.deletes_at) + 60_000;
