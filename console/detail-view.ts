@@ -47,6 +47,15 @@ function conditionsTable(ws: Workspace): HTMLElement {
       h('td', { 'data-label': 'Since', title: absolute(c.last_transition_time) }, relative(c.last_transition_time)))))));
 }
 
+/** The next scheduled start and stop, in the viewer's time and relative to now. */
+function scheduleText(ws: Workspace): string {
+  const s = ws.lifecycle_config.schedule;
+  if (!s) return 'none';
+  const at = (label: string, t: string | null | undefined) => (t ? `${label} ${relative(t)} (${absolute(t)})` : null);
+  const parts = [at('starts', ws.next_autostart_at), at('stops', ws.next_autostop_at)].filter(Boolean);
+  return `${parts.join(', ')} · ${[s.autostart, s.autostop].filter(Boolean).join(' / ')} ${s.timezone}`;
+}
+
 export function detailView(root: HTMLElement, name: string): () => void {
   let stop: (() => void) | undefined;
   let gone = false;
@@ -101,6 +110,8 @@ function mount(root: HTMLElement, initial: Workspace): () => void {
           ['Last end', lastEnd(ws)],
           ['Last activity', `${relative(ws.activity.last_activity_at)}${ws.activity.last_activity_source ? ` (${ws.activity.last_activity_source})` : ''}`],
           ['Stops when idle', ws.activity.stops_at ? `${relative(ws.activity.stops_at)} (${absolute(ws.activity.stops_at)})` : ws.lifecycle_config.termination_policy.enable_auto_termination ? 'when running and idle' : 'never'],
+          ['Schedule', scheduleText(ws)],
+          ...(ws.dormant ? [['Dormant', `since ${absolute(ws.dormant_since ?? null)}${ws.dormant_deletes_at ? `; deleted ${relative(ws.dormant_deletes_at)} (${absolute(ws.dormant_deletes_at)}) unless resumed` : ''}`] as [string, string]] : []),
           ['Ingress', ws.ingress_enabled ? 'added' : 'no'],
         ] as [string, string | Node][]).flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
     );

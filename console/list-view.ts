@@ -41,7 +41,7 @@ function row(ws: Workspace): HTMLTableRowElement {
     'tr',
     { 'data-name': ws.name },
     h('th', { scope: 'row', 'data-label': 'Name' }, h('a', { href: `#/w/${encodeURIComponent(ws.name)}` }, ws.name)),
-    h('td', { 'data-label': 'Status' }, statusBadge(ws, statusTone(status)), ws.status_message && status !== 'RUNNING' ? h('div', { class: 'muted small status-message', title: ws.status_message }, ws.status_message) : null),
+    h('td', { 'data-label': 'Status' }, statusBadge(ws, statusTone(status)), ws.dormant ? h('span', { class: 'muted small dormant', title: `dormant since ${absolute(ws.dormant_since ?? null)}` }, ' dormant') : null, ws.status_message && status !== 'RUNNING' ? h('div', { class: 'muted small status-message', title: ws.status_message }, ws.status_message) : null),
     h('td', { 'data-label': 'Cluster' }, ws.cluster_type),
     h('td', { 'data-label': 'Image', class: 'mono' }, imageOf(ws.container_config)),
     h('td', { 'data-label': 'URL' }, ws.url ? h('a', { href: ws.url, target: '_blank', rel: 'noopener' }, ws.url.replace(/^https?:\/\//, '')) : '—'),

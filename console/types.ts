@@ -35,6 +35,8 @@ export interface LifecycleConfig {
   termination_policy: { enable_auto_termination: boolean; max_idle_seconds: number };
   pre_start_script_path?: string;
   post_start?: { command?: string[]; hook_path?: string; fail_on_error?: boolean };
+  pre_stop?: { command?: string[]; hook_path?: string; timeout_seconds?: number };
+  schedule?: { autostart?: string; autostop?: string; timezone: string };
 }
 
 export interface Workspace {
@@ -64,6 +66,11 @@ export interface Workspace {
   deletion: { requested_at: string; delete_volume: boolean } | null;
   last_operation: Operation | null;
   activity: { last_activity_at: string | null; last_activity_source: string | null; idle_seconds: number | null; stops_at: string | null };
+  next_autostart_at?: string | null;
+  next_autostop_at?: string | null;
+  dormant?: boolean;
+  dormant_since?: string | null;
+  dormant_deletes_at?: string | null;
   created_at: string;
   updated_at: string;
 }

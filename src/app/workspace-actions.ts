@@ -17,10 +17,16 @@ import type { ActivitySource, AuditEvent, ClusterType, ContainerConfig, DesiredS
 import type { Store, StoreOps } from '../store/store.js';
 import { checkHookPath } from '../lib/hook-scripts.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
+import type { ScheduleStep } from '../core/schedule.js';
+import type { DormancyStep } from '../core/dormancy.js';
 import { OperationWaiter, type OperationWait } from './operation-waiter.js';
 
 /** The actor of stops the idle culler makes. */
 export const AUTO_TERMINATION_ACTOR = 'auto-termination';
+/** The actor of the starts and stops a workspace's schedule makes. */
+export const SCHEDULE_ACTOR = 'schedule';
+/** The actor of the warnings and deletions of dormant workspaces. */
+export const DORMANCY_ACTOR = 'dormancy';
 
 export interface ActionContext {
   actor: string;
@@ -120,7 +126,8 @@ export class WorkspaceActions {
         generation: 1,
         resource_version: 1,
         observed: initialObserved(now),
-        activity: { last_activity_at: now, last_activity_source: 'api' },
+        // A schedule acts on its times from now on, not on those before the workspace was made.
+        activity: { last_activity_at: now, last_activity_source: 'api', ...(spec.lifecycle.schedule ? { schedule_checked_at: now } : {}) },
         created_at: now,
         updated_at: now,
       };
@@ -150,13 +157,20 @@ export class WorkspaceActions {
     const { watch, plan } = await this.locks.run(name, async () => {
       const { current, next, plan } = await this.prepare(name, req, ctx);
       const changed = !specEquals(current.spec, next.spec) || current.desired_state !== next.desired;
+      // A new schedule acts on its times from now on: one set at noon does not stop the workspace for 08:00 past.
+      const scheduleSet = next.spec.lifecycle.schedule && JSON.stringify(next.spec.lifecycle.schedule) !== JSON.stringify(current.spec.lifecycle.schedule);
       const updated: WorkspaceRecord = {
         ...current,
         spec: next.spec,
         desired_state: next.desired,
         generation: specEquals(current.spec, next.spec) ? current.generation : current.generation + 1,
         resource_version: changed ? current.resource_version + 1 : current.resource_version,
-        activity: { ...current.activity, last_activity_at: new Date().toISOString(), last_activity_source: 'api' },
+        activity: {
+          ...current.activity,
+          last_activity_at: new Date().toISOString(),
+          last_activity_source: 'api',
+          ...(scheduleSet ? { schedule_checked_at: new Date().toISOString() } : {}),
+        },
         updated_at: changed ? new Date().toISOString() : current.updated_at,
       };
       const op = this.operation(updated, req.action, ctx, body, updated.desired_state);
@@ -263,6 +277,81 @@ export class WorkspaceActions {
     });
   }
 
+  /**
+   * The schedule's start or stop. `decide` is asked under the workspace's lock with the record as it now
+   * stands; its step always moves the schedule's mark on (so a time is acted on once), and changes the
+   * desired state only when the workspace is not already there. Returns the operation, if any.
+   */
+  async scheduled(name: string, decide: (ws: WorkspaceRecord) => ScheduleStep | undefined): Promise<OperationRecord | undefined> {
+    return this.locks.run(name, async () => {
+      const current = await this.store.getWorkspace(name);
+      if (!current || current.deletion) return undefined;
+      const step = decide(current);
+      if (!step) return undefined;
+      const activity = { ...current.activity, schedule_checked_at: step.checked_at };
+      const desired: DesiredState | undefined = step.action === 'start' ? 'running' : step.action === 'stop' ? 'stopped' : undefined;
+      if (desired === undefined || desired === current.desired_state) {
+        await this.store.setActivity(name, activity);
+        return undefined;
+      }
+      const now = new Date().toISOString();
+      const updated: WorkspaceRecord = { ...current, desired_state: desired, resource_version: current.resource_version + 1, activity, updated_at: now };
+      const ctx: ActionContext = { actor: SCHEDULE_ACTOR };
+      const action = desired === 'running' ? 'scheduled_start' : 'scheduled_stop';
+      const request = { fire_at: step.fire_at, schedule: current.spec.lifecycle.schedule };
+      const op = this.operation(updated, action, ctx, request, desired);
+      await this.store.transaction(async (tx) => {
+        await this.replace(tx, updated, current.resource_version);
+        await tx.setActivity(name, activity);
+        await tx.insertOperation(op);
+        await tx.appendAudit({ ...this.audit(ctx, action, name, current.generation, current.generation, 'ok'), detail: JSON.stringify(request) });
+      });
+      return op;
+    });
+  }
+
+  /**
+   * The dormancy pass's step: `decide` is asked under the lock with the record as it now stands (it may
+   * have been resumed since). A warning is kept on the workspace (an event to its watchers) and audited;
+   * a deletion is written like a DELETE, without waiting for it. Returns what was done.
+   */
+  async dormancy(name: string, decide: (ws: WorkspaceRecord) => DormancyStep | undefined, now: () => string): Promise<DormancyStep | undefined> {
+    return this.locks.run(name, async () => {
+      const current = await this.store.getWorkspace(name);
+      if (!current || current.deletion) return undefined;
+      const step = decide(current);
+      if (!step) return undefined;
+      const ctx: ActionContext = { actor: DORMANCY_ACTOR };
+      if (step.kind === 'warn') {
+        const detail = `dormant: will be deleted at ${step.deletes_at} unless it is resumed or changed before`;
+        const warnedAt = now();
+        // An operation that is done when written: the event the workspace's watchers (console, `wsm ws watch`) see.
+        const op: OperationRecord = {
+          ...this.operation(current, 'dormant_warning', ctx, { deletes_at: step.deletes_at }, current.desired_state),
+          state: 'succeeded',
+          started_at: warnedAt,
+          finished_at: warnedAt,
+          details: { message: detail },
+        };
+        await this.store.transaction(async (tx) => {
+          await tx.setActivity(name, { ...current.activity, dormancy_warning: { warned_at: warnedAt, deletes_at: step.deletes_at } });
+          await tx.insertOperation(op);
+          await tx.appendAudit({ ...this.audit(ctx, 'dormant_warning', name, current.generation, current.generation, 'ok'), detail });
+        });
+        return step;
+      }
+      const at = new Date().toISOString();
+      const updated: WorkspaceRecord = { ...current, deletion: { requested_at: at, delete_volume: step.delete_volume }, resource_version: current.resource_version + 1, updated_at: at };
+      const op = this.operation(updated, 'delete', ctx, { delete_volume: step.delete_volume, reason: 'dormant' }, 'deleted');
+      await this.store.transaction(async (tx) => {
+        await this.replace(tx, updated, current.resource_version);
+        await tx.insertOperation(op);
+        await tx.appendAudit({ ...this.audit(ctx, 'delete', name, current.generation, current.generation, 'ok'), detail: `dormant since before ${current.activity.dormancy_warning?.warned_at}; volume ${step.delete_volume ? 'deleted' : 'kept'}` });
+      });
+      return step;
+    });
+  }
+
   /** A heartbeat from the workspace (or an agent in it): activity, nothing else. */
   async heartbeat(name: string): Promise<WorkspaceRecord> {
     const ws = await this.store.getWorkspace(name);
@@ -332,6 +421,7 @@ export class WorkspaceActions {
     };
     await check('lifecycle_config.pre_start_script_path', lifecycle.pre_start_script_path);
     await check('lifecycle_config.post_start.hook_path', lifecycle.post_start?.hook_path);
+    await check('lifecycle_config.pre_stop.hook_path', lifecycle.pre_stop?.hook_path);
     if (errors.length > 0) throw validationError(errors);
   }
 

@@ -11,6 +11,8 @@ import type { Runtime } from '../core/runtime.js';
 import type { ClusterType } from '../core/types.js';
 import { Controller } from '../controller/controller.js';
 import { Culler } from '../controller/culler.js';
+import { Scheduler } from '../controller/scheduler.js';
+import { DormancyKeeper } from '../controller/dormancy.js';
 import { probeSettingsFromEnv } from '../controller/probe.js';
 import { DockerRuntime, dockerOptionsFromEnv } from '../runtimes/docker/index.js';
 import { LocalRuntime } from '../runtimes/local/index.js';
@@ -37,6 +39,10 @@ import { proxyBaseUrl } from './proxy-config.js';
 import { upstreamsByClusterType, type UpstreamOf } from '../proxy/upstream.js';
 import type { KubeTls } from '../proxy/kube-upstream.js';
 
+/** How often schedules are looked at: their times are whole minutes. */
+const SCHEDULE_PERIOD_MS = 20_000;
+/** How often dormant workspaces are looked for: dormancy is counted in days. */
+const DORMANCY_PERIOD_MS = 3_600_000;
 /** How often idempotency keys past their retention are removed. */
 const IDEMPOTENCY_CLEANUP_INTERVAL_MS = 3_600_000;
 /** How long a patch's dry run waits for an engine's own check before answering without it. */
@@ -53,6 +59,10 @@ export interface RunningServer {
   actions: WorkspaceActions;
   /** The idle culler (auto-termination) of a single process; with PostgreSQL each term has its own. */
   culler: Culler;
+  /** The schedules (lifecycle_config.schedule) of a single process; with PostgreSQL each term has its own. */
+  scheduler: Scheduler;
+  /** Warns of and deletes dormant workspaces (single process; with PostgreSQL each term has its own). */
+  dormancy: DormancyKeeper;
   /** Whether this replica leads, and in which term. */
   leadership: Leadership;
   /** This server's metrics (its own registry). */
@@ -163,6 +173,8 @@ export interface StartOptions {
    * leader's job once there are several replicas); default: always.
    */
   reportsStoreSeries?: () => boolean;
+  /** The clock of the culler, the schedules and dormancy (tests move it instead of waiting); default Date.now. */
+  clock?: () => number;
 }
 
 export async function startServer(config: ServeConfig, options: StartOptions = {}): Promise<RunningServer> {
@@ -247,7 +259,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   });
   proxyPort = proxy?.port;
   if (config.proxy.onApiOrigin) logger.warn({ component: 'proxy' }, 'the workspace proxy is served on the API\'s own origin (--unsafe-proxy-on-api-origin): workspace pages can call the API as the signed-in user');
-  const app = await buildApp({ store, controller, actions, auth, version: VERSION, proxy: proxy && { addressing, tickets } }, {
+  const app = await buildApp({ store, controller, actions, auth, version: VERSION, proxy: proxy && { addressing, tickets }, clock: options.clock }, {
     serverFactory: config.proxy.onApiOrigin && proxy ? apiOriginServer(() => proxy) : undefined,
     logger,
     trustedProxies: config.trustedProxies,
@@ -265,8 +277,13 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       usageFor: controller.reportsUsage ? (ws) => controller.usageFor(ws) : undefined,
       usageThresholds: { cpu_cores: config.activityCpuCores, net_bytes_per_second: config.activityNetBytesPerSecond },
       observer: metrics.cullerObserver(),
+      now: options.clock,
     });
   const culler = makeCuller();
+  const makeScheduler = () => new Scheduler(store, actions, logger.child({ component: 'schedule' }), { periodMs: SCHEDULE_PERIOD_MS, now: options.clock });
+  const scheduler = makeScheduler();
+  const makeDormancy = () => new DormancyKeeper(store, actions, logger.child({ component: 'dormancy' }), { periodMs: DORMANCY_PERIOD_MS, now: options.clock });
+  const dormancy = makeDormancy();
   // Listen first: the start-up reconcile of every workspace then runs while requests are served,
   // instead of delaying readiness in proportion to the number of workspaces.
   try {
@@ -291,6 +308,12 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const startScheduled = () => {
     const termCuller = sole ? culler : makeCuller();
     termCuller.start();
+    const termScheduler = sole ? scheduler : makeScheduler();
+    termScheduler.start();
+    // Times that passed while no leader ran are acted on at once, not a period later.
+    void termScheduler.pass().catch((err) => logger.error({ err }, 'schedule pass failed'));
+    const termDormancy = sole ? dormancy : makeDormancy();
+    termDormancy.start();
     const stopIdempotencyCleanup = startIdempotencyCleanup(store, {
       retentionMs: config.idempotencyRetentionHours * 3_600_000,
       intervalMs: IDEMPOTENCY_CLEANUP_INTERVAL_MS,
@@ -299,6 +322,8 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     return () => {
       stopIdempotencyCleanup();
       termCuller.stop();
+      termScheduler.stop();
+      termDormancy.stop();
     };
   };
   const lease = sole ? new SoleLease() : new PostgresLease(config.databaseUrl!, (err) => logger.warn({ err }, 'an idle lease connection failed'));
@@ -333,7 +358,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       await store.close();
       await releaseSqlite();
     })());
-  return { app, url, store, controller, actions, culler, leadership, metrics, metricsUrl: metricsListener?.url, ownerTokenFile, proxy, close };
+  return { app, url, store, controller, actions, culler, scheduler, dormancy, leadership, metrics, metricsUrl: metricsListener?.url, ownerTokenFile, proxy, close };
 }
 
 /** How the proxy reaches Kubernetes workspaces; loaded only where Kubernetes is configured, as its runtime is. */

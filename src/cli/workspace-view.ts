@@ -22,6 +22,11 @@ export interface WorkspaceView {
   last_termination: { reason: string; exit_code: number | null; signal: string | null; oom_killed: boolean; finished_at: string } | null;
   deletion: unknown;
   activity: { last_activity_at: string | null; stops_at: string | null };
+  next_autostart_at?: string | null;
+  next_autostop_at?: string | null;
+  dormant?: boolean;
+  dormant_since?: string | null;
+  dormant_deletes_at?: string | null;
 }
 
 export function imageOf(containerConfig: string): string {
@@ -71,6 +76,9 @@ export function describeWorkspace(ws: WorkspaceView): string {
     ['last end', ws.last_termination ? describeEnd(ws.last_termination) : '-'],
     ['last activity', ago(ws.activity.last_activity_at)],
     ['stops at', ws.activity.stops_at ?? '-'],
+    ['next start', ws.next_autostart_at ?? '-'],
+    ['next stop', ws.next_autostop_at ?? '-'],
+    ...(ws.dormant ? [['dormant', `since ${ws.dormant_since}${ws.dormant_deletes_at ? `, deleted at ${ws.dormant_deletes_at}` : ''}`] as [string, string]] : []),
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   let text = rows.map(([k, v]) => `${`${k}:`.padEnd(width + 2)}${v}`).join('\n');

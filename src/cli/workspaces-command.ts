@@ -14,6 +14,7 @@ import { operationLog } from './operation-log.js';
 import { registerWatch, watchWorkspaces } from './watch-command.js';
 import { findWorkspace, listWorkspaces, workspacePath } from './workspace-api.js';
 import { describeWorkspace, workspaceTable, type WorkspaceView } from './workspace-view.js';
+import { table } from './table.js';
 
 interface ActionAnswer {
   workspace: WorkspaceView | null;
@@ -58,7 +59,12 @@ async function finish(flags: WaitFlags, client: ApiClient, name: string, answer:
   if (op?.state === 'failed') throw new CliError(`${label} failed: ${op.error ?? 'no reason given'}`, EXIT.failed);
 }
 
-type ListFlags = CommonFlags & { status?: string; clusterType?: string; filter?: string; watch?: boolean };
+type ListFlags = CommonFlags & { status?: string; clusterType?: string; filter?: string; dormant?: boolean; watch?: boolean };
+
+interface DormancyReport {
+  settings: { dormant_after_days: number | null; delete_dormant_after_days: number | null; delete_dormant_volume: boolean };
+  workspaces: { name: string; dormant_since: string; deletes_at: string | null; warned_at: string | null; next_step: string | null; delete_volume: boolean }[];
+}
 
 export function registerWorkspaces(program: Command): void {
   const ws = program.command('workspaces').alias('ws').description('list, inspect, create, change, watch and delete workspaces');
@@ -67,18 +73,20 @@ export function registerWorkspaces(program: Command): void {
     .option('--status <statuses>', 'only these statuses, comma-separated (RUNNING,STOPPED,...)')
     .option('--cluster-type <type>', 'only this cluster type (local, docker, k8s)')
     .option('--filter <text>', 'only names containing this text')
+    .option('--dormant', 'only dormant workspaces (stopped longer than the cluster\'s dormant_after_days)')
     .option('-w, --watch', 'after the list, print each change as it happens (as `wsm ws watch`)')
     .action(async (flags: ListFlags) => {
       const format = formatOf(flags, ['json', 'yaml', 'wide', 'name']);
       const client = clientFor(flags);
       if (flags.watch) {
-        if (flags.status || flags.clusterType || flags.filter) throw new CliError('--watch shows every workspace; --status, --cluster-type and --filter cannot be used with it', EXIT.usage);
+        if (flags.status || flags.clusterType || flags.filter || flags.dormant) throw new CliError('--watch shows every workspace; --status, --cluster-type and --filter cannot be used with it', EXIT.usage);
         return watchWorkspaces(client, format, undefined);
       }
       const q = new URLSearchParams();
       if (flags.status) q.set('status', flags.status);
       if (flags.clusterType) q.set('cluster_type', flags.clusterType);
       if (flags.filter) q.set('q', flags.filter);
+      if (flags.dormant) q.set('dormant', 'true');
       const all = await listWorkspaces(client, q);
       if (format === 'json' || format === 'yaml') return printData(format, { workspaces: all });
       if (format === 'name') return all.forEach((w) => out(w.name));
@@ -120,8 +128,30 @@ export function registerWorkspaces(program: Command): void {
       await finish(flags, client, name, answer, `create ${name}`);
     });
 
+  withWait(withCommon(ws.command('stop').description('stop a workspace (its volume is kept); its pre-stop runs first').argument('<name>')))
+    .option('--force', 'skip the pre-stop (lifecycle_config.pre_stop), even if it would fail')
+    .action(async (name: string, flags: WaitFlags & { force?: boolean }) => {
+      formatOf(flags, ['json', 'yaml', 'name']);
+      const client = clientFor(flags);
+      const answer = await client.request<ActionAnswer>('PUT', workspacePath(name), { workspace: { action: 'stop', ...(flags.force ? { force: true } : {}) } });
+      await finish(flags, client, name, answer, `stop ${name}`);
+    });
+
+  withCommon(ws.command('dormant').description('dormant workspaces and what will be done about them: a dry run, nothing is changed (owner role)'))
+    .action(async (flags: CommonFlags) => {
+      const format = formatOf(flags, ['json', 'yaml', 'name']);
+      const report = await clientFor(flags).request<DormancyReport>('GET', '/api/dormancy');
+      if (format === 'json' || format === 'yaml') return printData(format, report);
+      if (format === 'name') return report.workspaces.forEach((w) => out(w.name));
+      const s = report.settings;
+      if (s.dormant_after_days === null) return out('dormancy is off (cluster setting dormant_after_days)');
+      const deletion = s.delete_dormant_after_days === null ? 'never deleted' : `deleted ${s.delete_dormant_after_days} days later with the volume ${s.delete_dormant_volume ? 'deleted' : 'kept'}`;
+      out(`dormant after ${s.dormant_after_days} days stopped; ${deletion}`);
+      if (report.workspaces.length === 0) return out('no dormant workspaces');
+      out(table(['NAME', 'DORMANT SINCE', 'WARNED', 'DELETED AT', 'NEXT'], report.workspaces.map((w) => [w.name, w.dormant_since, w.warned_at ?? '-', w.deletes_at ?? '-', w.next_step ?? '-'])));
+    });
+
   const simple: [string, string, string][] = [
-    ['stop', 'stop', 'stop a workspace (its volume is kept)'],
     ['resume', 'resume', 'start a stopped workspace again'],
     ['add-to-ingress', 'add_to_ingress', 'expose a Kubernetes workspace on the shared Ingress'],
   ];

@@ -11,7 +11,8 @@ import type { StoreChange } from '../store/change-feed.js';
 import type { Store } from '../store/store.js';
 import { ActivityRecorder } from './activity.js';
 import { loadHookScripts } from '../lib/hook-scripts.js';
-import { observedFromError, observedFromInstance, sameObserved, statusMatchesDesired, transitionalStatus } from './observed.js';
+import { mergeConditions, observedFromError, observedFromInstance, sameObserved, statusMatchesDesired, transitionalStatus } from './observed.js';
+import { failureMessage, forced, preStopBudgetMs, preStopCondition, preStopDue, PRE_STOP_FAILED, runPreStop, type PreStopResult } from './pre-stop.js';
 import { isPostStartCondition, pendingMessage, PostStartRunner, resultCondition, wantsPostStart, withPostStartConditions, POST_START } from './post-start.js';
 import { enginePostStart } from './post-start-engine.js';
 import type { WorkspaceHttpGet } from './probe.js';
@@ -307,6 +308,11 @@ export class Controller {
     try {
       if (mustApply && (starting.length > 0 || showTransitional)) await announce();
       rws = await this.toRuntimeWorkspace(ws);
+      const preStopOp = mustApply ? preStopDue(ws.spec.lifecycle, ws.observed.status, openOps) : undefined;
+      if (preStopOp) {
+        await announce();
+        if (await this.preStop(ws, runtime, rws, preStopOp, signal)) return {};
+      }
       if (ws.deletion) {
         await announce();
         await runtime.remove(rws, { deleteVolume: ws.deletion.delete_volume }, signal);
@@ -356,6 +362,9 @@ export class Controller {
         restarts: restart.restarts,
         ...(restart.last_termination ? { last_termination: restart.last_termination } : {}),
       };
+      // Why a stop was postponed or refused is said for as long as the workspace keeps running because of it.
+      const preStopFailed = ws.observed.conditions.find((c) => c.type === PRE_STOP_FAILED);
+      if (preStopFailed && reported.status === 'RUNNING' && ws.desired_state === 'running') reported.conditions.push(preStopFailed);
       const { observed, startPostStart, recheck, recorded } = await this.withPostStart(ws, runtime, rws, reported, signal);
       if (recorded) {
         const index = openOps.findIndex((op) => op.id === recorded.id);
@@ -460,6 +469,47 @@ export class Controller {
       observed = withPostStartConditions(observed, { ...observed, status: stopped.status, ip: undefined, url: undefined }, { newStart: false, wanted, desiredRunning: true, now: at });
     }
     return { observed, startPostStart: false, recorded: op };
+  }
+
+  /**
+   * Runs the pre-stop for the operation (or skips it: `force`) and records its result on it. Returns
+   * true when the stop must not go ahead: the desired state goes back to running, the operation fails
+   * and the PreStopFailed condition says why, all in one write. A delete always goes ahead.
+   */
+  private async preStop(ws: WorkspaceRecord, runtime: Runtime, rws: RuntimeWorkspace, op: OperationRecord, signal: AbortSignal): Promise<boolean> {
+    const skip = op.target_state === 'stopped' && forced(op);
+    const at = new Date().toISOString();
+    const result: PreStopResult = skip
+      ? { ok: true, steps: [], started_at: at, finished_at: at, skipped: 'force' }
+      : await runPreStop(runtime, rws, preStopBudgetMs(ws.spec.lifecycle, this.options.reconcileDeadlineMs), signal);
+    const details = { ...(op.details ?? {}), pre_stop: result };
+    op.details = details;
+    if (result.ok || op.target_state === 'deleted') {
+      if (!result.ok) this.logger.warn({ workspace: ws.name, operation: op.id }, failureMessage(result, op));
+      await this.store.updateOperation(op.id, { details });
+      return false;
+    }
+    const message = failureMessage(result, op);
+    const finishedAt = new Date().toISOString();
+    const conditions = mergeConditions(ws.observed.conditions, [...ws.observed.conditions.filter((c) => c.type !== PRE_STOP_FAILED), preStopCondition(result, op)], finishedAt);
+    const status = ws.observed.status === 'STOPPING' ? 'RUNNING' : ws.observed.status;
+    const fireAt = (op.request as { fire_at?: unknown } | null)?.fire_at;
+    await this.store.transaction(async (tx) => {
+      const fresh = await tx.getWorkspace(ws.name);
+      if (fresh && !fresh.deletion && fresh.desired_state === 'stopped') {
+        await tx.replaceWorkspace({ ...fresh, desired_state: 'running', resource_version: fresh.resource_version + 1, updated_at: finishedAt }, fresh.resource_version);
+      }
+      // A scheduled stop is owed again: the schedule's next pass finds its time not yet acted on.
+      if (fresh && op.action === 'scheduled_stop' && typeof fireAt === 'string') {
+        await tx.setActivity(ws.name, { ...fresh.activity, schedule_checked_at: new Date(Date.parse(fireAt) - 1_000).toISOString() });
+      }
+      await tx.updateOperation(op.id, { state: 'failed', error: message, details, finished_at: finishedAt, attempts: op.attempts + 1 });
+      await tx.setObserved(ws.name, { ...ws.observed, status, conditions, updated_at: finishedAt });
+      await tx.appendAudit({ at: finishedAt, actor: op.actor, action: 'pre_stop', workspace: ws.name, generation_before: ws.generation, generation_after: ws.generation, result: 'error', detail: message });
+    });
+    this.logger.warn({ workspace: ws.name, operation: op.id }, message);
+    this.options.observer?.operationsFinished?.(ws.cluster_type, [finished(op, 'failed', finishedAt)]);
+    return true;
   }
 
   private async markStarted(ops: OperationRecord[], at: string): Promise<void> {

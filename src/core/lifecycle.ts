@@ -1,10 +1,14 @@
 // lifecycle_config: idle termination and the pre-start / post-start hooks, checked and merged.
 import type { FieldError } from './errors.js';
-import type { LifecycleConfig, PostStartConfig, TerminationPolicy } from './types.js';
+import type { LifecycleConfig, PostStartConfig, PreStopConfig, ScheduleConfig, TerminationPolicy } from './types.js';
+import { isTimeZone, nextFire, parseCron } from './cron.js';
 import { Checker, describe, indexPath, isPlainObject, keyPath } from './checker.js';
 import { splitShellWords } from './shell-words.js';
 
 export const MAX_IDLE_SECONDS = 31_536_000; // a year
+/** A pre-stop may take at most an hour (and in practice the reconcile's deadline: docs/schedules.md). */
+export const MAX_PRE_STOP_SECONDS = 3_600;
+export const DEFAULT_PRE_STOP_SECONDS = 60;
 
 export const DEFAULT_LIFECYCLE: LifecycleConfig = {
   termination_policy: { enable_auto_termination: false, max_idle_seconds: 0 },
@@ -16,6 +20,15 @@ export interface LifecycleConfigPatch {
   pre_start_script_path?: string | null;
   post_start?: PostStartPatch | null;
   wake_on_request?: boolean;
+  pre_stop?: PreStopPatch | null;
+  /** Replaces the whole schedule; null removes it. */
+  schedule?: ScheduleConfig | null;
+}
+
+export interface PreStopPatch {
+  command?: string[] | null;
+  hook_path?: string | null;
+  timeout_seconds?: number;
 }
 
 export interface PostStartPatch {
@@ -25,7 +38,9 @@ export interface PostStartPatch {
   wait_for_port?: boolean;
 }
 
-const TOP_KEYS = ['termination_policy', 'pre_start_script_path', 'post_start', 'wake_on_request'];
+const TOP_KEYS = ['termination_policy', 'pre_start_script_path', 'post_start', 'pre_stop', 'schedule', 'wake_on_request'];
+const PRE_STOP_KEYS = ['command', 'hook_path', 'timeout_seconds'];
+const SCHEDULE_KEYS = ['autostart', 'autostop', 'timezone'];
 const POLICY_KEYS = ['enable_auto_termination', 'max_idle_seconds'];
 const POST_START_KEYS = ['command', 'hook_path', 'fail_on_error', 'wait_for_port'];
 
@@ -53,6 +68,18 @@ export function parseLifecycleConfig(input: unknown, field = 'lifecycle_config')
       else {
         const post = checkPostStart(v, at, c);
         if (post) patch.post_start = post;
+      }
+    } else if (key === 'pre_stop') {
+      if (v === null) patch.pre_stop = null;
+      else {
+        const pre = checkPreStop(v, at, c);
+        if (pre) patch.pre_stop = pre;
+      }
+    } else if (key === 'schedule') {
+      if (v === null) patch.schedule = null;
+      else {
+        const schedule = checkSchedule(v, at, c);
+        if (schedule) patch.schedule = schedule;
       }
     } else if (key === 'wake_on_request') {
       if (typeof v === 'boolean') patch.wake_on_request = v;
@@ -121,6 +148,65 @@ function checkPostStart(v: unknown, at: string, c: Checker): PostStartPatch | un
   return out;
 }
 
+function checkPreStop(v: unknown, at: string, c: Checker): PreStopPatch | undefined {
+  if (!isPlainObject(v)) {
+    c.fail(at, `must be an object with ${PRE_STOP_KEYS.join(', ')} (or null to remove it), not ${describe(v)}.`);
+    return undefined;
+  }
+  const out: PreStopPatch = {};
+  for (const [key, raw] of Object.entries(v)) {
+    const keyAt = keyPath(at, key);
+    if (key === 'command') {
+      if (raw === null) out.command = null;
+      else {
+        const words = checkCommandWords(raw, keyAt, c);
+        if (words) out.command = words;
+      }
+    } else if (key === 'hook_path') {
+      if (raw === null) out.hook_path = null;
+      else {
+        const path = checkPath(raw, keyAt, c);
+        if (path !== undefined) out.hook_path = path;
+      }
+    } else if (key === 'timeout_seconds') {
+      if (Number.isInteger(raw) && (raw as number) >= 1 && (raw as number) <= MAX_PRE_STOP_SECONDS) out.timeout_seconds = raw as number;
+      else c.fail(keyAt, `must be a whole number of seconds from 1 to ${MAX_PRE_STOP_SECONDS}, not ${describe(raw)}.`);
+    } else {
+      c.fail(keyAt, `is not allowed in pre_stop; the allowed keys are ${PRE_STOP_KEYS.join(', ')}.`);
+    }
+  }
+  return out;
+}
+
+/** A whole schedule: at least one of autostart and autostop, each a cron expression that fires, in a known time zone. */
+function checkSchedule(v: unknown, at: string, c: Checker): ScheduleConfig | undefined {
+  if (!isPlainObject(v)) {
+    c.fail(at, `must be an object with ${SCHEDULE_KEYS.join(', ')} (or null to remove it), not ${describe(v)}.`);
+    return undefined;
+  }
+  const before = c.errors.length;
+  const out: ScheduleConfig = { timezone: 'UTC' };
+  for (const [key, raw] of Object.entries(v)) {
+    const keyAt = keyPath(at, key);
+    if (key === 'autostart' || key === 'autostop') {
+      if (raw === null) continue;
+      const cron = parseCron(raw);
+      if ('error' in cron) c.fail(keyAt, `${cron.error}.`);
+      else if (nextFire(cron, 'UTC', 0) === undefined) c.fail(keyAt, `"${raw as string}" never fires (no such day exists).`);
+      else out[key] = (raw as string).trim().split(/\s+/).join(' ');
+    } else if (key === 'timezone') {
+      if (isTimeZone(raw)) out.timezone = raw;
+      else c.fail(keyAt, `must be an IANA time zone such as Europe/Berlin or UTC, not ${describe(raw)}.`);
+    } else {
+      c.fail(keyAt, `is not allowed in schedule; the allowed keys are ${SCHEDULE_KEYS.join(', ')}.`);
+    }
+  }
+  if (c.errors.length === before && out.autostart === undefined && out.autostop === undefined) {
+    c.fail(at, 'must have autostart, autostop or both (or be null to remove the schedule).');
+  }
+  return c.errors.length === before ? out : undefined;
+}
+
 /** A list of strings, or one string split as a shell would (Mage accepts both). */
 function checkCommandWords(v: unknown, at: string, c: Checker): string[] | undefined {
   let words: string[];
@@ -165,6 +251,23 @@ export function mergeLifecycleConfig(current: LifecycleConfig, patch: LifecycleC
   // Shown only once set, so workspaces that never used it look as they did before.
   const wake = patch.wake_on_request ?? current.wake_on_request;
   if (wake !== undefined) out.wake_on_request = wake;
+  const preStop = patch.pre_stop === null ? undefined : mergePreStop(current.pre_stop, patch.pre_stop);
+  if (preStop) out.pre_stop = preStop;
+  const schedule = patch.schedule === undefined ? current.schedule : patch.schedule;
+  if (schedule) out.schedule = { ...schedule };
+  return out;
+}
+
+/** Like post_start: keys merged, null removes one; with neither a command nor a hook nothing is left to run. */
+function mergePreStop(current: PreStopConfig | undefined, patch: PreStopPatch | undefined): PreStopConfig | undefined {
+  const out: PreStopConfig = {};
+  const command = patch?.command === undefined ? current?.command : patch.command;
+  if (command) out.command = [...command];
+  const hookPath = patch?.hook_path === undefined ? current?.hook_path : patch.hook_path;
+  if (hookPath) out.hook_path = hookPath;
+  if (!out.command && !out.hook_path) return undefined;
+  const timeout = patch?.timeout_seconds ?? current?.timeout_seconds;
+  if (timeout !== undefined) out.timeout_seconds = timeout;
   return out;
 }
 

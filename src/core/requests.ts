@@ -33,7 +33,8 @@ export interface PatchRequest {
   dry_run: boolean;
 }
 
-export type ActionRequest = { action: 'stop' } | { action: 'resume' } | { action: 'add_to_ingress' } | PatchRequest;
+/** `force` skips the pre-stop (lifecycle_config.pre_stop), which otherwise must succeed for the stop to go ahead. */
+export type ActionRequest = { action: 'stop'; force?: boolean } | { action: 'resume' } | { action: 'add_to_ingress' } | PatchRequest;
 
 const ACCESS_MODES: readonly StorageAccessMode[] = ['ReadWriteOnce', 'ReadWriteMany', 'ReadOnlyMany'];
 const RETENTION: readonly RetentionPolicy[] = ['Retain', 'Delete'];
@@ -153,12 +154,18 @@ export function parseActionRequest(body: unknown): { value: ActionRequest; error
   }
   for (const key of Object.keys(body)) {
     if (key === 'action' || IGNORED_ACTION_FIELDS.includes(key)) continue;
+    if (key === 'force') {
+      if (action !== 'stop') errors.push({ field: key, message: `is only taken by the stop action, not by ${action}.` });
+      else if (typeof body.force !== 'boolean') errors.push({ field: key, message: `must be true or false, not ${describe(body.force)}.` });
+      continue;
+    }
     if (!PATCH_FIELDS.includes(key)) {
-      errors.push({ field: key, message: `is not a field of an action; the fields are action, ${PATCH_FIELDS.join(', ')}.` });
+      errors.push({ field: key, message: `is not a field of an action; the fields are action, force (stop), ${PATCH_FIELDS.join(', ')}.` });
     } else if (action !== 'patch') {
       errors.push({ field: key, message: `is only taken by the patch action, not by ${action}.` });
     }
   }
+  if (action === 'stop' && body.force === true) return { value: { action, force: true }, errors };
   if (action !== 'patch') return { value: { action } as ActionRequest, errors };
 
   const value: PatchRequest = { action: 'patch', update_workspace_settings: false, dry_run: false };

@@ -41,7 +41,7 @@ export interface RuntimeWorkspace {
   namespace?: string;
   service_account_name?: string;
   /** Resolved lifecycle scripts, when the lifecycle config names them. */
-  hooks: { pre_start?: HookScript; post_start?: HookScript };
+  hooks: { pre_start?: HookScript; post_start?: HookScript; pre_stop?: HookScript };
 }
 
 /** The instance as the engine reports it. */

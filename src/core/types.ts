@@ -98,10 +98,28 @@ export interface PostStartConfig {
   wait_for_port?: boolean;
 }
 
+/** Runs inside the workspace before every stop (manual, idle, schedule, delete) to save work (docs/schedules.md). */
+export interface PreStopConfig {
+  command?: string[];
+  hook_path?: string;
+  /** How long the command and the hook may take together before the pre-stop counts as failed (default 60). */
+  timeout_seconds?: number;
+}
+
+/** When the control plane starts and stops the workspace: 5-field cron expressions read in `timezone`. */
+export interface ScheduleConfig {
+  autostart?: string;
+  autostop?: string;
+  /** An IANA time zone such as Europe/Berlin; UTC when not given. */
+  timezone: string;
+}
+
 export interface LifecycleConfig {
   termination_policy: TerminationPolicy;
   pre_start_script_path?: string;
   post_start?: PostStartConfig;
+  pre_stop?: PreStopConfig;
+  schedule?: ScheduleConfig;
   /** A request through the workspace proxy resumes the workspace when it is stopped (docs/proxy.md). */
   wake_on_request?: boolean;
 }
@@ -203,6 +221,14 @@ export interface ActivityState {
   /** The figures behind the last automatic stop. */
   last_auto_stop?: Record<string, unknown>;
   probe_error?: string;
+  /**
+   * The time (ISO 8601) up to which the schedule has been acted on: its events
+   * after it and up to now are the ones still to carry out, which is how a start missed while the
+   * control plane was down is made up.
+   */
+  schedule_checked_at?: string;
+  /** When the owner was warned that this dormant workspace will be deleted, and for when. */
+  dormancy_warning?: { warned_at: string; deletes_at: string };
 }
 
 export interface WorkspaceRecord {
@@ -229,7 +255,8 @@ export interface WorkspaceRecord {
 
 export type OperationState = 'pending' | 'running' | 'succeeded' | 'failed';
 
-export type OperationAction = Action | 'create' | 'delete' | 'auto_stop';
+/** `dormant_warning` changes nothing: it is recorded done, as the event that tells a dormant workspace's watchers of its deletion. */
+export type OperationAction = Action | 'create' | 'delete' | 'auto_stop' | 'scheduled_start' | 'scheduled_stop' | 'dormant_warning';
 
 export interface OperationRecord {
   id: string;
@@ -291,4 +318,10 @@ export interface ClusterSettings {
   /** Names of `env` that workspaces inherit: exact names, `*` wildcards, or /regexes/. Empty = all. */
   inherit_patterns: string[];
   default_image?: string;
+  /** A workspace stopped (and untouched) for longer than this many days is dormant; absent: never. */
+  dormant_after_days?: number;
+  /** A dormant workspace is deleted this many days after it became dormant; absent: never. */
+  delete_dormant_after_days?: number;
+  /** Whether that deletion also deletes the volume (default false: the volume is kept). */
+  delete_dormant_volume?: boolean;
 }

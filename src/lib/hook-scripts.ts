@@ -44,9 +44,10 @@ async function loadOne(hooksDir: string, path: string | undefined): Promise<Hook
 export async function loadHookScripts(
   hooksDir: string,
   lifecycle: LifecycleConfig,
-): Promise<{ pre_start?: HookScript; post_start?: HookScript }> {
+): Promise<{ pre_start?: HookScript; post_start?: HookScript; pre_stop?: HookScript }> {
   return {
     pre_start: await loadOne(hooksDir, lifecycle.pre_start_script_path),
     post_start: await loadOne(hooksDir, lifecycle.post_start?.hook_path),
+    pre_stop: await loadOne(hooksDir, lifecycle.pre_stop?.hook_path),
   };
 }

@@ -19,6 +19,7 @@ import { workspaceRoutes } from './routes/workspaces.js';
 import { statusRoutes } from './routes/status.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { adminRoutes } from './routes/admin.js';
+import { dormancyRoutes } from './routes/dormancy.js';
 import { activityRoutes } from './routes/activity.js';
 import { sessionRoutes } from './routes/session.js';
 import { proxySessionRoutes } from './routes/proxy-session.js';
@@ -103,6 +104,7 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
     await workspaceRoutes(scope, ctx);
     await tokenRoutes(scope, ctx);
     await adminRoutes(scope, ctx);
+    await dormancyRoutes(scope, ctx);
     await activityRoutes(scope, ctx);
     await sessionRoutes(scope, ctx);
     await proxySessionRoutes(scope, ctx);

@@ -16,6 +16,8 @@ export interface ServerContext {
   version: string;
   /** The workspace proxy, when it is on: where it serves each workspace, and where browsers' tickets are kept. */
   proxy?: { addressing: ProxyAddressing; tickets: ProxyTickets };
+  /** The clock dormancy and schedules are shown by (the same as the leader's duties'); default Date.now. */
+  clock?: () => number;
 }
 
 /** The server as routes see it: request and reply types come from the routes' TypeBox schemas. */

@@ -9,6 +9,7 @@ import type { OperationRecord, WorkspaceRecord } from '../core/types.js';
 import type { StoreChange } from '../store/change-feed.js';
 import type { Store } from '../store/store.js';
 import { presentOperation, presentWorkspace } from './presenter.js';
+import type { DormancySettings } from '../core/dormancy.js';
 
 export interface EventLogLimits {
   /** At most this many events are kept for replay. */
@@ -72,7 +73,7 @@ export class EventLog {
   private unsubscribe: (() => void) | undefined;
 
   constructor(
-    private readonly store: Pick<Store, 'changes' | 'getWorkspace' | 'listWorkspaceOperations' | 'getOperation'>,
+    private readonly store: Pick<Store, 'changes' | 'getWorkspace' | 'listWorkspaceOperations' | 'getOperation' | 'getClusterSettings'>,
     private readonly limits: EventLogLimits = DEFAULT_EVENT_LOG_LIMITS,
     private readonly onError: (err: unknown) => void = () => {},
     /** Each workspace's proxy_url; undefined when the proxy is off. */
@@ -182,7 +183,7 @@ export class EventLog {
       const ws = await this.store.getWorkspace(name);
       if (!ws) return this.append(name, 'deleted', [Buffer.from(JSON.stringify({ name }))]);
       const [lastOperation] = await this.store.listWorkspaceOperations(ws.uid, 1);
-      this.appendWorkspace(ws, lastOperation);
+      this.appendWorkspace(ws, lastOperation, await this.store.getClusterSettings());
     });
   }
 
@@ -203,8 +204,8 @@ export class EventLog {
     });
   }
 
-  private appendWorkspace(ws: WorkspaceRecord, lastOperation: OperationRecord | undefined): void {
-    const json = Buffer.from(JSON.stringify(presentWorkspace(ws, { lastOperation, proxyUrlOf: this.proxyUrlOf })));
+  private appendWorkspace(ws: WorkspaceRecord, lastOperation: OperationRecord | undefined, dormancy: DormancySettings): void {
+    const json = Buffer.from(JSON.stringify(presentWorkspace(ws, { lastOperation, proxyUrlOf: this.proxyUrlOf, dormancy })));
     // The first `"access":null` is the workspace's own: it comes right after name, cluster_type, url,
     // repo_path and success, and inside a JSON string a quote is always escaped.
     const at = json.indexOf(ACCESS_NULL);

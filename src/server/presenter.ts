@@ -1,5 +1,7 @@
 // The workspace as the API shows it: Mage's fields first (so existing scripts keep working), then
 // wsm's own (desired state, generation, conditions, last operation, activity).
+import { dormancyOf, type DormancySettings } from '../core/dormancy.js';
+import { nextScheduleTimes } from '../core/schedule.js';
 import { renderContainerConfig } from '../core/container-config.js';
 import type { ContainerConfig, OperationRecord, Role, Termination, WorkspaceRecord } from '../core/types.js';
 import { restartPolicyOf } from '../core/restart-policy.js';
@@ -120,9 +122,21 @@ function inheritedEnv(ws: WorkspaceRecord): { name: string; overridden: boolean 
   return inherited.map((v) => ({ name: v.name, overridden: own.has(v.name) }));
 }
 
-export function presentWorkspace(ws: WorkspaceRecord, options: { access?: Role; lastOperation?: OperationRecord; now?: number; idleMark?: number; proxyUrlOf?: (name: string) => string } = {}) {
+export interface PresentOptions {
+  access?: Role;
+  lastOperation?: OperationRecord;
+  now?: number;
+  idleMark?: number;
+  proxyUrlOf?: (name: string) => string;
+  /** The cluster's dormancy settings; without them no workspace is shown dormant. */
+  dormancy?: DormancySettings;
+}
+
+export function presentWorkspace(ws: WorkspaceRecord, options: PresentOptions = {}) {
   const spec = ws.spec;
   const obs = ws.observed;
+  const now = options.now ?? Date.now();
+  const dormancy = dormancyOf(ws, options.dormancy ?? {}, now);
   return {
     name: ws.name,
     cluster_type: ws.cluster_type,
@@ -163,6 +177,11 @@ export function presentWorkspace(ws: WorkspaceRecord, options: { access?: Role; 
     deletion: ws.deletion ?? null,
     last_operation: presentOperation(options.lastOperation),
     activity: presentActivity(ws, options.now, options.idleMark),
+    ...nextScheduleTimes(spec.lifecycle.schedule, now),
+    dormant: dormancy.dormant,
+    dormant_since: dormancy.dormant_since,
+    dormant_deletes_at: dormancy.deletes_at,
+    dormant_warned_at: dormancy.warned_at,
     proxy_url: options.proxyUrlOf ? options.proxyUrlOf(ws.name) : null,
     created_at: ws.created_at,
     updated_at: ws.updated_at,

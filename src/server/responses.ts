@@ -55,7 +55,7 @@ export const ChangePlan = Type.Object(
 
 export const Operation = Type.Object({
   id: Type.String(),
-  action: Type.Enum([...ACTIONS, 'create', 'delete', 'auto_stop']),
+  action: Type.Enum([...ACTIONS, 'create', 'delete', 'auto_stop', 'scheduled_start', 'scheduled_stop', 'dormant_warning']),
   actor: Type.String(),
   state: Type.Enum(['pending', 'running', 'succeeded', 'failed']),
   error: Nullable(Type.String()),
@@ -89,6 +89,20 @@ const LifecycleConfig = Type.Object({
     }),
   ),
   wake_on_request: Type.Optional(Type.Boolean({ description: 'A request through the workspace proxy resumes the workspace when it is stopped' })),
+  pre_stop: Type.Optional(
+    Type.Object({
+      command: Type.Optional(Type.Array(Type.String())),
+      hook_path: Type.Optional(Type.String()),
+      timeout_seconds: Type.Optional(Type.Integer()),
+    }, { description: 'Runs inside the workspace before every stop (docs/schedules.md)' }),
+  ),
+  schedule: Type.Optional(
+    Type.Object({
+      autostart: Type.Optional(Type.String({ description: '5-field cron expression' })),
+      autostop: Type.Optional(Type.String({ description: '5-field cron expression' })),
+      timezone: Type.String({ description: 'IANA time zone' }),
+    }),
+  ),
 });
 
 const Condition = Type.Object({
@@ -158,6 +172,12 @@ export const Workspace = Type.Object({
   last_operation: Nullable(Operation),
   activity: Activity,
   proxy_url: Nullable(Type.String({ description: 'Where the workspace is reached through wsm\'s workspace proxy (docs/proxy.md); null when the proxy is off' })),
+  next_autostart_at: Nullable(Time),
+  next_autostop_at: Nullable(Time),
+  dormant: Type.Boolean({ description: 'Stopped and untouched for longer than the cluster\'s dormant_after_days (docs/schedules.md)' }),
+  dormant_since: Nullable(Time),
+  dormant_deletes_at: Nullable(Time),
+  dormant_warned_at: Nullable(Time),
   created_at: Time,
   updated_at: Time,
 });
@@ -205,6 +225,9 @@ export const ClusterSettingsEnvelope = Type.Object({
     env: Type.Array(Type.Object({ name: Type.String(), value: Type.String() })),
     inherit_patterns: Type.Array(Type.String()),
     default_image: Type.Optional(Type.String()),
+    dormant_after_days: Type.Optional(Type.Integer()),
+    delete_dormant_after_days: Type.Optional(Type.Integer()),
+    delete_dormant_volume: Type.Optional(Type.Boolean()),
   }),
 });
 
@@ -239,3 +262,22 @@ export const NoBody = Type.Null({ description: 'No body' });
 export function textBody(contentType: string, description: string) {
   return { description, content: { [contentType]: { schema: Type.String() } } };
 }
+
+const DormantWorkspace = Type.Object({
+  name: Type.String(),
+  dormant_since: Time,
+  deletes_at: Nullable(Time),
+  warned_at: Nullable(Time),
+  next_step: Nullable(Type.Enum(['warn', 'delete'], { description: 'What the next dormancy pass does: warn the owner, or delete it' })),
+  delete_volume: Type.Boolean(),
+});
+
+export const DormancyReport = Type.Object({
+  settings: Type.Object({
+    dormant_after_days: Nullable(Type.Integer()),
+    delete_dormant_after_days: Nullable(Type.Integer()),
+    delete_dormant_volume: Type.Boolean(),
+  }),
+  workspaces: Type.Array(DormantWorkspace),
+  metadata: Type.Object({ count: Type.Integer() }),
+}, { description: 'The dormant workspaces and what will be done about them; nothing is changed' });

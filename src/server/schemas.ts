@@ -13,7 +13,7 @@ const lifecycleConfig = Type.Object(
   },
   {
     additionalProperties: true,
-    description: 'termination_policy {enable_auto_termination, max_idle_seconds}, pre_start_script_path, post_start {command, hook_path, fail_on_error, wait_for_port}, wake_on_request',
+    description: 'termination_policy {enable_auto_termination, max_idle_seconds}, pre_start_script_path, post_start {command, hook_path, fail_on_error, wait_for_port}, pre_stop {command, hook_path, timeout_seconds}, schedule {autostart, autostop, timezone}, wake_on_request',
   },
 );
 
@@ -54,6 +54,7 @@ export const ActionBody = Type.Object(
               'patch only: answer with the plan (what the change does on the workspace\'s runtime) and the workspace as it would be, changing nothing. On Kubernetes the API server is asked too (dryRun=All).',
           }),
         ),
+        force: Type.Optional(Type.Boolean({ description: 'stop only: skip the pre-stop (lifecycle_config.pre_stop).' })),
         name: Type.Optional(Type.String({ description: 'Ignored; the path names the workspace.' })),
       },
       { additionalProperties: false },
@@ -71,6 +72,7 @@ export const ListQuery = Type.Object(
     namespace: Type.Optional(Type.String({ description: 'Comma-separated namespaces; __all__ for all' })),
     'namespace[]': Type.Optional(Type.String()),
     q: Type.Optional(Type.String({ description: 'Text the name contains' })),
+    dormant: Type.Optional(Type.String({ description: 'true: only dormant workspaces (docs/schedules.md); false: only those that are not' })),
     user_id: Type.Optional(Type.String({ description: 'Accepted for Mage compatibility; wsm has no users' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
     // Past 2^31 no store holds that many rows, and SQLite refuses integers past 2^63.
@@ -111,6 +113,13 @@ export const ClusterSettingsBody = Type.Object(
         env: Type.Optional(Type.Array(Type.Object({ name: Type.String(), value: Type.String() }, { additionalProperties: false }))),
         inherit_patterns: Type.Optional(Type.Array(Type.String())),
         default_image: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+        dormant_after_days: Type.Optional(
+          Type.Union([Type.Integer({ minimum: 1, maximum: 3650 }), Type.Null()], { description: 'Days a workspace stays stopped and untouched before it is dormant; null: never (docs/schedules.md)' }),
+        ),
+        delete_dormant_after_days: Type.Optional(
+          Type.Union([Type.Integer({ minimum: 1, maximum: 3650 }), Type.Null()], { description: 'Days after it became dormant that a workspace is deleted (its owner is warned first); null: never' }),
+        ),
+        delete_dormant_volume: Type.Optional(Type.Boolean({ description: 'Whether that deletion deletes the volume too (default false: kept)' })),
       },
       { additionalProperties: false },
     ),

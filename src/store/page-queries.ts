@@ -29,6 +29,7 @@ interface Shape {
   statuses: number;
   namespaces: number;
   search: boolean;
+  dormant: boolean | undefined;
   limit: number;
   offset: number;
 }
@@ -46,6 +47,12 @@ function pageQueries(dialect: SqlDialect, shape: Shape, columns: readonly (keyof
       // SQLite's LIKE already ignores ASCII case; PostgreSQL needs ILIKE.
       const op = sql.raw(dialect === 'postgres' ? 'ilike' : 'like');
       q = q.where(sql<boolean>`${sql.ref('name')} ${op} ${take(1)[0]} escape '\\'`);
+    }
+    if (shape.dormant !== undefined) {
+      const [iso, ms] = values.slice(at, (at += 2)) as [string, number];
+      // As core/dormancy.ts says: left stopped, and neither changed nor active since the cut-off.
+      const dormant = sql<boolean>`(desired_state = 'stopped' and status = 'STOPPED' and deletion is null and updated_at < ${iso} and (last_activity_ms is null or last_activity_ms < ${ms}))`;
+      q = q.where(shape.dormant ? dormant : sql<boolean>`not ${dormant}`);
     }
     return q;
   };
@@ -74,10 +81,11 @@ export function pageQueriesFor(dialect: SqlDialect, filter: WorkspaceFilter, col
     statuses: statuses.length,
     namespaces: namespaces.length,
     search: search !== undefined,
+    dormant: filter.dormant?.dormant,
     limit: filter.limit,
     offset: filter.offset,
   };
-  const values = [...(filter.names ?? []), ...(filter.cluster_type !== undefined ? [filter.cluster_type] : []), ...statuses, ...namespaces, ...(search !== undefined ? [search] : [])];
+  const values = [...(filter.names ?? []), ...(filter.cluster_type !== undefined ? [filter.cluster_type] : []), ...statuses, ...namespaces, ...(search !== undefined ? [search] : []), ...(filter.dormant ? [new Date(filter.dormant.cutoff).toISOString(), filter.dormant.cutoff] : [])];
   const key = JSON.stringify([dialect, columns.length, shape]);
   let queries = kept.get(key);
   if (queries === undefined) {

@@ -20,6 +20,11 @@ export interface WorkspaceFilter {
   search?: string;
   /** Only these names (a token that sees only the workspaces it was granted). */
   names?: string[];
+  /**
+   * Only workspaces that are (true) or are not (false) dormant: desired and observed stopped, neither
+   * changed nor active since `cutoff` (ms since the epoch; core/dormancy.ts).
+   */
+  dormant?: { cutoff: number; dormant: boolean };
   limit: number;
   offset: number;
 }

@@ -54,7 +54,11 @@ describe('parseLifecycleConfig', () => {
       [{ post_start: { hook_path: 5 } }, 'lifecycle_config.post_start.hook_path', /path of a script/],
       [{ post_start: { fail_on_error: 1 } }, 'lifecycle_config.post_start.fail_on_error', /true or false/],
       [{ post_start: { when: 'now' } }, 'lifecycle_config.post_start.when', /command, hook_path, fail_on_error/],
-      [{ pre_stop: 'x' }, 'lifecycle_config.pre_stop', /termination_policy, pre_start_script_path, post_start/],
+      [{ on_stop: 'x' }, 'lifecycle_config.on_stop', /termination_policy, pre_start_script_path, post_start, pre_stop, schedule/],
+      [{ pre_stop: 'x' }, 'lifecycle_config.pre_stop', /command, hook_path, timeout_seconds/],
+      [{ pre_stop: { timeout_seconds: 3601 } }, 'lifecycle_config.pre_stop.timeout_seconds', /1 to 3600/],
+      [{ pre_stop: { command: [] } }, 'lifecycle_config.pre_stop.command', /must name a program/],
+      [{ schedule: { autostart: 'daily' } }, 'lifecycle_config.schedule.autostart', /5 fields/],
     ];
     for (const [input, field, message] of cases) {
       const { errors } = parseLifecycleConfig(input);

@@ -182,6 +182,15 @@ describe('every documented route answers as its schemas say', () => {
     await call('GET', '/api/audit', { query: '?limit=0' }); // 400
   });
 
+  test('the dormancy dry run, as the settings and the store say', async () => {
+    const off = await call('GET', '/api/dormancy');
+    assert.deepEqual(off.body, { settings: { dormant_after_days: null, delete_dormant_after_days: null, delete_dormant_volume: false }, workspaces: [], metadata: { count: 0 } });
+    await call('PUT', '/api/cluster_settings', { body: { cluster_settings: { dormant_after_days: 30, delete_dormant_after_days: 7 } } });
+    assert.equal((await call('GET', '/api/dormancy')).body.settings.delete_dormant_after_days, 7);
+    await call('GET', '/api/dormancy', { token: viewer }); // 403
+    await call('PUT', '/api/cluster_settings', { body: { cluster_settings: { dormant_after_days: null, delete_dormant_after_days: null } } });
+  });
+
   test('session: is there a cookie, sign in, whoami, sign out', async () => {
     assert.deepEqual((await call('GET', '/api/session', { token: null })).body, { has_cookie: false });
     // The cookie is only seen, not checked: a wrong one is for /api/whoami to refuse.

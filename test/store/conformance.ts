@@ -238,6 +238,24 @@ export function storeConformance(label: string, makeHarness: () => Promise<Store
         ]);
       }));
 
+    test('listWorkspaces with the dormant filter: left stopped, neither changed nor active since the cut-off, and its complement', () =>
+      withStore(async (store) => {
+        const stopped = { desired_state: 'stopped' as const };
+        await store.insertWorkspace(workspace('old', { ...stopped, updated_at: at(100), activity: { last_activity_at: at(50) } }));
+        await store.insertWorkspace(workspace('active', { ...stopped, updated_at: at(100), activity: { last_activity_at: at(900) } }));
+        await store.insertWorkspace(workspace('changed', { ...stopped, updated_at: at(900) }));
+        await store.insertWorkspace(workspace('running', { updated_at: at(100) }));
+        await store.insertWorkspace(workspace('deleting', { ...stopped, updated_at: at(100), deletion: { requested_at: at(100), delete_volume: false } }));
+        for (const name of ['old', 'active', 'changed', 'running', 'deleting']) {
+          const ws = (await store.getWorkspace(name))!;
+          await store.setObserved(name, { ...ws.observed, status: name === 'running' ? 'RUNNING' : 'STOPPED' });
+        }
+        const cutoff = Date.parse(at(500));
+        const page = async (dormant: boolean) => (await store.listWorkspaces({ dormant: { cutoff, dormant }, limit: 100, offset: 0 })).workspaces.map((w) => w.name);
+        assert.deepEqual(await page(true), ['old']);
+        assert.deepEqual(await page(false), ['active', 'changed', 'deleting', 'running']);
+      }));
+
     test('deleteWorkspace removes the row', () =>
       withStore(async (store) => {
         await store.insertWorkspace(workspace('gone'));

@@ -52,7 +52,7 @@ export async function request<T = any>(baseUrl: string, method: string, path: st
   return { status: res.status, headers: res.headers, body: parsed as T };
 }
 
-export async function startTestServer(options: { clusterType?: string; env?: Record<string, string>; dataDir?: string; port?: number } = {}): Promise<TestServer> {
+export async function startTestServer(options: { clusterType?: string; env?: Record<string, string>; dataDir?: string; port?: number; clock?: () => number } = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'wsm-test-')));
   const adminToken = `admin-${Math.random().toString(36).slice(2)}`;
   const env = {
@@ -62,7 +62,7 @@ export async function startTestServer(options: { clusterType?: string; env?: Rec
     ...options.env,
   };
   const config = resolveServeConfig({ host: '127.0.0.1', port: String(options.port ?? 0), dataDir, clusterType: options.clusterType ?? 'local' }, { ...process.env, ...env });
-  const server = await startServer(config, { logger: pino({ level: process.env.WSM_TEST_LOG_LEVEL ?? 'silent' }) });
+  const server = await startServer(config, { logger: pino({ level: process.env.WSM_TEST_LOG_LEVEL ?? 'silent' }), clock: options.clock });
   const call = <T = any>(method: string, path: string, opts: RequestOptions = {}) => request<T>(server.url, method, path, { ...opts, defaultToken: adminToken });
   return {
     url: server.url,

@@ -41,13 +41,22 @@ export async function adminRoutes(app: WsmApp, ctx: ServerContext): Promise<void
         }
       }
     });
-    if (errors.length > 0) throw validationError(errors);
     const current = await store.getClusterSettings();
+    // null turns a setting off; absent keeps it.
+    const kept = <K extends keyof ClusterSettings>(key: K): ClusterSettings[K] | undefined => (input[key as keyof typeof input] === null ? undefined : ((input[key as keyof typeof input] as ClusterSettings[K]) ?? current[key]));
     const next: ClusterSettings = {
       env: input.env ?? current.env,
       inherit_patterns: input.inherit_patterns ?? current.inherit_patterns,
-      default_image: input.default_image === null ? undefined : (input.default_image ?? current.default_image),
+      default_image: kept('default_image'),
+      dormant_after_days: kept('dormant_after_days'),
+      delete_dormant_after_days: kept('delete_dormant_after_days'),
+      delete_dormant_volume: kept('delete_dormant_volume'),
     };
+    if (next.delete_dormant_after_days !== undefined && next.dormant_after_days === undefined) {
+      errors.push({ field: 'cluster_settings.delete_dormant_after_days', message: 'needs dormant_after_days: only a dormant workspace is deleted' });
+    }
+    if (errors.length > 0) throw validationError(errors);
+    for (const key of Object.keys(next) as (keyof ClusterSettings)[]) if (next[key] === undefined) delete next[key];
     await store.putClusterSettings(next);
     await store.appendAudit({ at: new Date().toISOString(), actor: principal.actor, action: 'cluster_settings', result: 'ok', request_id: req.id });
     return { cluster_settings: next };

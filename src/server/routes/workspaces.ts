@@ -14,6 +14,7 @@ import type { ServerContext, WsmApp } from '../context.js';
 import { withIdempotency } from '../idempotency.js';
 import { untilClientGone } from '../client-gone.js';
 import { IDLE_MARK, KeptListPages, type KeptAnswer } from '../kept-list-pages.js';
+import { dormancyOf, dormantCutoff } from '../../core/dormancy.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -114,6 +115,14 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
       throw new WsmError('validation_error', `status: ${badStatus} is not a status; use ${INSTANCE_STATUSES.join(', ')}`, [{ field: 'status', message: `must be a comma-separated list of ${INSTANCE_STATUSES.join(', ')}` }]);
     }
     const namespaces = splitList(q.namespace ?? q['namespace[]']).filter((n) => n !== '__all__');
+    if (q.dormant !== undefined && q.dormant !== 'true' && q.dormant !== 'false') {
+      throw new WsmError('validation_error', `dormant: must be true or false, not ${JSON.stringify(q.dormant)}`, [{ field: 'dormant', message: 'must be true or false' }]);
+    }
+    const settings = await store.getClusterSettings();
+    const now = (ctx.clock ?? Date.now)();
+    const cutoff = dormantCutoff(settings, now);
+    // With dormancy off nothing is dormant: dormant=true finds nothing, dormant=false everything.
+    const dormantFilter = q.dormant === undefined ? undefined : { cutoff: cutoff ?? Number.MIN_SAFE_INTEGER, dormant: q.dormant === 'true' };
     let names: string[] | undefined;
     if (!principal.role) names = [...principal.grants.keys()];
     const limit = q.limit ?? 100;
@@ -124,6 +133,7 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
       namespace: namespaces.length > 0 ? namespaces : undefined,
       search: q.q,
       names,
+      dormant: dormantFilter,
       limit,
       offset,
     });
@@ -133,23 +143,25 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
       offset,
       next_offset: offset + page.workspaces.length < page.total ? offset + page.workspaces.length : null,
     };
-    const now = Date.now();
     // Without grants a principal has one role on every workspace: looked up once, not per item.
     const sameRole = principal.grants.size === 0;
     const role = roleOn(principal);
     if (sameRole && roleAtLeast(role, 'viewer')) {
       // Everything the answer holds but the idle seconds follows from the query, the role and the page.
-      const key = JSON.stringify([role, clusterType, statuses, namespaces, q.q, limit, offset]);
+      // Besides: the next schedule times (they move on each minute) and who is dormant now (time and settings).
+      const scheduled = page.workspaces.some((ws) => ws.spec.lifecycle.schedule) ? Math.floor(now / 60_000) : null;
+      const dormant = cutoff === undefined ? null : page.workspaces.map((ws) => dormancyOf(ws, settings, now).dormant);
+      const key = JSON.stringify([role, clusterType, statuses, namespaces, q.q, q.dormant, limit, offset, scheduled, dormant]);
       const kept = keptPages.answer(key, page, now);
       if (kept !== undefined) return sendKept(reply, kept);
-      const marked = page.workspaces.map((ws) => presentWorkspace(ws, { access: role, now, idleMark: IDLE_MARK, proxyUrlOf }));
+      const marked = page.workspaces.map((ws) => presentWorkspace(ws, { access: role, now, idleMark: IDLE_MARK, proxyUrlOf, dormancy: settings }));
       const serialized = reply.serialize({ workspaces: marked, metadata });
       const text = typeof serialized === 'string' ? keptPages.keep(key, page, serialized, now) : undefined;
       if (text !== undefined) return sendKept(reply, text);
     }
     const workspaces = page.workspaces
       .filter((ws) => (sameRole ? roleAtLeast(role, 'viewer') : canView(principal, ws.name)))
-      .map((ws) => presentWorkspace(ws, { access: sameRole ? role : roleOn(principal, ws.name), now, proxyUrlOf }));
+      .map((ws) => presentWorkspace(ws, { access: sameRole ? role : roleOn(principal, ws.name), now, proxyUrlOf, dormancy: settings }));
     return { workspaces, metadata };
   });
 
@@ -172,7 +184,9 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     if (!ws) throw new WsmError('not_found', `Workspace ${name} does not exist.`);
     const [lastOperation] = await store.listWorkspaceOperations(ws.uid, 1);
     reply.header('etag', etag(ws));
-    return { workspace: presentWorkspace(ws, { access: roleOn(principal, name), lastOperation, proxyUrlOf }), metadata: {} };
+    const dormancy = await store.getClusterSettings();
+    const now = (ctx.clock ?? Date.now)();
+    return { workspace: presentWorkspace(ws, { access: roleOn(principal, name), lastOperation, proxyUrlOf, dormancy, now }), metadata: {} };
   });
 
   const act = { params: WorkspaceParams, body: ActionBody, tags: ['workspaces'], summary: 'Act on a workspace: stop, resume, patch, add_to_ingress', response: { 200: WorkspaceChange, ...ERRORS } };
