@@ -4,7 +4,8 @@
 // a term number to fence with, survives a connection pooler in transaction mode, and lets a replica
 // that lost its connection know when another may have taken over (the expiry), instead of learning it
 // only when its session is found dead. The table is made by the store's migrations (0007).
-import pg from 'pg';
+import type pg from 'pg';
+import { resilientPool } from './pg-pool.js';
 
 /** What a successful acquire or renewal says. */
 export interface LeaseGrant {
@@ -31,8 +32,7 @@ export class PostgresLease implements LeaseHolder {
 
   constructor(databaseUrl: string, onIdleError: (err: Error) => void = () => {}) {
     // Its own small pool: a renewal must never queue behind a burst of request queries.
-    this.pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-    this.pool.on('error', onIdleError);
+    this.pool = resilientPool(databaseUrl, 2, onIdleError);
   }
 
   async acquireOrRenew(holder: string, leaseMs: number): Promise<LeaseGrant | undefined> {

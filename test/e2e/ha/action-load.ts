@@ -35,7 +35,7 @@ export interface LoadOptions {
   /** The replica the next request goes to. */
   pick(): Replica;
   /** Awaited before each action starts (to hold the load back). */
-  beforeAction?(): Promise<void>;
+  beforeAction?(): Promise<unknown>;
 }
 
 export const actionsPerWorkspace = (rounds: number) => 3 * rounds + 2;

@@ -35,8 +35,8 @@ export interface Replica {
 
 export interface Cluster {
   replicas: Replica[];
-  /** A connection to the cluster's schema. */
-  db: pg.Client;
+  /** Connections to the cluster's schema (a pool: it outlives a restart of the database). */
+  db: pg.Pool;
   /** The URL the replicas use (the cluster's schema on the search path). */
   url: string;
   /** The data dir the replicas share. */
@@ -77,14 +77,13 @@ async function answers(base: string): Promise<boolean> {
 
 export async function cluster(options: ClusterOptions): Promise<Cluster> {
   const schema = `wsm_ha_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: options.databaseUrl });
-  await admin.connect();
+  const admin = new pg.Pool({ connectionString: options.databaseUrl, max: 1 });
+  admin.on('error', () => {});
   await admin.query(`create schema ${schema}`);
   const url = new URL(options.databaseUrl);
   url.searchParams.set('options', `-c search_path=${schema}`);
-  const db = new pg.Client({ connectionString: url.toString() });
+  const db = new pg.Pool({ connectionString: url.toString(), max: 2 });
   db.on('error', () => {});
-  await db.connect();
   // The local runtime keeps its state in the data dir: replicas on one machine share it.
   const dataDir = await mkdtemp(join(tmpdir(), 'wsm-ha-'));
   const replicas: Replica[] = [];
@@ -126,7 +125,17 @@ export async function cluster(options: ClusterOptions): Promise<Cluster> {
     }, 60_000, 'a replica to be ready');
     return replica;
   };
-  const start = async () => spawnOn(await freePort());
+  const start = async (): Promise<Replica> => {
+    // A port found free can be taken by another process of this shared machine before the replica binds it.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await spawnOn(await freePort());
+      } catch (err) {
+        if (attempt === 3 || !String(err).includes('exited at start')) throw err;
+        replicas.pop();
+      }
+    }
+  };
   const restart = async (replica: Replica) => {
     replicas.splice(replicas.indexOf(replica), 1);
     return spawnOn(Number(new URL(replica.base).port));
