@@ -3,6 +3,7 @@
 // by `cleanupClusters` (call it from an `after`).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
@@ -57,6 +58,8 @@ export interface ClusterOptions {
   /** The recording runtime (test/support/recording-runtime.ts) in this directory instead of the local one. */
   recordingDir?: string;
   env?: Record<string, string>;
+  /** Where each replica's log (stdout) goes, as <pid>.log; default: nowhere. */
+  logDir?: string;
 }
 
 export function alive(child: ChildProcess): boolean {
@@ -115,8 +118,9 @@ export async function cluster(options: ClusterOptions): Promise<Cluster> {
         ...(options.recordingDir ? { RECORDING_DIR: options.recordingDir } : {}),
         ...options.env,
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', options.logDir ? 'pipe' : 'ignore', 'inherit'],
     });
+    if (options.logDir) child.stdout!.pipe(createWriteStream(join(options.logDir, `${child.pid}.log`)));
     const replica = { child, base: `http://127.0.0.1:${port}` };
     replicas.push(replica);
     await eventually(async () => {

@@ -12,4 +12,4 @@ if (!dir) throw new Error('RECORDING_DIR must name the directory the replicas sh
 const config = resolveServeConfig({ clusterType: 'local' });
 const runtimes = new Map<ClusterType, Runtime>([['local', new RecordingRuntime(dir)]]);
 const server = await startServer(config, { runtimes });
-process.once('SIGTERM', () => void server.close().then(() => process.exit(0)));
+process.once('SIGTERM', () => void server.drain(config.drainSeconds * 1000).then(() => server.close()).then(() => process.exit(0)));
