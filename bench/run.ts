@@ -3,6 +3,7 @@
 // BENCH_SIZES=1000,10000 the scale and idle scenarios' sizes (growth is reported only for three);
 // BENCH_ROUNDS / BENCH_SECONDS the metrics scenario's A/B rounds (at least 5) and seconds per run.
 // `api-pg` is the API scenario on PostgreSQL (BENCH_DATABASE_URL, else /tmp/wsm-pg-url; a fresh schema, dropped after);
+// `ha`: replicas on PostgreSQL (failover, 3 replicas against 1); BENCH_FAILOVERS and BENCH_LEASE_SECONDS set its failovers and lease.
 // BENCH_ENGINE_PAIRS sets the engine scenario's pairs per round (three rounds).
 // Scenarios load lazily, so one can run while another's dependencies (Docker) are absent.
 // Prints the machine, then a table per scenario, and writes the figures to bench/results/.
@@ -18,6 +19,12 @@ const SCENARIOS: Record<string, () => Promise<ScenarioReport>> = {
   fanout: async () => (await import('./scenario-fanout.js')).fanoutScenario(),
   scale: async () => (await import('./scenario-scale.js')).scaleScenario(process.env.BENCH_SIZES?.split(',').map(Number)),
   idle: async () => (await import('./scenario-idle.js')).idleScenario(process.env.BENCH_SIZES?.split(',').map(Number), Number(process.env.BENCH_SECONDS) || undefined),
+  ha: async () =>
+    (await import('./scenario-ha.js')).haScenario({
+      seconds: Number(process.env.BENCH_SECONDS) || undefined,
+      failovers: Number(process.env.BENCH_FAILOVERS) || undefined,
+      leaseSeconds: Number(process.env.BENCH_LEASE_SECONDS) || undefined,
+    }),
   metrics: async () => (await import('./scenario-metrics.js')).metricsScenario({ rounds: Number(process.env.BENCH_ROUNDS) || undefined, seconds: Number(process.env.BENCH_SECONDS) || undefined }),
 };
 
