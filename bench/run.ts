@@ -3,6 +3,7 @@
 // BENCH_SIZES=1000,10000 the scale and idle scenarios' sizes (growth is reported only for three);
 // BENCH_ROUNDS / BENCH_SECONDS the metrics scenario's A/B rounds (at least 5) and seconds per run.
 // `api-pg` is the API scenario on PostgreSQL (BENCH_DATABASE_URL, else /tmp/wsm-pg-url; a fresh schema, dropped after);
+// `ha`: replicas on PostgreSQL (failover, 3 replicas against 1); BENCH_FAILOVERS and BENCH_LEASE_SECONDS set its failovers and lease.
 // BENCH_ENGINE_PAIRS sets the engine scenario's pairs per round (three rounds).
 // The proxy scenario: BENCH_PROXY_SAMPLES interleaved requests, BENCH_SECONDS of load, BENCH_ROUNDS rounds, BENCH_PROXY_STARTS concurrent starts.
 // Scenarios load lazily, so one can run while another's dependencies (Docker) are absent.
@@ -27,6 +28,12 @@ const SCENARIOS: Record<string, () => Promise<ScenarioReport>> = {
       starts: Number(process.env.BENCH_PROXY_STARTS) || undefined,
     }),
   restart: async () => (await import('./scenario-restart.js')).restartScenario(),
+  ha: async () =>
+    (await import('./scenario-ha.js')).haScenario({
+      seconds: Number(process.env.BENCH_SECONDS) || undefined,
+      failovers: Number(process.env.BENCH_FAILOVERS) || undefined,
+      leaseSeconds: Number(process.env.BENCH_LEASE_SECONDS) || undefined,
+    }),
   metrics: async () => (await import('./scenario-metrics.js')).metricsScenario({ rounds: Number(process.env.BENCH_ROUNDS) || undefined, seconds: Number(process.env.BENCH_SECONDS) || undefined }),
 };
 

@@ -38,6 +38,8 @@ export interface ServeConfig {
   cullerPeriodSeconds: number;
   /** How long the leader's lease lasts (PostgreSQL, several replicas): a dead leader is replaced within about this long. */
   leaderLeaseSeconds: number;
+  /** On SIGTERM: how long the replica keeps serving while its readiness says draining, before it closes (default 5 s with PostgreSQL, 0 with SQLite). */
+  drainSeconds: number;
   preStartTimeoutSeconds: number;
   postStartTimeoutSeconds: number;
   /** The restart policy's backoff: first wait, cap, and the run length that forgives earlier restarts. */
@@ -188,6 +190,8 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     serviceType: oneOf('WSM_SERVICE_TYPE', env.WSM_SERVICE_TYPE, ['ClusterIP', 'NodePort', 'LoadBalancer'] as const),
     cullerPeriodSeconds: integer('WSM_CULLER_PERIOD_SECONDS', env.WSM_CULLER_PERIOD_SECONDS, 60, 1, 86_400),
     leaderLeaseSeconds: integer('WSM_LEADER_LEASE_SECONDS', env.WSM_LEADER_LEASE_SECONDS, 10, 2, 300),
+    // With SQLite there is no other replica to send requests to while this one drains.
+    drainSeconds: integer('WSM_DRAIN_SECONDS', env.WSM_DRAIN_SECONDS, databaseUrl ? 5 : 0, 0, 600),
     preStartTimeoutSeconds: integer('WSM_PRE_START_TIMEOUT_SECONDS', env.WSM_PRE_START_TIMEOUT_SECONDS, 300, 1, 86_400),
     postStartTimeoutSeconds: integer('WSM_POST_START_TIMEOUT_SECONDS', env.WSM_POST_START_TIMEOUT_SECONDS, 300, 1, 86_400),
     restartBackoff: restartBackoff(env),

@@ -52,11 +52,13 @@ export function registerServe(program: Command): void {
         throw err;
       }
       if (server.ownerTokenFile) process.stderr.write(firstRunNotice(server.ownerTokenFile, server.url));
+      // SIGTERM (an orchestrator, a rolling update) drains first; SIGINT (a person at a terminal) does not wait.
       const shutdown = (signal: string) => {
         server.app.log.info({ signal }, 'shutting down: finishing requests in flight; workspaces keep running');
-        const force = setTimeout(() => process.exit(1), 30_000);
+        const drainMs = signal === 'SIGTERM' ? config.drainSeconds * 1000 : 0;
+        const force = setTimeout(() => process.exit(1), drainMs + 30_000);
         force.unref();
-        server.close().then(
+        server.drain(drainMs).then(() => server.close()).then(
           () => process.exit(0),
           (err) => {
             server.app.log.error({ err }, 'shutdown failed');

@@ -73,6 +73,12 @@ export interface RunningServer {
   ownerTokenFile?: string;
   /** The workspace proxy, when --proxy-port is set. */
   proxy?: ProxyServer;
+  /**
+   * The first step of a graceful shutdown (SIGTERM): readiness says draining, so load balancers stop
+   * sending requests here; leadership is handed over at once; requests that still arrive are served
+   * for `delayMs` (the time a balancer takes to notice). close() then finishes those in flight.
+   */
+  drain(delayMs: number): Promise<void>;
   /** Stops accepting requests, finishes those in flight, and leaves workspaces running. */
   close(): Promise<void>;
 }
@@ -343,6 +349,12 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   logger.info({ url, metricsUrl: metricsListener?.url, proxyUrl: proxy && addressing.baseUrl, proxyRouting: proxy && config.proxy.routing.mode, clusterTypes: [...runtimes.keys()], dataDir: config.dataDir, hooksDir: config.hooksDir, installation, localUsers }, 'wsm is ready');
   if (ownerTokenFile) logger.info({ ownerTokenFile }, 'first start: an owner token was made; its secret is in this file');
 
+  const drain = async (delayMs: number) => {
+    readiness.drain();
+    logger.info({ delayMs }, 'draining: readiness says so, the lease is handed over, requests are still served');
+    await leadership!.stop();
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+  };
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
@@ -358,7 +370,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       await store.close();
       await releaseSqlite();
     })());
-  return { app, url, store, controller, actions, culler, scheduler, dormancy, leadership, metrics, metricsUrl: metricsListener?.url, ownerTokenFile, proxy, close };
+  return { app, url, store, controller, actions, culler, scheduler, dormancy, leadership, metrics, metricsUrl: metricsListener?.url, ownerTokenFile, proxy, drain, close };
 }
 
 /** How the proxy reaches Kubernetes workspaces; loaded only where Kubernetes is configured, as its runtime is. */

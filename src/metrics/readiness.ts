@@ -15,6 +15,8 @@ export interface Readiness {
   ready: boolean;
   /** Why not ready; absent when ready. */
   reason?: string;
+  /** Shutting down: serving what still arrives, but load balancers should send no more. */
+  draining?: boolean;
   runtimes: Partial<Record<ClusterType, RuntimeReachability>>;
   /** Whether this replica leads (runs the controller), and in which term; never a cause of unreadiness. */
   leader?: { leading: boolean; term?: number };
@@ -48,6 +50,7 @@ async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promi
 export class ReadinessChecker {
   private last?: { at: number; answer: Promise<Readiness> };
   private leadership?: LeaderView;
+  private isDraining = false;
 
   constructor(
     private readonly store: Pick<Store, 'unreadyReason'>,
@@ -60,7 +63,19 @@ export class ReadinessChecker {
     this.leadership = view;
   }
 
+  /** From now on every answer is "draining" (unready), whatever the store says. */
+  drain(): void {
+    this.isDraining = true;
+  }
+
+  get draining(): boolean {
+    return this.isDraining;
+  }
+
   async check(): Promise<Readiness> {
+    if (this.isDraining) {
+      return { ready: false, draining: true, reason: 'draining: this replica is shutting down; send requests to another', runtimes: {}, leader: { leading: false } };
+    }
     const now = Date.now();
     if (!this.last || now - this.last.at >= this.options.reuseMs) this.last = { at: now, answer: this.checkNow() };
     const answer = await this.last.answer;

@@ -70,8 +70,12 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
   // First of the onRequest hooks, so that a request's time includes authentication and its limits.
   if (options.observability?.metrics) installHttpMetrics(app, options.observability.metrics.families);
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : queryAjv).compile(schema));
+  const readiness = options.observability?.readiness;
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    // While draining, each answer closes its connection: the client's next request opens a new one
+    // (which the balancer sends elsewhere), and no idle keep-alive connection holds up the close.
+    if (readiness?.draining) reply.header('connection', 'close');
   });
   installErrorHandling(app);
   // onRequest hooks run in this order: cookies are read, failed authentications limited, cookie-signed

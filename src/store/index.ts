@@ -1,7 +1,7 @@
 // Opens the store: PostgreSQL when given a postgres:// URL, otherwise SQLite in the data dir.
 import { join } from 'node:path';
 import { PostgresDialect } from 'kysely';
-import pg from 'pg';
+import { resilientPool } from './pg-pool.js';
 import { KyselyStore, type StoreLogger } from './kysely-store.js';
 import { ChangeFeed, publishingStore } from './change-feed.js';
 import { PgChangeRelay } from './pg-change-feed.js';
@@ -33,10 +33,10 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const logger = asLogger(options.logger);
   let store: KyselyStore;
   if (isPostgresUrl(options.databaseUrl)) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
-    // An idle connection the server dropped (a restart, a failover) is an 'error' on the pool: without a
-    // listener it would end the process. The next query opens a new connection; /readyz tells meanwhile.
-    pool.on('error', (err) => asWarner(options.logger)?.warn({ err }, 'an idle PostgreSQL connection failed; it is replaced on the next query'));
+    // A connection the server dropped is replaced on the next query; /readyz tells meanwhile.
+    const pool = resilientPool(options.databaseUrl, options.poolSize ?? 10, (err) =>
+      asWarner(options.logger)?.warn({ err }, 'an idle PostgreSQL connection failed; it is replaced on the next query'),
+    );
     store = KyselyStore.create({ dialect: 'postgres', driver: new PostgresDialect({ pool }), logger });
   } else {
     const path = options.sqlitePath ?? join(options.dataDir ?? '.wsm', 'wsm.sqlite');

@@ -3,8 +3,9 @@
 // clocks disagree still agree on who holds it. A lease row (rather than a session advisory lock) gives
 // a term number to fence with, survives a connection pooler in transaction mode, and lets a replica
 // that lost its connection know when another may have taken over (the expiry), instead of learning it
-// only when its session is found dead.
-import pg from 'pg';
+// only when its session is found dead. The table is made by the store's migrations (0007).
+import type pg from 'pg';
+import { resilientPool } from './pg-pool.js';
 
 /** What a successful acquire or renewal says. */
 export interface LeaseGrant {
@@ -28,35 +29,13 @@ const LEASE = 'controller';
 
 export class PostgresLease implements LeaseHolder {
   private readonly pool: pg.Pool;
-  private ready: Promise<void> | undefined;
 
   constructor(databaseUrl: string, onIdleError: (err: Error) => void = () => {}) {
     // Its own small pool: a renewal must never queue behind a burst of request queries.
-    this.pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-    this.pool.on('error', onIdleError);
-  }
-
-  private table(): Promise<void> {
-    // Created here rather than in a migration: the lease belongs to replicas, not to the data, and a
-    // store opened by an older build has nothing to upgrade.
-    this.ready ??= this.pool
-      .query(
-        `create table if not exists wsm_leader_lease (
-           name text primary key,
-           holder text not null,
-           term bigint not null,
-           expires_at timestamptz not null
-         )`,
-      )
-      .then(() => undefined, (err: unknown) => {
-        this.ready = undefined;
-        throw err;
-      });
-    return this.ready;
+    this.pool = resilientPool(databaseUrl, 2, onIdleError);
   }
 
   async acquireOrRenew(holder: string, leaseMs: number): Promise<LeaseGrant | undefined> {
-    await this.table();
     // Our own unexpired lease keeps its term; any other take (free, expired, or ours after it lapsed)
     // starts a new term, so whatever was done under the old one can be told from what follows.
     const { rows } = await this.pool.query<{ term: string }>(
@@ -75,7 +54,6 @@ export class PostgresLease implements LeaseHolder {
   }
 
   async holds(holder: string, term: number, marginMs: number): Promise<boolean> {
-    await this.table();
     const { rows } = await this.pool.query(
       `select 1 from wsm_leader_lease
         where name = $1 and holder = $2 and term = $3 and expires_at > now() + $4 * interval '1 millisecond'`,
@@ -85,12 +63,10 @@ export class PostgresLease implements LeaseHolder {
   }
 
   async release(holder: string, term: number): Promise<void> {
-    await this.table();
     await this.pool.query(`update wsm_leader_lease set expires_at = now() where name = $1 and holder = $2 and term = $3`, [LEASE, holder, term]);
   }
 
   async current(): Promise<{ holder: string; term: number } | undefined> {
-    await this.table();
     const { rows } = await this.pool.query<{ holder: string; term: string }>(
       `select holder, term from wsm_leader_lease where name = $1 and expires_at > now()`,
       [LEASE],

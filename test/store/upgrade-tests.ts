@@ -15,16 +15,18 @@ import type { Store } from '../../src/store/store.js';
 import { postgresTestUrl } from './postgres-url.js';
 
 type Seed = (db: Kysely<any>, dialect: SqlDialect, schema?: string) => Promise<void>;
+/** `databaseUrl` (PostgreSQL only) reaches the upgraded schema, for checks that need more than the Store. */
+type Check = (store: Store, databaseUrl?: string) => Promise<void>;
 
-async function checked(store: Store, check: (store: Store) => Promise<void>): Promise<void> {
+async function checked(store: Store, check: Check, databaseUrl?: string): Promise<void> {
   try {
-    await check(store);
+    await check(store, databaseUrl);
   } finally {
     await store.close();
   }
 }
 
-export function upgradeTests(title: string, seed: Seed, check: (store: Store) => Promise<void>): void {
+export function upgradeTests(title: string, seed: Seed, check: Check): void {
   test(`SQLite: ${title}`, async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'wsm-upgrade-'));
     after(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -46,7 +48,7 @@ export function upgradeTests(title: string, seed: Seed, check: (store: Store) =>
       const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url.toString(), max: 1 }) }) });
       await seed(db, 'postgres', schema);
       await db.destroy();
-      await checked(await openStore({ databaseUrl: url.toString() }), check);
+      await checked(await openStore({ databaseUrl: url.toString() }), check, url.toString());
     } finally {
       await admin.query(`drop schema ${schema} cascade`);
       await admin.end();

@@ -12,7 +12,7 @@ const Alive = Type.Object({ status: Type.Literal('alive') });
 const Reachability = Type.Object({ reachable: Type.Boolean(), error: Type.Optional(Type.String()) });
 
 const ReadyBody = Type.Object({
-  status: Type.Enum(['ready', 'not_ready']),
+  status: Type.Enum(['ready', 'not_ready', 'draining'], { description: 'draining: the replica is shutting down (SIGTERM); it still answers what reaches it' }),
   reason: Type.Optional(Type.String({ description: 'Why the replica is not ready (the store unreachable, a migration not applied)' })),
   runtimes: Type.Record(Type.String(), Reachability, { description: 'Each runtime\'s engine: reachable or not, with the error; informational, never a cause of unreadiness' }),
   leader: Type.Optional(
@@ -24,7 +24,8 @@ const ReadyBody = Type.Object({
 });
 
 export function readinessBody(readiness: Readiness) {
-  return { status: readiness.ready ? ('ready' as const) : ('not_ready' as const), ...(readiness.reason ? { reason: readiness.reason } : {}), runtimes: readiness.runtimes, ...(readiness.leader ? { leader: readiness.leader } : {}) };
+  const status = readiness.draining ? ('draining' as const) : readiness.ready ? ('ready' as const) : ('not_ready' as const);
+  return { status, ...(readiness.reason ? { reason: readiness.reason } : {}), runtimes: readiness.runtimes, ...(readiness.leader ? { leader: readiness.leader } : {}) };
 }
 
 export async function healthRoutes(app: WsmApp, readiness: ReadinessChecker): Promise<void> {

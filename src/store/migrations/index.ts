@@ -8,6 +8,7 @@ import { leanIndexesMigration } from './0003-lean-indexes.js';
 import { workspaceUidMigration } from './0004-workspace-uid.js';
 import { workspaceRevisionMigration } from './0005-workspace-revision.js';
 import { operationWorkspaceUidMigration } from './0006-operation-workspace-uid.js';
+import { leaderLeaseMigration } from './0007-leader-lease.js';
 
 export function migrationProvider(dialect: SqlDialect): MigrationProvider {
   const migrations: Record<string, Migration> = {
@@ -17,6 +18,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
     '0004-workspace-uid': workspaceUidMigration(),
     '0005-workspace-revision': workspaceRevisionMigration(dialect),
     '0006-operation-workspace-uid': operationWorkspaceUidMigration(),
+    '0007-leader-lease': leaderLeaseMigration(dialect),
   };
   return { getMigrations: async () => migrations };
 }

@@ -4,120 +4,15 @@
 // another term began, does nothing. Who leads is read from the lease row and each replica's metrics.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
 import { eventually, localContainerConfig, request } from '../../support/server.js';
 import { readSse, type SseEvent } from '../../support/sse.js';
 import { postgresTestUrl } from '../../store/postgres-url.js';
+import { ADMIN, cleanupClusters, cluster as startCluster, exited, leaderGauges, type Replica } from './cluster.js';
 
-const ADMIN = 'ha-admin-token';
-const METRICS_TOKEN = 'ha-metrics-token';
-const LEASE_SECONDS = 2;
 const baseUrl = postgresTestUrl('replicas on one database');
-const cleanups: (() => Promise<void>)[] = [];
+after(cleanupClusters);
 
-after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
-});
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Replica {
-  child: ChildProcess;
-  base: string;
-}
-
-interface Cluster {
-  replicas: Replica[];
-  db: pg.Client;
-  /** The replica the lease row names, once one does. */
-  leader(): Promise<Replica>;
-  start(): Promise<Replica>;
-}
-
-function alive(child: ChildProcess): boolean {
-  return child.exitCode === null && child.signalCode === null;
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => (alive(child) ? child.once('exit', () => resolve()) : resolve()));
-}
-
-async function cluster(size: number): Promise<Cluster> {
-  const schema = `wsm_ha_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  const url = new URL(baseUrl!);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  const db = new pg.Client({ connectionString: url.toString() });
-  await db.connect();
-  // The local runtime keeps its state in the data dir: replicas on one machine share it.
-  const dataDir = await mkdtemp(join(tmpdir(), 'wsm-ha-'));
-  const replicas: Replica[] = [];
-  cleanups.push(async () => {
-    for (const r of replicas) if (alive(r.child)) r.child.kill('SIGKILL');
-    for (const r of replicas) if (r.child.signalCode === 'SIGSTOP') r.child.kill('SIGCONT');
-    await db.end();
-    await admin.query(`drop schema ${schema} cascade`);
-    await admin.end();
-    await rm(dataDir, { recursive: true, force: true });
-  });
-  const start = async (): Promise<Replica> => {
-    const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--data-dir', dataDir, '--port', String(port), '--cluster-type', 'local', '--database-url', url.toString()], {
-      env: {
-        ...process.env,
-        WSM_ADMIN_TOKEN: ADMIN,
-        WSM_METRICS_TOKEN: METRICS_TOKEN,
-        WSM_LOG_LEVEL: 'warn',
-        WSM_LEADER_LEASE_SECONDS: String(LEASE_SECONDS),
-        // No resync in a test's time: a follower's write must wake the leader through the feed.
-        WSM_RESYNC_SECONDS: '86400',
-        WSM_STOP_GRACE_SECONDS: '2',
-        WSM_ACTION_WAIT_MS: '20000',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    const replica = { child, base: `http://127.0.0.1:${port}` };
-    replicas.push(replica);
-    await eventually(async () => {
-      try {
-        return (await fetch(`${replica.base}/api/status`)).ok;
-      } catch {
-        return false;
-      }
-    }, 30_000, 'a replica to be ready');
-    return replica;
-  };
-  for (let i = 0; i < size; i++) await start();
-  const leader = () =>
-    eventually(async () => {
-      const { rows } = await db.query<{ holder: string }>('select holder from wsm_leader_lease where expires_at > now()');
-      const holder = rows[0]?.holder;
-      return replicas.find((r) => alive(r.child) && holder?.startsWith(`${hostname()}-${r.child.pid}-`));
-    }, 15_000, 'a replica to hold the lease');
-  return { replicas, db, leader, start };
-}
-
-/** wsm_leader and wsm_leader_term as the replica's metrics say. */
-async function leaderGauges(replica: Replica): Promise<{ leading: number; term: number }> {
-  const text = await (await fetch(`${replica.base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
-  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
-  return { leading: value('wsm_leader'), term: value('wsm_leader_term') };
-}
+const cluster = (size: number) => startCluster({ databaseUrl: baseUrl!, size });
 
 function workspace(base: string, name: string) {
   return request(base, 'GET', `/api/workspaces/${name}`, { defaultToken: ADMIN });
