@@ -118,6 +118,27 @@ function checkPath(v: unknown, at: string, c: Checker): string | undefined {
   return undefined;
 }
 
+/** The keys post_start and pre_stop share (command, hook_path; null removes one): false for any other key. */
+function checkHookTarget(key: string, raw: unknown, at: string, out: { command?: string[] | null; hook_path?: string | null }, c: Checker): boolean {
+  if (key === 'command') {
+    if (raw === null) out.command = null;
+    else {
+      const words = checkCommandWords(raw, at, c);
+      if (words) out.command = words;
+    }
+    return true;
+  }
+  if (key === 'hook_path') {
+    if (raw === null) out.hook_path = null;
+    else {
+      const path = checkPath(raw, at, c);
+      if (path !== undefined) out.hook_path = path;
+    }
+    return true;
+  }
+  return false;
+}
+
 function checkPostStart(v: unknown, at: string, c: Checker): PostStartPatch | undefined {
   if (!isPlainObject(v)) {
     c.fail(at, `must be an object with ${POST_START_KEYS.join(', ')} (or null to remove it), not ${describe(v)}.`);
@@ -126,19 +147,8 @@ function checkPostStart(v: unknown, at: string, c: Checker): PostStartPatch | un
   const out: PostStartPatch = {};
   for (const [key, raw] of Object.entries(v)) {
     const keyAt = keyPath(at, key);
-    if (key === 'command') {
-      if (raw === null) out.command = null;
-      else {
-        const words = checkCommandWords(raw, keyAt, c);
-        if (words) out.command = words;
-      }
-    } else if (key === 'hook_path') {
-      if (raw === null) out.hook_path = null;
-      else {
-        const path = checkPath(raw, keyAt, c);
-        if (path !== undefined) out.hook_path = path;
-      }
-    } else if (key === 'fail_on_error' || key === 'wait_for_port') {
+    if (checkHookTarget(key, raw, keyAt, out, c)) continue;
+    if (key === 'fail_on_error' || key === 'wait_for_port') {
       if (typeof raw === 'boolean') out[key] = raw;
       else c.fail(keyAt, `must be true or false, not ${describe(raw)}.`);
     } else {
@@ -156,19 +166,8 @@ function checkPreStop(v: unknown, at: string, c: Checker): PreStopPatch | undefi
   const out: PreStopPatch = {};
   for (const [key, raw] of Object.entries(v)) {
     const keyAt = keyPath(at, key);
-    if (key === 'command') {
-      if (raw === null) out.command = null;
-      else {
-        const words = checkCommandWords(raw, keyAt, c);
-        if (words) out.command = words;
-      }
-    } else if (key === 'hook_path') {
-      if (raw === null) out.hook_path = null;
-      else {
-        const path = checkPath(raw, keyAt, c);
-        if (path !== undefined) out.hook_path = path;
-      }
-    } else if (key === 'timeout_seconds') {
+    if (checkHookTarget(key, raw, keyAt, out, c)) continue;
+    if (key === 'timeout_seconds') {
       if (Number.isInteger(raw) && (raw as number) >= 1 && (raw as number) <= MAX_PRE_STOP_SECONDS) out.timeout_seconds = raw as number;
       else c.fail(keyAt, `must be a whole number of seconds from 1 to ${MAX_PRE_STOP_SECONDS}, not ${describe(raw)}.`);
     } else {
