@@ -14,7 +14,7 @@ import type { ServerContext, WsmApp } from '../context.js';
 import { withIdempotency } from '../idempotency.js';
 import { untilClientGone } from '../client-gone.js';
 import { IDLE_MARK, KeptListPages, type KeptAnswer } from '../kept-list-pages.js';
-import { dormancyOf, dormantCutoff } from '../../core/dormancy.js';
+import { dormancyOf, dormantCutoff, leftStoppedSince } from '../../core/dormancy.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -184,7 +184,8 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     if (!ws) throw new WsmError('not_found', `Workspace ${name} does not exist.`);
     const [lastOperation] = await store.listWorkspaceOperations(ws.uid, 1);
     reply.header('etag', etag(ws));
-    const dormancy = await store.getClusterSettings();
+    // Only a workspace left stopped can be dormant: the settings are read for those alone.
+    const dormancy = leftStoppedSince(ws) === undefined ? undefined : await store.getClusterSettings();
     const now = (ctx.clock ?? Date.now)();
     return { workspace: presentWorkspace(ws, { access: roleOn(principal, name), lastOperation, proxyUrlOf, dormancy, now }), metadata: {} };
   });
