@@ -59,6 +59,8 @@ async function reconciles(): Promise<number> {
 }
 
 /** How long a crash loop waits before its next restart, from the end it waits after. */
+/** Waiting to restart: a retry time is set (null while the instance runs between two crashes). */
+const backingOff = (ws: any) => typeof ws.next_restart_at === 'string' && typeof ws.last_termination?.finished_at === 'string';
 const backoffMs = (ws: any) => Date.parse(ws.next_restart_at) - Date.parse(ws.last_termination.finished_at);
 
 function readyOf(ws: any): any {
@@ -178,8 +180,8 @@ describe('restart policy: desired running means running', () => {
       await create(crasher, 'docker', imageConfig(TEST_IMAGE, "command: [sh, -c, 'echo about to fail; exit 3']\n"));
       // The backoff grows (3 s, then 6 s, ±10 %), and waiting costs wsm next to nothing: a count of
       // its reconciles over one whole wait and restart, not a timing (a retry loop would run hundreds).
-      const first = await until(crasher, 'backing off after restart 1', (w) => w.restart_count === 1 && w.next_restart_at !== undefined, 30_000);
-      const looping = await until(crasher, 'a crash loop', (w) => w.restart_count === 2 && w.next_restart_at !== undefined && readyOf(w).reason === 'CrashLoopBackOff', 30_000);
+      const first = await until(crasher, 'backing off after restart 1', (w) => w.restart_count === 1 && backingOff(w), 30_000);
+      const looping = await until(crasher, 'a crash loop', (w) => w.restart_count === 2 && backingOff(w) && readyOf(w).reason === 'CrashLoopBackOff', 30_000);
       const before = await reconciles();
       assert.equal(looping.instance.status, 'FAILED');
       assert.equal(looping.last_termination.exit_code, 3);
@@ -188,7 +190,7 @@ describe('restart policy: desired running means running', () => {
       assert.ok(Date.parse(looping.next_restart_at) > Date.now() - 10_000);
       assert.ok(backoffMs(looping) > backoffMs(first), `the wait grew: ${backoffMs(first)} ms, then ${backoffMs(looping)} ms`);
       assert.match(readyOf(looping).message, /back-off \d+ s before restart 3/);
-      await until(crasher, 'backing off after restart 3', (w) => w.restart_count === 3 && w.next_restart_at !== undefined, 30_000);
+      await until(crasher, 'backing off after restart 3', (w) => w.restart_count === 3 && backingOff(w), 30_000);
       const spent = (await reconciles()) - before;
       assert.ok(spent <= 10, `${spent} reconciles over one backoff wait and one restart`);
 
