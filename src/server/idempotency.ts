@@ -16,7 +16,7 @@ const CLAIM_WAIT_MS = 60_000;
 const CLAIM_POLL_MS = 100;
 /** A claim this old was left by a replica that died answering it. */
 const CLAIM_ABANDONED_MS = 300_000;
-/** Retries of a claim's removal that failed: the first after this, doubling up to the most. */
+/** Retries of a claim's write that failed: the first after this, doubling up to the most. */
 const RELEASE_RETRY_FIRST_MS = 250;
 const RELEASE_RETRY_MAX_MS = 5_000;
 
@@ -74,34 +74,37 @@ export async function withIdempotency(
       let answer: RouteAnswer;
       try {
         answer = await run();
-        if (answer.status < 300) {
-          // Stored before the answer leaves: a client that retries after a lost reply gets this answer.
-          const etag = reply.getHeader('etag');
-          await ctx.store.settleIdempotency(key, actor, { status: answer.status, body: answer.body, headers: typeof etag === 'string' ? { etag } : undefined });
-        }
       } catch (err) {
-        await releaseClaim(ctx.store, key, actor, claim.created_at);
+        await untilDone(() => ctx.store.deleteIdempotency(key, actor, claim.created_at));
         throw err;
       }
-      if (answer.status >= 300) await releaseClaim(ctx.store, key, actor, claim.created_at);
+      if (answer.status >= 300) {
+        await untilDone(() => ctx.store.deleteIdempotency(key, actor, claim.created_at));
+        return reply.status(answer.status).send(answer.body);
+      }
+      // Stored before the answer leaves: a client that retries after a lost reply gets this answer. The
+      // action is done: a store that cannot take the answer now takes it once it can, and a retry meanwhile
+      // waits for it (the claim stands) instead of acting twice.
+      const etag = reply.getHeader('etag');
+      await untilDone(() => ctx.store.settleIdempotency(key, actor, { status: answer.status, body: answer.body, headers: typeof etag === 'string' ? { etag } : undefined }));
       return reply.status(answer.status).send(answer.body);
     }
   });
 }
 
 /**
- * Removes this replica's claim on a key. When the store cannot be reached (a database restarting), it keeps
- * trying in the background: left in place, the claim would refuse every retry of the request with 409 until
- * it counted as abandoned, minutes later.
+ * Writes what becomes of a claim (its answer, or its removal). When the store cannot be reached (a
+ * database restarting), the write is tried again in the background until it succeeds: a claim left in
+ * progress would refuse every retry of the request with 409 until it counted as abandoned, minutes later.
  */
-async function releaseClaim(store: ServerContext['store'], key: string, actor: string, createdAt: string): Promise<void> {
+async function untilDone(write: () => Promise<void>): Promise<void> {
   try {
-    await store.deleteIdempotency(key, actor, createdAt);
+    await write();
   } catch {
     const until = Date.now() + CLAIM_ABANDONED_MS;
     let delayMs = RELEASE_RETRY_FIRST_MS;
     const again = () => {
-      store.deleteIdempotency(key, actor, createdAt).catch(() => {
+      write().catch(() => {
         if (Date.now() > until) return;
         delayMs = Math.min(delayMs * 2, RELEASE_RETRY_MAX_MS);
         setTimeout(again, delayMs).unref();
