@@ -92,12 +92,16 @@ describe('replicas on one PostgreSQL', { skip: baseUrl === undefined }, () => {
     assert.equal(created.status, 201);
     await eventually(async () => (await workspace(other.base, 'fenced')).body.workspace.instance.status === 'RUNNING', 30_000, 'the workspace to run');
 
+    const { rows: held } = await c.db.query<{ holder: string }>('select holder from wsm_leader_lease');
     paused.child.kill('SIGSTOP');
     // The test itself takes the lease once the paused leader's has expired (a replica that nobody
     // sees): the other replica cannot lead, so only the paused one could carry out the stop below.
+    // Should the other replica take it first, the test takes it from that one (its fencing then
+    // keeps it from acting in the term it lost).
     const { rows } = await eventually(async () => {
       const taken = await c.db.query<{ term: string }>(
-        `update wsm_leader_lease set holder = 'the-test', term = term + 1, expires_at = now() + interval '1 hour' where expires_at <= now() returning term`,
+        `update wsm_leader_lease set holder = 'the-test', term = term + 1, expires_at = now() + interval '1 hour' where expires_at <= now() or holder <> $1 returning term`,
+        [held[0]!.holder],
       );
       return taken.rows.length > 0 && taken;
     }, 15_000, 'the paused leader\'s lease to expire');
