@@ -7,6 +7,8 @@ import { scheduleStep, type ScheduleStep } from '../core/schedule.js';
 import type { OperationRecord, WorkspaceRecord } from '../core/types.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../lib/logger.js';
+import { wantsPreStop } from './pre-stop.js';
+import { stopRetryKey, stopRetryNotBefore, stopTry } from './stop-retry.js';
 
 export interface ScheduledActor {
   scheduled(name: string, decide: (ws: WorkspaceRecord) => ScheduleStep | undefined): Promise<OperationRecord | undefined>;
@@ -72,7 +74,11 @@ export class Scheduler {
         try {
           const op = await this.actor.scheduled(ws.name, (current) => {
             const schedule = current.spec.lifecycle.schedule;
-            return schedule && scheduleStep(schedule, current.activity.schedule_checked_at, now);
+            const step = schedule && scheduleStep(schedule, current.activity.schedule_checked_at, now);
+            if (step?.action !== 'stop' || !step.fire_at || !wantsPreStop(current.spec.lifecycle)) return step;
+            // A stop its pre-stop postponed stays owed, and is tried again with backoff (stop-retry.ts).
+            const key = stopRetryKey('schedule', step.fire_at, current);
+            return stopRetryNotBefore(current, key, now) === undefined ? { ...step, retry: stopTry(current, key, now) } : undefined;
           });
           if (op?.action === 'scheduled_start') result.started.push(ws.name);
           if (op?.action === 'scheduled_stop') result.stopped.push(ws.name);

@@ -18,9 +18,10 @@ async function readEvents(url: string, headers: Record<string, string>): Promise
   const events: string[] = [];
   let buffered = '';
   const decoder = new TextDecoder();
+  const reader = res.body!.getReader();
   try {
-    for await (const chunk of res.body!) {
-      buffered += decoder.decode(chunk, { stream: true });
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      buffered += decoder.decode(read.value, { stream: true });
       let end: number;
       while ((end = buffered.indexOf('\n\n')) >= 0) {
         events.push(buffered.slice(0, end).replace(/^data: /, ''));
