@@ -13,7 +13,7 @@ import { applyPatch, buildSpec, specEquals } from '../core/spec.js';
 import { bindRootErrors, configAccessErrors, type ConfigAccess } from '../core/container-config-access.js';
 import type { ContainerConfigPatch } from '../core/container-config-check.js';
 import { specLimitErrors } from '../core/limits.js';
-import type { ActivitySource, AuditEvent, ClusterType, ContainerConfig, DesiredState, LifecycleConfig, ObservedState, OperationAction, OperationRecord, WorkspaceRecord, WorkspaceSpec } from '../core/types.js';
+import type { ActivitySource, AuditEvent, AutoStopFigures, ClusterType, ContainerConfig, DesiredState, LifecycleConfig, ObservedState, OperationAction, OperationRecord, WorkspaceRecord, WorkspaceSpec } from '../core/types.js';
 import type { Store, StoreOps } from '../store/store.js';
 import { checkHookPath } from '../lib/hook-scripts.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
@@ -251,7 +251,7 @@ export class WorkspaceActions {
    * figures the stop is decided on, or undefined when it no longer is. Returns the operation, if any;
    * the reconciler hears of it from the store.
    */
-  async autoStop(name: string, confirm: (ws: WorkspaceRecord) => Record<string, unknown> | undefined): Promise<OperationRecord | undefined> {
+  async autoStop(name: string, confirm: (ws: WorkspaceRecord) => AutoStopFigures | undefined): Promise<OperationRecord | undefined> {
     return this.locks.run(name, async () => {
       const current = await this.store.getWorkspace(name);
       if (!current || current.deletion || current.desired_state !== 'running') return undefined;
@@ -262,7 +262,7 @@ export class WorkspaceActions {
         ...current,
         desired_state: 'stopped',
         resource_version: current.resource_version + 1,
-        activity: { ...current.activity, last_auto_stop: figures },
+        activity: { ...current.activity, last_auto_stop: figures, ...(figures.retry ? { stop_retry: figures.retry } : {}) },
         updated_at: now,
       };
       const ctx: ActionContext = { actor: AUTO_TERMINATION_ACTOR };
@@ -295,10 +295,12 @@ export class WorkspaceActions {
         return undefined;
       }
       const now = new Date().toISOString();
+      // A stop its pre-stop may postpone keeps which try it is, for the schedule's backoff.
+      if (step.retry) activity.stop_retry = step.retry;
       const updated: WorkspaceRecord = { ...current, desired_state: desired, resource_version: current.resource_version + 1, activity, updated_at: now };
       const ctx: ActionContext = { actor: SCHEDULE_ACTOR };
       const action = desired === 'running' ? 'scheduled_start' : 'scheduled_stop';
-      const request = { fire_at: step.fire_at, schedule: current.spec.lifecycle.schedule };
+      const request = { fire_at: step.fire_at, schedule: current.spec.lifecycle.schedule, ...(step.retry ? { retry: step.retry } : {}) };
       const op = this.operation(updated, action, ctx, request, desired);
       await this.store.transaction(async (tx) => {
         await this.replace(tx, updated, current.resource_version);

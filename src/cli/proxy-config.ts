@@ -5,6 +5,7 @@ import { ConfigError, integer } from './config-values.js';
 import { DEFAULT_WAKE_SETTINGS, type WakeSettings } from '../proxy/wake.js';
 import type { ProxyRouting } from '../proxy/addressing.js';
 import { defaultKubeProxyRoute, type KubeProxyRoute } from '../proxy/kube-upstream.js';
+import { DEFAULT_HEADERS_TIMEOUT_MS } from '../proxy/upstream.js';
 
 export interface ProxyConfig {
   /** Whether the proxy runs at all: a port of its own, or the API's with the unsafe flag. */
@@ -23,6 +24,8 @@ export interface ProxyConfig {
   wake: WakeSettings;
   /** How Kubernetes workspaces are reached: their Service's DNS name (in a cluster) or the API server's service proxy. */
   kubeRoute: KubeProxyRoute;
+  /** How long a workspace may take to send a response's headers; 0: no limit (a response's body is never timed). */
+  headersTimeoutMs: number;
 }
 
 export interface ProxyFlags {
@@ -111,6 +114,7 @@ export function resolveProxyConfig(flags: ProxyFlags, env: NodeJS.ProcessEnv, ap
       wakeByDefault,
     },
     kubeRoute: oneRoute(env.WSM_PROXY_KUBE_ROUTE) ?? defaultKubeProxyRoute(env),
+    headersTimeoutMs: integer('WSM_PROXY_HEADERS_TIMEOUT_SECONDS', env.WSM_PROXY_HEADERS_TIMEOUT_SECONDS, DEFAULT_HEADERS_TIMEOUT_MS / 1000, 0, 86_400) * 1000,
   };
 }
 

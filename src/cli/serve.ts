@@ -262,6 +262,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     logger: logger.child({ component: 'proxy' }),
     authFailures: { limit: config.authFailureLimit, windowSeconds: config.authFailureWindowSeconds },
     trustedProxies: config.trustedProxies,
+    headersTimeoutMs: config.proxy.headersTimeoutMs,
   });
   proxyPort = proxy?.port;
   if (config.proxy.onApiOrigin) logger.warn({ component: 'proxy' }, 'the workspace proxy is served on the API\'s own origin (--unsafe-proxy-on-api-origin): workspace pages can call the API as the signed-in user');

@@ -4,19 +4,21 @@
 // parallel up to a bound, each with its own timeout, and a workspace still being checked is skipped by
 // later passes, so one slow workspace delays no other.
 import { decideIdle, latestSignal, type ActivitySignal, type IdleDecision } from '../core/idle.js';
-import type { ClusterType, WorkspaceRecord } from '../core/types.js';
+import type { AutoStopFigures, ClusterType, WorkspaceRecord } from '../core/types.js';
 import { DEFAULT_USAGE_THRESHOLDS, usageActivity, type UsageSample, type UsageThresholds } from '../core/usage.js';
 import type { IdleCursor, Store } from '../store/store.js';
 import type { ActivityRecorder } from './activity.js';
 import type { Logger } from '../lib/logger.js';
 import type { CullerObserver } from './observer.js';
 import { probeVia, probeWorkspace, type ProbeResult, type ProbeSettings, type WorkspaceHttpGet } from './probe.js';
+import { stopRetryKey, stopRetryNotBefore, stopTry } from './stop-retry.js';
+import { wantsPreStop } from './pre-stop.js';
 
 /** At most how far ahead of being due a workspace's usage is sampled. */
 export const USAGE_LOOKAHEAD_MAX_MS = 5 * 60_000;
 
 export interface AutoStopper {
-  autoStop(name: string, confirm: (ws: WorkspaceRecord) => Record<string, unknown> | undefined): Promise<unknown>;
+  autoStop(name: string, confirm: (ws: WorkspaceRecord) => AutoStopFigures | undefined): Promise<unknown>;
 }
 
 export interface CullerOptions {
@@ -115,6 +117,12 @@ export class Culler {
     return latestSignal(storedSignal(ws), this.activity.peek(ws.name));
   }
 
+  /** The row of postponed stops a stop of the workspace now belongs to (stop-retry.ts): new activity starts another. */
+  private retryKey(ws: WorkspaceRecord): string {
+    const last = this.lastSignal(ws);
+    return stopRetryKey('idle', last ? new Date(last.at).toISOString() : 'never active', ws);
+  }
+
   /** The decision for a workspace from what is known without asking it. */
   decide(ws: WorkspaceRecord, busyReason?: string): IdleDecision {
     return decideIdle({
@@ -160,6 +168,11 @@ export class Culler {
               ),
             );
           }
+          continue;
+        }
+        const notBefore = stopRetryNotBefore(ws, this.retryKey(ws), now);
+        if (notBefore !== undefined) {
+          this.noteDecision(ws.name, false, `its last stop was postponed by its pre-stop; the next try is at ${new Date(notBefore).toISOString()}`);
           continue;
         }
         summary.checked++;
@@ -246,14 +259,21 @@ export class Culler {
         return undefined;
       }
       const policy = current.spec.lifecycle.termination_policy;
+      const now = this.now();
+      // Asked again under the lock: a try is made at most once per backoff step, however passes overlap.
+      if (stopRetryNotBefore(current, this.retryKey(current), now) !== undefined) {
+        kept = 'its last stop was postponed by its pre-stop; not yet time to try again';
+        return undefined;
+      }
       return {
         reason: `idle for ${decision.idle_seconds} s, longer than max_idle_seconds ${policy.max_idle_seconds}`,
-        decided_at: new Date(this.now()).toISOString(),
+        decided_at: new Date(now).toISOString(),
         last_activity_at: new Date(last.at).toISOString(),
         last_activity_source: last.source,
         idle_seconds: decision.idle_seconds,
         max_idle_seconds: policy.max_idle_seconds,
         probe: probe === undefined ? 'not configured' : probe.ok ? { active_pipeline_run_count: probe.activeRuns, last_activity_at: probe.lastActivityMs === undefined ? null : new Date(probe.lastActivityMs).toISOString() } : { error: probe.error },
+        ...(wantsPreStop(current.spec.lifecycle) ? { retry: stopTry(current, this.retryKey(current), now) } : {}),
       };
     });
     if (op) {

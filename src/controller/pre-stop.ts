@@ -4,7 +4,7 @@
 // an automatic one (idle, schedule) is postponed and the workspace stays up; a manual one is refused
 // (the operation fails, `force: true` skips the pre-stop); a delete goes ahead and reports it.
 import type { ExecResult, Runtime, RuntimeWorkspace } from '../core/runtime.js';
-import type { Condition, LifecycleConfig, OperationRecord } from '../core/types.js';
+import type { Condition, LifecycleConfig, OperationRecord, StopRetry } from '../core/types.js';
 import { DEFAULT_PRE_STOP_SECONDS } from '../core/lifecycle.js';
 import { hookCommand, lastLines, type StepResult } from './post-start.js';
 
@@ -63,8 +63,10 @@ export function failureMessage(result: PreStopResult, op: OperationRecord): stri
   const what = failed ? describeStep(failed) : 'pre-stop failed';
   if (op.target_state === 'deleted') return `${what}; the workspace was deleted all the same`;
   if (isAutomaticStop(op)) {
-    const retry = op.action === 'scheduled_stop' ? 'the schedule tries again' : 'the idle check tries again';
-    return `${what}; the stop was postponed and the workspace keeps running (${retry})`;
+    const who = op.action === 'scheduled_stop' ? 'the schedule' : 'the idle check';
+    const retry = (op.request as { retry?: Partial<StopRetry> } | null)?.retry;
+    const when = typeof retry?.next_retry_at === 'string' ? ` at ${retry.next_retry_at}, after try ${retry.attempt}` : '';
+    return `${what}; the stop was postponed and the workspace keeps running (${who} tries again${when})`;
   }
   return `${what}; the workspace was not stopped (stop with "force": true to skip the pre-stop)`;
 }

@@ -1,5 +1,5 @@
 // Schedules (lifecycle_config.schedule): every period the leader looks at the workspaces that have
-// one and starts or stops those whose start or stop time has come since their schedule was last acted
+// one (only those are read, from the store's index of them) and starts or stops those whose start or stop time has come since their schedule was last acted
 // on. That mark is kept in the store with the workspace (activity.schedule_checked_at), so a restart
 // loses nothing: times that passed while no leader ran are found at the first pass after it, and the
 // latest of them decides (core/schedule.ts). The clock is injected: tests move it instead of waiting.
@@ -7,6 +7,8 @@ import { scheduleStep, type ScheduleStep } from '../core/schedule.js';
 import type { OperationRecord, WorkspaceRecord } from '../core/types.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../lib/logger.js';
+import { wantsPreStop } from './pre-stop.js';
+import { stopRetryKey, stopRetryNotBefore, stopTry } from './stop-retry.js';
 
 export interface ScheduledActor {
   scheduled(name: string, decide: (ws: WorkspaceRecord) => ScheduleStep | undefined): Promise<OperationRecord | undefined>;
@@ -64,15 +66,20 @@ export class Scheduler {
     const result: SchedulePass = { started: [], stopped: [] };
     const pageSize = this.options.pageSize ?? 500;
     const now = this.now();
-    // Every workspace is read: schedules are few and a pass is rare (each minute), so no index is kept for them.
-    for (let offset = 0; ; offset += pageSize) {
-      const page = await this.store.listWorkspaces({ limit: pageSize, offset });
+    // Only the workspaces with a schedule are read, from an index: they are few among many.
+    for (let after: string | undefined, first = true; first || after; first = false) {
+      const page = await this.store.listScheduled(pageSize, after);
+      after = page.next;
       for (const ws of page.workspaces) {
         if (!ws.spec.lifecycle.schedule || ws.deletion) continue;
         try {
           const op = await this.actor.scheduled(ws.name, (current) => {
             const schedule = current.spec.lifecycle.schedule;
-            return schedule && scheduleStep(schedule, current.activity.schedule_checked_at, now);
+            const step = schedule && scheduleStep(schedule, current.activity.schedule_checked_at, now);
+            if (step?.action !== 'stop' || !step.fire_at || !wantsPreStop(current.spec.lifecycle)) return step;
+            // A stop its pre-stop postponed stays owed, and is tried again with backoff (stop-retry.ts).
+            const key = stopRetryKey('schedule', step.fire_at, current);
+            return stopRetryNotBefore(current, key, now) === undefined ? { ...step, retry: stopTry(current, key, now) } : undefined;
           });
           if (op?.action === 'scheduled_start') result.started.push(ws.name);
           if (op?.action === 'scheduled_stop') result.stopped.push(ws.name);
@@ -81,7 +88,6 @@ export class Scheduler {
           this.logger.warn({ workspace: ws.name, err }, 'schedule could not act on the workspace');
         }
       }
-      if (page.workspaces.length < pageSize) break;
     }
     return result;
   }

@@ -3,7 +3,7 @@
 // acted on. Only the latest of those counts: a start missed while the control plane was down is made
 // up when no stop came after it (the window is still open), and forgotten when one did.
 import { nextFire, parseCron, previousFire, type CronExpression } from './cron.js';
-import type { ScheduleConfig } from './types.js';
+import type { ScheduleConfig, StopRetry } from './types.js';
 
 export type ScheduledAction = 'start' | 'stop';
 
@@ -14,6 +14,8 @@ export interface ScheduleStep {
   fire_at?: string;
   /** Acted on up to here from now on (ISO 8601). */
   checked_at: string;
+  /** A stop tried again after its pre-stop postponed it: which try it is (kept with the workspace). */
+  retry?: StopRetry;
 }
 
 function cron(text: string | undefined): CronExpression | undefined {

@@ -228,7 +228,21 @@ export interface ActivityState {
    */
   schedule_checked_at?: string;
   /** When the owner was warned that this dormant workspace will be deleted, and for when. */
-  dormancy_warning?: { warned_at: string; deletes_at: string };
+  dormancy_warning?: { warned_at: string; deletes_at: string };  /** The automatic stop tried last while pre-stop postpones them: the next is not tried before its time. */
+  stop_retry?: StopRetry;
+}
+
+/** What an idle stop is decided on (kept on its operation and as activity.last_auto_stop); `retry` while pre-stop postpones it. */
+export type AutoStopFigures = Record<string, unknown> & { retry?: StopRetry };
+
+/** An automatic stop (idle or scheduled) tried while its pre-stop keeps failing, one of a row of them. */
+export interface StopRetry {
+  /** What the row is about (the kind of stop, what made it due, the pre_stop): another key starts a new row. */
+  key: string;
+  /** This try's number in the row, from 1. */
+  attempt: number;
+  /** Should this try be postponed too, the next is not made before this time (ISO 8601). */
+  next_retry_at: string;
 }
 
 export interface WorkspaceRecord {

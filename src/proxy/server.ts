@@ -18,7 +18,7 @@ import { forwardedHeaders } from './headers.js';
 import { problemPage, startingPage } from './pages.js';
 import { PROXY_SESSION_COOKIE, SESSION_TTL_MS, type ProxyTickets } from './sessions.js';
 import { NotYet, WakeGate, type Resume, type WakeSettings } from './wake.js';
-import type { Upstream, UpstreamOf } from './upstream.js';
+import { DEFAULT_HEADERS_TIMEOUT_MS, type Upstream, type UpstreamOf } from './upstream.js';
 import type { KubeTls } from './kube-upstream.js';
 
 /** Where the proxy records that a workspace was used. */
@@ -48,6 +48,8 @@ export interface ProxyOptions {
   authFailures: AuthFailureLimit;
   /** Proxies whose X-Forwarded-For is believed, for the client address the limit counts by. */
   trustedProxies?: string[];
+  /** How long a workspace may take to send a response's headers (default DEFAULT_HEADERS_TIMEOUT_MS); 0: no limit. Its body is never timed. */
+  headersTimeoutMs?: number;
 }
 
 export interface ProxyServer {
@@ -61,6 +63,8 @@ export interface ProxyServer {
   close(): Promise<void>;
 }
 
+/** A workspace that does not accept the connection within this is unreachable (undici's default, said here). */
+const CONNECT_TIMEOUT_MS = 10_000;
 /** Proxied traffic is activity, noted at most this often per workspace (the recorder debounces store writes further). */
 const ACTIVITY_EVERY_MS = 1_000;
 /** The path of the proxy's sign-in step; a workspace name cannot start with "_", so no workspace owns it. */
@@ -176,8 +180,15 @@ export async function startProxyServer(o: ProxyOptions): Promise<ProxyServer> {
       getUpstream: (req) => (req as FastifyRequest).wsmUpstream!.origin,
       rewriteRequestHeaders: (req, headers) => ({ ...forwardedHeaders(headers), ...(req as FastifyRequest).wsmUpstream?.headers }),
     },
-    // Only the API server is an https upstream; its CA and client certificate (the plugin's default skips verification).
-    ...(o.tls ? { undici: { connect: { ...o.tls } } } : {}),
+    undici: {
+      // A response's body is never cut for being quiet (an event stream, a long poll): it ends when
+      // either side closes, as configurable-http-proxy does in front of notebooks.
+      bodyTimeout: 0,
+      headersTimeout: o.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      // Only the API server is an https upstream; its CA and client certificate (the plugin's default skips verification).
+      ...(o.tls ? { connect: { ...o.tls } } : {}),
+    },
     // The plugin's code reads rewriteRequestHeaders here (its default passes every cookie on); its types omit it.
     wsClientOptions: { rewriteRequestHeaders: websocketHeaders, ...o.tls } as Record<string, unknown>,
   });

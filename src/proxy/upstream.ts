@@ -5,6 +5,12 @@
 import type { WorkspaceRecord } from '../core/types.js';
 import { acceptsConnections } from './reachable.js';
 
+/**
+ * How long a workspace may take to send a response's headers, by default. A long poll answers only once
+ * something happens: an hour is past any, yet a hung workspace is given up on (504).
+ */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 3_600_000;
+
 export interface Upstream {
   /** scheme://host[:port] of the connection. */
   origin: string;

@@ -23,7 +23,7 @@ import type {
   WorkspaceRow,
   WorkspacesTable,
 } from './schema.js';
-import { idleColumns } from './idle-columns.js';
+import { idleColumns, scheduledColumn } from './idle-columns.js';
 
 export function workspaceToRow(ws: WorkspaceRecord): Insertable<WorkspacesTable> {
   return {
@@ -43,6 +43,7 @@ export function workspaceToRow(ws: WorkspaceRecord): Insertable<WorkspacesTable>
     created_at: ws.created_at,
     updated_at: ws.updated_at,
     ...idleColumns(ws.spec, ws.activity),
+    scheduled: scheduledColumn(ws.spec),
   };
 }
 

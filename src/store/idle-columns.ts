@@ -1,4 +1,5 @@
-// The idle culler's columns of a workspace row, derived from its spec and activity.
+// The columns of a workspace row that the idle culler and the scheduler select by, derived from its
+// spec and activity.
 import type { ActivityState, WorkspaceSpec } from '../core/types.js';
 
 export interface IdleColumns {
@@ -24,4 +25,9 @@ export function idleColumns(spec: WorkspaceSpec, activity: ActivityState): IdleC
   const last_activity_ms = lastActivityMs(activity);
   const cull_at = idle_limit_ms === null || last_activity_ms === null ? null : last_activity_ms + idle_limit_ms;
   return { idle_limit_ms, last_activity_ms, cull_at };
+}
+
+/** 1 when the workspace has a schedule (the scheduler reads only those), else 0. */
+export function scheduledColumn(spec: WorkspaceSpec): 0 | 1 {
+  return spec.lifecycle?.schedule ? 1 : 0;
 }

@@ -26,7 +26,7 @@ import {
   workspaceToRow,
 } from './codec.js';
 import { idleLimitMs, lastActivityMs } from './idle-columns.js';
-import { OPEN_OPERATION, RUNNING_WITH_DEADLINE } from './partial-indexes.js';
+import { OPEN_OPERATION, RUNNING_WITH_DEADLINE, SCHEDULED } from './partial-indexes.js';
 import type { RecordCache } from './record-cache.js';
 import { pageQueriesFor, sqlCount } from './page-queries.js';
 import { reusedQuery } from './reused-query.js';
@@ -39,6 +39,7 @@ import type {
   StoredResponse,
   IdleCursor,
   OperationPatch,
+  ScheduledPage,
   StoreOps,
   WorkspaceCount,
   WorkspaceFilter,
@@ -99,6 +100,7 @@ const writeDesiredQuery = reusedQuery(
     deletion: string | null,
     updatedAt: string,
     limit: number | null,
+    scheduled: number,
   ) =>
     db
       .updateTable('workspaces')
@@ -113,6 +115,7 @@ const writeDesiredQuery = reusedQuery(
         idle_limit_ms: limit,
         // The stored activity stays, so the deadline is computed from it here.
         cull_at: sql<number>`last_activity_ms + ${limit}`,
+        scheduled,
       })
       .where('name', '=', name)
       .where('resource_version', '=', expectedVersion)
@@ -120,7 +123,7 @@ const writeDesiredQuery = reusedQuery(
 );
 function writeDesired(db: Kysely<Database>, dialect: SqlDialect, ws: WorkspaceRecord, expectedVersion: number) {
   const row = workspaceToRow(ws);
-  return writeDesiredQuery(db, dialect, ws.name, ws.uid, expectedVersion, row.spec, row.desired_state, row.generation, row.resource_version, row.deletion ?? null, row.updated_at, idleLimitMs(ws.spec));
+  return writeDesiredQuery(db, dialect, ws.name, ws.uid, expectedVersion, row.spec, row.desired_state, row.generation, row.resource_version, row.deletion ?? null, row.updated_at, idleLimitMs(ws.spec), row.scheduled);
 }
 const clusterSetting = reusedQuery((db, key: string) => db.selectFrom('cluster_settings').select('value').where('key', '=', key));
 const tokenByHash = reusedQuery((db, hash: string) => db.selectFrom('tokens').selectAll().where('hash', '=', hash));
@@ -281,6 +284,21 @@ export class KyselyOps implements StoreOps {
       workspaces: rows.map((row) => rowToWorkspace(row)),
       next: rows.length < limit || last === undefined ? undefined : { cull_at: Number(last.cull_at), name: last.name },
     };
+  }
+
+  async listScheduled(limit: number, after = ''): Promise<ScheduledPage> {
+    // The partial index of scheduled workspaces, by name: a pass reads those few rows, never every row.
+    const query = this.db
+      .selectFrom('workspaces')
+      .select(WORKSPACE_COLUMNS)
+      .where(sql<boolean>`${sql.raw(SCHEDULED)}`)
+      .where('name', '>', after)
+      .orderBy('name')
+      .limit(sqlCount('limit', limit))
+      .compile();
+    const { rows } = await this.db.executeQuery(indexedBy(this.dialect, 'workspaces', 'workspaces_scheduled', query));
+    const last = rows[rows.length - 1];
+    return { workspaces: rows.map((row) => rowToWorkspace(row)), next: rows.length < limit || last === undefined ? undefined : last.name };
   }
 
   /** Call it inside a transaction (KyselyStore does): the row, its grants and its tokens go together. */

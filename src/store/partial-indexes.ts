@@ -5,5 +5,8 @@
 /** workspaces_running_cull_at: the workspaces the idle culler may have to stop. */
 export const RUNNING_WITH_DEADLINE = "status = 'RUNNING' and cull_at is not null";
 
+/** workspaces_scheduled: the workspaces with a schedule, which the scheduler reads each pass. */
+export const SCHEDULED = 'scheduled = 1';
+
 /** operations_open: operations not yet settled. */
 export const OPEN_OPERATION = "state in ('pending', 'running')";

@@ -29,6 +29,8 @@ export interface WorkspacesTable extends WorkspaceRow {
   idle_limit_ms: number | null;
   last_activity_ms: number | null;
   cull_at: number | null;
+  /** 1 when spec.lifecycle.schedule is set (src/store/migrations/0008-schedule-column.ts), else 0. */
+  scheduled: number;
   /** Raised by every write of the row (src/store/migrations/0005-workspace-revision.ts). */
   revision: Generated<number>;
 }

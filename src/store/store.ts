@@ -46,6 +46,13 @@ export interface IdleCandidatesPage {
   next?: IdleCursor;
 }
 
+/** A page of the workspaces that have a schedule, by name. */
+export interface ScheduledPage {
+  workspaces: WorkspaceRecord[];
+  /** Pass it back for the next page (the last name); absent after the last. */
+  next?: string;
+}
+
 export interface OperationPatch {
   state?: OperationRecord['state'];
   error?: string | null;
@@ -117,6 +124,8 @@ export interface StoreOps {
    * stop. Newer activity known only in memory is the caller's to weigh.
    */
   listIdleCandidates(now: number, limit: number, after?: IdleCursor): Promise<IdleCandidatesPage>;
+  /** The workspaces whose spec has a schedule (deleting ones included), by name after `after`, from an index. */
+  listScheduled(limit: number, after?: string): Promise<ScheduledPage>;
   /**
    * Removes the row and, with it, the grants on the workspace; tokens scoped to it are revoked. A
    * later workspace of the same name is another workspace: nothing granted on this one reaches it.

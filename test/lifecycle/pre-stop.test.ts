@@ -79,8 +79,10 @@ describe('pre-stop', () => {
       assert.ok(audit.body.events.some((e: any) => e.action === 'pre_stop' && e.result === 'error'), JSON.stringify(audit.body));
 
       await allowStop('ps-idle');
-      // Each pass is one retry; the culler's decision is in the failure message if none stops it.
+      // Each pass is later than the last try's backoff (at most 30 min), so each is a retry; the
+      // culler's decision is in the failure message if none stops it.
       const stopped = await eventually(async () => {
+        clockOffsetMs += 31 * 60_000;
         await srv.server.culler.pass();
         await srv.server.culler.settled();
         const ws = await getWs(srv, 'ps-idle');

@@ -13,6 +13,10 @@ test('the proxy is off by default, and on with --proxy-port or WSM_PROXY_PORT, o
   assert.equal(wake.timeoutMs, 30_000);
   assert.equal(wake.maxHeld, 5);
   assert.equal(resolveServeConfig({}, {}).proxy.wake.timeoutMs, 120_000);
+  // A response's headers may take an hour by default; 0 is no limit.
+  assert.equal(resolveServeConfig({}, {}).proxy.headersTimeoutMs, 3_600_000);
+  assert.equal(resolveServeConfig({}, { WSM_PROXY_HEADERS_TIMEOUT_SECONDS: '0' }).proxy.headersTimeoutMs, 0);
+  assert.equal(resolveServeConfig({}, { WSM_PROXY_HEADERS_TIMEOUT_SECONDS: '90' }).proxy.headersTimeoutMs, 90_000);
 });
 
 test('bad proxy settings are refused, naming the setting and what is allowed', () => {
@@ -24,6 +28,7 @@ test('bad proxy settings are refused, naming the setting and what is allowed', (
   refused({}, { WSM_PUBLIC_URL: 'https://h/?q=1' }, /WSM_PUBLIC_URL must be a base URL without \?query/);
   refused({}, { WSM_PROXY_WAKE_TIMEOUT_SECONDS: '0' }, /WSM_PROXY_WAKE_TIMEOUT_SECONDS must be a whole number from 1 to 3600/);
   refused({}, { WSM_PROXY_WAKE_MAX_HELD: '-1' }, /WSM_PROXY_WAKE_MAX_HELD/);
+  refused({}, { WSM_PROXY_HEADERS_TIMEOUT_SECONDS: '1.5' }, /WSM_PROXY_HEADERS_TIMEOUT_SECONDS must be a whole number from 0 to 86400 \(got "1.5"\)/);
 });
 
 test('the API\'s own origin is refused unless --unsafe-proxy-on-api-origin says so; with it the proxy has no port of its own', () => {

@@ -173,6 +173,38 @@ export function storeConformance(label: string, makeHarness: () => Promise<Store
         assert.deepEqual(await names(), ['old-b']);
       }));
 
+    test('listScheduled yields only the workspaces with a schedule, by name in pages, kept in step by writes of the spec', () =>
+      withStore(async (store) => {
+        const schedule = { autostop: '0 19 * * 1-5', timezone: 'Europe/Berlin' };
+        const scheduled = (ws: ReturnType<typeof workspace>) => ({ ...ws, spec: { ...ws.spec, lifecycle: { ...ws.spec.lifecycle, schedule } } });
+        for (const name of ['s-c', 's-a', 's-b']) await store.insertWorkspace(scheduled(workspace(name)));
+        for (const name of ['plain-a', 'plain-z']) await store.insertWorkspace(workspace(name));
+        const names = async () => {
+          const seen: string[] = [];
+          for (let after: string | undefined, first = true; first || after; first = false) {
+            const page = await store.listScheduled(2, after);
+            seen.push(...page.workspaces.map((w) => w.name));
+            after = page.next;
+          }
+          return seen;
+        };
+        assert.deepEqual(await names(), ['s-a', 's-b', 's-c']);
+        assert.deepEqual((await store.listScheduled(10)).workspaces[0], await store.getWorkspace('s-a'));
+
+        // A schedule set by a patch is found; one removed is not.
+        const plain = (await store.getWorkspace('plain-z'))!;
+        assert.equal(await store.replaceWorkspace({ ...scheduled(plain), resource_version: 2 }, 1), true);
+        const b = (await store.getWorkspace('s-b'))!;
+        assert.equal(await store.replaceWorkspace({ ...b, spec: { ...b.spec, lifecycle: { ...b.spec.lifecycle, schedule: undefined } }, resource_version: 2 }, 1), true);
+        assert.deepEqual(await names(), ['plain-z', 's-a', 's-c']);
+        // Other writers leave it as it is.
+        await store.setObserved('s-a', { ...b.observed, status: 'RUNNING' });
+        await store.setActivity('s-a', { schedule_checked_at: '2024-06-01T12:00:00.000Z' });
+        assert.deepEqual(await names(), ['plain-z', 's-a', 's-c']);
+        await store.deleteWorkspace('s-c');
+        assert.deepEqual(await names(), ['plain-z', 's-a']);
+      }));
+
     test('listWorkspaces filters, orders by name, pages, and counts the whole match', () =>
       withStore(async (store) => {
         const rows = [

@@ -21,7 +21,8 @@ async function seed(db: Kysely<any>, dialect: SqlDialect, schema?: string): Prom
   const migrator = new Migrator({ db, provider: migrationProvider(dialect), migrationTableSchema: schema });
   const { error } = await migrator.migrateTo(BEFORE_OPERATION_UIDS);
   if (error) throw error;
-  await db.insertInto('workspaces').values(workspaceToRow(workspace('again', { uid: 'uid-again-2', created_at: at(10) }))).execute();
+  const { scheduled: _later, ...again } = workspaceToRow(workspace('again', { uid: 'uid-again-2', created_at: at(10) }));
+  await db.insertInto('workspaces').values(again).execute();
   const old = (id: string, name: string, seconds: number) => {
     const { workspace_uid: _none, ...row } = operationToRow(operation(id, name, { created_at: at(seconds), state: 'succeeded' }));
     return row;

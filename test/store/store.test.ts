@@ -122,19 +122,21 @@ describe('SQLite specifics', () => {
     return { store, statements };
   }
 
-  test('the culler and the open operations are read through their partial indexes', async () => {
+  test('the culler, the scheduler and the open operations are read through their partial indexes', async () => {
     const file = join(freshDataDir(), 'wsm.sqlite');
     const { store, statements } = await recordingStore(new BetterSqlite3(file));
     try {
       await store.listIdleCandidates(Date.now(), 200);
+      await store.listScheduled(500);
       await store.listOpenOperations('w');
     } finally {
       await store.close();
     }
-    const [idle, open] = statements.slice(-2);
+    const [idle, scheduled, open] = statements.slice(-3);
     const raw = new BetterSqlite3(file, { readonly: true });
     try {
       assert.match(queryPlan(raw, idle!.sql, idle!.parameters), /USING INDEX workspaces_running_cull_at/);
+      assert.match(queryPlan(raw, scheduled!.sql, scheduled!.parameters), /USING (COVERING )?INDEX workspaces_scheduled/);
       assert.match(queryPlan(raw, open!.sql, open!.parameters), /USING INDEX operations_open/);
     } finally {
       raw.close();

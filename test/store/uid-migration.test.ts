@@ -17,7 +17,7 @@ async function seedBeforeUids(db: Kysely<any>, dialect: SqlDialect, schema?: str
   const { error } = await migrator.migrateTo(BEFORE_UIDS);
   if (error) throw error;
   for (const name of ['old-a', 'old-b']) {
-    const { uid: _none, ...row } = workspaceToRow(workspace(name));
+    const { uid: _none, scheduled: _later, ...row } = workspaceToRow(workspace(name));
     await db.insertInto('workspaces').values(row).execute();
   }
 }

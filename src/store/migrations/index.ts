@@ -9,6 +9,7 @@ import { workspaceUidMigration } from './0004-workspace-uid.js';
 import { workspaceRevisionMigration } from './0005-workspace-revision.js';
 import { operationWorkspaceUidMigration } from './0006-operation-workspace-uid.js';
 import { leaderLeaseMigration } from './0007-leader-lease.js';
+import { scheduleColumnMigration } from './0008-schedule-column.js';
 
 export function migrationProvider(dialect: SqlDialect): MigrationProvider {
   const migrations: Record<string, Migration> = {
@@ -19,6 +20,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
     '0005-workspace-revision': workspaceRevisionMigration(dialect),
     '0006-operation-workspace-uid': operationWorkspaceUidMigration(),
     '0007-leader-lease': leaderLeaseMigration(dialect),
+    '0008-schedule-column': scheduleColumnMigration(),
   };
   return { getMigrations: async () => migrations };
 }
