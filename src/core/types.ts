@@ -228,7 +228,8 @@ export interface ActivityState {
    */
   schedule_checked_at?: string;
   /** When the owner was warned that this dormant workspace will be deleted, and for when. */
-  dormancy_warning?: { warned_at: string; deletes_at: string };  /** The automatic stop tried last while pre-stop postpones them: the next is not tried before its time. */
+  dormancy_warning?: { warned_at: string; deletes_at: string };
+  /** The automatic stop tried last while pre-stop postpones them: the next is not tried before its time. */
   stop_retry?: StopRetry;
 }
 
