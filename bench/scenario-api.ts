@@ -80,7 +80,7 @@ async function measure(options: {
     // The periodic resync is measured in the scale scenario; here it would land inside a run.
     env: { WSM_RESYNC_SECONDS: '3600', WSM_ACTION_WAIT_MS: '30000' },
     // --expose-gc lets the rss command say how much of the memory a full collection gives back.
-    execArgv: ['--expose-gc', ...(options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProf}`] : [])],
+    execArgv: ['--expose-gc', ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...(options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProf}`] : [])],
   });
   const rows: Row[] = [];
   const figures: Record<string, LoadResult & { cpuPerRequestUs: number }> = {};

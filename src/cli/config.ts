@@ -50,6 +50,8 @@ export interface ServeConfig {
   activityNetBytesPerSecond: number;
   /** How long an Idempotency-Key's first answer is kept for retries. */
   idempotencyRetentionHours: number;
+  /** The heap may grow this many percent past the data that survived the last full collection (0: V8's own choice, up to 300). */
+  heapGrowingPercent: number;
   /** Host path prefixes Docker workspaces may bind (owners only); empty: no host path at all. */
   dockerAllowedBindRoots: string[];
   /** This installation's id, instead of the one kept in the store. */
@@ -196,6 +198,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     postStartTimeoutSeconds: integer('WSM_POST_START_TIMEOUT_SECONDS', env.WSM_POST_START_TIMEOUT_SECONDS, 300, 1, 86_400),
     restartBackoff: restartBackoff(env),
     idempotencyRetentionHours: integer('WSM_IDEMPOTENCY_RETENTION_HOURS', env.WSM_IDEMPOTENCY_RETENTION_HOURS, 24, 1, 8_760),
+    heapGrowingPercent: integer('WSM_HEAP_GROWING_PERCENT', env.WSM_HEAP_GROWING_PERCENT, 50, 0, 300),
     activityCpuCores: fraction('WSM_ACTIVITY_CPU_CORES', env.WSM_ACTIVITY_CPU_CORES, 0.1),
     activityNetBytesPerSecond: integer('WSM_ACTIVITY_NET_BYTES_PER_SECOND', env.WSM_ACTIVITY_NET_BYTES_PER_SECOND, 10_240, 0, 1e12),
     dockerAllowedBindRoots: bindRoots(flags.dockerAllowedBindRoots ?? env.WSM_DOCKER_ALLOWED_BIND_ROOTS),

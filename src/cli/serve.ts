@@ -15,6 +15,7 @@ import { Scheduler } from '../controller/scheduler.js';
 import { DormancyKeeper } from '../controller/dormancy.js';
 import { probeSettingsFromEnv } from '../controller/probe.js';
 import { DockerRuntime, dockerOptionsFromEnv } from '../runtimes/docker/index.js';
+import { limitHeapGrowth } from './heap-growth.js';
 import { LocalRuntime } from '../runtimes/local/index.js';
 import { isPostgresUrl, openStore, type Store } from '../store/index.js';
 import { PostgresLease } from '../store/leader-lease.js';
@@ -185,6 +186,7 @@ export interface StartOptions {
 
 export async function startServer(config: ServeConfig, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'wsm' } });
+  limitHeapGrowth(config.heapGrowingPercent);
   await mkdir(config.dataDir, { recursive: true });
   await mkdir(config.hooksDir, { recursive: true });
   const isolation = await localIsolation(config, options.serverUid ?? process.getuid?.() ?? -1);

@@ -44,3 +44,15 @@ test('WSM_RESTART_BACKOFF_* set the restart backoff (10 s to 5 min, forgiven aft
     assert.throws(() => resolveServeConfig({}, env), (err: Error) => err instanceof ConfigError && err.message.includes(named));
   }
 });
+
+test('WSM_HEAP_GROWING_PERCENT bounds how far the heap grows before a full collection: 50 by default, 0 leaves it to V8', () => {
+  assert.equal(resolveServeConfig({}, {}).heapGrowingPercent, 50);
+  assert.equal(resolveServeConfig({}, { WSM_HEAP_GROWING_PERCENT: '0' }).heapGrowingPercent, 0);
+  assert.equal(resolveServeConfig({}, { WSM_HEAP_GROWING_PERCENT: '120' }).heapGrowingPercent, 120);
+  for (const bad of ['-1', '301', '1.5', 'half']) {
+    assert.throws(
+      () => resolveServeConfig({}, { WSM_HEAP_GROWING_PERCENT: bad }),
+      (err: Error) => err instanceof ConfigError && err.message.includes('WSM_HEAP_GROWING_PERCENT') && err.message.includes(`"${bad}"`),
+    );
+  }
+});
