@@ -58,7 +58,9 @@ process.on('message', (message: ServerCommand) => {
     loopDelay.reset();
     switch (message.cmd) {
       case 'drain':
+        // With PostgreSQL the leader's own controller reconciles (its first term resyncs every workspace).
         await server.controller.drained();
+        await server.reconciler()?.drained();
         break;
       case 'resync': {
         const count = await server.controller.resync();

@@ -66,6 +66,11 @@ export interface RunningServer {
   dormancy: DormancyKeeper;
   /** Whether this replica leads, and in which term. */
   leadership: Leadership;
+  /**
+   * The controller that reconciles workspaces now: `controller` with SQLite, the current term's with
+   * PostgreSQL (the serving one only answers requests there); undefined while this replica does not lead.
+   */
+  reconciler(): Controller | undefined;
   /** This server's metrics (its own registry). */
   metrics: WsmMetrics;
   /** The separate metrics port's URL, when --metrics-port is set. */
@@ -373,7 +378,8 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       await store.close();
       await releaseSqlite();
     })());
-  return { app, url, store, controller, actions, culler, scheduler, dormancy, leadership, metrics, metricsUrl: metricsListener?.url, ownerTokenFile, proxy, drain, close };
+  const reconciler = () => (sole ? controller : reconciling);
+  return { app, url, store, controller, actions, culler, scheduler, dormancy, leadership, reconciler, metrics, metricsUrl: metricsListener?.url, ownerTokenFile, proxy, drain, close };
 }
 
 /** How the proxy reaches Kubernetes workspaces; loaded only where Kubernetes is configured, as its runtime is. */

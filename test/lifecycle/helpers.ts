@@ -67,3 +67,10 @@ export function waitForWs(srv: TestServer, name: string, check: (ws: any) => boo
 export const condition = (ws: any, type: string) => (ws.conditions as any[]).find((c) => c.type === type);
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Creates a local workspace serving HTTP with the lifecycle config, and waits until it runs. */
+export async function createRunning(srv: TestServer, name: string, lifecycle_config: Record<string, unknown>) {
+  const res = await srv.request('POST', '/api/workspaces', { body: { workspace: { name, container_config: serverConfig(), lifecycle_config } } });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  return waitForWs(srv, name, (w) => w.instance.status === 'RUNNING', 'RUNNING');
+}

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { eventually, startTestServer, type TestServer } from '../support/server.js';
-import { condition, getWs, localHome, serverConfig, waitForWs, writeHook } from './helpers.js';
+import { condition, createRunning, getWs, localHome, serverConfig, waitForWs, writeHook } from './helpers.js';
 
 let srv: TestServer;
 let clockOffsetMs = 0;
@@ -21,11 +21,7 @@ after(async () => {
   await srv?.close();
 });
 
-async function create(name: string, lifecycle_config: Record<string, unknown>) {
-  const res = await srv.request('POST', '/api/workspaces', { body: { workspace: { name, container_config: serverConfig(), lifecycle_config } } });
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  return waitForWs(srv, name, (w) => w.instance.status === 'RUNNING', 'RUNNING');
-}
+const create = (name: string, lifecycle_config: Record<string, unknown>) => createRunning(srv, name, lifecycle_config);
 
 const act = (name: string, workspace: Record<string, unknown>) => srv.request('PUT', `/api/workspaces/${name}`, { body: { workspace } });
 const allowStop = (name: string) => writeFile(join(localHome(srv, name), 'allow-stop'), 'yes\n');

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nextFire, parseCron } from '../../src/core/cron.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { condition, getWs, serverConfig, waitForWs } from './helpers.js';
+import { condition, createRunning, getWs, serverConfig, waitForWs } from './helpers.js';
 
 let srv: TestServer;
 let clock = Date.now();
@@ -22,11 +22,7 @@ after(async () => {
   await srv?.close();
 });
 
-async function create(name: string, lifecycle_config: Record<string, unknown>) {
-  const res = await srv.request('POST', '/api/workspaces', { body: { workspace: { name, container_config: serverConfig(), lifecycle_config } } });
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  return waitForWs(srv, name, (w) => w.instance.status === 'RUNNING', 'RUNNING');
-}
+const create = (name: string, lifecycle_config: Record<string, unknown>) => createRunning(srv, name, lifecycle_config);
 
 async function stopOperations(name: string, action: string): Promise<any[]> {
   const res = await srv.request('GET', `/api/workspaces/${name}/operations`);
