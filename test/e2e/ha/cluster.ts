@@ -4,12 +4,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { eventually } from '../../support/server.js';
+import { killLocalInstances } from '../../support/local-instances.js';
 
 export const ADMIN = 'ha-admin-token';
 export const METRICS_TOKEN = 'ha-metrics-token';
@@ -94,6 +95,8 @@ export async function cluster(options: ClusterOptions): Promise<Cluster> {
     for (const r of replicas) if (alive(r.child)) r.child.kill('SIGKILL');
     for (const r of replicas) if (r.child.signalCode === 'SIGSTOP') r.child.kill('SIGCONT');
     await Promise.all(replicas.map((r) => exited(r.child)));
+    // Replicas killed with SIGKILL leave their local workspaces running: nothing of the test may outlive it.
+    await killLocalInstances(dataDir, await readdir(join(dataDir, 'workspaces')).catch(() => []));
     await db.end().catch(() => {});
     await admin.query(`drop schema ${schema} cascade`);
     await admin.end();
