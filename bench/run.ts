@@ -1,5 +1,6 @@
 // `npm run bench` runs every scenario; `npm run bench -- <scenario> ...` runs the named ones.
 // BENCH_CPU_PROF=<dir> profiles the API scenarios' server (--cpu-prof); BENCH_CASES=detail,list picks their cases;
+// BENCH_NODE_FLAGS="--flag ..." passes V8/Node flags to their server (A/B of a setting, side by side);
 // BENCH_SIZES=1000,10000 the scale and idle scenarios' sizes (growth is reported only for three);
 // BENCH_ROUNDS / BENCH_SECONDS the metrics scenario's A/B rounds (at least 5) and seconds per run.
 // `api-pg` is the API scenario on PostgreSQL (BENCH_DATABASE_URL, else /tmp/wsm-pg-url; a fresh schema, dropped after);

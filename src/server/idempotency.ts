@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { WsmError } from '../core/errors.js';
+import { Backoff, type BackoffPolicy } from '../lib/backoff.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
 import type { IdempotencyRecord } from '../store/store.js';
 import type { Principal } from './auth.js';
@@ -16,9 +17,8 @@ const CLAIM_WAIT_MS = 60_000;
 const CLAIM_POLL_MS = 100;
 /** A claim this old was left by a replica that died answering it. */
 const CLAIM_ABANDONED_MS = 300_000;
-/** Retries of a claim's write that failed: the first after this, doubling up to the most. */
-const RELEASE_RETRY_FIRST_MS = 250;
-const RELEASE_RETRY_MAX_MS = 5_000;
+/** Retries of a claim's write that failed: a quarter second after the first failure, doubling to 5 s. */
+const SETTLE_RETRY: BackoffPolicy = { baseMs: 250, maxMs: 5_000, jitter: 0.2 };
 
 export interface RouteAnswer {
   status: number;
@@ -102,15 +102,13 @@ async function untilDone(write: () => Promise<void>): Promise<void> {
     await write();
   } catch {
     const until = Date.now() + CLAIM_ABANDONED_MS;
-    let delayMs = RELEASE_RETRY_FIRST_MS;
+    const backoff = new Backoff(SETTLE_RETRY);
     const again = () => {
       write().catch(() => {
-        if (Date.now() > until) return;
-        delayMs = Math.min(delayMs * 2, RELEASE_RETRY_MAX_MS);
-        setTimeout(again, delayMs).unref();
+        if (Date.now() <= until) setTimeout(again, backoff.next()).unref();
       });
     };
-    setTimeout(again, delayMs).unref();
+    setTimeout(again, backoff.next()).unref();
   }
 }
 
