@@ -37,6 +37,11 @@ export interface ActionContext {
   configAccess?: ConfigAccess;
   /** Ends the wait for the runtime early (the client went away, the server is closing); the change stays written. */
   signal?: AbortSignal;
+  /**
+   * Written in the transaction that writes the request's operation, so that it holds exactly when the
+   * change does: the request's Idempotency-Key learns which operation the request made.
+   */
+  writeAlongside?: (tx: StoreOps, op: OperationRecord) => Promise<void>;
 }
 
 export interface ActionResult {
@@ -132,7 +137,7 @@ export class WorkspaceActions {
         updated_at: now,
       };
       const op = this.operation(ws, 'create', ctx, body, 'running');
-      return this.written(op, async (tx) => {
+      return this.written(op, ctx, async (tx) => {
         await tx.insertWorkspace(ws);
         await tx.insertOperation(op);
         await tx.appendAudit(this.audit(ctx, 'create', ws.name, 0, 1, 'ok'));
@@ -176,7 +181,7 @@ export class WorkspaceActions {
       const op = this.operation(updated, req.action, ctx, body, updated.desired_state);
       // The plan the change was made by stays on its operation (post-start output joins it in details later).
       if (plan) op.details = { plan };
-      const watch = await this.written(op, async (tx) => {
+      const watch = await this.written(op, ctx, async (tx) => {
         // replaceWorkspace leaves activity alone (it has its own writers): an action is activity.
         if (changed) await this.replace(tx, updated, current.resource_version);
         await tx.setActivity(name, updated.activity);
@@ -235,7 +240,7 @@ export class WorkspaceActions {
         updated_at: now,
       };
       const op = this.operation(updated, 'delete', ctx, { delete_volume: deleteVolume }, 'deleted');
-      const watch = await this.written(op, async (tx) => {
+      const watch = await this.written(op, ctx, async (tx) => {
         await this.replace(tx, updated, current.resource_version);
         await tx.insertOperation(op);
         await tx.appendAudit(this.audit(ctx, 'delete', name, current.generation, current.generation, 'ok'));
@@ -466,10 +471,13 @@ export class WorkspaceActions {
   }
 
   /** Runs the transaction that writes a new operation, listening for the operation's changes from before it. */
-  private async written(op: OperationRecord, write: (tx: StoreOps) => Promise<void>): Promise<OperationWait> {
+  private async written(op: OperationRecord, ctx: ActionContext, write: (tx: StoreOps) => Promise<void>): Promise<OperationWait> {
     const watch = this.waiter.watch(op);
     try {
-      await this.store.transaction(write);
+      await this.store.transaction(async (tx) => {
+        await write(tx);
+        await ctx.writeAlongside?.(tx, op);
+      });
     } catch (err) {
       watch.cancel();
       throw err;

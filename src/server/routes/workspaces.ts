@@ -2,8 +2,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { WsmError, notFound } from '../../core/errors.js';
-import { CLUSTER_TYPES, INSTANCE_STATUSES, type ClusterType, type InstanceStatus } from '../../core/types.js';
+import { CLUSTER_TYPES, INSTANCE_STATUSES, type ClusterType, type InstanceStatus, type OperationRecord } from '../../core/types.js';
 import type { ActionResult } from '../../app/workspace-actions.js';
+import type { ChangePlan } from '../../core/change-plan.js';
+import type { StoreOps } from '../../store/store.js';
 import type { ConfigAccess } from '../../core/container-config-access.js';
 import { canView, roleAtLeast, roleOn, type Principal } from '../auth.js';
 import { principalOf } from '../auth-hook.js';
@@ -92,6 +94,17 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     };
   };
 
+  /** The workspace and operation a request wrote, as they stand now: the answer to a retry whose first answer was lost. */
+  const writtenBy = async (operationId: string): Promise<ActionResult> => {
+    const operation = await store.getOperation(operationId);
+    const workspace = operation && (await store.getWorkspace(operation.workspace));
+    if (!operation || !workspace || workspace.uid !== operation.workspace_uid) {
+      throw new WsmError('not_found', `The workspace this request changed (operation ${operationId}) no longer exists.`);
+    }
+    const plan = operation.details?.plan as ChangePlan | undefined;
+    return { workspace, operation, ...(plan ? { plan } : {}) };
+  };
+
   // A refused create, action or delete (the role missing, a conflict, a bad config) is audited like one carried out.
   app.addHook('onError', async (req, _reply, err) => {
     const audit = req.routeOptions.config.audit;
@@ -170,9 +183,12 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
   app.post('/api/workspaces', { config: { auth: 'owner', audit: createAudit }, schema: create }, async (req, reply) => {
     const principal = principalOf(req);
     const body = req.body;
-    return withIdempotency(ctx, req, reply, principal, async () => {
-      const result = await actions.create(body.workspace, { actor: principal.actor, requestId: req.id, configAccess: configAccessOf(principal), signal: untilClientGone(reply) });
-      return answer(reply, principal, result, 201);
+    return withIdempotency(ctx, req, reply, principal, {
+      run: async (writeAlongside) => {
+        const result = await actions.create(body.workspace, { actor: principal.actor, requestId: req.id, configAccess: configAccessOf(principal), signal: untilClientGone(reply), writeAlongside });
+        return answer(reply, principal, result, 201);
+      },
+      answerWritten: async (operationId) => answer(reply, principal, await writtenBy(operationId), 201),
     });
   });
 
@@ -196,8 +212,8 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
     const principal = principalOf(req);
     const { name } = req.params;
     const body = req.body;
-    const act = async () => {
-      const result = await actions.act(name, body.workspace, { actor: principal.actor, requestId: req.id, ifMatch: parseIfMatch(req), configAccess: configAccessOf(principal), signal: untilClientGone(reply) });
+    const act = async (writeAlongside?: (tx: StoreOps, op: OperationRecord) => Promise<void>) => {
+      const result = await actions.act(name, body.workspace, { actor: principal.actor, requestId: req.id, ifMatch: parseIfMatch(req), configAccess: configAccessOf(principal), signal: untilClientGone(reply), writeAlongside });
       return answer(reply, principal, result);
     };
     if (isDryRun(req)) {
@@ -205,7 +221,10 @@ export async function workspaceRoutes(app: WsmApp, ctx: ServerContext): Promise<
       const { status, body: sent } = await act();
       return reply.status(status).send(sent);
     }
-    return withIdempotency(ctx, req, reply, principal, act);
+    return withIdempotency(ctx, req, reply, principal, {
+      run: act,
+      answerWritten: async (operationId) => answer(reply, principal, await writtenBy(operationId)),
+    });
   });
 
   const remove = { params: WorkspaceParams, querystring: DeleteQuery, tags: ['workspaces'], summary: 'Delete a workspace', response: { 200: WorkspaceChange, ...ERRORS } };
