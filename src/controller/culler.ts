@@ -73,8 +73,11 @@ export class Culler {
   private timer?: NodeJS.Timeout;
   /** The checks running now, of any pass, by workspace. */
   private readonly inFlight = new Map<string, Promise<void>>();
-  /** The last usage sample of each workspace near its limit, to compare the next one with. */
-  private readonly samples = new Map<string, UsageSample>();
+  /**
+   * The last usage sample of each workspace near its limit, to compare the next one with, and the
+   * automatic stop try the workspace had when it was taken.
+   */
+  private readonly samples = new Map<string, { usage: UsageSample; stopTry: string | undefined }>();
   private readonly decisions = new Map<string, CullDecision>();
   private readonly waiting: (() => void)[] = [];
   private active = 0;
@@ -157,22 +160,27 @@ export class Culler {
       after = page.next;
       for (const ws of page.workspaces) {
         if (this.inFlight.has(ws.name)) continue;
+        // Sampled though not stopped now: the use since this sample is known when the workspace is next decided on.
+        const sampleOnly = () => {
+          if (!this.options.usageFor) return;
+          checks.push(
+            this.bounded(() => this.sampleUsage(ws)).then(
+              () => undefined,
+              (err) => this.logger.warn({ workspace: ws.name, err }, 'usage sample failed'),
+            ),
+          );
+        };
         const decision = this.decide(ws);
         if (!decision.due) {
           this.noteDecision(ws.name, false, keptBecause(ws, decision, this.lastSignal(ws)));
-          if (this.options.usageFor) {
-            checks.push(
-              this.bounded(() => this.sampleUsage(ws)).then(
-                () => undefined,
-                (err) => this.logger.warn({ workspace: ws.name, err }, 'usage sample failed'),
-              ),
-            );
-          }
+          sampleOnly();
           continue;
         }
         const notBefore = stopRetryNotBefore(ws, this.retryKey(ws), now);
         if (notBefore !== undefined) {
+          // Use while the stop waits for its next try is activity, which starts its backoff over.
           this.noteDecision(ws.name, false, `its last stop was postponed by its pre-stop; the next try is at ${new Date(notBefore).toISOString()}`);
+          sampleOnly();
           continue;
         }
         summary.checked++;
@@ -188,7 +196,7 @@ export class Culler {
     // A workspace may leave the candidates for a while (fresh activity) and come back: keep its
     // sample until it is too old to compare with, so the comparison does not start over.
     const oldest = now - 3 * this.options.periodMs - 60_000;
-    for (const [name, sample] of this.samples) if (sample.at < oldest) this.samples.delete(name);
+    for (const [name, sample] of this.samples) if (sample.usage.at < oldest) this.samples.delete(name);
     for (const [name, decided] of this.decisions) if (decided.at < oldest) this.decisions.delete(name);
     this.options.observer?.passed?.(performance.now() - began);
     return summary;
@@ -211,8 +219,13 @@ export class Culler {
     const next = await this.options.usageFor?.(ws);
     if (!next) return undefined;
     const prev = this.samples.get(ws.name);
-    this.samples.set(ws.name, next);
-    const used = prev && usageActivity(prev, next, this.options.usageThresholds ?? DEFAULT_USAGE_THRESHOLDS);
+    const retry = ws.activity.stop_retry;
+    const stopTry = retry && JSON.stringify(retry);
+    this.samples.set(ws.name, { usage: next, stopTry });
+    // An automatic stop tried since the last sample ran the workspace's pre-stop, whose work is not the
+    // user's: counted, a pre-stop that keeps failing would restart the idle clock at every try.
+    if (prev && prev.stopTry !== stopTry) return undefined;
+    const used = prev && usageActivity(prev.usage, next, this.options.usageThresholds ?? DEFAULT_USAGE_THRESHOLDS);
     if (!used) return undefined;
     await this.activity.record(ws.name, used.source, Math.min(next.at, this.now()));
     return used.source;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ActivityRecorder } from '../../src/controller/activity.js';
 import { Culler, USAGE_LOOKAHEAD_MAX_MS } from '../../src/controller/culler.js';
 import { DEFAULT_PROBE } from '../../src/controller/probe.js';
+import { PRE_STOP_FAILED, STOP_POSTPONED } from '../../src/controller/pre-stop.js';
 import { DEFAULT_STORAGE } from '../../src/core/defaults.js';
 import type { WorkspaceRecord } from '../../src/core/types.js';
 import { openStore, type Store } from '../../src/store/index.js';
@@ -146,5 +147,51 @@ describe('culler pass', () => {
     await culler.pass();
     assert.deepEqual(sampled.filter((n) => n === 'soon' || n === 'later'), ['soon']);
   });
-});
 
+  test("usage across an automatic stop try is the pre-stop's, not activity; usage after it is activity again", async () => {
+    const idleSince = new Date(Date.now() - 3_600_000).toISOString();
+    const base = record('saving', idleSince);
+    const ws = { ...base, spec: { ...base.spec, lifecycle: { ...base.spec.lifecycle, pre_stop: { command: ['save-notebooks'] } } } };
+    await store.insertWorkspace(ws);
+    await store.setObserved(ws.name, ws.observed);
+    // The stand-in postpones every stop as a failing pre-stop does: the try is kept, the condition set, the workspace runs on.
+    const tries: string[] = [];
+    const stopper = {
+      async autoStop(name: string, confirm: (ws: WorkspaceRecord) => Record<string, unknown> | undefined) {
+        const current = (await store.getWorkspace(name))!;
+        const figures = confirm(current);
+        if (!figures) return undefined;
+        tries.push(name);
+        await store.setActivity(name, { ...current.activity, stop_retry: figures.retry as WorkspaceRecord['activity']['stop_retry'] });
+        const at = new Date().toISOString();
+        await store.setObserved(name, { ...current.observed, conditions: [{ type: PRE_STOP_FAILED, status: 'True', reason: STOP_POSTPONED, last_transition_time: at }] });
+        return { id: `stop-${name}` };
+      },
+    };
+    let cpuSeconds = 0;
+    const culler = new Culler(store, stopper, new ActivityRecorder(store, quiet), quiet, {
+      periodMs: 1000,
+      probes: new Map(),
+      concurrency: 4,
+      usageFor: async (w) => (w.name === 'saving' ? { at: Date.now(), cpu_seconds: cpuSeconds } : undefined),
+    });
+    const pass = async () => {
+      await new Promise((r) => setTimeout(r, 10)); // samples some milliseconds apart
+      await culler.pass();
+      await culler.settled();
+    };
+    await pass();
+    assert.deepEqual(tries, ['saving'], 'the first pass tries the stop');
+    cpuSeconds += 5; // the pre-stop's work, inside the workspace
+    await pass();
+    const after = (await store.getWorkspace('saving'))!;
+    assert.equal(after.activity.last_activity_at, idleSince, "the pre-stop's CPU did not restart the idle clock");
+    assert.doesNotMatch(culler.lastDecision('saving')!.reason, /busy/);
+    assert.deepEqual(tries, ['saving'], 'the next try waits for its backoff');
+    cpuSeconds += 5; // the user's work, with no stop tried in between
+    await pass();
+    const busy = (await store.getWorkspace('saving'))!.activity;
+    assert.equal(busy.last_activity_source, 'cpu', 'use while the stop waits for its next try is activity');
+    assert.ok(Date.parse(busy.last_activity_at!) > Date.now() - 60_000, 'the idle clock restarted');
+  });
+});

@@ -13,8 +13,9 @@ let clock = Date.now();
 const FAILING_PRE_STOP = { command: ['sh', '-c', 'echo "cannot save: the notebook is locked" >&2; exit 4'] };
 
 before(async () => {
-  // Usage is sampled over the real milliseconds between the test's passes, in which the pre-stop's own
-  // CPU would count as use (activity, which starts the backoff over): only the API's signals count here.
+  // Usage is sampled over the real milliseconds between the test's passes (its clock moves 15 s a pass),
+  // where one tick of CPU reads as a busy core (activity, which starts the backoff over): only the API's
+  // signals count here. test/controller/culler.test.ts covers usage around postponed stops.
   const noUsageSignal = { WSM_ACTIVITY_CPU_CORES: '1000', WSM_ACTIVITY_NET_BYTES_PER_SECOND: '1000000000000' };
   srv = await startTestServer({ clock: () => clock, env: { WSM_CULLER_PERIOD_SECONDS: '3600', ...noUsageSignal } });
 });
