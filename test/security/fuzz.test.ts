@@ -77,10 +77,13 @@ const queryString = fc
   )
   .map((pairs) => (pairs.length === 0 ? '' : `?${pairs.map(([k, v, raw]) => (raw ? `${k}=${v}` : `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)).join('&')}`));
 
+/** A token to create, mostly valid (a name of any printable text may be refused). */
+const tokenBody = fc.record({ role: fc.constantFrom('owner', 'editor', 'viewer'), name: printable, expires_in_seconds: fc.integer({ min: 1, max: 1e6 }) }, { requiredKeys: ['role'] });
+
 /** Bodies shaped like the API's, with wrong, missing and extreme values. */
 const shapedBody = fc.oneof(
   // Valid ones too, so the handlers behind the schemas are reached.
-  { arbitrary: fc.record({ role: fc.constantFrom('owner', 'editor', 'viewer'), name: printable, expires_in_seconds: fc.integer({ min: 1, max: 1e6 }) }, { requiredKeys: ['role'] }), weight: 2 },
+  { arbitrary: tokenBody, weight: 2 },
   fc.record({ cluster_settings: fc.record({ inherit_patterns: fc.array(printable, { maxLength: 2 }) }) }),
   fc.record({ role: fc.oneof(fc.constantFrom('owner', 'editor', 'viewer'), printable), expires_in_seconds: fc.oneof(fc.double(), fc.integer(), fc.constant(1e300)), workspace: textish, name: printable }, { requiredKeys: [] }),
   fc.record({ workspace: fc.record({ name: fc.oneof(fc.constantFrom(...WORKSPACES), textish), action: fc.oneof(fc.constantFrom('stop', 'resume', 'patch', 'add_to_ingress'), printable), container_config: fc.oneof(textish, fc.jsonValue()), lifecycle_config: fc.jsonValue(), update_workspace_settings: fc.jsonValue() }, { requiredKeys: [] }) }),
@@ -232,7 +235,14 @@ describe('random requests', () => {
       .filter((r) => r.method === 'GET' || /^\/api\/(tokens|cluster_settings|session)/.test(r.path))
       // Half of the token routes aim at a real token (the viewer's; never the caller's own, which is not stored).
       .flatMap((r) => (r.path.includes('{id}') ? [r, { ...r, path: r.path.replace('{id}', viewerTokenId) }] : [r]));
-    const ownerRequests = requestArb(harmless, fc.constant<Principal>('none')).map((req) => ({ ...req, headers: { ...req.headers, 'OAUTH-TOKEN': srv.adminToken } }));
+    // Among them, a share of token creations sent as JSON (with random other headers and query), so that
+    // the handlers behind the schemas are reached in every run, not only when chance lines the fields up.
+    const tokenCreation = fc
+      .tuple(queryString, extraHeaders, tokenBody)
+      .map(([query, headers, token]) => requestFor({ method: 'POST', path: '/api/tokens' }, [], query, 'none', false, { ...headers, 'content-type': 'application/json' }, JSON.stringify(token)));
+    const ownerRequests = fc
+      .oneof({ arbitrary: requestArb(harmless, fc.constant<Principal>('none')), weight: 4 }, { arbitrary: tokenCreation, weight: 1 })
+      .map((req) => ({ ...req, headers: { ...req.headers, 'OAUTH-TOKEN': srv.adminToken } }));
     statuses.clear();
     await fc.assert(fc.asyncProperty(ownerRequests, assertNoServerError), { numRuns: 1000 });
     for (const status of [200, 201, 400, 404]) assert.ok(statuses.has(status), `some owner requests got ${status}: ${JSON.stringify([...statuses])}`);

@@ -96,8 +96,7 @@ describe('replicas on one PostgreSQL', { skip: baseUrl === undefined }, () => {
     paused.child.kill('SIGSTOP');
     // The test itself takes the lease once the paused leader's has expired (a replica that nobody
     // sees): the other replica cannot lead, so only the paused one could carry out the stop below.
-    // Should the other replica take it first, the test takes it from that one (its fencing then
-    // keeps it from acting in the term it lost).
+    // Should the other replica take it first, the test takes it from that one.
     const { rows } = await eventually(async () => {
       const taken = await c.db.query<{ term: string }>(
         `update wsm_leader_lease set holder = 'the-test', term = term + 1, expires_at = now() + interval '1 hour' where expires_at <= now() or holder <> $1 returning term`,
@@ -106,6 +105,10 @@ describe('replicas on one PostgreSQL', { skip: baseUrl === undefined }, () => {
       return taken.rows.length > 0 && taken;
     }, 15_000, 'the paused leader\'s lease to expire');
     const testTerm = Number(rows[0]!.term);
+    // Taken from the other replica, the lease is gone before that replica's own clock says so (no real
+    // replica takes a lease that has not expired): it may still write in its term until it learns of
+    // the loss at its next renewal. The stop is asked once it has.
+    await eventually(async () => (await leaderGauges(other)).leading === 0, 15_000, 'the other replica to know that it does not lead');
     const put = await request(other.base, 'PUT', '/api/workspaces/fenced', { defaultToken: ADMIN, body: { workspace: { action: 'stop' } } });
     assert.ok(put.status === 200 || put.status === 202, JSON.stringify(put.body));
     const opId: string = put.body.workspace.last_operation.id;
