@@ -14,7 +14,7 @@ export function startTimeoutMs(container: ContainerConfig): number {
 
 export interface OverdueStart {
   op: OperationRecord;
-  /** ImagePull, Unschedulable, PreStartTimedOut, NotListening or NotReady. */
+  /** PodNotCreated, ImagePull, Unschedulable, PreStartTimedOut, NotListening or NotReady. */
   reason: string;
   message: string;
 }
@@ -24,6 +24,8 @@ function notReadyReason(instance: ObservedInstance, previous: ObservedState): st
   const conditions = [...(instance.conditions ?? []), ...previous.conditions];
   const waitsForPort = conditions.some((c) => (c.type === POST_START && c.reason === 'Pending') || (c.type === 'Listening' && c.status === 'False'));
   if (instance.status === 'RUNNING' && waitsForPort) return 'NotListening';
+  // First: a refusal's words (a quota on memory, a policy on images) would read as the reasons below.
+  if (conditions.some((c) => c.reason === 'FailedCreate' && c.status === 'False')) return 'PodNotCreated';
   const said = [instance.message ?? '', ...conditions.filter((c) => c.status === 'False').map((c) => `${c.reason} ${c.message}`)].join(' ');
   if (/pull|image/i.test(said)) return 'ImagePull';
   if (/unschedulable|insufficient/i.test(said)) return 'Unschedulable';

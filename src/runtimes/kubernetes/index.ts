@@ -13,8 +13,12 @@ import { dryRunApply } from './dry-run.js';
 import { repairDrift, type Seen } from './repair.js';
 import { proxyGet, readPostStartRecord } from './pod-access.js';
 import { describeInstance } from './status.js';
+import { podCreateFailure } from './create-failure.js';
 import { checkOurs, isOurs, ownedSelector } from './ownership.js';
 import { WorkspaceWatcher, type WatchLogger } from './watch.js';
+
+/** One read of a workspace's objects; `createFailure` when its pod is wanted, missing and refused. */
+type Looked = Seen & { pods: V1Pod[]; createFailure?: string };
 
 export interface KubernetesLogger extends WatchLogger {
   info(obj: object, msg?: string): void;
@@ -169,7 +173,7 @@ export class KubernetesRuntime implements Runtime {
   }
 
   /** One read of everything the status is made of. */
-  private async look(api: KubeApi, ws: RuntimeWorkspace, namespace: string): Promise<Seen & { pods: V1Pod[] }> {
+  private async look(api: KubeApi, ws: RuntimeWorkspace, namespace: string): Promise<Looked> {
     const name = ws.name;
     const ingressName = this.ingressName(ws);
     const [sts, pods, svc, ing] = await Promise.all([
@@ -180,13 +184,16 @@ export class KubernetesRuntime implements Runtime {
         ? api.read({ verb: 'get', resource: `ingress ${ingressName}`, namespace }, (o) => api.net.readNamespacedIngress({ name: ingressName, namespace }, o))
         : Promise.resolve(undefined),
     ]);
-    return { sts, svc, ing, pods: pods.items };
+    // Only while a pod is wanted and missing: the events say whether its creation is refused.
+    const podWanted = sts !== undefined && (sts.spec?.replicas ?? 1) > 0 && pods.items.length === 0;
+    const createFailure = podWanted ? await podCreateFailure(api, namespace, sts) : undefined;
+    return { sts, svc, ing, pods: pods.items, createFailure };
   }
 
-  private describe(ws: RuntimeWorkspace, namespace: string, seen: Seen & { pods: V1Pod[] }): ObservedInstance {
+  private describe(ws: RuntimeWorkspace, namespace: string, seen: Looked): ObservedInstance {
     const name = ws.name;
     const pod = seen.pods.find((p) => p.metadata?.name === names.pod(name)) ?? seen.pods[0];
-    const observed = describeInstance(name, seen.sts, pod, seen.svc, this.options.preStartTimeoutSeconds ?? PRE_START_TIMEOUT_SECONDS);
+    const observed = describeInstance(name, seen.sts, pod, seen.svc, this.options.preStartTimeoutSeconds ?? PRE_START_TIMEOUT_SECONDS, seen.createFailure);
     const repair = this.repairs.get(`${namespace}/${name}`);
     const withRepair = repair ? { ...observed, conditions: [...(observed.conditions ?? []), { type: 'Repaired', status: 'True' as const, reason: 'DriftRepaired', message: repair }] } : observed;
     const url = seen.sts ? ingressUrl(seen.ing, name) : undefined;

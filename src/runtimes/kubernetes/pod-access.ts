@@ -59,7 +59,7 @@ export async function proxyGet(kc: KubeConfig, namespace: string, pod: string, p
   });
 }
 
-function eventTime(e: CoreV1Event): number {
+export function eventTime(e: CoreV1Event): number {
   const t = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp;
   const ms = t === undefined ? NaN : new Date(t as Date | string).getTime();
   return Number.isNaN(ms) ? 0 : ms;

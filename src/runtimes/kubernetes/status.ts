@@ -110,6 +110,8 @@ export function describeInstance(
   pod: V1Pod | undefined,
   svc: V1Service | undefined,
   preStartTimeoutSeconds?: number,
+  /** Why the StatefulSet controller cannot create the pod (its FailedCreate event), while no pod exists. */
+  createFailure?: string,
 ): ObservedInstance {
   if (!sts) return { status: 'UNAVAILABLE', message: `statefulset ${name} not found`, conditions: [] };
   const generationText = sts.metadata?.annotations?.[GENERATION_ANNOTATION];
@@ -124,6 +126,11 @@ export function describeInstance(
   const replicas = sts.spec?.replicas ?? 1;
   if (replicas === 0) {
     return pod ? { ...base, status: 'STOPPING', message: `pod ${pod.metadata?.name} is terminating` } : { ...base, status: 'STOPPED', ip: undefined };
+  }
+  if (!pod && createFailure) {
+    // Still PENDING, as an unschedulable pod is: the controller keeps trying, and a change of the namespace's quota or policy lets it through.
+    const condition: Condition = { type: 'PodCreated', status: 'False', reason: 'FailedCreate', message: createFailure };
+    return { ...base, status: 'PENDING', message: `the pod cannot be created: ${createFailure}`, conditions: [...base.conditions!, condition] };
   }
   if (!pod) return { ...base, status: 'PENDING', message: 'waiting for the pod to be created' };
   // While a pod exists its kubelet (and the StatefulSet controller) restart it, never wsm.

@@ -66,6 +66,27 @@ describe('wsm on a real API server: pod states as the kubelet reports them', { s
     });
   });
 
+  test('a pod the namespace\'s ResourceQuota refuses: PENDING with the StatefulSet controller\'s FailedCreate message; RUNNING once the quota is lifted', async () => {
+    await withWsm('quota', {}, async (w) => {
+      await w.admin.core.createNamespacedResourceQuota({ namespace: w.ns.name, body: { metadata: { name: 'no-pods' }, spec: { hard: { pods: '0' } } } });
+      await createWorkspace(w, 'overquota');
+      const ws = await w.waitFor('overquota', (x) => Boolean(problem(x, 'FailedCreate')), 'FailedCreate');
+      assert.equal(ws.instance.status, 'PENDING');
+      const refused = problem(ws, 'FailedCreate');
+      assert.equal(refused.type, 'PodCreated');
+      assert.equal(refused.status, 'False');
+      // Before the quota controller has counted the namespace, admission refuses with "status unknown".
+      assert.match(refused.message, /^create Pod overquota-0 in StatefulSet overquota failed error: pods "overquota-0" is forbidden: (exceeded quota: no-pods|status unknown for quota: no-pods)/);
+      assert.equal(ws.status_message, `the pod cannot be created: ${refused.message}`);
+      const events = await w.admin.core.listNamespacedEvent({ namespace: w.ns.name, fieldSelector: 'reason=FailedCreate' });
+      assert.equal(events.items[0]?.involvedObject.kind, 'StatefulSet', 'the refusal is the StatefulSet controller\'s event');
+
+      await w.admin.core.deleteNamespacedResourceQuota({ name: 'no-pods', namespace: w.ns.name });
+      const running = await w.waitFor('overquota', (x) => x.instance.status === 'RUNNING', 'RUNNING once the quota is gone', 90_000);
+      assert.equal(problem(running, 'FailedCreate'), undefined);
+    });
+  });
+
   test('restart_policy never: once the kubelet reports the end, the StatefulSet is scaled to 0 and stays so; FAILED with why', async () => {
     await withWsm('never', { quitter: { kind: 'crash-loop', restarts: 1, exitCode: 4 } }, async (w) => {
       await createWorkspace(w, 'quitter', 'restart_policy: never\n');

@@ -218,6 +218,28 @@ describe('KubernetesRuntime against the fake API server', () => {
     assert.match(unsched.conditions!.find((c) => c.reason === 'Unschedulable')!.message ?? '', /Insufficient cpu/);
   });
 
+  test('a pod the StatefulSet controller may not create is PENDING with its FailedCreate message; once allowed, it runs', async () => {
+    const quota = 'pods "quota-0" is forbidden: exceeded quota: team-quota, requested: pods=1, used: pods=4, limited: pods=4';
+    h.fake.refusePodCreation((sts) => (sts.metadata.name === 'quota' ? quota : undefined));
+    try {
+      const ws = workspace('quota');
+      const refused = await eventually(async () => {
+        const o = await h.runtime.apply(ws);
+        return o.conditions?.some((c) => c.reason === 'FailedCreate') ? o : undefined;
+      }, 'FailedCreate');
+      assert.equal(refused.status, 'PENDING');
+      const c = refused.conditions!.find((x) => x.reason === 'FailedCreate')!;
+      assert.equal(c.type, 'PodCreated');
+      assert.equal(c.status, 'False');
+      assert.equal(c.message, `create Pod quota-0 in StatefulSet quota failed error: ${quota}`);
+      assert.equal(refused.message, `the pod cannot be created: ${c.message}`);
+    } finally {
+      h.fake.refusePodCreation(undefined);
+    }
+    const running = await applyUntil(h.runtime, workspace('quota'), 'RUNNING');
+    assert.ok(!running.conditions?.some((c) => c.reason === 'FailedCreate'), JSON.stringify(running.conditions));
+  });
+
   test('a missing StatefulSet is UNAVAILABLE', async () => {
     const observed = await h.runtime.observe(workspace('ghost'));
     assert.equal(observed.status, 'UNAVAILABLE');

@@ -49,6 +49,8 @@ export class FakeCluster {
   private timer: NodeJS.Timeout | undefined;
   private readonly pendingPods = new Map<string, NodeJS.Timeout>();
   podHook: PodHook | undefined;
+  /** Why the pod of a StatefulSet may not be created (as a quota or an admission policy refuses it), if it may not. */
+  private createRefusal: ((sts: KubeObject) => string | undefined) | undefined;
   /** Where postStart exec hooks really run, per pod (the kubelet runs them before a container counts as running). */
   readonly sandboxes = new PodSandboxes();
 
@@ -117,7 +119,9 @@ export class FakeCluster {
         this.deletePod(pod); // a changed template rolls the pod
         pod = undefined;
       }
-      if (!pod) pod = this.createPod(sts, podName, hash);
+      const refused = pod ? undefined : this.createRefusal?.(sts);
+      if (refused) this.failedCreateEvent(sts, podName, refused);
+      else if (!pod) pod = this.createPod(sts, podName, hash);
     }
     const ready = pod ? isReady(pod) : false;
     const status = {
@@ -196,6 +200,32 @@ export class FakeCluster {
     if (!run) return outcome;
     const { exitCode, output } = await run;
     return exitCode === 0 ? outcome : { kind: 'post-start-failed', exitCode, output };
+  }
+
+  /** Refuses (or, with undefined, allows again) the creation of pods, and looks at every StatefulSet again. */
+  refuseCreation(refusal: ((sts: KubeObject) => string | undefined) | undefined): void {
+    this.createRefusal = refusal;
+    this.schedule();
+  }
+
+  /** The StatefulSet controller's Warning event for a pod it could not create, worded as it words it. */
+  private failedCreateEvent(sts: KubeObject, podName: string, refused: string): void {
+    const ns = sts.metadata.namespace!;
+    const now = new Date().toISOString();
+    this.store.create('events', {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: `${sts.metadata.name}.${randomBytes(8).toString('hex')}`, namespace: ns },
+      involvedObject: { apiVersion: 'apps/v1', kind: 'StatefulSet', name: sts.metadata.name, namespace: ns, uid: sts.metadata.uid },
+      reason: 'FailedCreate',
+      message: `create Pod ${podName} in StatefulSet ${sts.metadata.name} failed error: ${refused}`,
+      type: 'Warning',
+      source: { component: 'statefulset-controller' },
+      reportingComponent: 'statefulset-controller',
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    });
   }
 
   /** The kubelet's Warning event for a failed postStart hook, worded as the kubelet words it. */

@@ -71,6 +71,11 @@ export class FakeKubeApi {
     this.http.inject({ ...match, responses });
   }
 
+  /** The StatefulSet controller's pod creations are refused with this message (a quota, an admission policy) while it returns one. */
+  refusePodCreation(refusal: ((sts: KubeObject) => string | undefined) | undefined): void {
+    this.cluster.refuseCreation(refusal);
+  }
+
   /** Decides what the simulated kubelet does with new pods (undefined: by image markers). */
   setPodHook(hook: PodHook | undefined): void {
     this.cluster.podHook = hook;
