@@ -89,7 +89,7 @@ export async function withIdempotency(
       }
       if (stored === undefined) continue; // removed in between (a failed claim): claim again
       if (stored.response.status !== IN_PROGRESS) return replay(stored);
-      const held = stored.response.body as ClaimBody;
+      const held = (stored.response.body ?? {}) as ClaimBody;
       if (held.claim !== nonce) {
         if (stored.fingerprint !== fingerprint) return replay(stored);
         const abandoned = Date.now() - Date.parse(stored.created_at) > CLAIM_ABANDONED_MS;
