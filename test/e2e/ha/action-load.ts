@@ -75,7 +75,7 @@ export class ActionLoad {
       if (res?.status === 404 && action.method === 'DELETE' && uncertain) return res;
       if (res && res.status < 500 && res.status !== 409) assert.fail(`${action.method} ${action.path}: ${res.status} ${JSON.stringify(res.body)}`);
       if (res) uncertain = true;
-      if (Date.now() > deadline) assert.fail(`${action.method} ${action.path}: no 2xx within 90 s (last ${res?.status})`);
+      if (Date.now() > deadline) assert.fail(`${action.method} ${action.path}: no 2xx within 90 s (last ${res?.status} ${JSON.stringify(res?.body)?.slice(0, 300)})`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
@@ -93,11 +93,15 @@ export class ActionLoad {
       const operation = res.body?.workspace?.last_operation;
       // Waits for each operation before the next action, so none is merged into a later one.
       if (operation) {
+        let seen: unknown;
         await eventually(async () => {
-          const state = (await this.get(`/api/operations/${operation.id}`))?.body?.operation?.state;
+          seen = (await this.get(`/api/operations/${operation.id}`))?.body?.operation;
+          const state = (seen as { state?: string } | undefined)?.state;
           if (state === 'failed') assert.fail(`operation ${operation.id} of ${name} failed`);
           return state === 'succeeded';
-        }, 90_000, `${name}'s operation ${operation.action} to succeed`);
+        }, 90_000, `${name}'s operation ${operation.action} to succeed`).catch((err: Error) => {
+          throw new Error(`${err.message}; the operation as last read: ${JSON.stringify(seen)}`);
+        });
       }
       if (action.method === 'DELETE') await eventually(async () => (await this.get(`/api/workspaces/${name}`))?.status === 404, 90_000, `${name} to be deleted`);
       this.done += 1;
