@@ -18,6 +18,7 @@ import { WorkspaceDir, type LocalState } from './layout.js';
 import { canConnect } from '../../lib/tcp-connect.js';
 import { isPortFree, pickFreePort } from './ports.js';
 import { groupCpuSeconds, isSameProcessAlive, readProcStat, stopGroup } from './procfs.js';
+import { launchersUnder } from './orphans.js';
 import { removeTree, UidAllocator, type Owner, type UidRange } from './users.js';
 
 export interface LocalRuntimeLogger {
@@ -69,6 +70,8 @@ export class LocalRuntime implements Runtime {
    */
   private readonly runningNow = new Map<string, LocalState>();
   private pollTimer: NodeJS.Timeout | undefined;
+  /** Groups an earlier control plane started but never recorded, ended before this runtime acts. */
+  private orphansEnded: Promise<void> | undefined;
 
   constructor(options: LocalRuntimeOptions) {
     this.rootDir = options.rootDir;
@@ -80,11 +83,31 @@ export class LocalRuntime implements Runtime {
   }
 
   /**
+   * Ends the process groups of this runtime's workspaces that no state.json names (orphans.ts): left by
+   * a control plane killed while starting them. Once, at this runtime's first apply, which every apply
+   * waits for: so a group this runtime starts is never taken for one, and only a control plane that acts
+   * (the leader, with several replicas) looks.
+   */
+  private async endOrphans(): Promise<void> {
+    try {
+      for (const launcher of launchersUnder(this.rootDir)) {
+        const state = await this.dirFor(launcher.name).readState().catch(() => undefined);
+        if (state?.pgid === launcher.pid) continue;
+        this.log.warn({ workspace: launcher.name, pgid: launcher.pid }, 'ending a workspace process group that no state records (started by a control plane that died before recording it)');
+        await stopGroup(launcher.pid, launcher.startTicks, this.stopGraceMs);
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'looking for unrecorded workspace processes failed');
+    }
+  }
+
+  /**
    * Local steps are short file and process operations: a signal aborted before one begins ends the
    * call; a stop already under way finishes its grace period (a half-stopped group helps nobody).
    */
   async apply(ws: RuntimeWorkspace, signal?: AbortSignal): Promise<ObservedInstance> {
     signal?.throwIfAborted();
+    await (this.orphansEnded ??= this.endOrphans());
     const dir = this.dirFor(ws.name);
     return ws.desired === 'stopped' ? this.ensureStopped(ws, dir) : this.ensureRunning(ws, dir, signal);
   }
