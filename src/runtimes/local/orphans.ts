@@ -1,9 +1,9 @@
 // A control plane killed after it started a workspace's process group but before it wrote the group to
 // state.json leaves a group no state names: the next control plane would start another beside it. The
 // launch wrapper's arguments name its workspace (its exit-code file), so such groups can be found.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
-import { readProcStat } from './procfs.js';
+import { listedPids, readProcStat } from './procfs.js';
 
 export interface Launcher {
   /** The workspace whose directory the wrapper's exit-code file is in. */
@@ -18,17 +18,10 @@ export function launchersUnder(rootDir: string): Launcher[] {
   const prefix = join(rootDir) + sep;
   const suffix = `${sep}${join('run', 'exit_code')}`;
   const found: Launcher[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return found;
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
+  for (const pid of listedPids()) {
     let argv: string[];
     try {
-      argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     } catch {
       continue;
     }
@@ -36,7 +29,7 @@ export function launchersUnder(rootDir: string): Launcher[] {
     const exitCodePath = argv[4];
     if (argv[3] !== 'wsm-launch' || !exitCodePath?.startsWith(prefix) || !exitCodePath.endsWith(suffix)) continue;
     const name = exitCodePath.slice(prefix.length, -suffix.length);
-    const stat = readProcStat(Number(entry));
+    const stat = readProcStat(pid);
     if (name === '' || name.includes(sep) || !stat || stat.pgrp !== stat.pid || stat.state === 'Z') continue;
     found.push({ name, pid: stat.pid, startTicks: stat.startTicks });
   }

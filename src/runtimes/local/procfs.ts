@@ -42,19 +42,27 @@ export function isSameProcessAlive(pid: number | undefined, startTicks: string |
   return stat !== undefined && isLiveState(stat.state) && stat.startTicks === startTicks;
 }
 
-/** Live (non-zombie) members of a process group. */
-export function groupMembers(pgid: number): number[] {
-  const members: number[] = [];
+/** The pids /proc lists now (any of them may end while it is read). */
+export function listedPids(): number[] {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
-    return members;
+    return [];
   }
+  const pids: number[] = [];
   for (const entry of entries) {
     const c = entry.charCodeAt(0);
-    if (c < 48 || c > 57) continue;
-    const stat = readProcStat(Number(entry));
+    if (c >= 48 && c <= 57) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** Live (non-zombie) members of a process group. */
+export function groupMembers(pgid: number): number[] {
+  const members: number[] = [];
+  for (const pid of listedPids()) {
+    const stat = readProcStat(pid);
     if (stat && stat.pgrp === pgid && isLiveState(stat.state)) members.push(stat.pid);
   }
   return members;
