@@ -9,6 +9,10 @@ import { randomBytes } from 'node:crypto';
 import type { LeaseHolder } from '../store/leader-lease.js';
 import type { Logger } from '../lib/logger.js';
 
+/** Pauses between fencing checks the database did not answer: from this, doubling, up to the max. */
+const CONFIRM_RETRY_MIN_MS = 50;
+const CONFIRM_RETRY_MAX_MS = 1_000;
+
 export interface LeadershipTimings {
   /** How long a lease lasts after each renewal: a dead leader is replaced within about this long. */
   leaseMs: number;
@@ -38,7 +42,11 @@ export class LeaderTerm {
     return this.leadership.actsFor(this.term);
   }
 
-  /** Whether the database still gives this term more than the margin: asked before acting on an engine. */
+  /**
+   * Whether the database still gives this term more than the margin: asked before acting on an engine.
+   * False only once the term is over (denied by the database, or ended by the local clock); while the
+   * database does not answer, it keeps asking.
+   */
   confirm(): Promise<boolean> {
     return this.leadership.confirm(this.term);
   }
@@ -76,15 +84,23 @@ export class Leadership {
   }
 
   async confirm(term: number): Promise<boolean> {
-    if (!this.actsFor(term)) return false;
-    try {
-      if (await this.lease.holds(this.holder, term, this.timings.marginMs)) return this.actsFor(term);
-    } catch (err) {
-      this.logger.warn({ err, term }, 'could not confirm the lease; not acting');
+    for (let pauseMs = CONFIRM_RETRY_MIN_MS; this.actsFor(term); pauseMs = Math.min(2 * pauseMs, CONFIRM_RETRY_MAX_MS)) {
+      let held: boolean;
+      try {
+        held = await this.lease.holds(this.holder, term, this.timings.marginMs);
+      } catch (err) {
+        // No answer is not a refusal: a false here would leave the caller's fenced call hanging for
+        // the rest of a term that may well go on. Ask again until the term ends by the local clock
+        // (which it does at its deadline when the renewals fail too).
+        this.logger.warn({ err, term }, 'could not confirm the lease; asking again');
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(pauseMs, this.validUntil - performance.now()))));
+        continue;
+      }
+      if (held) return this.actsFor(term);
+      this.logger.warn({ term }, 'the lease is no longer ours; stopping the leader duties');
+      this.depose(term);
       return false;
     }
-    this.logger.warn({ term }, 'the lease is no longer ours; stopping the leader duties');
-    this.depose(term);
     return false;
   }
 

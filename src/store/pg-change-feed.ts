@@ -4,7 +4,10 @@
 // and reaches every replica's event streams. The channel is named after the schema, as schemas of
 // one database are separate installations. NOTIFY is not stored: after the listening connection was
 // lost, a catch-up read publishes what may have been missed (open and recently finished operations,
-// every workspace), before new notifications are trusted again.
+// every workspace), before new notifications are trusted again. The same holds the other way round: a
+// change this process committed but could not send (its listening connection was down, or the NOTIFY
+// failed) is not lost on the others, who never lost their connection and would not catch up by
+// themselves. Once this process can send again it asks them to catch up.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { OperationRecord } from '../core/types.js';
@@ -16,8 +19,17 @@ const MAX_PAYLOAD = 7_500;
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 5_000;
 
-/** What crosses the channel: a change, or which operation to read because the change was too big. */
-type Wire = { from: string; change: StoreChange } | { from: string; operation: string; inserted: boolean };
+/** How much earlier than the sender's first unsent change a catch-up looks for finished operations (other clocks). */
+const CLOCK_SKEW_MS = 60_000;
+
+/**
+ * What crosses the channel: a change, which operation to read because the change was too big, or a
+ * request to catch up on what the sender committed since `since` (its clock) but could not send.
+ */
+type Wire =
+  | { from: string; change: StoreChange }
+  | { from: string; operation: string; inserted: boolean }
+  | { from: string; catchUpSince: string };
 
 export interface RelayLogger {
   warn(obj: object, msg: string): void;
@@ -45,6 +57,8 @@ export class PgChangeRelay {
   /** Notifications are sent in commit order through one chain. */
   private sending: Promise<void> = Promise.resolve();
   private lostAt: string | undefined;
+  /** When this process first committed a change it could not send, while the others are yet to be asked to catch up. */
+  private unsentSince: string | undefined;
 
   private constructor(private readonly options: PgChangeRelayOptions) {
     options.feed.relayTo((change) => this.send(change));
@@ -61,7 +75,9 @@ export class PgChangeRelay {
     client.on('error', (err) => this.lost(client, err));
     client.on('end', () => this.lost(client, new Error('the connection ended')));
     client.on('notification', (message) => {
-      if (message.channel === this.channel && message.payload) void this.received(message.payload);
+      if (message.channel !== this.channel || !message.payload) return;
+      // What a notification makes this process read may fail (the database in trouble): a lost wake-up, never a crash.
+      this.received(message.payload).catch((err: unknown) => this.options.logger?.warn({ err }, 'could not read what another replica notified'));
     });
     await client.connect();
     const { rows } = await client.query<{ schema: string }>('select current_schema() as schema');
@@ -86,7 +102,9 @@ export class PgChangeRelay {
       if (this.closed) return;
       try {
         await this.connect();
-        await this.catchUp();
+        await this.catchUp(this.lostAt);
+        this.lostAt = undefined;
+        this.sending = this.sending.then(() => this.deliver());
         return;
       } catch (err) {
         this.options.logger?.warn({ err }, 'the change feed could not reconnect to PostgreSQL; trying again');
@@ -98,13 +116,12 @@ export class PgChangeRelay {
   }
 
   /** What could have been missed while not listening, published as if just heard. */
-  private async catchUp(): Promise<void> {
-    const since = this.lostAt;
-    this.lostAt = undefined;
+  private async catchUp(since: string | undefined): Promise<void> {
     const store = this.options.store;
     const ops = [...(await store.listOpenOperations())];
-    if (since !== undefined && this.client) {
-      const { rows } = await this.client.query<{ id: string }>('select id from operations where finished_at >= $1', [since]);
+    const client = this.client;
+    if (since !== undefined && client) {
+      const { rows } = await client.query<{ id: string }>('select id from operations where finished_at >= $1', [since]);
       for (const { id } of rows) {
         const op = await store.getOperation(id);
         if (op) ops.push(op);
@@ -122,16 +139,32 @@ export class PgChangeRelay {
       const operation = change.kind === 'operation-inserted' ? change.operation.id : change.id;
       payload = JSON.stringify({ from: this.origin, operation, inserted: change.kind === 'operation-inserted' } satisfies Wire);
     }
-    this.sending = this.sending.then(async () => {
-      const client = this.client;
-      // While reconnecting, nothing can be sent: the others' catch-up reads will find the change.
-      if (!client) return;
-      try {
-        await client.query('select pg_notify($1, $2)', [this.channel, payload]);
-      } catch (err) {
-        this.options.logger?.warn({ err }, 'a change could not be sent to the other replicas; they find it at their next resync');
-      }
-    });
+    this.sending = this.sending.then(() => this.deliver(payload));
+  }
+
+  /**
+   * Sends `payload`, after asking the others to catch up if anything before it went unsent. A payload
+   * that cannot be sent now is not kept: the request to catch up stands for it, sent at the next
+   * chance (the next change, or the reconnection).
+   */
+  private async deliver(payload?: string): Promise<void> {
+    if (this.unsentSince !== undefined) {
+      const ask = JSON.stringify({ from: this.origin, catchUpSince: this.unsentSince } satisfies Wire);
+      if (await this.notify(ask)) this.unsentSince = undefined;
+    }
+    if (payload !== undefined && !(await this.notify(payload))) this.unsentSince ??= new Date().toISOString();
+  }
+
+  private async notify(payload: string): Promise<boolean> {
+    const client = this.client;
+    if (!client) return false;
+    try {
+      await client.query('select pg_notify($1, $2)', [this.channel, payload]);
+      return true;
+    } catch (err) {
+      this.options.logger?.warn({ err }, 'a change could not be sent to the other replicas; they are asked to catch up once it can');
+      return false;
+    }
   }
 
   private async received(payload: string): Promise<void> {
@@ -144,6 +177,11 @@ export class PgChangeRelay {
     if (wire.from === this.origin) return;
     if ('change' in wire) {
       this.inject([wire.change]);
+      return;
+    }
+    if ('catchUpSince' in wire) {
+      const since = new Date(Date.parse(wire.catchUpSince) - CLOCK_SKEW_MS).toISOString();
+      await this.catchUp(since);
       return;
     }
     const op = await this.options.store.getOperation(wire.operation);

@@ -14,7 +14,8 @@ const quiet = { info() {}, warn() {}, error() {}, debug() {} } as never;
 class ScriptedLease implements LeaseHolder {
   answer: 'grant' | 'other' | 'fail' = 'grant';
   term = 1;
-  holdsAnswer = true;
+  holdsAnswer: boolean | 'fail' = true;
+  holdsAsked = 0;
   released: number[] = [];
   /** performance.now() when the last request that granted the lease was sent. */
   lastGrantSent = 0;
@@ -24,6 +25,8 @@ class ScriptedLease implements LeaseHolder {
     return this.answer === 'grant' ? { term: this.term } : undefined;
   }
   async holds(): Promise<boolean> {
+    this.holdsAsked += 1;
+    if (this.holdsAnswer === 'fail') throw new Error('database unreachable');
     return this.holdsAnswer;
   }
   async release(_holder: string, term: number): Promise<void> {
@@ -105,6 +108,29 @@ describe('leadership', () => {
     await leadership.settled();
     assert.deepEqual(log, ['start 1', 'stop 1']);
     assert.equal(terms[0]!.current, false);
+    await leadership.stop();
+  });
+
+  test('a fencing check the database does not answer is asked again: true once it answers, false only once the term ends', async () => {
+    const lease = new ScriptedLease();
+    const { log, terms, duties } = recorder();
+    const leadership = new Leadership(lease, timings, duties, quiet);
+    await leadership.start();
+    await leadership.settled();
+    // The check fails while renewals go through: the term goes on, and so must the fenced call.
+    lease.holdsAnswer = 'fail';
+    const confirmed = terms[0]!.confirm();
+    await eventually(async () => lease.holdsAsked >= 3, 5_000, 'the check to be asked again');
+    lease.holdsAnswer = true;
+    assert.equal(await confirmed, true);
+    assert.deepEqual(log, ['start 1']);
+
+    // Neither the check nor the renewals are answered: false when the term ends by the local clock.
+    lease.holdsAnswer = 'fail';
+    lease.answer = 'fail';
+    assert.equal(await terms[0]!.confirm(), false);
+    assert.equal(terms[0]!.current, false);
+    await eventually(async () => log.includes('stop 1'), 5_000, 'the duties to stop');
     await leadership.stop();
   });
 });

@@ -1,12 +1,17 @@
 // The change feed across replicas: two store handles on one PostgreSQL schema (two replicas) hear each
 // other's committed changes, never their own twice, and a handle whose listening connection was cut
-// catches up on what it missed. Another schema of the same database hears nothing.
+// catches up on what it missed; what a handle committed while its own listening connection was down
+// reaches the others once it is back. Another schema of the same database hears nothing.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { StoreChange } from '../../src/store/change-feed.js';
+import { PostgresDialect } from 'kysely';
+import { ChangeFeed, publishingStore, type StoreChange } from '../../src/store/change-feed.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import { KyselyStore } from '../../src/store/kysely-store.js';
+import { PgChangeRelay } from '../../src/store/pg-change-feed.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 import { eventually } from '../support/server.js';
 import { operation, workspace } from './fixtures.js';
 import { postgresTestUrl } from './postgres-url.js';
@@ -30,10 +35,15 @@ describe('the change feed across replicas', { skip: url === undefined }, () => {
     return name;
   }
 
-  async function open(schemaName: string): Promise<{ store: Store; heard: StoreChange[]; received: boolean[] }> {
+  function scopedUrl(schemaName: string, port?: number): string {
     const scoped = new URL(url!);
     scoped.searchParams.set('options', `-c search_path=${schemaName}`);
-    const store = await openStore({ databaseUrl: scoped.toString() });
+    if (port !== undefined) scoped.port = String(port);
+    return scoped.toString();
+  }
+
+  async function open(schemaName: string): Promise<{ store: Store; heard: StoreChange[]; received: boolean[] }> {
+    const store = await openStore({ databaseUrl: scopedUrl(schemaName) });
     stores.push(store);
     const heard: StoreChange[] = [];
     const received: boolean[] = [];
@@ -85,5 +95,44 @@ describe('the change feed across replicas', { skip: url === undefined }, () => {
       15_000,
       'the cut-off replica to hear of the workspace and the operation',
     );
+  });
+
+  test("a change committed while its replica's listening connection was down reaches the others once it is back", async () => {
+    const name = await schema();
+    const b = await open(name);
+    // Replica a as openStore makes one, except that its listening connection goes through a proxy the
+    // test cuts: its store's own connections stay up, so it commits while it cannot send.
+    const upstream = new URL(url!);
+    const proxy = new TcpProxy({ host: upstream.hostname, port: Number(upstream.port || 5432) });
+    const pool = new pg.Pool({ connectionString: scopedUrl(name), max: 2 });
+    const backend = KyselyStore.create({ dialect: 'postgres', driver: new PostgresDialect({ pool }) });
+    const feed = new ChangeFeed();
+    const a = publishingStore(backend, feed);
+    const relay = await PgChangeRelay.start({ databaseUrl: scopedUrl(name, await proxy.start()), feed, store: a });
+    try {
+      await a.insertWorkspace(workspace('before'));
+      await eventually(async () => b.heard.some((c) => c.kind === 'workspace' && c.name === 'before'), 10_000, 'the change before the cut');
+
+      await proxy.cut();
+      await a.insertWorkspace(workspace('unsent'));
+      await a.insertOperation(operation('op-unsent', 'unsent'));
+      await a.updateOperation('op-unsent', { state: 'succeeded', attempts: 1, finished_at: new Date().toISOString() });
+      // b never lost its connection: nothing makes it read the store until a asks.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(b.heard.some((c) => c.kind === 'workspace' && c.name === 'unsent'), false, 'nothing reached b while a could not send');
+
+      await proxy.start();
+      await eventually(
+        async () =>
+          b.heard.some((c) => c.kind === 'workspace' && c.name === 'unsent') &&
+          b.heard.some((c) => c.kind === 'operation-updated' && c.id === 'op-unsent' && c.patch.state === 'succeeded'),
+        15_000,
+        'b to hear of the workspace and the finished operation a committed while cut off',
+      );
+    } finally {
+      await relay.close();
+      await backend.close();
+      await proxy.cut();
+    }
   });
 });
