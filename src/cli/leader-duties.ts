@@ -42,7 +42,14 @@ export function leaderDuties(options: LeaderDutiesOptions): (term: LeaderTerm) =
   return async (term) => {
     const controller = options.sole ? options.serving : options.makeController(fencedStore(options.store, term), fencedRuntimes(options.runtimes, term));
     options.onController(controller);
-    await controller.start();
+    try {
+      await controller.start();
+    } catch (err) {
+      // A term's own controller is not left behind subscribed to changes when the term is tried again.
+      options.onController(undefined);
+      if (!options.sole) await controller.stop();
+      throw err;
+    }
     const stopScheduled = options.startScheduled(controller);
     return async () => {
       stopScheduled();

@@ -172,8 +172,14 @@ export class Controller {
     for (const runtime of this.runtimes.values()) {
       if (runtime.watch) this.unwatch.push(runtime.watch((name) => this.enqueue(name)));
     }
-    await this.resync();
-    await this.reportOrphans();
+    try {
+      await this.resync();
+      await this.reportOrphans();
+    } catch (err) {
+      // Started again later (the next term): without watchers twice over.
+      for (const stop of this.unwatch.splice(0)) stop();
+      throw err;
+    }
     this.resyncTimer = setInterval(() => void this.resync().catch((err) => this.logger.error({ err }, 'resync failed')), this.options.resyncIntervalMs);
     this.resyncTimer.unref();
   }
@@ -251,10 +257,9 @@ export class Controller {
    * backoff. Every runtime call gets `signal`, aborted at the reconcile's deadline or on stop().
    */
   async reconcile(name: string, signal: AbortSignal): Promise<HandlerResult> {
-    // A request writes the workspace and its operation in one transaction, which may commit between
-    // two reads: read separately, a new operation could be applied (and counted as applied) with the
-    // workspace as it was before it, and a resume was lost. The workspace comes at least as new as the
-    // operations; newer is harmless, as the request that wrote it queues the workspace again.
+    // A request writes the workspace and its operation in one transaction: read as one snapshot, so
+    // that neither an operation is applied with the workspace before it (a lost resume) nor a
+    // workspace asked to run is seen without its operation (a resume taken for a crash and restarted).
     const { workspace: ws, operations: openOps } = await this.store.getWorkspaceAndOpenOperations(name);
     if (!ws) {
       this.unsettled.forget(name);

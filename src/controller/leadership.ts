@@ -172,8 +172,11 @@ export class Leadership {
         try {
           resolve(await this.duties(leaderTerm));
         } catch (err) {
-          this.logger.error({ err, term }, 'the leader duties failed to start');
+          // Leading without duties would leave every workspace unreconciled for the whole term: give
+          // the term up here, and the next renewal (ours again) starts the duties anew.
+          this.logger.error({ err, term }, 'the leader duties failed to start; trying again at the next renewal');
           resolve(async () => {});
+          this.depose(term);
         }
       });
     });

@@ -175,7 +175,7 @@ export class KyselyOps implements StoreOps {
   constructor(
     protected readonly db: Kysely<Database>,
     protected readonly dialect: SqlDialect,
-    private readonly records?: RecordCache,
+    protected readonly records?: RecordCache,
   ) {}
 
   async getWorkspace(name: string): Promise<WorkspaceRecord | undefined> {

@@ -5,6 +5,7 @@ import { migrationProvider } from './migrations/index.js';
 import { RecordCache } from './record-cache.js';
 import type { Database, SqlDialect } from './schema.js';
 import type { StoreBackend, StoreOps } from './store.js';
+import type { OperationRecord, WorkspaceRecord } from '../core/types.js';
 
 export interface StoreLogger {
   info(obj: object, msg?: string): void;
@@ -31,6 +32,18 @@ export class KyselyStore extends KyselyOps implements StoreBackend {
   /** The row, its grants and its scoped tokens go together (see StoreOps.deleteWorkspace). */
   override async deleteWorkspace(name: string): Promise<void> {
     await this.transaction((tx) => tx.deleteWorkspace(name));
+  }
+
+  /**
+   * Both reads in one snapshot (see StoreOps): a request's transaction that commits between them would
+   * otherwise be read half, its workspace without its operation (a resume taken for a crash).
+   * Nothing is written in it, so the records it decodes can be kept.
+   */
+  override async getWorkspaceAndOpenOperations(name: string): Promise<{ workspace: WorkspaceRecord | undefined; operations: OperationRecord[] }> {
+    const snapshot = this.db.transaction();
+    // PostgreSQL's default (read committed) takes a snapshot per statement; SQLite's transaction is one already.
+    const consistent = this.dialect === 'postgres' ? snapshot.setIsolationLevel('repeatable read').setAccessMode('read only') : snapshot;
+    return consistent.execute((trx) => new KyselyOps(trx, this.dialect, this.records).getWorkspaceAndOpenOperations(name));
   }
 
   async migrate(): Promise<void> {

@@ -144,9 +144,10 @@ export interface StoreOps {
   /** Pending or running operations, oldest first (all workspaces when none is named). */
   listOpenOperations(workspace?: string): Promise<OperationRecord[]>;
   /**
-   * A workspace with its open operations, the workspace at least as new as the operations: a request
-   * writes a workspace and its new operation together, and an operation must never be read with the
-   * workspace as it was before it.
+   * A workspace with its open operations, as one snapshot: a request writes a workspace and its new
+   * operation together, and neither may be read without the other (an operation with the workspace
+   * as it was before it loses the action; the workspace without its operation takes a resume for a
+   * crash). The backend's own reads make one snapshot; inside a transaction, the transaction's.
    */
   getWorkspaceAndOpenOperations(name: string): Promise<{ workspace: WorkspaceRecord | undefined; operations: OperationRecord[] }>;
 

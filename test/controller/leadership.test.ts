@@ -133,4 +133,29 @@ describe('leadership', () => {
     await eventually(async () => log.includes('stop 1'), 5_000, 'the duties to stop');
     await leadership.stop();
   });
+
+  test('duties that fail to start are started again at the next renewal, not left undone for the term', async () => {
+    const lease = new ScriptedLease();
+    const log: string[] = [];
+    let failures = 2;
+    const duties = async (term: LeaderTerm) => {
+      if (failures-- > 0) {
+        log.push(`failed ${term.term}`);
+        throw new Error('the database went away during the resync');
+      }
+      log.push(`start ${term.term}`);
+      return async () => {
+        log.push(`stop ${term.term}`);
+      };
+    };
+    const leadership = new Leadership(lease, timings, duties, quiet);
+    await leadership.start();
+    await leadership.settled();
+    assert.equal(leadership.leading, false, 'a term without duties is not led');
+    await eventually(async () => log.includes('start 1'), 5_000, 'the duties to start at a later renewal');
+    assert.deepEqual(log, ['failed 1', 'failed 1', 'start 1']);
+    assert.equal(leadership.leading, true);
+    await leadership.stop();
+    assert.deepEqual(log, ['failed 1', 'failed 1', 'start 1', 'stop 1']);
+  });
 });

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +61,35 @@ export interface ClusterOptions {
   env?: Record<string, string>;
   /** Where each replica's log (stdout) goes, as <pid>.log; default: nowhere. */
   logDir?: string;
+}
+
+/**
+ * The last `lines` entries of each replica's log in `logDir` (pino JSON, shortened; a run of the same
+ * message is one entry with its count and first time), to explain a failure.
+ */
+export async function logExcerpt(logDir: string, lines = 25): Promise<string> {
+  const parts: string[] = [];
+  for (const file of (await readdir(logDir).catch(() => [])).sort()) {
+    const text = await readFile(join(logDir, file), 'utf8').catch(() => '');
+    const entries: { when: string; what: string; count: number }[] = [];
+    for (const line of text.split('\n').filter(Boolean)) {
+      let when = '';
+      let what = line;
+      try {
+        const entry = JSON.parse(line) as { time?: number; msg?: string; err?: { message?: string } };
+        when = entry.time === undefined ? '' : new Date(entry.time).toISOString().slice(11, 23);
+        what = `${entry.msg ?? ''}${entry.err?.message ? ` (${entry.err.message})` : ''}`;
+      } catch {
+        // not JSON: shown as it is
+      }
+      const last = entries[entries.length - 1];
+      if (last?.what === what) last.count += 1;
+      else entries.push({ when, what, count: 1 });
+    }
+    const shown = entries.slice(-lines).map((e) => `${e.when} ${e.what}${e.count > 1 ? ` (×${e.count})` : ''}`.slice(0, 240));
+    parts.push(`replica ${file}:\n  ${shown.join('\n  ')}`);
+  }
+  return parts.join('\n');
 }
 
 export function alive(child: ChildProcess): boolean {

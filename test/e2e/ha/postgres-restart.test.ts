@@ -12,7 +12,7 @@ import { eventually, request } from '../../support/server.js';
 import { readSse, type SseEvent } from '../../support/sse.js';
 import { privatePostgres, type PrivatePostgres } from '../../support/private-postgres.js';
 import { postgresTestUrl } from '../../store/postgres-url.js';
-import { ADMIN, alive, cleanupClusters, cluster } from './cluster.js';
+import { ADMIN, alive, cleanupClusters, cluster, logExcerpt } from './cluster.js';
 import { ActionLoad } from './action-load.js';
 
 // The shared server's presence says PostgreSQL is installed; this test makes its own.
@@ -32,8 +32,10 @@ describe('PostgreSQL restarted under load', { skip: sharedUrl === undefined }, (
   test('the replicas reconnect and elect again; every 2xx kept, every operation carried out once', async () => {
     server = await privatePostgres();
     const recordingDir = await mkdtemp(join(tmpdir(), 'wsm-recording-'));
-    dirs.push(recordingDir);
-    const c = await cluster({ databaseUrl: server.url, size: 3, recordingDir, leaseSeconds: LEASE_SECONDS });
+    // Their warnings (kept in files) are what explains a failure of a test this long: added to its message.
+    const logDir = await mkdtemp(join(tmpdir(), 'wsm-ha-logs-'));
+    dirs.push(recordingDir, logDir);
+    const c = await cluster({ databaseUrl: server.url, size: 3, recordingDir, leaseSeconds: LEASE_SECONDS, logDir });
     const before = await c.leader();
     let turn = 0;
     let restarted = false;
@@ -54,10 +56,14 @@ describe('PostgreSQL restarted under load', { skip: sharedUrl === undefined }, (
       await new Promise((resolve) => setTimeout(resolve, (2 * LEASE_SECONDS + 1) * 1000));
       await server!.start();
     };
-    await Promise.all([restarter(), load.run()]);
-
-    assert.deepEqual(c.replicas.map((r) => alive(r.child)), [true, true, true], 'no replica died with the database');
-    await load.verify(c, c.replicas[0]!, recordingDir);
+    try {
+      await Promise.all([restarter(), load.run()]);
+      assert.deepEqual(c.replicas.map((r) => alive(r.child)), [true, true, true], 'no replica died with the database');
+      await load.verify(c, c.replicas[0]!, recordingDir);
+    } catch (err) {
+      if (err instanceof Error) err.message += `\nthe last warnings of each replica:\n${await logExcerpt(logDir)}`;
+      throw err;
+    }
     const leader = await c.leader();
     const { rows } = await c.db.query<{ term: string }>('select term from wsm_leader_lease');
     process.stdout.write(`# leader before the restart: pid ${before.child.pid}; after: pid ${leader.child.pid}, term ${rows[0]!.term}\n`);
