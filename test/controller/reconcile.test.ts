@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { Controller } from '../../src/controller/controller.js';
+import { withoutChanges } from '../../src/cli/leader-duties.js';
 import type { ObservedInstance, RemoveOptions, Runtime, RuntimeWorkspace } from '../../src/core/runtime.js';
 import type { InstanceStatus } from '../../src/core/types.js';
 import { operation, workspace } from '../store/fixtures.js';
@@ -39,7 +40,8 @@ class ScriptedRuntime implements Runtime {
 test('a workspace still converging asks to be looked at again; a settled one asks for nothing', async () => {
   await withStore(async (store, dataDir) => {
     const runtime = new ScriptedRuntime();
-    const controller = new Controller(store, new Map([['docker', runtime]]), logger, { hooksDir: dataDir, defaultImage: 'wsm-test/busybox:1', progressRequeueMs: 1_234 });
+    // Not woken by the feed: a queued reconcile of its own beside the test's calls would make the runtime's last signal its own.
+    const controller = new Controller(withoutChanges(store), new Map([['docker', runtime]]), logger, { hooksDir: dataDir, defaultImage: 'wsm-test/busybox:1', progressRequeueMs: 1_234 });
     try {
       await store.insertWorkspace(workspace('w'));
       await store.insertOperation(operation('op-w', 'w'));
@@ -59,7 +61,7 @@ test('a workspace still converging asks to be looked at again; a settled one ask
 test('an aborted signal ends the reconcile with its reason, to be retried', async () => {
   await withStore(async (store, dataDir) => {
     const runtime = new ScriptedRuntime();
-    const controller = new Controller(store, new Map([['docker', runtime]]), logger, { hooksDir: dataDir, defaultImage: 'wsm-test/busybox:1' });
+    const controller = new Controller(withoutChanges(store), new Map([['docker', runtime]]), logger, { hooksDir: dataDir, defaultImage: 'wsm-test/busybox:1' });
     try {
       await store.insertWorkspace(workspace('a'));
       await store.insertOperation(operation('op-a', 'a'));
@@ -99,7 +101,7 @@ test("a request's write wakes the reconciler through the change feed, with no ca
 test('a workspace that cannot settle is looked at less and less often, up to a cap, and at once again when it moves', async () => {
   await withStore(async (store, dataDir) => {
     const runtime = new ScriptedRuntime();
-    const controller = new Controller(store, new Map([['docker', runtime]]), logger, {
+    const controller = new Controller(withoutChanges(store), new Map([['docker', runtime]]), logger, {
       hooksDir: dataDir, defaultImage: 'wsm-test/busybox:1', progressRequeueMs: 1_000, unsettledMaxMs: 8_000,
     });
     try {

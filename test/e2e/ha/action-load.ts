@@ -131,6 +131,8 @@ export class ActionLoad {
       assert.equal(ws.body.workspace.generation, 1 + rounds);
       assert.equal(ws.body.workspace.instance.status, 'STOPPED');
       assert.match(ws.body.workspace.container_config, new RegExp(`value: "?${rounds}"?`));
+      // The recording engine never ends an instance by itself: a restart would be an action taken for a crash.
+      assert.deepEqual([ws.body.workspace.restart_count, ws.body.workspace.last_termination], [0, null], `${workspaceName(i)} was never restarted`);
     }
     const { rows } = await c.db.query<{ workspace: string; n: string; open: string }>(
       `select workspace, count(*) as n, count(*) filter (where state <> 'succeeded') as open from operations group by workspace order by workspace`,
