@@ -14,8 +14,8 @@ import { openStore } from '../../src/store/index.js';
 import { publishingStore } from '../../src/store/change-feed.js';
 import { KyselyStore } from '../../src/store/kysely-store.js';
 import { openSqlite } from '../../src/store/sqlite.js';
-import { hookedDialect, type QueryHook } from '../support/hooked-dialect.js';
-import { operation, workspace } from '../store/fixtures.js';
+import { hookedDialect, resumeAfterNextOperationsRead, type QueryHook } from '../support/hooked-dialect.js';
+import { workspace } from '../store/fixtures.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -56,17 +56,8 @@ test("a resume another replica commits amid the reconcile's reads is carried out
     await store.insertWorkspace(stopped);
     await controller.start();
     await controller.drained();
-    // What PUT resume does, committed right after the reconcile's first read of the operations; the
-    // change feed between the replicas then queues the workspace again.
-    hook.after = async (sql) => {
-      if (!/from "operations"/.test(sql)) return;
-      hook.after = undefined;
-      await other.transaction(async (tx) => {
-        await tx.replaceWorkspace({ ...stopped, desired_state: 'running', resource_version: 2 }, 1);
-        await tx.insertOperation(operation('op-resume', 'r'));
-      });
-      controller.enqueue('r');
-    };
+    // A resume committed amid the reconcile's reads; the change feed between the replicas then queues the workspace again.
+    resumeAfterNextOperationsRead(hook, other, stopped, 'op-resume', () => controller.enqueue('r'));
     controller.enqueue('r'); // a reconcile already under way (a resync, an engine event) when the request lands
     // Bounded: a lost resume leaves the operation open, and the workspace is looked at again forever.
     const until = Date.now() + 5_000;

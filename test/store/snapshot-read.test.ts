@@ -13,8 +13,8 @@ import { openStore, type Store } from '../../src/store/index.js';
 import { KyselyStore } from '../../src/store/kysely-store.js';
 import { openSqlite } from '../../src/store/sqlite.js';
 import type { SqlDialect } from '../../src/store/schema.js';
-import { hookedDialect, type QueryHook } from '../support/hooked-dialect.js';
-import { operation, workspace } from './fixtures.js';
+import { hookedDialect, resumeAfterNextOperationsRead, type QueryHook } from '../support/hooked-dialect.js';
+import { workspace } from './fixtures.js';
 import { postgresTestUrl } from './postgres-url.js';
 
 async function readsOneSnapshot(dialect: SqlDialect, inner: Dialect, other: Store): Promise<void> {
@@ -24,15 +24,7 @@ async function readsOneSnapshot(dialect: SqlDialect, inner: Dialect, other: Stor
     await store.migrate();
     const stopped = workspace('r', { desired_state: 'stopped' });
     await store.insertWorkspace(stopped);
-    // What PUT resume does on another replica, committed right after the first statement that reads operations.
-    hook.after = async (sql) => {
-      if (!/from "operations"/.test(sql)) return;
-      hook.after = undefined;
-      await other.transaction(async (tx) => {
-        await tx.replaceWorkspace({ ...stopped, desired_state: 'running', resource_version: 2 }, 1);
-        await tx.insertOperation(operation('op-resume', 'r'));
-      });
-    };
+    resumeAfterNextOperationsRead(hook, other, stopped, 'op-resume');
     const during = await store.getWorkspaceAndOpenOperations('r');
     assert.equal(hook.after, undefined, 'the resume was committed during the read');
     assert.deepEqual([during.workspace?.desired_state, during.operations.map((op) => op.id)], ['stopped', []], 'the read saw none of the resume');

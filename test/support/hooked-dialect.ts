@@ -1,6 +1,9 @@
 // A Kysely dialect whose connections run a hook after each query, before the store sees the result:
 // to commit another replica's write between two statements of one store call.
 import type { CompiledQuery, DatabaseConnection, Dialect, QueryResult } from 'kysely';
+import type { WorkspaceRecord } from '../../src/core/types.js';
+import type { Store } from '../../src/store/index.js';
+import { operation } from '../store/fixtures.js';
 
 export interface QueryHook {
   /** Awaited after each query the store runs (its SQL text), while the store waits for the result. */
@@ -32,5 +35,21 @@ export function hookedDialect(inner: Dialect, hook: QueryHook): Dialect {
       };
       return driver;
     },
+  };
+}
+
+/**
+ * What PUT resume does on another replica (`other`: the workspace asked to run and its operation, in
+ * one transaction), committed right after the next statement that reads the operations table; then `after`.
+ */
+export function resumeAfterNextOperationsRead(hook: QueryHook, other: Store, stopped: WorkspaceRecord, operationId: string, after?: () => void): void {
+  hook.after = async (sql) => {
+    if (!/from "operations"/.test(sql)) return;
+    hook.after = undefined;
+    await other.transaction(async (tx) => {
+      await tx.replaceWorkspace({ ...stopped, desired_state: 'running', resource_version: stopped.resource_version + 1 }, stopped.resource_version);
+      await tx.insertOperation(operation(operationId, stopped.name));
+    });
+    after?.();
   };
 }
