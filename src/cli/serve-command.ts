@@ -4,6 +4,9 @@ import { ConfigError, resolveServeConfig, type ServeFlags } from './config.js';
 import { firstRunNotice } from './first-run.js';
 import { SqliteInUseError } from './sqlite-owner.js';
 
+/** How long a signal that came during the start waits for the start to end before the process exits anyway. */
+const EARLY_SIGNAL_WAIT_MS = 10_000;
+
 export function registerServe(program: Command): void {
   program
     .command('serve')
@@ -39,6 +42,20 @@ export function registerServe(program: Command): void {
         }
         throw err;
       }
+      // Heard from the start: the port answers before startServer returns (the leadership and the first
+      // reconcile start after it), and a signal in between would otherwise end the process at once,
+      // in the middle of its start. One that comes while starting is acted on once started; a start
+      // that does not end within EARLY_SIGNAL_WAIT_MS of it (a database that does not answer) is cut short.
+      let started: ((signal: string) => void) | undefined;
+      let early: string | undefined;
+      const onSignal = (signal: string) => {
+        if (started) return started(signal);
+        if (early) return;
+        early = signal;
+        setTimeout(() => process.exit(1), EARLY_SIGNAL_WAIT_MS).unref();
+      };
+      process.once('SIGTERM', () => onSignal('SIGTERM'));
+      process.once('SIGINT', () => onSignal('SIGINT'));
       // Loaded here: the server pulls in every runtime's client, which the other commands never need.
       const { startServer } = await import('./serve.js');
       let server;
@@ -66,7 +83,7 @@ export function registerServe(program: Command): void {
           },
         );
       };
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
-      process.once('SIGINT', () => shutdown('SIGINT'));
+      started = shutdown;
+      if (early) shutdown(early);
     });
 }

@@ -1,5 +1,6 @@
 // SQLite means one process: a second `wsm serve` on the same data dir is refused with a clear error
-// and changes nothing; once the first is gone (even killed), a new one starts.
+// and changes nothing; once the first is gone (even killed), a new one starts. And it stops cleanly on
+// SIGTERM even when the signal comes the moment its port answers, before the rest of its start is done.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,10 +12,11 @@ import { eventually } from '../support/server.js';
 
 const children: ChildProcess[] = [];
 let dataDir = '';
+const dataDirs: string[] = [];
 
 after(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  for (const dir of [dataDir, ...dataDirs]) if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 async function freePort(): Promise<number> {
@@ -26,15 +28,15 @@ async function freePort(): Promise<number> {
   });
 }
 
-function serve(port: number): { child: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--data-dir', dataDir, '--port', String(port), '--cluster-type', 'local'], {
+function serve(port: number, dir = dataDir): { child: ChildProcess; stderr: () => string; exited: Promise<number | NodeJS.Signals | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--data-dir', dir, '--port', String(port), '--cluster-type', 'local'], {
     env: { ...process.env, WSM_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   children.push(child);
   let err = '';
   child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
   return { child, stderr: () => err, exited };
 }
 
@@ -68,4 +70,25 @@ test('a second wsm serve on one SQLite file is refused; after the first dies, on
   await ready(thirdPort);
   third.child.kill('SIGTERM');
   assert.equal(await third.exited, 0);
+});
+
+test('a SIGTERM sent the moment the port answers still ends the process cleanly, with 0', async () => {
+  // The port opens before the start is done (the leadership, the first reconcile): a signal there used
+  // to end the process by default, in the middle of its start. Sent as early as a client can, four times.
+  const exits: (number | NodeJS.Signals | null)[] = [];
+  for (let i = 0; i < 4; i++) {
+    const dir = await mkdtemp(join(tmpdir(), 'wsm-early-signal-'));
+    dataDirs.push(dir);
+    const port = await freePort();
+    const server = serve(port, dir);
+    for (;;) {
+      const answered = await fetch(`http://127.0.0.1:${port}/api/status`).then((res) => res.ok, () => false);
+      if (answered) break;
+      assert.equal(server.child.exitCode, null, `the server exited at start: ${server.stderr()}`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    server.child.kill('SIGTERM');
+    exits.push(await server.exited);
+  }
+  assert.deepEqual(exits, [0, 0, 0, 0]);
 });
