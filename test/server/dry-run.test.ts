@@ -39,6 +39,11 @@ before(async () => {
   const res = await srv.request('POST', '/api/workspaces', { body: { workspace: { name: NAME, cluster_type: 'local', container_config: `command: ${COMMAND}` } } });
   assert.equal(res.status, 201, JSON.stringify(res.body));
   await pid();
+  // Settled first: the controller's look that turns Listening True must not land between two snapshots.
+  await eventually(async () => {
+    const ws = (await srv.request('GET', `/api/workspaces/${NAME}`)).body.workspace;
+    return ws.conditions.some((c: { type: string; status: string }) => c.type === 'Listening' && c.status === 'True');
+  }, 20_000, `${NAME} to be seen listening`);
 });
 after(async () => {
   await srv?.close();
