@@ -47,12 +47,10 @@ export function registerServe(program: Command): void {
       // in the middle of its start. One that comes while starting is acted on once started; a start
       // that does not end within EARLY_SIGNAL_WAIT_MS of it (a database that does not answer) is cut short.
       let started: ((signal: string) => void) | undefined;
-      let early: string | undefined;
+      let early: { signal: string; cutShort: NodeJS.Timeout } | undefined;
       const onSignal = (signal: string) => {
         if (started) return started(signal);
-        if (early) return;
-        early = signal;
-        setTimeout(() => process.exit(1), EARLY_SIGNAL_WAIT_MS).unref();
+        early ??= { signal, cutShort: setTimeout(() => process.exit(1), EARLY_SIGNAL_WAIT_MS).unref() };
       };
       process.once('SIGTERM', () => onSignal('SIGTERM'));
       process.once('SIGINT', () => onSignal('SIGINT'));
@@ -84,6 +82,10 @@ export function registerServe(program: Command): void {
         );
       };
       started = shutdown;
-      if (early) shutdown(early);
+      if (early) {
+        // Started in time: the shutdown's own bound applies from here.
+        clearTimeout(early.cutShort);
+        shutdown(early.signal);
+      }
     });
 }
